@@ -1,0 +1,44 @@
+/**
+ * SigV4 verification: the public face of this folder. The pipeline calls
+ * `credentialScope` (cheap, for routing), then `authenticate`, then
+ * `verifiedBody`; it maps failures with `sigv4Error`.
+ */
+import type { Readable } from 'node:stream';
+import type { Principal } from '../../server/context.js';
+import type { AwsError } from '../errors.js';
+
+export interface CredentialRecord {
+  secretAccessKey: string;
+  principal: Principal;
+  /** For temporary credentials: the token the request must carry in x-amz-security-token. */
+  sessionToken?: string;
+  /** Temporary credentials stop working after this instant. */
+  expiresAt?: Date;
+}
+
+export type CredentialLookup = (accessKeyId: string) => Promise<CredentialRecord | undefined>;
+
+export interface CredentialScope {
+  accessKeyId: string;
+  /** yyyymmdd */
+  date: string;
+  region: string;
+  service: string;
+}
+
+export interface SignedRequestView {
+  method: string;
+  rawPath: string;
+  rawQuery: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+export type { SigV4Failure, SigV4FailureKind, PayloadMode, SigV4Result, SigV4Options } from './verify.js';
+export { credentialScope, authenticate } from './verify.js';
+export { verifiedBody } from './payload.js';
+export { sigv4Error } from './errors.js';
+export type { ErrorFamily } from './errors.js';
+
+// Re-exported for readers of this file: the signatures the pipeline relies on.
+export type VerifiedBody = { body: Readable; trailers(): Record<string, string> };
+export type MapFailure = (failure: unknown, family: 's3' | 'json' | 'query') => AwsError;

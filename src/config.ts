@@ -1,0 +1,115 @@
+/**
+ * One typed, frozen config object. Each setting has an env variable and a
+ * flag; `parseConfig` is pure (main.ts hands it process.env and argv).
+ */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  region: string;
+  accountId: string;
+  /** The root user's key; when unset, one is generated on first start and stored in the data dir. */
+  rootAccessKeyId: string | undefined;
+  rootSecretAccessKey: string | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** Extra domain for virtual-hosted-style S3 (`<bucket>.<domain>`), besides localhost. */
+  domain: string | undefined;
+  timeTravel: boolean;
+  logLevel: string;
+  /** Graceful shutdown: how long in-flight requests may take. */
+  shutdownGraceMs: number;
+  /** KMS root key (base64, 32 bytes) or a file holding it; else generated in the data dir. */
+  kmsRootKey: string | undefined;
+  kinesisLimits: boolean;
+}
+
+interface Setting {
+  key: keyof Config;
+  env: string;
+  flag: string;
+  doc: string;
+  parse: (raw: string) => Config[keyof Config];
+  default: Config[keyof Config];
+}
+
+function int(name: string, min: number, max: number) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+    return n;
+  };
+}
+function bool(name: string) {
+  return (raw: string): boolean => {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`${name} must be 1/0, true/false, on/off; got '${raw}'`);
+  };
+}
+const str = (raw: string): string => raw;
+
+export class ConfigError extends Error {}
+
+/** The settings table: README's configuration table mirrors it. */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'host', env: 'HANUL_HOST', flag: '--host', doc: 'Address to listen on', parse: str, default: '127.0.0.1' },
+  { key: 'port', env: 'HANUL_PORT', flag: '--port', doc: 'Port for every service (0 picks a free one)', parse: int('HANUL_PORT', 0, 65535), default: 4566 },
+  { key: 'dataDir', env: 'HANUL_DATA_DIR', flag: '--data-dir', doc: 'Where data lives', parse: str, default: './data' },
+  {
+    key: 'region', env: 'HANUL_REGION', flag: '--region', doc: 'Default region', default: 'us-east-1',
+    parse: (raw) => {
+      if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(raw)) throw new ConfigError(`HANUL_REGION '${raw}' is not a region name`);
+      return raw;
+    },
+  },
+  {
+    key: 'accountId', env: 'HANUL_ACCOUNT_ID', flag: '--account-id', doc: 'The account id', default: '000000000000',
+    parse: (raw) => {
+      if (!/^\d{12}$/.test(raw)) throw new ConfigError(`HANUL_ACCOUNT_ID must be 12 digits, got '${raw}'`);
+      return raw;
+    },
+  },
+  { key: 'rootAccessKeyId', env: 'HANUL_ACCESS_KEY_ID', flag: '--access-key-id', doc: "Root user's access key id", parse: str, default: undefined },
+  { key: 'rootSecretAccessKey', env: 'HANUL_SECRET_ACCESS_KEY', flag: '--secret-access-key', doc: "Root user's secret key", parse: str, default: undefined },
+  { key: 'tlsCert', env: 'HANUL_TLS_CERT', flag: '--tls-cert', doc: 'PEM certificate file: serve HTTPS (h2 + http/1.1 by ALPN)', parse: str, default: undefined },
+  { key: 'tlsKey', env: 'HANUL_TLS_KEY', flag: '--tls-key', doc: 'PEM private key file for --tls-cert', parse: str, default: undefined },
+  { key: 'domain', env: 'HANUL_DOMAIN', flag: '--domain', doc: 'Domain for virtual-hosted-style S3 (`<bucket>.<domain>`)', parse: str, default: undefined },
+  { key: 'timeTravel', env: 'HANUL_TIME_TRAVEL', flag: '--time-travel', doc: 'Allow `POST /_hanul/clock` to move the clock forward', parse: bool('HANUL_TIME_TRAVEL'), default: false },
+  { key: 'logLevel', env: 'HANUL_LOG_LEVEL', flag: '--log-level', doc: 'pino level: fatal, error, warn, info, debug, silent', parse: str, default: 'info' },
+  { key: 'shutdownGraceMs', env: 'HANUL_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', doc: 'How long shutdown waits for in-flight requests', parse: int('HANUL_SHUTDOWN_GRACE_MS', 0, 600_000), default: 10_000 },
+  { key: 'kmsRootKey', env: 'HANUL_KMS_ROOT_KEY', flag: '--kms-root-key', doc: 'KMS root key: base64 of 32 bytes, or a file path; else generated in the data dir', parse: str, default: undefined },
+  { key: 'kinesisLimits', env: 'HANUL_KINESIS_LIMITS', flag: '--kinesis-limits', doc: 'Enforce Kinesis per-shard throughput limits (on/off)', parse: bool('HANUL_KINESIS_LIMITS'), default: true },
+];
+
+/** Flags win over env; env over defaults. Throws ConfigError on bad values or unknown flags. */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): Readonly<Config> {
+  const out: Record<string, unknown> = {};
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const setting = SETTINGS.find((s) => s.flag === name);
+    if (!setting) throw new ConfigError(`unknown option ${a}`);
+    let value: string | undefined = eq > 0 ? a.slice(eq + 1) : argv[i + 1];
+    if (eq < 0) {
+      if (typeof setting.default === 'boolean' && (value === undefined || value.startsWith('--'))) value = '1';
+      else i++;
+    }
+    if (value === undefined) throw new ConfigError(`${name} needs a value`);
+    flags.set(setting.flag, value);
+  }
+  for (const s of SETTINGS) {
+    const raw = flags.get(s.flag) ?? env[s.env];
+    out[s.key] = raw === undefined || raw === '' ? s.default : s.parse(raw);
+  }
+  const cfg = out as unknown as Config;
+  if ((cfg.rootAccessKeyId === undefined) !== (cfg.rootSecretAccessKey === undefined)) {
+    throw new ConfigError('set both HANUL_ACCESS_KEY_ID and HANUL_SECRET_ACCESS_KEY, or neither');
+  }
+  if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) {
+    throw new ConfigError('set both HANUL_TLS_CERT and HANUL_TLS_KEY, or neither');
+  }
+  return Object.freeze(cfg);
+}

@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../config.js';
+import type { Stores } from '../storage/ports.js';
+
+/** Who made a request, as SigV4 (or its absence) established it. */
+export interface Principal {
+  type: 'root' | 'user' | 'assumed-role' | 'anonymous';
+  /** e.g. arn:aws:iam::000000000000:root */
+  arn: string;
+  accountId: string;
+  /** AWS "userId" (AIDA…, AROA…:session, or the account id for root). */
+  userId: string;
+  /** The friendly name (user name, role session name); absent for root/anonymous. */
+  name?: string;
+  accessKeyId?: string;
+  /** Present for temporary credentials. */
+  sessionToken?: string;
+  mfaAuthenticated?: boolean;
+  /** When temporary credentials were issued (aws:TokenIssueTime). */
+  tokenIssueTime?: Date;
+}
+
+/** What every handler and service is built with. */
+export interface ServiceDeps {
+  config: Config;
+  clock: Clock;
+  stores: Stores;
+  log: Logger;
+}
+
+/** Per request: handed to every handler. A handler never sees HTTP. */
+export interface RequestContext extends ServiceDeps {
+  requestId: string;
+  principal: Principal;
+  /** Region the request was signed for (else the configured region). */
+  region: string;
+  accountId: string;
+  /** Aborted when the client goes away or the server shuts down. */
+  signal: AbortSignal;
+  sourceIp: string;
+  secure: boolean;
+  userAgent: string;
+  /** The service-and-operation names, e.g. 'kms', 'Encrypt'. */
+  service: string;
+  operation: string;
+}

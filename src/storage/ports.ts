@@ -1,0 +1,99 @@
+/**
+ * The only way any service reaches storage. Adapters (sqlite/, fs/, later
+ * postgres/) implement these ports and must pass contract.suite.ts.
+ *
+ * MetadataStore is an ordered key-value store with namespaces and
+ * transactions: each service builds its tables on top of it (keys chosen so
+ * that a range scan is the listing it needs). Keys compare as UTF-8 bytes
+ * (S3's listing order). Values are any structured-clonable value (objects,
+ * arrays, strings, numbers, bigint, Date, Uint8Array, Map, Set) and come back
+ * equal, never shared with the caller.
+ */
+
+export type StoredValue = unknown;
+
+export interface ScanOptions {
+  /** Only keys starting with this prefix. */
+  prefix?: string;
+  /** Keys >= start (after prefix filtering). */
+  start?: string;
+  /** Keys > startAfter. */
+  startAfter?: string;
+  /** Keys < end. */
+  end?: string;
+  /** Descending order. */
+  reverse?: boolean;
+  /** At most this many entries. */
+  limit?: number;
+}
+
+export interface KvEntry<V = StoredValue> {
+  key: string;
+  value: V;
+}
+
+export interface ReadTx {
+  get<V = StoredValue>(ns: string, key: string): Promise<V | undefined>;
+  scan<V = StoredValue>(ns: string, opts?: ScanOptions): Promise<KvEntry<V>[]>;
+  /** Number of keys matching (for quotas/limits), same filters as scan without limit. */
+  count(ns: string, opts?: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number>;
+}
+
+export interface WriteTx extends ReadTx {
+  put(ns: string, key: string, value: StoredValue): Promise<void>;
+  /** Returns whether the key existed. */
+  delete(ns: string, key: string): Promise<boolean>;
+  /** Deletes every key matching; returns how many. */
+  deleteRange(ns: string, opts: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number>;
+}
+
+export interface MetadataStore {
+  /** A consistent snapshot read. */
+  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T>;
+  /**
+   * One atomic, serializable transaction. When the returned promise resolves
+   * the change is durable (committed and fsync'd). If fn throws, nothing of it
+   * is applied and the error is rethrown. fn must only await the tx (no
+   * network or file I/O inside a transaction).
+   */
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface BlobWriteResult {
+  /** Store-chosen id: never derived from client input. */
+  id: string;
+  size: number;
+}
+
+export interface ByteRange {
+  /** Inclusive. */
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+export interface BlobStore {
+  /**
+   * Streams `source` to a temp file, fsyncs, renames atomically into place.
+   * Rejects (leaving nothing behind) if the source errors or `signal` aborts,
+   * or if more than `maxBytes` arrive.
+   */
+  write(
+    source: AsyncIterable<Uint8Array>,
+    opts?: { signal?: AbortSignal; maxBytes?: number },
+  ): Promise<BlobWriteResult>;
+  /** Streams a blob, or an inclusive byte range of it. */
+  read(id: string, range?: ByteRange): AsyncIterable<Uint8Array> & NodeJS.ReadableStream;
+  size(id: string): Promise<number | undefined>;
+  /** Idempotent. */
+  delete(id: string): Promise<void>;
+  /** Removes temp files a crash left behind; called once at start. */
+  cleanup(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Stores {
+  metadata: MetadataStore;
+  blobs: BlobStore;
+}

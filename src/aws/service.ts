@@ -1,4 +1,4 @@
-import type { RequestContext, ServiceDeps } from '../server/context.js';
+import type { AuditSink, RequestContext, ServiceDeps } from '../server/context.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 
 export type ProtocolName = 'rest-xml' | 'json-1.0' | 'json-1.1' | 'query' | 'rest-json';
@@ -15,9 +15,22 @@ export interface OperationSpec<I = any, O = any> {
   schema?: OperationSchemaRef;
   /** IAM action, e.g. 'kms:Encrypt' (the IAM issue fills these in and enforces them). */
   action?: string;
+  /** May run without credentials before policies say more (e.g. S3 POST Object's own signed form). */
+  anonymous?: boolean;
   /** Largest request body accepted (bytes); more → the service's size error, read no further. */
   maxBodyBytes?: number;
   handler(input: I, ctx: RequestContext): Promise<O>;
+  /** CloudTrail shaping for this operation (what to record, without secrets). */
+  audit?: OperationAudit<I, O>;
+}
+
+export interface OperationAudit<I = any, O = any> {
+  /** requestParameters: never plaintext, ciphertext or secrets. */
+  request?(input: I): Record<string, unknown> | null;
+  /** responseElements. */
+  response?(output: O): Record<string, unknown> | null;
+  resources?(input: I, output: O | undefined, ctx: RequestContext): { ARN: string; type: string; accountId?: string }[];
+  readOnly?: boolean;
 }
 
 /**
@@ -36,6 +49,12 @@ export interface ServiceDefinition {
   errorNamespace?: string;
   operations: Readonly<Record<string, OperationSpec>>;
   /**
+   * Every operation of the real AWS API (from the SDK's commands): a known
+   * operation missing from `operations` answers 501 NotImplemented naming it,
+   * an unknown one the protocol's unknown-operation error.
+   */
+  knownOperations?: readonly string[];
+  /**
    * Optional: a service that needs raw HTTP for a route the generic codec
    * cannot express (S3 POST Object form uploads, SubscribeToShard's event
    * stream) answers it here; the pipeline still authenticates, logs and counts.
@@ -44,6 +63,12 @@ export interface ServiceDefinition {
   /** Background work (lifecycle, rotation, delivery); stopped on shutdown. */
   start?(): Promise<void>;
   stop?(): Promise<void>;
+  /** Whether calls to this service are recorded in CloudTrail. */
+  audited?: boolean;
+  /** CloudTrail eventSource, e.g. 'kms.amazonaws.com'. */
+  eventSource?: string;
+  /** The service that keeps the audit trail (CloudTrail) offers its sink here; the app wires it up. */
+  auditSink?: AuditSink;
   /** For /_hanul/health. */
   state?(): 'running' | 'starting' | 'degraded';
 }

@@ -27,6 +27,8 @@ export interface ServiceDeps {
   clock: Clock;
   stores: Stores;
   log: Logger;
+  /** CloudTrail: services that audit their calls read this (the pipeline feeds it). */
+  audit: AuditSink;
 }
 
 /** Per request: handed to every handler. A handler never sees HTTP. */
@@ -44,4 +46,18 @@ export interface RequestContext extends ServiceDeps {
   /** The service-and-operation names, e.g. 'kms', 'Encrypt'. */
   service: string;
   operation: string;
+}
+
+/** One finished call, handed to the audit sink (CloudTrail) after the response is written. */
+export interface AuditRecord {
+  ctx: RequestContext;
+  input: unknown;
+  output?: unknown;
+  error?: { code: string; message: string };
+  status: number;
+}
+
+/** Where finished calls go (CloudTrail). Must not throw; must not block the response. */
+export interface AuditSink {
+  record(rec: AuditRecord): void;
 }

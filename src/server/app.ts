@@ -1,0 +1,106 @@
+import { readFile } from 'node:fs/promises';
+import { pino, type Logger } from 'pino';
+import { indexServices } from '../aws/routing.js';
+import type { ServiceDefinition, ServiceFactory } from '../aws/service.js';
+import type { CredentialLookup } from '../aws/sigv4/index.js';
+import type { Config } from '../config.js';
+import { rootOnlyAuthorizer } from '../iam/authorize.js';
+import { loadRootKey, rootPrincipal, type RootKey } from '../iam/root-key.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { openEmbeddedStores } from '../storage/embedded.js';
+import type { Stores } from '../storage/ports.js';
+import { SERVICES } from '../services/registry.js';
+import { createAdmin } from './admin.js';
+import { createAuditHub } from './audit.js';
+import type { ServiceDeps } from './context.js';
+import { listen, type Listener } from './listener.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createPipeline, type Authorizer } from './pipeline.js';
+import { VERSION } from './version.js';
+
+export interface App {
+  listener: Listener;
+  endpoint: string;
+  rootKey: RootKey;
+  config: Config;
+  clock: Clock;
+  stores: Stores;
+  metrics: Metrics;
+  services: readonly ServiceDefinition[];
+  /** Graceful: stop accepting, finish in-flight requests (bounded), stop workers, close stores. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  clock?: Clock;
+  log?: Logger;
+  services?: readonly ServiceFactory[];
+  /** The IAM issue replaces this with the policy engine. */
+  authorize?: Authorizer;
+  /** Extra credential sources (IAM users, STS sessions) consulted after the root key. */
+  credentials?: (deps: ServiceDeps) => CredentialLookup;
+}
+
+/** Builds and starts hanul from a config: storage → services → pipeline → listener. */
+export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const startedAt = Date.now();
+  const log = opts.log ?? pino({ level: config.logLevel, base: undefined });
+  const clock = opts.clock ?? systemClock();
+  const rootKey = await loadRootKey(config);
+  const stores = await openEmbeddedStores(config.dataDir);
+  const metrics = createMetrics();
+  const audit = createAuditHub();
+  const deps: ServiceDeps = { config, clock, stores, log, audit };
+  const services = await Promise.all((opts.services ?? SERVICES).map((f) => f(deps)));
+  for (const s of services) if (s.auditSink) audit.attach(s.auditSink);
+  const index = indexServices(services);
+
+  const root = rootPrincipal(config.accountId, rootKey.accessKeyId);
+  const extra = opts.credentials?.(deps);
+  const credentials: CredentialLookup = async (accessKeyId) => {
+    if (accessKeyId === rootKey.accessKeyId) return { secretAccessKey: rootKey.secretAccessKey, principal: root };
+    return extra ? extra(accessKeyId) : undefined;
+  };
+
+  const shutdown = new AbortController();
+  const handle = createPipeline({
+    ...deps,
+    services: index,
+    credentials,
+    metrics,
+    authorize: opts.authorize ?? rootOnlyAuthorizer,
+    admin: createAdmin({ config, clock, services: index, metrics, version: VERSION, startedAt }),
+    shutdown: shutdown.signal,
+  });
+  for (const s of services) await s.start?.();
+
+  const tls = config.tlsCert !== undefined && config.tlsKey !== undefined ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
+  const listener = await listen({ host: config.host, port: config.port, tls, maxHeaderSize: 16 * 1024 }, (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log.error({ err: e }, 'pipeline failed');
+      res.destroy();
+    });
+  });
+  const hostForUrl = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    listener,
+    endpoint: `${tls ? 'https' : 'http'}://${hostForUrl}:${listener.port}`,
+    rootKey,
+    config,
+    clock,
+    stores,
+    metrics,
+    services,
+    close() {
+      closing ??= (async () => {
+        await listener.close(config.shutdownGraceMs);
+        shutdown.abort();
+        for (const s of services) await s.stop?.();
+        await stores.metadata.close();
+        await stores.blobs.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+
+export type RequestListener = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** Largest request head (bytes); more → 431. */
+  maxHeaderSize: number;
+}
+
+export interface Listener {
+  readonly port: number;
+  readonly host: string;
+  /** Stop accepting; resolves when every connection has closed or `graceMs` passed (then they are destroyed). */
+  close(graceMs: number): Promise<void>;
+  inFlight(): number;
+}
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const TLS_HANDSHAKE = 0x16;
+
+/**
+ * One port for everything: HTTP/1.1, prior-knowledge HTTP/2 (h2c: the Kinesis
+ * SDK speaks only that) and, when a certificate is configured, TLS with ALPN
+ * h2/http1.1. The first bytes of a connection tell which: 0x16 starts a TLS
+ * handshake, the HTTP/2 preface starts h2c, anything else is HTTP/1.1.
+ */
+export async function listen(opts: ListenerOptions, onRequest: RequestListener): Promise<Listener> {
+  const sockets = new Set<Duplex>();
+  let active = 0;
+  const counted: RequestListener = (req, res) => {
+    active++;
+    let done = false;
+    const finish = () => {
+      if (!done) {
+        done = true;
+        active--;
+      }
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+    onRequest(req, res);
+  };
+
+  const h1 = http.createServer(
+    {
+      maxHeaderSize: opts.maxHeaderSize,
+      // Multi-GB uploads that keep progressing must never be cut by Node's own timer.
+      requestTimeout: 0,
+      headersTimeout: 60_000,
+      keepAliveTimeout: 65_000,
+    },
+    counted,
+  );
+  const h2settings: http2.Settings = { maxConcurrentStreams: 256, maxHeaderListSize: opts.maxHeaderSize };
+  const h2 = http2.createServer({ settings: h2settings, maxSessionMemory: 32 });
+  h2.on('request', counted);
+  h2.on('sessionError', () => undefined);
+  let secure: tls.Server | undefined;
+  if (opts.tls) {
+    const s = http2.createSecureServer({
+      cert: opts.tls.cert,
+      key: opts.tls.key,
+      allowHTTP1: true,
+      settings: h2settings,
+      maxSessionMemory: 32,
+    });
+    s.on('request', counted);
+    s.on('sessionError', () => undefined);
+    s.on('tlsClientError', () => undefined);
+    secure = s;
+  }
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let head = Buffer.alloc(0);
+    const onReadable = (): void => {
+      const chunk = socket.read() as Buffer | null;
+      if (chunk === null) return;
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const n = Math.min(head.length, H2_PREFACE.length);
+      const maybeH2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+      // Wait for enough bytes to tell a partial h2 preface from HTTP/1.1.
+      if (maybeH2 && head.length < H2_PREFACE.length && head[0] !== TLS_HANDSHAKE) return;
+      socket.off('readable', onReadable);
+      socket.unshift(head);
+      if (head[0] === TLS_HANDSHAKE && secure) secure.emit('connection', socket);
+      else if (maybeH2) h2.emit('connection', socket);
+      else h1.emit('connection', socket);
+    };
+    socket.on('readable', onReadable);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as net.AddressInfo;
+
+  return {
+    port: addr.port,
+    host: opts.host,
+    inFlight: () => active,
+    async close(graceMs: number) {
+      server.close();
+      h1.closeIdleConnections();
+      h2.close();
+      secure?.close();
+      const deadline = Date.now() + graceMs;
+      while (active > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        h1.closeIdleConnections();
+      }
+      for (const s of sockets) s.destroy();
+    },
+  };
+}

@@ -1,0 +1,256 @@
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import { Readable } from 'node:stream';
+import { pipeline as pipe } from 'node:stream/promises';
+import { AwsError, commonError, internalError, isAwsError, notImplemented } from '../aws/errors.js';
+import type { HttpRequest, HttpResponse } from '../aws/http.js';
+import { codecFor } from '../aws/protocols/index.js';
+import type { ServiceIndex } from '../aws/routing.js';
+import { routeService } from '../aws/routing.js';
+import type { ServiceDefinition } from '../aws/service.js';
+import type { CredentialLookup, ErrorFamily } from '../aws/sigv4/index.js';
+import { authenticate, credentialScope, sigv4Error, verifiedBody } from '../aws/sigv4/index.js';
+import { anonymousPrincipal } from '../iam/root-key.js';
+import { requestId as newRequestId, s3HostId, s3RequestId } from '../lib/ids.js';
+import type { Principal, RequestContext, ServiceDeps } from './context.js';
+import type { Metrics } from './metrics.js';
+
+export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
+export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+/** Decides whether `principal` may run the operation; throws the service's AccessDenied. IAM fills this in. */
+export type Authorizer = (ctx: RequestContext, service: ServiceDefinition, operation: string, input: unknown) => Promise<void>;
+
+export interface PipelineDeps extends ServiceDeps {
+  services: ServiceIndex;
+  credentials: CredentialLookup;
+  metrics: Metrics;
+  authorize: Authorizer;
+  /** Answers /_hanul/* (health, clock, metrics); undefined → not an admin path. */
+  admin(req: HttpRequest, principal: Principal | undefined): Promise<HttpResponse | undefined>;
+  /** Aborted on shutdown: in-flight handlers see it through ctx.signal. */
+  shutdown: AbortSignal;
+}
+
+function familyOf(service: ServiceDefinition | undefined): ErrorFamily {
+  if (!service || service.protocol === 'rest-xml') return 's3';
+  return service.protocol === 'query' ? 'query' : 'json';
+}
+
+/**
+ * One request, start to end:
+ * route → authenticate → decode → authorize → handler → encode → log/metrics/audit.
+ * Handlers throw AwsError; this is the one place errors are rendered, logged and counted.
+ */
+export function createPipeline(deps: PipelineDeps) {
+  return async function handle(nreq: NodeRequest, nres: NodeResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = nreq.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const hostHeader = (nreq.headers[':authority'] as string | undefined) ?? nreq.headers.host ?? '';
+    const abort = new AbortController();
+    const onShutdown = () => abort.abort(new Error('server shutting down'));
+    deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+    nres.once('close', () => {
+      if (!nres.writableFinished) abort.abort(new Error('client went away'));
+      deps.shutdown.removeEventListener('abort', onShutdown);
+    });
+    let bytesIn = 0;
+    nreq.on('data', (c: Buffer) => (bytesIn += c.length));
+
+    let trailersOf: () => Record<string, string> = () => ({});
+    const req: HttpRequest = {
+      method: nreq.method ?? 'GET',
+      rawPath,
+      rawQuery,
+      query: new URLSearchParams(rawQuery),
+      headers: nreq.headers,
+      hostname: stripPort(hostHeader),
+      body: nreq as unknown as Readable,
+      trailers: () => trailersOf(),
+    };
+
+    let service: ServiceDefinition | undefined;
+    let operation = 'Unknown';
+    let ctx: RequestContext | undefined;
+    let input: unknown;
+    let output: unknown;
+    let failure: AwsError | undefined;
+    let response: HttpResponse;
+    const isS3 = () => service?.protocol === 'rest-xml';
+    const rid = () => (isS3() ? s3RequestId() : newRequestId());
+    let requestId = '';
+    try {
+      const scope = credentialScope(req);
+      const admin = rawPath.startsWith('/_hanul/') || (rawPath === '/metrics' && scope === undefined && rawQuery === '');
+      if (admin) {
+        service = undefined;
+        operation = 'Admin';
+        requestId = newRequestId();
+        let principal: Principal | undefined;
+        try {
+          principal = scope ? (await authenticate(req, { lookup: deps.credentials, now: deps.clock.now(), normalizePath: true }))?.credential.principal : undefined;
+        } catch (e) {
+          throw sigv4Error(e, 'json');
+        }
+        const res = await deps.admin(req, principal);
+        if (res) {
+          await send(nres, res, requestId);
+          log(200);
+          return;
+        }
+      }
+      service = routeService(req, scope, deps.services);
+      requestId = rid();
+      if (!service) throw commonError('UnknownOperationException', `no service answers to '${scope?.service ?? 'this request'}'`);
+      const codec = codecFor(service.protocol);
+      operation = codec.peekOperation(req, service) ?? operation;
+
+      let principal: Principal;
+      let signedRegion = deps.config.region;
+      try {
+        const auth = await authenticate(req, {
+          lookup: deps.credentials,
+          now: deps.clock.now(),
+          normalizePath: service.protocol !== 'rest-xml',
+        });
+        if (auth) {
+          principal = auth.credential.principal;
+          signedRegion = auth.scope.region;
+        } else {
+          principal = anonymousPrincipal();
+        }
+        const vb = verifiedBody(req.body, auth, req.headers);
+        req.body = vb.body;
+        trailersOf = vb.trailers;
+      } catch (e) {
+        throw sigv4Error(e, familyOf(service));
+      }
+      ctx = {
+        ...deps,
+        requestId,
+        principal,
+        region: signedRegion,
+        accountId: deps.config.accountId,
+        signal: abort.signal,
+        sourceIp: nreq.socket?.remoteAddress ?? '',
+        secure: 'encrypted' in (nreq.socket ?? {}),
+        userAgent: (nreq.headers['user-agent'] as string | undefined) ?? '',
+        service: service.name,
+        operation,
+      };
+
+      const raw = service.rawHandler ? await service.rawHandler(req, ctx) : undefined;
+      if (raw) {
+        response = raw;
+      } else {
+        const decoded = await codec.decode(req, service);
+        operation = ctx.operation = decoded.operation;
+        input = decoded.input;
+        const spec = service.operations[operation];
+        if (!spec) {
+          if (service.knownOperations && !service.knownOperations.includes(operation)) {
+            throw commonError('UnknownOperationException', `${service.name} has no operation ${operation}`);
+          }
+          throw notImplemented(service.name, operation);
+        }
+        if (principal.type === 'anonymous' && service.protocol !== 'rest-xml') {
+          throw sigv4Error(Object.assign(new Error('Missing Authentication Token'), { kind: 'missing-auth' }), familyOf(service));
+        }
+        await deps.authorize(ctx, service, operation, input);
+        output = await spec.handler(input, ctx);
+        response = codec.encode(output, operation, service, { requestId, ...(isS3() ? { hostId: s3HostId() } : {}), requestContentType: req.headers['content-type'] as string | undefined });
+      }
+    } catch (e) {
+      failure = isAwsError(e) ? e : undefined;
+      if (!failure) {
+        if (!requestId) requestId = rid();
+        deps.log.error({ err: e, requestId, service: service?.name, operation }, 'unhandled error');
+        failure = internalError(requestId);
+      }
+      if (!requestId) requestId = rid();
+      const svc = service ?? deps.services.byName.get('s3');
+      response = svc
+        ? codecFor(svc.protocol).encodeError(failure, svc, { requestId, hostId: s3HostId() })
+        : { status: failure.status, headers: { 'content-type': 'text/plain' }, body: failure.message };
+    }
+    // A body we did not read to the end cannot be left on a keep-alive connection.
+    if (!nreq.readableEnded && nreq.httpVersionMajor === 1) response.headers['connection'] = 'close';
+    let bytesOut = 0;
+    try {
+      bytesOut = await send(nres, response, requestId);
+    } catch (e) {
+      deps.log.debug({ err: e, requestId }, 'response aborted');
+    }
+    log(response.status, bytesOut);
+    if (ctx && service?.audited) {
+      deps.audit.record({
+        ctx,
+        input,
+        output,
+        status: response.status,
+        ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+      });
+    }
+
+    function log(status: number, out = 0): void {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const svcName = service?.name ?? 'hanul';
+      deps.metrics.observe(svcName, operation, status, seconds, bytesIn, out);
+      deps.log.info(
+        {
+          requestId,
+          service: svcName,
+          operation,
+          principal: ctx?.principal.arn,
+          status,
+          bytesIn,
+          bytesOut: out,
+          ms: Math.round(seconds * 1e5) / 100,
+          ...(failure ? { error: failure.code } : {}),
+        },
+        'request',
+      );
+    }
+  };
+}
+
+function stripPort(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const c = host.lastIndexOf(':');
+  return (c < 0 ? host : host.slice(0, c)).toLowerCase();
+}
+
+/** Writes a response; resolves with the body bytes sent. */
+async function send(nres: NodeResponse, res: HttpResponse, requestId: string): Promise<number> {
+  const headers = res.headers;
+  if (!('date' in headers)) headers['date'] = new Date().toUTCString();
+  const body = res.body;
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    headers['content-length'] = String(buf.length);
+    nres.writeHead(res.status, headers as http.OutgoingHttpHeaders);
+    nres.end(buf);
+    return buf.length;
+  }
+  if (body === undefined) {
+    if (!('content-length' in headers) && res.status !== 304 && res.status !== 204) headers['content-length'] = '0';
+    nres.writeHead(res.status, headers as http.OutgoingHttpHeaders);
+    nres.end();
+    return 0;
+  }
+  nres.writeHead(res.status, headers as http.OutgoingHttpHeaders);
+  let sent = 0;
+  const counted = (body instanceof Readable ? body : Readable.from(body, { objectMode: false })).on('data', (c: Buffer) => (sent += c.length));
+  try {
+    await pipe(counted, nres as unknown as NodeJS.WritableStream);
+  } catch (e) {
+    nres.destroy();
+    throw Object.assign(new Error(`response ${requestId} aborted`), { cause: e });
+  }
+  return sent;
+}
+
+export { AwsError };

@@ -44,7 +44,7 @@ export interface AppOptions {
 /** Builds and starts hanul from a config: storage → services → pipeline → listener. */
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const startedAt = Date.now();
-  const log = opts.log ?? pino({ level: config.logLevel, base: undefined });
+  const log = opts.log ?? pino({ level: config.logLevel, base: null });
   const clock = opts.clock ?? systemClock();
   const rootKey = await loadRootKey(config);
   const stores = await openEmbeddedStores(config.dataDir);

@@ -84,7 +84,7 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    let head = Buffer.alloc(0);
+    let head: Buffer = Buffer.alloc(0);
     const onReadable = (): void => {
       const chunk = socket.read() as Buffer | null;
       if (chunk === null) return;

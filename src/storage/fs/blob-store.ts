@@ -1,0 +1,279 @@
+/**
+ * BlobStore on a local (or shared) filesystem. A blob is one file at
+ * `<dir>/<id[0..2]>/<id[2..4]>/<id>`; ids are random, so no client-supplied
+ * name ever becomes a path, and the two shard levels keep directories small.
+ *
+ * A write lands in `<dir>/tmp/` first and becomes visible by rename only after
+ * its bytes are fsync'd; the rename is made durable by fsyncing the shard
+ * directory. A crash therefore leaves either the whole blob or a temp file
+ * that cleanup() removes.
+ *
+ * delete() does not fsync: services delete the blob after committing the
+ * metadata that stops referring to it, so a delete lost in a crash leaves an
+ * orphan, never a dangling reference.
+ */
+import { randomBytes } from 'node:crypto';
+import { close as closeFd, createReadStream, open as openFd, read as readFd } from 'node:fs';
+import { open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { BlobStore, BlobWriteResult, ByteRange } from '../ports.js';
+import { BlobNotFoundError, BlobTooLargeError, StoreClosedError } from '../errors.js';
+import { mkdirDurable, syncDir } from './sync-dir.js';
+
+/** Bytes gathered before one write(2): big sequential writes, bounded memory. */
+const WRITE_BUFFER = 1024 * 1024;
+const READ_HIGH_WATER_MARK = 1024 * 1024;
+const ID = /^[0-9a-f]{32}$/;
+
+type BlobStream = AsyncIterable<Uint8Array> & NodeJS.ReadableStream;
+
+function newId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+function isAborted(signal: AbortSignal | undefined): signal is AbortSignal {
+  return signal?.aborted === true;
+}
+
+/**
+ * Copies incoming chunks into two alternating 1 MiB buffers and writes one
+ * while the other fills, so receiving and writing overlap. Copying (instead of
+ * holding the caller's chunks) makes it safe for a source to reuse its buffer
+ * after yielding it.
+ */
+class BufferedFileWriter {
+  private buffers = [Buffer.allocUnsafe(WRITE_BUFFER), Buffer.allocUnsafe(WRITE_BUFFER)];
+  private current = 0;
+  private filled = 0;
+  private inFlight: Promise<void> = Promise.resolve();
+  private failed: unknown;
+
+  constructor(private readonly fh: FileHandle) {}
+
+  async push(chunk: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const buf = this.buffers[this.current] as Buffer;
+      const n = Math.min(buf.byteLength - this.filled, chunk.byteLength - offset);
+      buf.set(chunk.subarray(offset, offset + n), this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === buf.byteLength) await this.flip();
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.flip();
+    await this.inFlight;
+  }
+
+  /** Starts writing the full buffer; waits only for the write before it. */
+  private async flip(): Promise<void> {
+    await this.inFlight;
+    if (this.failed !== undefined) throw this.failed;
+    if (this.filled === 0) return;
+    const data = (this.buffers[this.current] as Buffer).subarray(0, this.filled);
+    this.inFlight = this.writeAll(data).catch((e: unknown) => {
+      this.failed = e;
+    });
+    this.current ^= 1;
+    this.filled = 0;
+  }
+
+  private async writeAll(data: Buffer): Promise<void> {
+    let done = 0;
+    while (done < data.byteLength) {
+      const { bytesWritten } = await this.fh.write(data, done, data.byteLength - done, null);
+      done += bytesWritten;
+    }
+  }
+
+  /** Waits for the write in flight, ignoring its outcome (used when giving up). */
+  async settle(): Promise<void> {
+    await this.inFlight;
+  }
+}
+
+/** Pulls the next chunk, or rejects as soon as the signal aborts. */
+function nextOrAbort(
+  it: AsyncIterator<Uint8Array>,
+  signal: AbortSignal | undefined,
+): Promise<IteratorResult<Uint8Array>> {
+  const next = it.next();
+  if (signal === undefined) return next;
+  if (signal.aborted) {
+    next.catch(() => undefined);
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      // The pending next() may still settle (or fail) later: nobody listens.
+      next.catch(() => undefined);
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    next.then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+class FsBlobStore implements BlobStore {
+  private readonly tmp: string;
+  /** Shard directories known to exist (and to be durable). */
+  private readonly knownDirs = new Set<string>();
+  private readonly writing = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly dir: string) {
+    this.tmp = join(dir, 'tmp');
+  }
+
+  private pathOf(id: string): string {
+    return join(this.dir, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  write(source: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<BlobWriteResult> {
+    if (this.closed) return Promise.reject(new StoreClosedError('blob store'));
+    const p = this.doWrite(source, opts);
+    this.writing.add(p);
+    const forget = (): void => void this.writing.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async doWrite(
+    source: AsyncIterable<Uint8Array>,
+    { signal, maxBytes }: { signal?: AbortSignal; maxBytes?: number },
+  ): Promise<BlobWriteResult> {
+    if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 0)) {
+      throw new RangeError('maxBytes must be a non-negative integer');
+    }
+    if (signal?.aborted === true) throw abortReason(signal);
+    const id = newId();
+    const tmpPath = join(this.tmp, id);
+    const fh = await open(tmpPath, 'wx', 0o600);
+    const writer = new BufferedFileWriter(fh);
+    let size = 0;
+    try {
+      // Iterate by hand: on our own failure (too large, abort) we stop pulling
+      // but do not call return(), which would destroy an HTTP request stream
+      // and take the socket with it before the handler could answer.
+      const it = source[Symbol.asyncIterator]();
+      for (;;) {
+        const r = await nextOrAbort(it, signal);
+        if (r.done === true) break;
+        const chunk: unknown = r.value;
+        if (!(chunk instanceof Uint8Array)) throw new TypeError('blob source must yield Uint8Array chunks');
+        size += chunk.byteLength;
+        if (maxBytes !== undefined && size > maxBytes) throw new BlobTooLargeError(maxBytes);
+        await writer.push(chunk);
+      }
+      await writer.finish();
+      // Re-read: TS narrowed `aborted` at the top, but it changes while we await.
+      if (isAborted(signal)) throw abortReason(signal);
+      await fh.datasync();
+    } catch (error) {
+      await writer.settle();
+      await fh.close().catch(() => undefined);
+      await unlink(tmpPath).catch(() => undefined);
+      throw error;
+    }
+    await fh.close();
+    const final = this.pathOf(id);
+    try {
+      await this.ensureShardDir(dirname(final));
+      await rename(tmpPath, final);
+      await syncDir(dirname(final));
+    } catch (error) {
+      await unlink(tmpPath).catch(() => undefined);
+      throw error;
+    }
+    return { id, size };
+  }
+
+  private async ensureShardDir(shard: string): Promise<void> {
+    if (this.knownDirs.has(shard)) return;
+    await mkdirDurable(shard);
+    this.knownDirs.add(shard);
+  }
+
+  read(id: string, range?: ByteRange): BlobStream {
+    let start: number | undefined;
+    let end: number | undefined;
+    if (range !== undefined) {
+      ({ start, end } = range);
+      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+        throw new RangeError(`invalid byte range ${String(start)}-${String(end)}`);
+      }
+    }
+    const valid = ID.test(id);
+    const closed = this.closed;
+    const path = valid ? this.pathOf(id) : join(this.dir, 'invalid');
+    // The stream opens lazily; a custom open maps a missing file to
+    // BlobNotFoundError without wrapping the stream (no extra copy or hop).
+    const fsImpl = {
+      open(p: string, flags: string, mode: number, cb: (err: Error | null, fd?: number) => void): void {
+        if (closed || !valid) {
+          process.nextTick(cb, closed ? new StoreClosedError('blob store') : new BlobNotFoundError(id));
+          return;
+        }
+        openFd(p, flags, mode, (err, fd) => cb(err?.code === 'ENOENT' ? new BlobNotFoundError(id) : err, fd));
+      },
+      read: readFd,
+      close: closeFd,
+    };
+    const options: Parameters<typeof createReadStream>[1] = { highWaterMark: READ_HIGH_WATER_MARK, fs: fsImpl };
+    if (start !== undefined) options.start = start;
+    if (end !== undefined) options.end = end;
+    return createReadStream(path, options);
+  }
+
+  async size(id: string): Promise<number | undefined> {
+    if (!ID.test(id)) return undefined;
+    try {
+      return (await stat(this.pathOf(id))).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!ID.test(id)) return;
+    try {
+      await unlink(this.pathOf(id));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  /** Must run before any write starts: it cannot tell a crash leftover from a live write. */
+  async cleanup(): Promise<void> {
+    for (const name of await readdir(this.tmp)) {
+      await rm(join(this.tmp, name), { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.writing]);
+  }
+}
+
+export async function openFsBlobStore(dir: string): Promise<BlobStore> {
+  const root = resolve(dir);
+  await mkdirDurable(join(root, 'tmp'));
+  return new FsBlobStore(root);
+}

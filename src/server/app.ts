@@ -51,7 +51,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const metrics = createMetrics();
   const audit = createAuditHub();
   const deps: ServiceDeps = { config, clock, stores, log, audit };
-  const services = await Promise.all((opts.services ?? SERVICES).map((f) => f(deps)));
+  const services: ServiceDefinition[] = [];
+  for (const make of opts.services ?? SERVICES) services.push(await make(deps));
   for (const s of services) if (s.auditSink) audit.attach(s.auditSink);
   const index = indexServices(services);
 

@@ -68,7 +68,7 @@ export function createPipeline(deps: PipelineDeps) {
       query: new URLSearchParams(rawQuery),
       headers: nreq.headers,
       hostname: stripPort(hostHeader),
-      body: nreq as unknown as Readable,
+      body: nreq,
       trailers: () => trailersOf(),
     };
 
@@ -137,7 +137,7 @@ export function createPipeline(deps: PipelineDeps) {
         signal: abort.signal,
         sourceIp: nreq.socket?.remoteAddress ?? '',
         secure: 'encrypted' in (nreq.socket ?? {}),
-        userAgent: (nreq.headers['user-agent'] as string | undefined) ?? '',
+        userAgent: (nreq.headers['user-agent']) ?? '',
         service: service.name,
         operation,
       };

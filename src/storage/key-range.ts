@@ -23,11 +23,13 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
  * A lone surrogate has no UTF-8 encoding: the driver would store U+FFFD, so
- * two different keys would silently become one. Refuse them instead.
+ * two different keys would silently become one. NUL cannot be stored in a
+ * PostgreSQL text column; refusing it everywhere keeps adapters alike.
  */
 export function assertWellFormed(what: string, s: string): void {
   if (typeof s !== 'string') throw new TypeError(`${what} must be a string`);
   if (LONE_SURROGATE.test(s)) throw new TypeError(`${what} contains a lone surrogate (not valid UTF-8)`);
+  if (s.includes('\0')) throw new TypeError(`${what} contains NUL`);
 }
 
 /**

@@ -1,0 +1,208 @@
+/**
+ * The BlobStore contract: every adapter runs this suite unchanged. Checks that
+ * need to look behind the port (temp files) use optional harness hooks.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { BlobStore } from '../ports.js';
+import { BlobNotFoundError, BlobTooLargeError } from '../errors.js';
+
+export interface BlobHarness {
+  store: BlobStore;
+  /** Removes the data; the suite has closed the store. */
+  cleanup(): Promise<void>;
+  /** A new store over the same data, after `store` was closed. */
+  reopen?(): Promise<BlobStore>;
+  /** How many temp files and finished blobs exist behind the port. */
+  inspect?(): Promise<{ temp: number; blobs: number }>;
+  /** Leaves what a crash mid-write would leave. */
+  plantTempLeftover?(): Promise<void>;
+}
+
+async function* chunksOf(...chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
+  for (const c of chunks) yield c;
+}
+
+async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const c of stream) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+/** Deterministic content: chunk i of a large blob, reproducible without keeping it. */
+function fillChunk(buf: Buffer, i: number): Buffer {
+  for (let o = 0; o < buf.length; o += 4) buf.writeUInt32LE((i * 2654435761 + o) >>> 0, o);
+  return buf;
+}
+
+/**
+ * A full GC before sampling memory, so the check sees what is retained, not
+ * garbage not yet collected. (The flag works when set at run time.)
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+export function runBlobStoreContract(name: string, open: () => Promise<BlobHarness>): void {
+  const withStore = (body: (s: BlobStore, h: BlobHarness) => Promise<void>) => async (): Promise<void> => {
+    const h = await open();
+    try {
+      await body(h.store, h);
+    } finally {
+      await h.store.close();
+      await h.cleanup();
+    }
+  };
+  const assertClean = async (h: BlobHarness, blobs: number): Promise<void> => {
+    if (h.inspect === undefined) return;
+    assert.deepEqual(await h.inspect(), { temp: 0, blobs });
+  };
+
+  describe(`BlobStore contract: ${name}`, () => {
+    it('writes and reads back, with its size', withStore(async (s, h) => {
+      const data = randomBytes(100_000);
+      const r = await s.write(chunksOf(data.subarray(0, 10), data.subarray(10, 70_000), data.subarray(70_000)));
+      assert.equal(r.size, data.length);
+      assert.equal(await s.size(r.id), data.length);
+      assert.deepEqual(await readAll(s.read(r.id)), data);
+      const empty = await s.write(chunksOf());
+      assert.equal(empty.size, 0);
+      assert.equal((await readAll(s.read(empty.id))).length, 0);
+      assert.notEqual(empty.id, r.id);
+      await assertClean(h, 2);
+    }));
+
+    it('reads byte ranges: first, last, middle, whole', withStore(async (s) => {
+      const data = randomBytes(3 * 1024 * 1024 + 17);
+      const { id } = await s.write(chunksOf(data));
+      const last = data.length - 1;
+      for (const [start, end] of [[0, 0], [last, last], [1000, 2_500_000], [0, last], [12345, 12345]] as const) {
+        assert.deepEqual(await readAll(s.read(id, { start, end })), data.subarray(start, end + 1), `${start}-${end}`);
+      }
+    }));
+
+    it('reports unknown ids: size undefined, read errors with BlobNotFoundError', withStore(async (s) => {
+      for (const id of ['0123456789abcdef0123456789abcdef', '../../etc/passwd', '', 'A'.repeat(32)]) {
+        assert.equal(await s.size(id), undefined);
+        await assert.rejects(readAll(s.read(id)), BlobNotFoundError);
+        await s.delete(id);
+      }
+    }));
+
+    it('deletes idempotently', withStore(async (s, h) => {
+      const { id } = await s.write(chunksOf(Buffer.from('x')));
+      await s.delete(id);
+      await s.delete(id);
+      assert.equal(await s.size(id), undefined);
+      await assert.rejects(readAll(s.read(id)), BlobNotFoundError);
+      await assertClean(h, 0);
+    }));
+
+    it('rejects past maxBytes at once, reading no further and leaving nothing', withStore(async (s, h) => {
+      let pulled = 0;
+      async function* source(): AsyncGenerator<Uint8Array> {
+        for (let i = 0; i < 10; i++) {
+          pulled++;
+          yield Buffer.alloc(1000, i);
+        }
+      }
+      await assert.rejects(s.write(source(), { maxBytes: 2500 }), BlobTooLargeError);
+      assert.equal(pulled, 3);
+      const exact = await s.write(chunksOf(Buffer.alloc(2500)), { maxBytes: 2500 });
+      assert.equal(exact.size, 2500);
+      await assertClean(h, 1);
+    }));
+
+    it('a source that errors midway rejects with its error and leaves nothing', withStore(async (s, h) => {
+      const boom = new Error('client went away');
+      async function* source(): AsyncGenerator<Uint8Array> {
+        yield Buffer.alloc(2 * 1024 * 1024, 1);
+        yield Buffer.alloc(10, 2);
+        throw boom;
+      }
+      await assert.rejects(s.write(source()), (e) => e === boom);
+      await assertClean(h, 0);
+    }));
+
+    it('aborts on its signal, even while the source stalls, leaving nothing', withStore(async (s, h) => {
+      const ac = new AbortController();
+      const reason = new Error('request aborted');
+      async function* stalls(): AsyncGenerator<Uint8Array> {
+        yield Buffer.alloc(1024 * 1024 + 5, 1);
+        ac.abort(reason);
+        await new Promise(() => undefined);
+      }
+      await assert.rejects(s.write(stalls(), { signal: ac.signal }), (e) => e === reason);
+      await assert.rejects(s.write(chunksOf(Buffer.from('x')), { signal: AbortSignal.abort() }));
+      await assertClean(h, 0);
+    }));
+
+    it('cleanup removes what a crash left in temp', withStore(async (s, h) => {
+      if (h.plantTempLeftover === undefined || h.inspect === undefined) return;
+      const { id } = await s.write(chunksOf(Buffer.from('kept')));
+      await h.plantTempLeftover();
+      assert.equal((await h.inspect()).temp > 0, true);
+      await s.cleanup();
+      await assertClean(h, 1);
+      assert.deepEqual(await readAll(s.read(id)), Buffer.from('kept'));
+    }));
+
+    it('streams a 32 MiB blob both ways without buffering it', withStore(async (s) => {
+      const chunk = Buffer.alloc(64 * 1024);
+      const n = 512;
+      const want = createHash('sha256');
+      collectGarbage();
+      const base = process.memoryUsage().arrayBuffers;
+      let peak = 0;
+      const sample = (): void => {
+        collectGarbage();
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+      };
+      async function* source(): AsyncGenerator<Uint8Array> {
+        // One buffer refilled per chunk: also proves the store copies what it keeps.
+        for (let i = 0; i < n; i++) {
+          want.update(fillChunk(chunk, i));
+          if (i % 64 === 63) sample();
+          yield chunk;
+        }
+      }
+      const { id, size } = await s.write(source());
+      assert.equal(size, n * chunk.length);
+      const got = createHash('sha256');
+      let seen = 0;
+      for await (const c of s.read(id)) {
+        got.update(c);
+        seen += c.length;
+        if (seen % (4 * 1024 * 1024) < c.length) sample();
+      }
+      assert.equal(got.digest('hex'), want.digest('hex'));
+      assert.ok(peak < 12 * 1024 * 1024, `peak retained memory ${peak} bytes`);
+    }));
+
+    it('handles concurrent writes independently', withStore(async (s, h) => {
+      const datas = Array.from({ length: 20 }, (_, i) => randomBytes(1000 + i * 5000));
+      const results = await Promise.all(datas.map((d) => s.write(chunksOf(d.subarray(0, 500), d.subarray(500)))));
+      assert.equal(new Set(results.map((r) => r.id)).size, datas.length);
+      for (const [i, r] of results.entries()) assert.deepEqual(await readAll(s.read(r.id)), datas[i]);
+      await assertClean(h, datas.length);
+    }));
+
+    it('is durable across close and reopen; refuses writes after close', withStore(async (s, h) => {
+      const data = randomBytes(5000);
+      const { id } = await s.write(chunksOf(data));
+      await s.close();
+      await assert.rejects(s.write(chunksOf(data)));
+      if (h.reopen === undefined) return;
+      const again = await h.reopen();
+      try {
+        assert.deepEqual(await readAll(again.read(id)), data);
+      } finally {
+        await again.close();
+      }
+    }));
+  });
+}

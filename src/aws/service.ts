@@ -13,8 +13,25 @@ export type OperationSchemaRef = unknown;
 export interface OperationSpec<I = any, O = any> {
   /** Input/output shapes; codecs use it to turn wire values into typed ones. */
   schema?: OperationSchemaRef;
-  /** IAM action, e.g. 'kms:Encrypt' (the IAM issue fills these in and enforces them). */
+  /**
+   * IAM action, e.g. 'kms:Encrypt'. Default: `<signing name>:<Operation>`
+   * (src/iam/defaults.ts knows S3's differing names, e.g. HeadObject → s3:GetObject).
+   */
   action?: string;
+  /**
+   * The resource ARN(s) the action is on, e.g. the key ARN (after alias
+   * resolution) or `arn:aws:s3:::bucket/key`. Default: src/iam/defaults.ts
+   * infers one from the input (Bucket/Key, StreamName/StreamARN, KeyId…), else '*'.
+   */
+  resource?(input: I, ctx: RequestContext): string | readonly string[] | Promise<string | readonly string[]>;
+  /**
+   * Service condition keys of this request, e.g. { 's3:prefix': 'home/',
+   * 'kms:EncryptionContext:dept': 'x' }; undefined values are left out.
+   * Global keys (aws:SourceIp, aws:CurrentTime…) are added by the authorizer.
+   */
+  conditions?(input: I, ctx: RequestContext): ConditionValues | Promise<ConditionValues>;
+  /** AWS requires no permission for this operation (sts:GetCallerIdentity). */
+  noAuthorization?: boolean;
   /** May run without credentials before policies say more (e.g. S3 POST Object's own signed form). */
   anonymous?: boolean;
   /** Largest request body accepted (bytes); more → the service's size error, read no further. */
@@ -22,6 +39,20 @@ export interface OperationSpec<I = any, O = any> {
   handler(input: I, ctx: RequestContext): Promise<O>;
   /** CloudTrail shaping for this operation (what to record, without secrets). */
   audit?: OperationAudit<I, O>;
+}
+
+/** Condition-key values of one request: key → one value or a set (multivalued keys). */
+export type ConditionValues = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** A resource's own policy (bucket policy, key policy, stream policy, role trust policy). */
+export interface ResourcePolicy {
+  /** The policy document as stored (JSON text). */
+  document: string;
+  /**
+   * True for KMS key policies (and role trust policies): the policy must
+   * allow, at least by naming the account, before IAM policies count.
+   */
+  required?: boolean;
 }
 
 export interface OperationAudit<I = any, O = any> {
@@ -69,6 +100,12 @@ export interface ServiceDefinition {
   eventSource?: string;
   /** The service that keeps the audit trail (CloudTrail) offers its sink here; the app wires it up. */
   auditSink?: AuditSink;
+  /**
+   * The resource policy of a resource ARN this service owns (S3 maps an
+   * object ARN to its bucket's policy); undefined when it has none. The
+   * authorizer calls it for every request, so keep it cheap (cache).
+   */
+  resourcePolicy?(resourceArn: string, ctx: RequestContext): Promise<ResourcePolicy | undefined>;
   /** For /_hanul/health. */
   state?(): 'running' | 'starting' | 'degraded';
 }

@@ -34,7 +34,7 @@ export function operationShapes(schema: unknown): OperationShapes | undefined {
     name: name.includes('#') ? name.slice(name.indexOf('#') + 1) : name,
     input: NormalizedSchema.of((input ?? 'unit') as Parameters<typeof NormalizedSchema.of>[0]),
     output: NormalizedSchema.of((output ?? 'unit') as Parameters<typeof NormalizedSchema.of>[0]),
-    traits: NormalizedSchema.of(schema as Parameters<typeof NormalizedSchema.of>[0]).getMergedTraits() as Record<string, unknown>,
+    traits: NormalizedSchema.of(schema as Parameters<typeof NormalizedSchema.of>[0]).getMergedTraits(),
   };
   shapesCache.set(schema, shapes);
   return shapes;

@@ -36,3 +36,28 @@ export function header(req: Pick<HttpRequest, 'headers'>, name: string): string 
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(',') : v;
 }
+
+/**
+ * A handler whose answer the codec cannot express (SubscribeToShard's event
+ * stream) returns `rawResponse(make)`: after decode, authorize and the
+ * handler ran as for any operation, the pipeline sends what `make` builds
+ * (given the request's content type, so it can answer in JSON or CBOR)
+ * instead of encoding the output.
+ */
+const RAW_RESPONSE = Symbol.for('hanul.rawResponse');
+
+export interface RawResponseContext {
+  requestContentType: string | undefined;
+}
+
+export interface RawResponse {
+  readonly [RAW_RESPONSE]: (wire: RawResponseContext) => HttpResponse;
+}
+
+export function rawResponse(make: (wire: RawResponseContext) => HttpResponse): RawResponse {
+  return { [RAW_RESPONSE]: make };
+}
+
+export function rawResponseOf(output: unknown): ((wire: RawResponseContext) => HttpResponse) | undefined {
+  return typeof output === 'object' && output !== null && RAW_RESPONSE in output ? (output as RawResponse)[RAW_RESPONSE] : undefined;
+}

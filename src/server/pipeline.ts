@@ -3,7 +3,7 @@ import type http2 from 'node:http2';
 import { Readable } from 'node:stream';
 import { pipeline as pipe } from 'node:stream/promises';
 import { AwsError, commonError, internalError, isAwsError, notImplemented } from '../aws/errors.js';
-import type { HttpRequest, HttpResponse } from '../aws/http.js';
+import { rawResponseOf, type HttpRequest, type HttpResponse } from '../aws/http.js';
 import { codecFor } from '../aws/protocols/index.js';
 import type { ServiceIndex } from '../aws/routing.js';
 import { routeService } from '../aws/routing.js';
@@ -161,7 +161,10 @@ export function createPipeline(deps: PipelineDeps) {
         }
         await deps.authorize(ctx, service, operation, input);
         output = await spec.handler(input, ctx);
-        response = codec.encode(output, operation, service, { requestId, ...(isS3() ? { hostId: s3HostId() } : {}), requestContentType: req.headers['content-type'] as string | undefined });
+        const raw = rawResponseOf(output);
+        response = raw
+          ? raw({ requestContentType: req.headers['content-type'] as string | undefined })
+          : codec.encode(output, operation, service, { requestId, ...(isS3() ? { hostId: s3HostId() } : {}), requestContentType: req.headers['content-type'] as string | undefined });
       }
     } catch (e) {
       failure = isAwsError(e) ? e : undefined;

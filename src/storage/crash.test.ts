@@ -50,7 +50,7 @@ async function runAndKill(dataDir: string, want: { tx: number; blobs: number }, 
 it('keeps every acknowledged write, whole, across SIGKILL', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'hanul-crash-'));
   try {
-    const acks = await runAndKill(dataDir, { tx: 400, blobs: 30 }, 4000);
+    const acks = await runAndKill(dataDir, { tx: 400, blobs: 30 }, 8000);
     assert.ok(acks.tx.length > 0 && acks.blobs.length > 0, 'the child acknowledged nothing before the deadline');
     const leftovers = (await readdir(join(dataDir, 'blobs', 'tmp'))).length;
 

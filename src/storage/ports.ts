@@ -66,6 +66,12 @@ export interface BlobWriteResult {
   size: number;
 }
 
+export interface BlobInfo {
+  id: string;
+  size: number;
+  createdAt: Date;
+}
+
 export interface ByteRange {
   /** Inclusive. */
   start: number;
@@ -90,6 +96,14 @@ export interface BlobStore {
   delete(id: string): Promise<void>;
   /** Removes temp files a crash left behind; called once at start. */
   cleanup(): Promise<void>;
+  /**
+   * Every stored blob, in no particular order: for a sweep that deletes
+   * orphans (blobs no metadata refers to, left by a crash between a blob
+   * write and its metadata commit). A sweep must skip blobs younger than any
+   * write in progress could be (`createdAt`). Optional so that test doubles
+   * need not implement it; every adapter in storage/ does.
+   */
+  list?(): AsyncIterable<BlobInfo>;
   close(): Promise<void>;
 }
 

@@ -4,11 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe as suite, it as test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { BlobStore } from '../ports.js';
 import { BlobNotFoundError, BlobTooLargeError } from '../errors.js';
+
+// node:test returns promises the runner itself awaits; nothing to await here.
+const describe = (name: string, fn: () => void): void => void suite(name, fn);
+const it = (name: string, fn: () => Promise<void>): void => void test(name, fn);
 
 export interface BlobHarness {
   store: BlobStore;
@@ -181,6 +185,22 @@ export function runBlobStoreContract(name: string, open: () => Promise<BlobHarne
       }
       assert.equal(got.digest('hex'), want.digest('hex'));
       assert.ok(peak < 12 * 1024 * 1024, `peak retained memory ${peak} bytes`);
+    }));
+
+    it('lists every stored blob with its size and creation time', withStore(async (s) => {
+      if (s.list === undefined) return;
+      const before = Date.now();
+      const written = await Promise.all([1, 10, 1000].map((n) => s.write(chunksOf(Buffer.alloc(n)))));
+      await s.delete((written[0] as { id: string }).id);
+      const listed = new Map<string, { size: number; createdAt: Date }>();
+      for await (const b of s.list()) listed.set(b.id, b);
+      assert.deepEqual([...listed.keys()].sort(), written.slice(1).map((w) => w.id).sort());
+      for (const w of written.slice(1)) {
+        const info = listed.get(w.id);
+        assert.equal(info?.size, w.size);
+        // Filesystem timestamps may be coarser than Date.now(): allow a second.
+        assert.ok(info.createdAt.getTime() >= before - 1000 && info.createdAt.getTime() <= Date.now() + 1000);
+      }
     }));
 
     it('handles concurrent writes independently', withStore(async (s, h) => {

@@ -4,8 +4,12 @@
  * Buffer.compare, independent of the adapters' own range code.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe as suite, it as test } from 'node:test';
 import type { KvEntry, MetadataStore, ScanOptions } from '../ports.js';
+
+// node:test returns promises the runner itself awaits; nothing to await here.
+const describe = (name: string, fn: () => void): void => void suite(name, fn);
+const it = (name: string, fn: () => Promise<void>): void => void test(name, fn);
 
 export interface MetadataHarness {
   store: MetadataStore;

@@ -14,14 +14,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { close as closeFd, createReadStream, open as openFd, read as readFd } from 'node:fs';
-import { open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, opendir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { BlobStore, BlobWriteResult, ByteRange } from '../ports.js';
+import type { BlobInfo, BlobStore, BlobWriteResult, ByteRange } from '../ports.js';
 import { BlobNotFoundError, BlobTooLargeError, StoreClosedError } from '../errors.js';
+import { BufferedFileWriter } from './buffered-writer.js';
 import { mkdirDurable, syncDir } from './sync-dir.js';
 
-/** Bytes gathered before one write(2): big sequential writes, bounded memory. */
-const WRITE_BUFFER = 1024 * 1024;
 const READ_HIGH_WATER_MARK = 1024 * 1024;
 const ID = /^[0-9a-f]{32}$/;
 
@@ -31,71 +30,13 @@ function newId(): string {
   return randomBytes(16).toString('hex');
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+/** The abort's own reason, so the caller sees exactly what it aborted with. */
+function abortReason(signal: AbortSignal): Error {
+  return (signal.reason ?? new DOMException('This operation was aborted', 'AbortError')) as Error;
 }
 
 function isAborted(signal: AbortSignal | undefined): signal is AbortSignal {
   return signal?.aborted === true;
-}
-
-/**
- * Copies incoming chunks into two alternating 1 MiB buffers and writes one
- * while the other fills, so receiving and writing overlap. Copying (instead of
- * holding the caller's chunks) makes it safe for a source to reuse its buffer
- * after yielding it.
- */
-class BufferedFileWriter {
-  private buffers = [Buffer.allocUnsafe(WRITE_BUFFER), Buffer.allocUnsafe(WRITE_BUFFER)];
-  private current = 0;
-  private filled = 0;
-  private inFlight: Promise<void> = Promise.resolve();
-  private failed: unknown;
-
-  constructor(private readonly fh: FileHandle) {}
-
-  async push(chunk: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < chunk.byteLength) {
-      const buf = this.buffers[this.current] as Buffer;
-      const n = Math.min(buf.byteLength - this.filled, chunk.byteLength - offset);
-      buf.set(chunk.subarray(offset, offset + n), this.filled);
-      this.filled += n;
-      offset += n;
-      if (this.filled === buf.byteLength) await this.flip();
-    }
-  }
-
-  async finish(): Promise<void> {
-    await this.flip();
-    await this.inFlight;
-  }
-
-  /** Starts writing the full buffer; waits only for the write before it. */
-  private async flip(): Promise<void> {
-    await this.inFlight;
-    if (this.failed !== undefined) throw this.failed;
-    if (this.filled === 0) return;
-    const data = (this.buffers[this.current] as Buffer).subarray(0, this.filled);
-    this.inFlight = this.writeAll(data).catch((e: unknown) => {
-      this.failed = e;
-    });
-    this.current ^= 1;
-    this.filled = 0;
-  }
-
-  private async writeAll(data: Buffer): Promise<void> {
-    let done = 0;
-    while (done < data.byteLength) {
-      const { bytesWritten } = await this.fh.write(data, done, data.byteLength - done, null);
-      done += bytesWritten;
-    }
-  }
-
-  /** Waits for the write in flight, ignoring its outcome (used when giving up). */
-  async settle(): Promise<void> {
-    await this.inFlight;
-  }
 }
 
 /** Pulls the next chunk, or rejects as soon as the signal aborts. */
@@ -121,7 +62,7 @@ function nextOrAbort(
         signal.removeEventListener('abort', onAbort);
         resolve(r);
       },
-      (e: unknown) => {
+      (e: Error) => {
         signal.removeEventListener('abort', onAbort);
         reject(e);
       },
@@ -131,8 +72,8 @@ function nextOrAbort(
 
 class FsBlobStore implements BlobStore {
   private readonly tmp: string;
-  /** Shard directories known to exist (and to be durable). */
-  private readonly knownDirs = new Set<string>();
+  /** Shard directories made (or being made) durable, so each is made once. */
+  private readonly shards = new Map<string, Promise<void>>();
   private readonly writing = new Set<Promise<unknown>>();
   private closed = false;
 
@@ -163,6 +104,11 @@ class FsBlobStore implements BlobStore {
     if (signal?.aborted === true) throw abortReason(signal);
     const id = newId();
     const tmpPath = join(this.tmp, id);
+    const final = this.pathOf(id);
+    // Prepare the shard directory (mkdir + fsync of its parents) while the
+    // bytes arrive, so it is off the critical path.
+    const shardReady = this.ensureShard(dirname(final));
+    shardReady.catch(() => undefined);
     const fh = await open(tmpPath, 'wx', 0o600);
     const writer = new BufferedFileWriter(fh);
     let size = 0;
@@ -191,9 +137,8 @@ class FsBlobStore implements BlobStore {
       throw error;
     }
     await fh.close();
-    const final = this.pathOf(id);
     try {
-      await this.ensureShardDir(dirname(final));
+      await shardReady;
       await rename(tmpPath, final);
       await syncDir(dirname(final));
     } catch (error) {
@@ -203,10 +148,15 @@ class FsBlobStore implements BlobStore {
     return { id, size };
   }
 
-  private async ensureShardDir(shard: string): Promise<void> {
-    if (this.knownDirs.has(shard)) return;
-    await mkdirDurable(shard);
-    this.knownDirs.add(shard);
+  private ensureShard(shard: string): Promise<void> {
+    let ready = this.shards.get(shard);
+    if (ready === undefined) {
+      ready = mkdirDurable(shard).then(() => undefined);
+      this.shards.set(shard, ready);
+      // A failure (e.g. ENOSPC) must not stick: the next write retries.
+      ready.catch(() => this.shards.delete(shard));
+    }
+    return ready;
   }
 
   read(id: string, range?: ByteRange): BlobStream {
@@ -256,6 +206,27 @@ class FsBlobStore implements BlobStore {
       await unlink(this.pathOf(id));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  async *list(): AsyncGenerator<BlobInfo> {
+    const SHARD = /^[0-9a-f]{2}$/;
+    for await (const a of await opendir(this.dir)) {
+      if (!a.isDirectory() || !SHARD.test(a.name)) continue;
+      for await (const b of await opendir(join(this.dir, a.name))) {
+        if (!b.isDirectory() || !SHARD.test(b.name)) continue;
+        for await (const f of await opendir(join(this.dir, a.name, b.name))) {
+          if (!f.isFile() || !ID.test(f.name)) continue;
+          try {
+            const st = await stat(join(this.dir, a.name, b.name, f.name));
+            // A blob's file is never modified after its rename: mtime is when it was written.
+            yield { id: f.name, size: st.size, createdAt: st.mtime };
+          } catch (error) {
+            // Deleted while we listed: not an error for a sweep.
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          }
+        }
+      }
     }
   }
 

@@ -57,7 +57,7 @@ export class GroupCommitter {
 
   submit<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, resolve, reject });
       if (!this.draining) {
         this.draining = true;
         // Starting on the next turn lets every writer that arrived in this I/O

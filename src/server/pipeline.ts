@@ -176,7 +176,7 @@ export function createPipeline(deps: PipelineDeps) {
       if (!requestId) requestId = rid();
       const svc = service ?? deps.services.byName.get('s3');
       response = svc
-        ? codecFor(svc.protocol).encodeError(failure, svc, { requestId, hostId: s3HostId() })
+        ? codecFor(svc.protocol).encodeError(failure, svc, { requestId, hostId: s3HostId(), requestContentType: req.headers['content-type'] as string | undefined })
         : { status: failure.status, headers: { 'content-type': 'text/plain' }, body: failure.message };
     }
     // A body we did not read to the end cannot be left on a keep-alive connection.

@@ -1,15 +1,157 @@
 import { AwsError } from '../aws/errors.js';
-import type { ServiceDefinition } from '../aws/service.js';
+import type { ConditionValues, ServiceDefinition } from '../aws/service.js';
 import type { Authorizer } from '../server/pipeline.js';
 import type { RequestContext } from '../server/context.js';
+import { defaultAction, defaultConditions, defaultResource } from './defaults.js';
+import type { CompiledPolicy } from './policy/document.js';
+import { normalizeIp } from './policy/conditions.js';
+import { decide, deniedMessage, type Decision, type PolicySet } from './policy/evaluate.js';
+import { iamRuntime, type IamRuntime, type ResolvedIdentity } from './runtime.js';
 
 /**
- * Until the IAM policy engine lands: the root user may do everything, an
- * anonymous caller nothing (S3 answers AccessDenied; the other services
- * refuse unsigned requests before this point).
+ * The root-only authorizer hanul started with: kept for embedders and tests
+ * that want no policy evaluation at all.
  */
 export const rootOnlyAuthorizer: Authorizer = (ctx: RequestContext, service: ServiceDefinition, operation: string) => {
   if (ctx.principal.type !== 'anonymous') return Promise.resolve();
   if (service.operations[operation]?.anonymous === true) return Promise.resolve();
   return Promise.reject(new AwsError('AccessDenied', 403, 'Access Denied'));
 };
+
+/** One access check: what a handler passes for a second resource (CopyObject's source, ReEncrypt's destination). */
+export interface AccessCheck {
+  action: string;
+  resource: string | readonly string[];
+  conditions?: ConditionValues;
+}
+
+/**
+ * The IAM authorizer: every operation of every service is evaluated with
+ * AWS's policy logic before its handler runs.
+ */
+export function createIamAuthorizer(): Authorizer {
+  return async (ctx, service, operation, input) => {
+    const spec = Object.hasOwn(service.operations, operation) ? service.operations[operation] : undefined;
+    if (spec?.noAuthorization) return;
+    const p = ctx.principal;
+    if (p.type === 'anonymous' && spec?.anonymous === true) return;
+    const rt = await iamRuntime(ctx);
+    if (p.accessKeyId !== undefined && p.type !== 'root') rt.noteKeyUse(p.accessKeyId, service.name, ctx.region);
+    // The root user's long-term key meets only resource policies: without any, nothing to evaluate.
+    if (p.type === 'root' && !service.resourcePolicy && p.sessionToken === undefined) return;
+    const action = spec?.action ?? defaultAction(service, operation, input);
+    const resource = spec?.resource ? await spec.resource(input, ctx) : defaultResource(service, operation, input, ctx);
+    const declared = spec?.conditions ? await spec.conditions(input, ctx) : undefined;
+    const fallback = defaultConditions(service, input, ctx);
+    const conditions = declared ? { ...fallback, ...declared } : fallback;
+    await authorizeWith(rt, ctx, service, { action, resource, conditions }, operation);
+  };
+}
+
+/**
+ * For handlers: checks one more action on one more resource as the caller
+ * (throws the service's AccessDenied), e.g. S3 CopyObject's s3:GetObject on
+ * the source object.
+ */
+export async function checkAccess(ctx: RequestContext, service: ServiceDefinition, check: AccessCheck): Promise<void> {
+  const rt = await iamRuntime(ctx);
+  await authorizeWith(rt, ctx, service, { ...check, conditions: { ...defaultConditions(service, undefined, ctx), ...check.conditions } });
+}
+
+async function authorizeWith(rt: IamRuntime, ctx: RequestContext, service: ServiceDefinition, check: AccessCheck, operation?: string): Promise<void> {
+  const identity = await rt.identityOf(ctx.principal);
+  sessionCredentialRules(ctx, identity, service, operation);
+  const keys = requestKeys(identity, ctx, check.conditions);
+  const resources = typeof check.resource === 'string' ? [check.resource] : check.resource;
+  for (const resource of resources.length === 0 ? ['*'] : resources) {
+    const set: PolicySet = {};
+    if (identity.identity) set.identity = identity.identity;
+    if (identity.boundary) set.boundary = identity.boundary;
+    if (identity.session) set.session = identity.session;
+    if (service.resourcePolicy && resource !== '*') {
+      const rp = await service.resourcePolicy(resource, ctx);
+      if (rp) {
+        const compiled = compileResourcePolicy(rt, ctx, rp.document);
+        if (compiled) {
+          set.resource = compiled;
+          if (rp.required) set.resourceRequired = true;
+        }
+      }
+    }
+    const d = decide({ action: check.action, resource, principal: identity.facts, keys }, set);
+    if (!d.allowed) throw accessDenied(service, ctx, check.action, resource, d);
+  }
+}
+
+function compileResourcePolicy(rt: IamRuntime, ctx: RequestContext, text: string): CompiledPolicy | undefined {
+  try {
+    return rt.compile(text, 'resource');
+  } catch (e) {
+    ctx.log.error({ err: e, requestId: ctx.requestId }, 'stored resource policy does not compile; ignored');
+    return undefined;
+  }
+}
+
+/**
+ * GetSessionToken credentials without MFA cannot call IAM, and no
+ * GetSessionToken credentials can call STS except AssumeRole and
+ * GetCallerIdentity (AWS's rules for those sessions).
+ */
+function sessionCredentialRules(ctx: RequestContext, identity: ResolvedIdentity, service: ServiceDefinition, operation: string | undefined): void {
+  const p = ctx.principal;
+  if (p.sessionToken === undefined || p.type === 'assumed-role') return;
+  if (service.name === 'iam' && p.mfaAuthenticated !== true) {
+    throw accessDenied(service, ctx, `iam:${operation ?? ''}`, '*', undefined, 'Cannot call IAM APIs with session credentials obtained without MFA');
+  }
+  if (service.name === 'sts' && operation !== undefined && operation !== 'AssumeRole' && operation !== 'GetCallerIdentity') {
+    throw accessDenied(service, ctx, `sts:${operation}`, '*', undefined, `Cannot call ${operation} with session credentials`);
+  }
+  void identity;
+}
+
+/** The request context: the caller's own keys, the request's global keys, the operation's service keys. */
+export function requestKeys(identity: ResolvedIdentity, ctx: RequestContext, conditions: ConditionValues | undefined): Map<string, readonly string[]> {
+  const keys = new Map(identity.keys);
+  const now = ctx.clock.now();
+  keys.set('aws:sourceip', [normalizeIp(ctx.sourceIp)]);
+  keys.set('aws:securetransport', [String(ctx.secure)]);
+  keys.set('aws:currenttime', [now.toISOString()]);
+  keys.set('aws:epochtime', [String(Math.floor(now.getTime() / 1000))]);
+  keys.set('aws:requestedregion', [ctx.region]);
+  if (ctx.userAgent !== '') keys.set('aws:useragent', [ctx.userAgent]);
+  if (identity.mfaAt) keys.set('aws:multifactorauthage', [String(Math.max(0, Math.floor((now.getTime() - identity.mfaAt.getTime()) / 1000)))]);
+  if (conditions) {
+    for (const [k, v] of Object.entries(conditions)) {
+      if (v === undefined) continue;
+      keys.set(k.toLowerCase(), typeof v === 'string' ? [v] : v);
+    }
+  }
+  return keys;
+}
+
+/** AccessDenied in the service's protocol: S3 XML 403, JSON AccessDeniedException 400, Query AccessDenied 403. */
+export function accessDenied(
+  service: ServiceDefinition,
+  ctx: RequestContext,
+  action: string,
+  resource: string,
+  d: Extract<Decision, { allowed: false }> | undefined,
+  message?: string,
+): AwsError {
+  const p = ctx.principal;
+  let msg = message;
+  if (msg === undefined) {
+    if (p.type === 'anonymous' && service.protocol === 'rest-xml') msg = 'Access Denied';
+    else if (d) msg = deniedMessage(p.type === 'anonymous' ? 'anonymous' : p.arn, action, resource, d, service.protocol === 'rest-xml');
+    else msg = `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource}`;
+  }
+  switch (service.protocol) {
+    case 'rest-xml':
+    case 'query':
+      return new AwsError('AccessDenied', 403, msg);
+    case 'rest-json':
+      return new AwsError('AccessDeniedException', 403, msg);
+    default:
+      return new AwsError('AccessDeniedException', 400, msg);
+  }
+}

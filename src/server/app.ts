@@ -4,7 +4,8 @@ import { indexServices } from '../aws/routing.js';
 import type { ServiceDefinition, ServiceFactory } from '../aws/service.js';
 import type { CredentialLookup } from '../aws/sigv4/index.js';
 import type { Config } from '../config.js';
-import { rootOnlyAuthorizer } from '../iam/authorize.js';
+import { createIamAuthorizer } from '../iam/authorize.js';
+import { iamCredentialLookup } from '../iam/runtime.js';
 import { loadRootKey, rootPrincipal, type RootKey } from '../iam/root-key.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { openEmbeddedStores } from '../storage/embedded.js';
@@ -35,9 +36,9 @@ export interface AppOptions {
   clock?: Clock;
   log?: Logger;
   services?: readonly ServiceFactory[];
-  /** The IAM issue replaces this with the policy engine. */
+  /** Default: the IAM policy engine (src/iam/authorize.ts); `rootOnlyAuthorizer` turns policies off. */
   authorize?: Authorizer;
-  /** Extra credential sources (IAM users, STS sessions) consulted after the root key. */
+  /** Credential sources consulted after the root key. Default: IAM users' access keys and STS sessions. */
   credentials?: (deps: ServiceDeps) => CredentialLookup;
 }
 
@@ -57,10 +58,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const index = indexServices(services);
 
   const root = rootPrincipal(config.accountId, rootKey.accessKeyId);
-  const extra = opts.credentials?.(deps);
+  const extra = (opts.credentials ?? iamCredentialLookup)(deps);
   const credentials: CredentialLookup = async (accessKeyId) => {
     if (accessKeyId === rootKey.accessKeyId) return { secretAccessKey: rootKey.secretAccessKey, principal: root };
-    return extra ? extra(accessKeyId) : undefined;
+    return extra(accessKeyId);
   };
 
   const shutdown = new AbortController();
@@ -69,7 +70,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     services: index,
     credentials,
     metrics,
-    authorize: opts.authorize ?? rootOnlyAuthorizer,
+    authorize: opts.authorize ?? createIamAuthorizer(),
     admin: createAdmin({ config, clock, services: index, metrics, version: VERSION, startedAt }),
     shutdown: shutdown.signal,
   });

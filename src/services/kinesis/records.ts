@@ -1,0 +1,266 @@
+/**
+ * The data plane: PutRecord, PutRecords, GetRecords.
+ *
+ * A put is one write transaction: it reads the stream (so a reshard that
+ * committed first is seen, and no record lands in a closed shard), takes the
+ * next record index of each shard it touches, writes the records and the
+ * counters, and commits — the sequence numbers it answers with are durable
+ * and strictly increasing per shard, across restarts and reshards. Group
+ * commit makes concurrent puts share one fsync. Subscribers of the touched
+ * shards are woken right after the commit.
+ */
+import type { ChildShard, GetRecordsInput, GetRecordsOutput, PutRecordInput, PutRecordOutput, PutRecordsInput, PutRecordsOutput, PutRecordsResultEntry, _Record } from '@aws-sdk/client-kinesis';
+import type { RequestContext } from '../../server/context.js';
+import type { ReadTx } from '../../storage/ports.js';
+import type { KinesisCore } from './core.js';
+import { type RecordKey, EncryptionChanged } from './encryption.js';
+import { kinesisError, streamNotFound, throughputExceeded } from './errors.js';
+import { ITERATOR_TTL_MS, counterOf, decodeIterator, encodeIterator } from './iterators.js';
+import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StoredRecord, type StreamMeta } from './model.js';
+import { MAX_HASH_KEY, formatSeq, hashKeyOfPartitionKey, hexOfHashKey, indexOfRecordKey, recordKey, shardIdOf } from './seq.js';
+import { describeShard } from './shards.js';
+import { HashKeyRule, STREAM_REF, SeqRule, check, type Rule } from './validate.js';
+
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const MAX_GET_BYTES = 10 * 1024 * 1024;
+const DATA_RULE: Rule = { field: 'Data', notNull: true, kind: 'blob', lenMax: 10 * 1024 * 1024 };
+const PK_RULE: Rule = { field: 'PartitionKey', notNull: true, lenMin: 1, lenMax: 256 };
+const PUT_RECORD_RULES: readonly Rule[] = [DATA_RULE, PK_RULE, HashKeyRule('ExplicitHashKey', false), SeqRule('SequenceNumberForOrdering'), ...STREAM_REF];
+const PUT_RECORDS_RULES: readonly Rule[] = [
+  { field: 'Records', notNull: true, kind: 'list', lenMin: 1, lenMax: 500, members: [DATA_RULE, HashKeyRule('ExplicitHashKey', false), PK_RULE] },
+  ...STREAM_REF,
+];
+
+interface Entry {
+  data: Uint8Array;
+  pk: string;
+  hash: string;
+  bytes: number;
+}
+
+function entryOf(data: Uint8Array, pk: string, explicit: string | undefined): Entry {
+  let hash: string;
+  if (explicit !== undefined) {
+    const n = BigInt(explicit);
+    if (n > MAX_HASH_KEY) {
+      throw kinesisError('InvalidArgumentException', `Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was ${explicit}`);
+    }
+    hash = hexOfHashKey(n);
+  } else {
+    hash = hashKeyOfPartitionKey(pk);
+  }
+  return { data, pk, hash, bytes: data.length + Buffer.byteLength(pk) };
+}
+
+type PutResult = { shard: ShardMeta; seq: string } | { shard: ShardMeta; throttled: true };
+
+export function recordHandlers(core: KinesisCore) {
+  const acct = core.account;
+
+  /** Writes entries in one transaction; a throttled entry is skipped (PutRecords reports it). */
+  async function put(name: string, entries: Entry[]): Promise<{ results: PutResult[]; encrypted: boolean }> {
+    let key: RecordKey | undefined = core.crypto?.cached(name);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await putOnce(name, entries, key);
+      } catch (e) {
+        if (!(e instanceof EncryptionChanged) || attempt > 1 || !core.crypto) throw e;
+        key = await core.crypto.keyFor(name, e.encryption);
+      }
+    }
+  }
+
+  async function putOnce(name: string, entries: Entry[], key: RecordKey | undefined) {
+    const now = core.clock.nowMs();
+    const touched = new Set<number>();
+    let streamId = '';
+    const out = await core.store.write(async (tx) => {
+      const s = await tx.get<StreamMeta>('kinesis:stream', name);
+      if (!s || (s.status !== 'ACTIVE' && s.status !== 'UPDATING')) throw streamNotFound(name, acct);
+      streamId = s.id;
+      const ref = s.encryption.type === 'KMS' ? s.encryption.ref : undefined;
+      if (ref !== key?.ref) throw new EncryptionChanged(s.encryption);
+      const maxBytes = s.maxRecordSizeKiB * 1024;
+      for (const e of entries) {
+        if (e.data.length > maxBytes) {
+          throw kinesisError('ValidationException', `1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=${e.data.length} cap=${e.data.length}]' at 'data' failed to satisfy constraint: Member must have length less than or equal to ${maxBytes}`);
+        }
+      }
+      const counters = new Map<number, ShardCounter>();
+      const throttle = core.limits.enabled && s.mode === 'PROVISIONED';
+      const results: PutResult[] = [];
+      for (const e of entries) {
+        const sh = core.shardFor(s, e.hash);
+        if (throttle && !core.limits.tryWrite(`${s.id}/${sh.ix}`, e.bytes)) {
+          results.push({ shard: sh, throttled: true });
+          continue;
+        }
+        let c = counters.get(sh.ix);
+        if (!c) {
+          c = await counterOf(tx, s.id, sh.ix);
+          counters.set(sh.ix, c);
+        }
+        const index = c.next++;
+        const arrival = now > c.lastMs ? now : c.lastMs;
+        c.lastMs = arrival;
+        const rec: StoredRecord = key ? [key.encrypt(e.data), e.pk, arrival, key.ref] : [e.data, e.pk, arrival];
+        await tx.put(recordNs(s.id, sh.ix), recordKey(index), rec);
+        results.push({ shard: sh, seq: formatSeq({ shardCreatedSecs: sh.createdSecs, shardIx: sh.ix, index: BigInt(index), arrivalSecs: Math.floor(arrival / 1000) }) });
+      }
+      for (const [ix, c] of counters) {
+        await tx.put(NS_SEQ, counterKey(s.id, ix), c);
+        touched.add(ix);
+      }
+      return { results, encrypted: key !== undefined };
+    });
+    for (const ix of touched) core.signals.notify(streamId, ix);
+    return out;
+  }
+
+  return {
+    async PutRecord(input: PutRecordInput, ctx: RequestContext): Promise<PutRecordOutput> {
+      check(input, PUT_RECORD_RULES);
+      const name = core.streamName(input, ctx);
+      const e = entryOf(input.Data as Uint8Array, input.PartitionKey as string, input.ExplicitHashKey);
+      const { results, encrypted } = await put(name, [e]);
+      const r = results[0] as PutResult;
+      if ('throttled' in r) throw throughputExceeded(shardIdOf(r.shard.ix), name, acct);
+      return { ShardId: shardIdOf(r.shard.ix), SequenceNumber: r.seq, EncryptionType: encrypted ? 'KMS' : 'NONE' };
+    },
+
+    async PutRecords(input: PutRecordsInput, ctx: RequestContext): Promise<PutRecordsOutput> {
+      check(input, PUT_RECORDS_RULES);
+      const name = core.streamName(input, ctx);
+      const records = input.Records as NonNullable<PutRecordsInput['Records']>;
+      let total = 0;
+      const entries = records.map((r) => {
+        const e = entryOf(r.Data as Uint8Array, r.PartitionKey as string, r.ExplicitHashKey);
+        total += e.bytes;
+        return e;
+      });
+      if (total > MAX_REQUEST_BYTES) throw kinesisError('InvalidArgumentException', `Records size exceeds 10 MB limit`);
+      const { results, encrypted } = await put(name, entries);
+      let failed = 0;
+      const out: PutRecordsResultEntry[] = results.map((r) => {
+        if ('throttled' in r) {
+          failed++;
+          return { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard ${shardIdOf(r.shard.ix)} in stream ${name} under account ${acct}.` };
+        }
+        return { ShardId: shardIdOf(r.shard.ix), SequenceNumber: r.seq };
+      });
+      return { FailedRecordCount: failed, Records: out, EncryptionType: encrypted ? 'KMS' : 'NONE' };
+    },
+
+    async GetRecords(input: GetRecordsInput, ctx: RequestContext): Promise<GetRecordsOutput> {
+      check(input, [{ field: 'ShardIterator', notNull: true, lenMin: 1, lenMax: 512 }, { field: 'Limit', min: 1, max: 10000 }, ...STREAM_REF.slice(1)]);
+      const it = decodeIterator(core.iteratorKey, input.ShardIterator as string);
+      if (!it) throw kinesisError('InvalidArgumentException', 'Invalid ShardIterator.');
+      if (input.StreamARN !== undefined && core.streamName({ StreamARN: input.StreamARN }, ctx) !== it.stream) {
+        throw kinesisError('InvalidArgumentException', `StreamARN ${input.StreamARN} does not match the stream of the ShardIterator.`);
+      }
+      const now = core.clock.nowMs();
+      if (now - it.createdMs > ITERATOR_TTL_MS) {
+        throw kinesisError(
+          'ExpiredIteratorException',
+          `Iterator expired. The iterator was created at time ${amzDate(it.createdMs)} while right now it is ${amzDate(now)} which is further in the future than the tolerated delay of ${ITERATOR_TTL_MS} milliseconds.`,
+        );
+      }
+      const batch = await core.store.read(async (tx) => {
+        const s = await tx.get<StreamMeta>('kinesis:stream', it.stream);
+        if (!s || s.id !== it.streamId || s.status === 'DELETING' || s.status === 'CREATING') throw streamNotFound(it.stream, acct);
+        const sh = s.shards.find((x) => x.ix === it.shardIx);
+        if (!sh) throw kinesisError('ResourceNotFoundException', `Shard ${shardIdOf(it.shardIx)} in stream ${s.name} under account ${acct} does not exist`);
+        if (!core.limits.tryRead(`${s.id}/${sh.ix}`)) throw throughputExceeded(shardIdOf(sh.ix), s.name, acct);
+        return readBatch(core, tx, s, sh, it.pos, input.Limit ?? 10000, MAX_GET_BYTES, now);
+      });
+      core.limits.readDone(`${it.streamId}/${it.shardIx}`, batch.bytes);
+      const out: GetRecordsOutput = { Records: await batch.records(), MillisBehindLatest: batch.behindMs };
+      if (batch.childShards) out.ChildShards = batch.childShards;
+      else out.NextShardIterator = encodeIterator(core.iteratorKey, { ...it, pos: batch.next, createdMs: now });
+      return out;
+    },
+  };
+}
+
+export interface Batch {
+  /** Decrypts (when needed) and shapes the records. */
+  records(): Promise<_Record[]>;
+  count: number;
+  bytes: number;
+  next: number;
+  behindMs: number;
+  /** Set when the reader reached the end of a closed shard. */
+  childShards?: ChildShard[];
+  lastSeq?: string;
+}
+
+/**
+ * Up to `limit` records (and about `maxBytes`) from `pos` on, skipping what
+ * the retention period has expired but the trimmer not yet removed.
+ */
+export async function readBatch(core: KinesisCore, tx: ReadTx, s: StreamMeta, sh: ShardMeta, pos: number, limit: number, maxBytes: number, now: number): Promise<Batch> {
+  const ns = recordNs(s.id, sh.ix);
+  const horizon = now - s.retentionHours * 3_600_000;
+  const rows = await tx.scan<StoredRecord>(ns, { start: recordKey(pos), limit });
+  const picked: { index: number; rec: StoredRecord }[] = [];
+  let bytes = 0;
+  let next = pos;
+  for (const row of rows) {
+    const rec = row.value;
+    const index = indexOfRecordKey(row.key);
+    if (rec[2] < horizon) {
+      next = index + 1;
+      continue;
+    }
+    const size = rec[0].length + rec[1].length;
+    if (picked.length > 0 && bytes + size > maxBytes) break;
+    bytes += size;
+    picked.push({ index, rec });
+    next = index + 1;
+  }
+  const c = await counterOf(tx, s.id, sh.ix);
+  const end = sh.endIndex ?? c.next;
+  if (next < pos) next = pos;
+  const last = picked[picked.length - 1];
+  const caughtUp = next >= end || (rows.length < limit && picked.length === rows.length);
+  const batch: Batch = {
+    count: picked.length,
+    bytes,
+    next,
+    behindMs: caughtUp || !last ? 0 : Math.max(0, now - last.rec[2]),
+    records: async () => {
+      const keys = core.crypto && picked.some((p) => p.rec[3] !== undefined) ? await core.crypto.keysFor(s, picked.map((p) => p.rec[3])) : undefined;
+      return picked.map(({ index, rec }) => {
+        const ref = rec[3];
+        const data = ref !== undefined && keys ? (keys.get(ref) as RecordKey).decrypt(rec[0]) : rec[0];
+        const r: _Record = {
+          SequenceNumber: formatSeq({ shardCreatedSecs: sh.createdSecs, shardIx: sh.ix, index: BigInt(index), arrivalSecs: Math.floor(rec[2] / 1000) }),
+          ApproximateArrivalTimestamp: new Date(rec[2]),
+          Data: data,
+          PartitionKey: rec[1],
+        };
+        if (ref !== undefined) r.EncryptionType = 'KMS';
+        return r;
+      });
+    },
+  };
+  if (last) batch.lastSeq = formatSeq({ shardCreatedSecs: sh.createdSecs, shardIx: sh.ix, index: BigInt(last.index), arrivalSecs: Math.floor(last.rec[2] / 1000) });
+  if (sh.endIndex !== undefined && next >= sh.endIndex) {
+    batch.childShards = s.shards
+      .filter((x) => x.parent === sh.ix || x.adjacentParent === sh.ix)
+      .map((x) => {
+        const d = describeShard(x);
+        return { ShardId: d.ShardId, ParentShards: [d.ParentShardId, d.AdjacentParentShardId].filter((p): p is string => p !== undefined), HashKeyRange: d.HashKeyRange };
+      });
+  }
+  return batch;
+}
+
+/** AWS's timestamp form in iterator messages: "Thu Jan 01 00:00:00 UTC 2025". */
+function amzDate(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  return `${day} ${mon} ${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
+}

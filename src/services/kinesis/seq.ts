@@ -1,0 +1,105 @@
+/**
+ * Hash keys and sequence numbers, as Kinesis shapes them.
+ *
+ * Hash keys: a partition key's MD5, read as an unsigned 128-bit number, picks
+ * the shard whose [start, end] range holds it. Internally a hash key is a
+ * 32-character lower-case hex string (zero-padded), so ranges compare as
+ * plain strings; the API shows them as decimal strings.
+ *
+ * Sequence numbers: AWS's current ("version 2") layout, 186 bits written as
+ * 47 hex digits and shown in decimal — always 56 digits, so equal-length
+ * string comparison and bigint comparison agree:
+ *
+ *   '2' | shard creation (9 hex, epoch s) | shard index low nibble (1) |
+ *   record index in the shard (16) | '00' | arrival (9 hex, epoch s) |
+ *   shard index (8) | '2'
+ *
+ * Within a shard only the record index varies among the high-order digits, so
+ * numbers grow with it. A child shard gets a creation second later than its
+ * parents' (see shards.ts), so its numbers sort after theirs.
+ */
+import { createHash } from 'node:crypto';
+
+export const MAX_HASH_KEY = (1n << 128n) - 1n;
+export const HASH_SPACE = 1n << 128n;
+/** AWS writes a closed shard's EndingSequenceNumber with the largest index. */
+export const MAX_SEQ_INDEX = 0x7fffffffffffffffn;
+
+export function hashKeyOfPartitionKey(partitionKey: string): string {
+  return createHash('md5').update(partitionKey, 'utf8').digest('hex');
+}
+
+export function hexOfHashKey(n: bigint): string {
+  return n.toString(16).padStart(32, '0');
+}
+
+export function decimalOfHashHex(hex: string): string {
+  return BigInt(`0x${hex}`).toString(10);
+}
+
+export function bigintOfHashHex(hex: string): bigint {
+  return BigInt(`0x${hex}`);
+}
+
+/** The first hash key of shard i of n when 2^128 is split evenly (AWS's initial layout). */
+export function evenSplitStart(i: number, n: number): bigint {
+  return (HASH_SPACE * BigInt(i)) / BigInt(n);
+}
+
+export interface SeqParts {
+  shardCreatedSecs: number;
+  shardIx: number;
+  index: bigint;
+  arrivalSecs: number;
+}
+
+function hex(n: number | bigint, width: number): string {
+  return n.toString(16).padStart(width, '0').slice(-width);
+}
+
+export function formatSeq(p: SeqParts): string {
+  const h = `2${hex(p.shardCreatedSecs, 9)}${hex(p.shardIx & 0xf, 1)}${hex(p.index, 16)}00${hex(p.arrivalSecs, 9)}${hex(p.shardIx, 8)}2`;
+  return BigInt(`0x${h}`).toString(10);
+}
+
+/** Parses one of our (version 2) sequence numbers; undefined for anything else. */
+export function parseSeq(seq: string): SeqParts | undefined {
+  if (!/^\d{1,128}$/.test(seq)) return undefined;
+  const h = BigInt(seq).toString(16);
+  if (h.length !== 47 || h[0] !== '2' || h[46] !== '2') return undefined;
+  const index = BigInt(`0x${h.slice(11, 27)}`);
+  if (index > MAX_SEQ_INDEX) return undefined;
+  return {
+    shardCreatedSecs: parseInt(h.slice(1, 10), 16),
+    index,
+    arrivalSecs: parseInt(h.slice(29, 38), 16),
+    shardIx: parseInt(h.slice(38, 46), 16),
+  };
+}
+
+/** Orders two decimal sequence numbers (any lengths) numerically. */
+export function compareSeq(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function shardIdOf(ix: number): string {
+  return `shardId-${String(ix).padStart(12, '0')}`;
+}
+
+/** 'shardId-000000000003' → 3; also accepts the bare number part, as AWS does. */
+export function shardIxOf(shardId: string): number | undefined {
+  const m = /^(?:shardId-)?(\d{1,12})$/.exec(shardId);
+  if (!m?.[1]) return undefined;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Record keys inside a shard's namespace: the record index, zero-padded hex. */
+export function recordKey(index: number): string {
+  return index.toString(16).padStart(14, '0');
+}
+
+export function indexOfRecordKey(key: string): number {
+  return parseInt(key, 16);
+}

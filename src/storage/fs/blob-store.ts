@@ -136,8 +136,8 @@ class FsBlobStore implements BlobStore {
       await unlink(tmpPath).catch(() => undefined);
       throw error;
     }
-    await fh.close();
     try {
+      await fh.close();
       await shardReady;
       await rename(tmpPath, final);
       await syncDir(dirname(final));

@@ -43,6 +43,27 @@ describe('sqlite metadata store', () => {
     }
   });
 
+  it('settles a write only after its group committed (another connection sees it)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
+    const path = join(dir, 'm.sqlite');
+    const store = await openSqliteMetadataStore(path);
+    const spy = openDatabase(path, { readonly: true });
+    const visible = spy.prepare('SELECT count(*) FROM kv WHERE ns = ? AND k = ?').pluck();
+    try {
+      const seen = await Promise.all(
+        Array.from({ length: 64 }, (_, i) =>
+          // Checked synchronously in the continuation: nothing else can commit in between.
+          store.write((tx) => tx.put('v', `k${i}`, i)).then(() => visible.get('v', `k${i}`)),
+        ),
+      );
+      assert.deepEqual(seen, Array(64).fill(1));
+    } finally {
+      spy.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('group-commits concurrent writers (32 clients, 1 put per transaction)', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
     const store = (await openSqliteMetadataStore(join(dir, 'm.sqlite'))) as WithStats;

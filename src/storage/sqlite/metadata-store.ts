@@ -65,7 +65,14 @@ class ReaderPool {
     this.busy++;
     const r = this.idle.pop();
     if (r !== undefined) return r;
-    if (this.all.length < this.max) return this.create();
+    if (this.all.length < this.max) {
+      try {
+        return this.create();
+      } catch (error) {
+        this.busy--;
+        throw error;
+      }
+    }
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

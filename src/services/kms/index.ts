@@ -1,16 +1,76 @@
 import * as sdk from '@aws-sdk/client-kms';
-import type { ServiceDefinition } from '../../aws/service.js';
+import type { OperationSpec, ServiceDefinition } from '../../aws/service.js';
 import type { ServiceDeps } from '../../server/context.js';
+import { createFingerprinter, createSealer } from '../../crypto/envelope.js';
+import { loadKmsRootKey } from '../../crypto/root-key.js';
 import { sdkOperations } from '../sdk-operations.js';
+import { KmsAccess, type IdentityPolicyEvaluator } from './access.js';
+import { aliasOperations } from './aliases.js';
+import { cryptoOperations } from './crypto-ops.js';
+import { dataKeyPairOperations } from './data-key-pairs.js';
+import { grantOperations } from './grants.js';
+import { importOperations } from './import.js';
+import { keyOperations } from './keys.js';
+import { macOperations } from './mac.js';
+import { startSweeper } from './sweeper.js';
+import { multiRegionOperations } from './multi-region.js';
+import { policyOperations } from './policies.js';
+import { rotationOperations } from './rotation.js';
+import type { Kms } from './runtime.js';
+import { signingOperations } from './signing.js';
+import { KmsStore } from './store.js';
+import { tagOperations } from './tags.js';
 
-/** Not built yet: every operation answers 501 NotImplemented naming it. */
-export function createKmsService(_deps: ServiceDeps): ServiceDefinition {
+export interface KmsOptions {
+  /** The IAM engine's view of identity policies (see access.ts); absent → key policies and grants alone. */
+  identityPolicies?: IdentityPolicyEvaluator;
+}
+
+/**
+ * AWS KMS (JSON 1.1, TrentService). Key material is sealed under the KMS
+ * root key (config kmsRootKey, else generated into the data dir) and only
+ * ever unsealed in memory; every call is audited (CloudTrail).
+ */
+export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {}): Promise<ServiceDefinition> {
+  const root = await loadKmsRootKey({ dataDir: deps.config.dataDir, kmsRootKey: deps.config.kmsRootKey });
+  const store = new KmsStore(deps.stores.metadata, createSealer(root.key), deps.clock, createFingerprinter(root.key));
+  const kms: Kms = {
+    store,
+    access: new KmsAccess(store, opts.identityPolicies),
+    clock: deps.clock,
+    isRegion: (r) => /^[a-z]{2}(-[a-z]+)+-\d+$/.test(r),
+  };
+  const operations: Record<string, OperationSpec> = {
+    ...keyOperations(kms),
+    ...aliasOperations(kms),
+    ...tagOperations(kms),
+    ...policyOperations(kms),
+    ...cryptoOperations(kms),
+    ...dataKeyPairOperations(kms),
+    ...signingOperations(kms),
+    ...macOperations(kms),
+    ...grantOperations(kms),
+    ...rotationOperations(kms),
+    ...importOperations(kms),
+    ...multiRegionOperations(kms),
+  };
+  let sweeper: { stop(): void } | undefined;
   return {
     name: 'kms',
     signingNames: ['kms'],
     protocol: 'json-1.1',
     targetPrefix: 'TrentService',
     knownOperations: sdkOperations(sdk),
-    operations: {},
+    operations,
+    audited: true,
+    eventSource: 'kms.amazonaws.com',
+    start() {
+      sweeper = startSweeper(kms, deps.log);
+      return Promise.resolve();
+    },
+    stop() {
+      sweeper?.stop();
+      return Promise.resolve();
+    },
   };
 }

@@ -1,0 +1,92 @@
+/**
+ * For unit tests: a Kinesis service on a real SQLite store in a temp dir,
+ * handlers called directly with a hand-made context.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { parseConfig } from '../../config.js';
+import { manualClock, type Clock } from '../../lib/clock.js';
+import type { RequestContext, ServiceDeps } from '../../server/context.js';
+import { openSqliteMetadataStore } from '../../storage/sqlite/metadata-store.js';
+import type { MetadataStore, Stores } from '../../storage/ports.js';
+import type { KinesisOptions } from './core.js';
+import type { StreamKms } from './encryption.js';
+import { buildKinesis, type KinesisService } from './index.js';
+
+export interface Kit extends KinesisService {
+  clock: Clock;
+  ctx: RequestContext;
+  store: MetadataStore;
+  dir: string;
+  call<O = Record<string, unknown>>(op: string, input: object): Promise<O>;
+  /** Restarts the service on the same store (a process restart, minus the fsyncs). */
+  restart(): Promise<Kit>;
+  close(): Promise<void>;
+}
+
+export async function kit(opts: Partial<KinesisOptions> = {}, kms?: StreamKms, reuse?: { dir: string; clock: Clock }): Promise<Kit> {
+  const dir = reuse?.dir ?? (await mkdtemp(join(tmpdir(), 'hanul-kinesis-')));
+  const store = await openSqliteMetadataStore(join(dir, 'meta.sqlite'));
+  const clock = reuse?.clock ?? manualClock(Date.UTC(2025, 0, 1));
+  const config = parseConfig({ HANUL_DATA_DIR: dir });
+  const log = pino({ level: 'silent' });
+  const deps: ServiceDeps = { config, clock, stores: { metadata: store } as unknown as Stores, log, audit: { record: () => undefined } };
+  const k = await buildKinesis(deps, { stateDelayMs: 0, trimIntervalMs: 3_600_000, limits: false, ...opts }, kms);
+  await k.service.start?.();
+  const ctx: RequestContext = {
+    ...deps,
+    requestId: 'test',
+    principal: { type: 'root', arn: 'arn:aws:iam::000000000000:root', accountId: '000000000000', userId: '000000000000' },
+    region: config.region,
+    accountId: config.accountId,
+    signal: new AbortController().signal,
+    sourceIp: '127.0.0.1',
+    secure: false,
+    userAgent: 'test',
+    service: 'kinesis',
+    operation: 'test',
+  };
+  const self: Kit = {
+    ...k,
+    clock,
+    ctx,
+    store,
+    dir,
+    async call<O>(op: string, input: object): Promise<O> {
+      const spec = k.service.operations[op];
+      if (!spec) throw new Error(`no operation ${op}`);
+      return (await spec.handler(input, { ...ctx, operation: op })) as O;
+    },
+    async restart() {
+      await k.service.stop?.();
+      await store.close();
+      return kit(opts, kms, { dir, clock });
+    },
+    async close() {
+      await k.service.stop?.();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return self;
+}
+
+/** Creates a stream and waits for it to be ACTIVE. */
+export async function activeStream(k: Kit, name: string, shards = 1, extra: object = {}): Promise<void> {
+  await k.call('CreateStream', { StreamName: name, ShardCount: shards, ...extra });
+  await k.lifecycle.idle();
+}
+
+export async function rejects(p: Promise<unknown>, code: string, message?: RegExp): Promise<Error & { code: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as Error & { code: string };
+    if (err.code !== code) throw new Error(`expected ${code}, got ${err.code ?? String(e)}: ${err.message}`);
+    if (message && !message.test(err.message)) throw new Error(`message ${JSON.stringify(err.message)} does not match ${String(message)}`);
+    return err;
+  }
+  throw new Error(`expected ${code}, but it succeeded`);
+}

@@ -11,6 +11,10 @@
  * group still in progress. Every write whose promise resolved before read()
  * was called is visible.
  *
+ * A write fn must not await store.write() (or anything but its tx): the
+ * inner write queues behind the running group, which waits for the fn — a
+ * deadlock. Awaiting store.read() inside works but reads committed state only.
+ *
  * One process must open a database file once: a second store on the same file
  * in the same process would wait for the first one's write lock while
  * blocking the thread that must release it, and fail after the busy timeout.

@@ -13,7 +13,8 @@ import type { Stores } from '../storage/ports.js';
 import { SERVICES } from '../services/registry.js';
 import { createAdmin } from './admin.js';
 import { createAuditHub } from './audit.js';
-import type { ServiceDeps } from './context.js';
+import type { PeerServices, RequestContext, ServiceDeps } from './context.js';
+import { notImplemented } from '../aws/errors.js';
 import { listen, type Listener } from './listener.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPipeline, type Authorizer } from './pipeline.js';
@@ -51,9 +52,18 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const stores = await openEmbeddedStores(config.dataDir);
   const metrics = createMetrics();
   const audit = createAuditHub();
-  const deps: ServiceDeps = { config, clock, stores, log, audit };
+  const peerIndex = new Map<string, ServiceDefinition>();
+  const peers: PeerServices = {
+    async call<O>(service: string, operation: string, input: unknown, ctx: RequestContext): Promise<O> {
+      const spec = peerIndex.get(service)?.operations[operation];
+      if (!spec) throw notImplemented(service, operation);
+      return (await spec.handler(input, { ...ctx, service, operation })) as O;
+    },
+  };
+  const deps: ServiceDeps = { config, clock, stores, log, audit, peers };
   const services: ServiceDefinition[] = [];
   for (const make of opts.services ?? SERVICES) services.push(await make(deps));
+  for (const s of services) peerIndex.set(s.name, s);
   for (const s of services) if (s.auditSink) audit.attach(s.auditSink);
   const index = indexServices(services);
 

@@ -29,6 +29,18 @@ export interface ServiceDeps {
   log: Logger;
   /** CloudTrail: services that audit their calls read this (the pipeline feeds it). */
   audit: AuditSink;
+  /** Other services' operations, called in-process as the same caller (set by the app). */
+  peers?: PeerServices;
+}
+
+/**
+ * In-process calls to another service's operation on behalf of the current
+ * caller (Kinesis → KMS for stream encryption). The callee's handler runs its
+ * own resource checks (key policies, grants), as AWS's service-to-service
+ * calls with the caller's credentials do.
+ */
+export interface PeerServices {
+  call<O = unknown>(service: string, operation: string, input: unknown, ctx: RequestContext): Promise<O>;
 }
 
 /** Per request: handed to every handler. A handler never sees HTTP. */

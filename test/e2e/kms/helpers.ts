@@ -1,0 +1,110 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { pino } from 'pino';
+import { isAwsError } from '../../../src/aws/errors.js';
+import { header } from '../../../src/aws/http.js';
+import { codecFor } from '../../../src/aws/protocols/index.js';
+import { loopbackClientConfig } from '../../../src/aws/protocols/sdk-loopback.js';
+import type { ServiceDefinition } from '../../../src/aws/service.js';
+import { parseConfig } from '../../../src/config.js';
+import { rootPrincipal } from '../../../src/iam/root-key.js';
+import { systemClock, type Clock } from '../../../src/lib/clock.js';
+import type { AuditRecord, AuditSink, Principal, RequestContext, ServiceDeps } from '../../../src/server/context.js';
+import { createKmsService, type KmsOptions } from '../../../src/services/kms/index.js';
+import { openEmbeddedStores } from '../../../src/storage/embedded.js';
+
+/**
+ * KMS driven by the real @aws-sdk/client-kms through hanul's own JSON codec
+ * (the SDK's serializer → codec.decode → handler → codec.encode → the SDK's
+ * deserializer), on real storage in a temp data dir. Everything but the
+ * socket and SigV4: the server e2e tests (server.test.ts) cover those.
+ */
+export interface KmsFixture {
+  kms: KMSClient;
+  kmsIn(region: string): KMSClient;
+  /** A client that calls as another principal. */
+  kmsAs(principal: Principal): KMSClient;
+  clock: Clock;
+  dataDir: string;
+  service: ServiceDefinition;
+  audits: AuditRecord[];
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+}
+
+export async function startKms(opts: { dataDir?: string; env?: Record<string, string>; kms?: KmsOptions; audit?: AuditSink } = {}): Promise<KmsFixture> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'hanul-kms-')));
+  const config = parseConfig({ HANUL_DATA_DIR: dataDir, HANUL_LOG_LEVEL: 'silent', ...opts.env });
+  const stores = await openEmbeddedStores(dataDir);
+  const clock = systemClock();
+  const audits: AuditRecord[] = [];
+  const audit: AuditSink = { record: (r) => (audits.push(r), opts.audit?.record(r)) };
+  const deps: ServiceDeps = { config, clock, stores, log: pino({ level: 'silent' }), audit };
+  const service = await createKmsService(deps, opts.kms);
+  await service.start?.();
+  const codec = codecFor(service.protocol);
+  const root = rootPrincipal(config.accountId, 'AKIAHANULTESTROOT000');
+  const clients: KMSClient[] = [];
+  let n = 0;
+  const client = (region: string, principal: Principal) => {
+    const c = new KMSClient({
+      ...loopbackClientConfig(async (req) => {
+        const requestId = `req-${++n}`;
+        const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(header(req, 'authorization') ?? '');
+        const ctx: RequestContext = {
+          ...deps, requestId, principal, region: scope?.[1] ?? region, accountId: config.accountId, signal: new AbortController().signal,
+          sourceIp: '127.0.0.1', secure: false, userAgent: header(req, 'user-agent') ?? '', service: 'kms', operation: 'Unknown',
+        };
+        const ectx = { requestId, requestContentType: header(req, 'content-type') };
+        let input: unknown;
+        try {
+          const decoded = await codec.decode(req, service);
+          ctx.operation = decoded.operation;
+          input = decoded.input;
+          const spec = service.operations[decoded.operation];
+          if (!spec) throw new Error(`no operation ${decoded.operation}`);
+          const output: unknown = await spec.handler(decoded.input, ctx);
+          const res = codec.encode(output, decoded.operation, service, ectx);
+          audit.record({ ctx, input, output, status: res.status });
+          return res;
+        } catch (e) {
+          if (!isAwsError(e)) throw e;
+          const res = codec.encodeError(e, service, ectx);
+          audit.record({ ctx, input, status: res.status, error: { code: e.code, message: e.message } });
+          return res;
+        }
+      }),
+      region,
+    });
+    clients.push(c);
+    return c;
+  };
+  return {
+    kms: client(config.region, root),
+    kmsIn: (region) => client(region, root),
+    kmsAs: (p) => client(config.region, p),
+    clock,
+    dataDir,
+    service,
+    audits,
+    async stop(o = {}) {
+      for (const c of clients) c.destroy();
+      await service.stop?.();
+      await stores.metadata.close();
+      await stores.blobs.close();
+      if (!o.keepData && opts.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The AWS error a promise rejects with: name (= __type), message, HTTP status. */
+export async function awsError(p: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
+  }
+  throw new Error('expected the call to fail');
+}

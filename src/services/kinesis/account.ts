@@ -55,7 +55,8 @@ export function accountHandlers(core: KinesisCore) {
     let dataKey: { ref: string; blob: Uint8Array } | undefined;
     if (start) {
       if (!core.crypto) throw kinesisError('KMSNotFoundException', `KMS is not available to Kinesis in this hanul server, so key ${keyId} cannot be used.`);
-      dataKey = await core.crypto.newDataKey(keyId, ctx);
+      const s = await core.store.read((tx) => core.getStream(tx, name));
+      dataKey = await core.crypto.newDataKey(keyId, s.arn, ctx);
     }
     await core.store.write(async (tx) => {
       const s = await core.getStream(tx, name);

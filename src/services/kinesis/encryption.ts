@@ -14,15 +14,61 @@
  * error instead of pretending.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { RequestContext } from '../../server/context.js';
+import type { DecryptResponse, GenerateDataKeyResponse } from '@aws-sdk/client-kms';
+import { isAwsError } from '../../aws/errors.js';
+import type { PeerServices, RequestContext } from '../../server/context.js';
 import type { KinesisCore } from './core.js';
-import { kinesisError } from './errors.js';
+import { kinesisError, type KinesisErrorCode } from './errors.js';
 import { NS_STREAM, type StreamMeta } from './model.js';
 
-/** What Kinesis needs from KMS. Errors are AwsErrors with KMS's codes (KMSNotFoundException …). */
+/**
+ * What Kinesis needs from KMS, on behalf of the caller. The stream's ARN is
+ * the encryption context (so KMS's audit trail names the stream). Errors are
+ * Kinesis's KMS* errors (KMSNotFoundException, KMSDisabledException …).
+ */
 export interface StreamKms {
-  generateDataKey(keyId: string, ctx: RequestContext): Promise<{ keyArn: string; plaintext: Uint8Array; ciphertext: Uint8Array }>;
-  decrypt(ciphertext: Uint8Array, keyId: string, ctx: Pick<RequestContext, 'accountId' | 'region'>): Promise<Uint8Array>;
+  generateDataKey(keyId: string, streamArn: string, ctx: RequestContext): Promise<{ keyArn: string; plaintext: Uint8Array; ciphertext: Uint8Array }>;
+  decrypt(ciphertext: Uint8Array, keyId: string, streamArn: string, ctx: RequestContext): Promise<Uint8Array>;
+}
+
+/** KMS's error codes as Kinesis reports them. */
+const KMS_ERRORS: Record<string, KinesisErrorCode> = {
+  NotFoundException: 'KMSNotFoundException',
+  DisabledException: 'KMSDisabledException',
+  KMSInvalidStateException: 'KMSInvalidStateException',
+  AccessDeniedException: 'KMSAccessDeniedException',
+  ThrottlingException: 'KMSThrottlingException',
+  LimitExceededException: 'KMSThrottlingException',
+  InvalidKeyUsageException: 'KMSInvalidStateException',
+  KMSOptInRequired: 'KMSOptInRequired',
+};
+
+function asKinesisError(e: unknown): unknown {
+  if (!isAwsError(e)) return e;
+  const code = KMS_ERRORS[e.code];
+  return code ? kinesisError(code, e.message) : kinesisError('KMSInvalidStateException', `${e.code}: ${e.message}`);
+}
+
+/** StreamKms over hanul's own KMS service, called in-process as the caller. */
+export function kmsViaPeers(peers: PeerServices): StreamKms {
+  return {
+    async generateDataKey(keyId, streamArn, ctx) {
+      try {
+        const r = await peers.call<GenerateDataKeyResponse>('kms', 'GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: { 'aws:kinesis:arn': streamArn } }, ctx);
+        return { keyArn: r.KeyId as string, plaintext: r.Plaintext as Uint8Array, ciphertext: r.CiphertextBlob as Uint8Array };
+      } catch (e) {
+        throw asKinesisError(e);
+      }
+    },
+    async decrypt(blob, keyId, streamArn, ctx) {
+      try {
+        const r = await peers.call<DecryptResponse>('kms', 'Decrypt', { CiphertextBlob: blob, KeyId: keyId, EncryptionContext: { 'aws:kinesis:arn': streamArn } }, ctx);
+        return r.Plaintext as Uint8Array;
+      } catch (e) {
+        throw asKinesisError(e);
+      }
+    },
+  };
 }
 
 export interface RecordKey {
@@ -73,27 +119,27 @@ export class StreamCrypto {
   }
 
   /** Makes a fresh data key under `keyId` (a KMS call): the ref and blob to keep in the stream. */
-  async newDataKey(keyId: string, ctx: RequestContext): Promise<{ ref: string; blob: Uint8Array; keyArn: string }> {
-    const dk = await this.kms.generateDataKey(keyId, ctx);
+  async newDataKey(keyId: string, streamArn: string, ctx: RequestContext): Promise<{ ref: string; blob: Uint8Array; keyArn: string }> {
+    const dk = await this.kms.generateDataKey(keyId, streamArn, ctx);
     const ref = randomBytes(6).toString('hex');
     this.keys.set(ref, recordKey(ref, dk.plaintext));
     return { ref, blob: dk.ciphertext, keyArn: dk.keyArn };
   }
 
   /** The key a put must use for the stream's current encryption. */
-  async keyFor(name: string, enc: StreamMeta['encryption']): Promise<RecordKey | undefined> {
+  async keyFor(name: string, enc: StreamMeta['encryption'], ctx: RequestContext): Promise<RecordKey | undefined> {
     if (enc.type !== 'KMS' || enc.ref === undefined) {
       this.current.set(name, undefined);
       return undefined;
     }
     const s = await this.core.store.read((tx) => tx.get<StreamMeta>(NS_STREAM, name));
     if (!s) return undefined;
-    const [k] = (await this.keysFor(s, [enc.ref])).values();
+    const [k] = (await this.keysFor(s, [enc.ref], ctx)).values();
     this.current.set(name, k);
     return k;
   }
 
-  async keysFor(s: StreamMeta, refs: (string | undefined)[]): Promise<Map<string, RecordKey>> {
+  async keysFor(s: StreamMeta, refs: (string | undefined)[], ctx: RequestContext): Promise<Map<string, RecordKey>> {
     const out = new Map<string, RecordKey>();
     for (const ref of new Set(refs)) {
       if (ref === undefined) continue;
@@ -101,7 +147,7 @@ export class StreamCrypto {
       if (!k) {
         const entry = s.dataKeys?.[ref];
         if (!entry) throw kinesisError('InternalFailureException', `Data key ${ref} of stream ${s.name} is missing.`);
-        const plain = await this.kms.decrypt(entry.blob, entry.keyId, { accountId: this.core.account, region: this.core.region });
+        const plain = await this.kms.decrypt(entry.blob, entry.keyId, s.arn, ctx);
         k = recordKey(ref, plain);
         this.keys.set(ref, k);
       }

@@ -6,7 +6,7 @@ import { sdkOperations } from '../sdk-operations.js';
 import { accountHandlers } from './account.js';
 import { consumerHandlers } from './consumers.js';
 import { DEFAULT_OPTIONS, KinesisCore, type KinesisOptions } from './core.js';
-import { StreamCrypto, type StreamKms } from './encryption.js';
+import { StreamCrypto, kmsViaPeers, type StreamKms } from './encryption.js';
 import { iteratorHandlers } from './iterators.js';
 import { Lifecycle } from './lifecycle.js';
 import { NS_META } from './model.js';
@@ -58,7 +58,8 @@ export async function buildKinesis(deps: ServiceDeps, overrides: Partial<Kinesis
   const subscriptions = new Subscriptions();
   core.lifecycle = lifecycle;
   core.subscriptions = subscriptions;
-  if (kms) core.crypto = new StreamCrypto(core, kms);
+  const viaPeers = kms ?? (deps.peers ? kmsViaPeers(deps.peers) : undefined);
+  if (viaPeers) core.crypto = new StreamCrypto(core, viaPeers);
 
   const handlers: Record<string, (input: never, ctx: never) => Promise<unknown>> = {
     ...streamHandlers(core),

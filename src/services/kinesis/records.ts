@@ -58,14 +58,14 @@ export function recordHandlers(core: KinesisCore) {
   const acct = core.account;
 
   /** Writes entries in one transaction; a throttled entry is skipped (PutRecords reports it). */
-  async function put(name: string, entries: Entry[]): Promise<{ results: PutResult[]; encrypted: boolean }> {
+  async function put(name: string, entries: Entry[], ctx: RequestContext): Promise<{ results: PutResult[]; encrypted: boolean }> {
     let key: RecordKey | undefined = core.crypto?.cached(name);
     for (let attempt = 0; ; attempt++) {
       try {
         return await putOnce(name, entries, key);
       } catch (e) {
         if (!(e instanceof EncryptionChanged) || attempt > 1 || !core.crypto) throw e;
-        key = await core.crypto.keyFor(name, e.encryption);
+        key = await core.crypto.keyFor(name, e.encryption, ctx);
       }
     }
   }
@@ -122,7 +122,7 @@ export function recordHandlers(core: KinesisCore) {
       check(input, PUT_RECORD_RULES);
       const name = core.streamName(input, ctx);
       const e = entryOf(input.Data as Uint8Array, input.PartitionKey as string, input.ExplicitHashKey);
-      const { results, encrypted } = await put(name, [e]);
+      const { results, encrypted } = await put(name, [e], ctx);
       const r = results[0] as PutResult;
       if ('throttled' in r) throw throughputExceeded(shardIdOf(r.shard.ix), name, acct);
       return { ShardId: shardIdOf(r.shard.ix), SequenceNumber: r.seq, EncryptionType: encrypted ? 'KMS' : 'NONE' };
@@ -139,7 +139,7 @@ export function recordHandlers(core: KinesisCore) {
         return e;
       });
       if (total > MAX_REQUEST_BYTES) throw kinesisError('InvalidArgumentException', `Records size exceeds 10 MB limit`);
-      const { results, encrypted } = await put(name, entries);
+      const { results, encrypted } = await put(name, entries, ctx);
       let failed = 0;
       const out: PutRecordsResultEntry[] = results.map((r) => {
         if ('throttled' in r) {
@@ -174,7 +174,7 @@ export function recordHandlers(core: KinesisCore) {
         return readBatch(core, tx, s, sh, it.pos, input.Limit ?? 10000, MAX_GET_BYTES, now);
       });
       core.limits.readDone(`${it.streamId}/${it.shardIx}`, batch.bytes);
-      const out: GetRecordsOutput = { Records: await batch.records(), MillisBehindLatest: batch.behindMs };
+      const out: GetRecordsOutput = { Records: await batch.records(ctx), MillisBehindLatest: batch.behindMs };
       if (batch.childShards) out.ChildShards = batch.childShards;
       else out.NextShardIterator = encodeIterator(core.iteratorKey, { ...it, pos: batch.next, createdMs: now });
       return out;
@@ -183,8 +183,8 @@ export function recordHandlers(core: KinesisCore) {
 }
 
 export interface Batch {
-  /** Decrypts (when needed) and shapes the records. */
-  records(): Promise<_Record[]>;
+  /** Decrypts (when needed, as the caller) and shapes the records. */
+  records(ctx: RequestContext): Promise<_Record[]>;
   count: number;
   bytes: number;
   next: number;
@@ -228,8 +228,8 @@ export async function readBatch(core: KinesisCore, tx: ReadTx, s: StreamMeta, sh
     bytes,
     next,
     behindMs: caughtUp || !last ? 0 : Math.max(0, now - last.rec[2]),
-    records: async () => {
-      const keys = core.crypto && picked.some((p) => p.rec[3] !== undefined) ? await core.crypto.keysFor(s, picked.map((p) => p.rec[3])) : undefined;
+    records: async (ctx) => {
+      const keys = core.crypto && picked.some((p) => p.rec[3] !== undefined) ? await core.crypto.keysFor(s, picked.map((p) => p.rec[3]), ctx) : undefined;
       return picked.map(({ index, rec }) => {
         const ref = rec[3];
         const data = ref !== undefined && keys ? (keys.get(ref) as RecordKey).decrypt(rec[0]) : rec[0];

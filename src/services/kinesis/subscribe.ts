@@ -110,13 +110,13 @@ export function subscribeHandlers(core: KinesisCore, subs: Subscriptions) {
       return rawResponse((wire): HttpResponse => ({
         status: 200,
         headers: { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': ctx.requestId },
-        body: events(core, stream, shardIx, pos, AbortSignal.any([stop.signal, ctx.signal]), wire.requestContentType?.includes('cbor') ?? false, () => subs.release(subKey, stop)),
+        body: events(core, ctx, stream, shardIx, pos, AbortSignal.any([stop.signal, ctx.signal]), wire.requestContentType?.includes('cbor') ?? false, () => subs.release(subKey, stop)),
       }));
     },
   };
 }
 
-async function* events(core: KinesisCore, first: StreamMeta, shardIx: number, startPos: number, signal: AbortSignal, asCbor: boolean, done: () => void): AsyncGenerator<Uint8Array> {
+async function* events(core: KinesisCore, ctx: RequestContext, first: StreamMeta, shardIx: number, startPos: number, signal: AbortSignal, asCbor: boolean, done: () => void): AsyncGenerator<Uint8Array> {
   const contentType = asCbor ? 'application/x-amz-cbor-1.1' : 'application/json';
   const write = compileWriter(eventSchema, asCbor ? CBOR : JSON_RPC);
   const encode = (v: unknown) => (asCbor ? cbor.encode(v) : fromUtf8(JSON.stringify(v)));
@@ -147,7 +147,7 @@ async function* events(core: KinesisCore, first: StreamMeta, shardIx: number, st
       const heartbeat = Date.now() - lastEvent >= core.opts.heartbeatMs;
       if (b.count > 0 || b.childShards || heartbeat) {
         const ev: SubscribeToShardEvent = {
-          Records: await b.records(),
+          Records: await b.records(ctx),
           ContinuationSequenceNumber: b.childShards
             ? undefined
             : (b.lastSeq ?? formatSeq({ shardCreatedSecs: sh.createdSecs, shardIx, index: BigInt(Math.max(0, b.next - 1)), arrivalSecs: Math.floor(now / 1000) })),

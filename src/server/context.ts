@@ -1,3 +1,4 @@
+import type { OperationAudit } from '../aws/service.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config.js';
@@ -67,6 +68,10 @@ export interface AuditRecord {
   output?: unknown;
   error?: { code: string; message: string };
   status: number;
+  /** The service's CloudTrail eventSource (e.g. 'kms.amazonaws.com'). */
+  eventSource?: string;
+  /** The operation's CloudTrail shaping (OperationSpec.audit), so the sink needs no service table. */
+  audit?: OperationAudit;
 }
 
 /** Where finished calls go (CloudTrail). Must not throw; must not block the response. */

@@ -195,6 +195,8 @@ export function createPipeline(deps: PipelineDeps) {
         output,
         status: response.status,
         ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+        ...(service.eventSource !== undefined ? { eventSource: service.eventSource } : {}),
+        ...(service.operations[operation]?.audit ? { audit: service.operations[operation]?.audit } : {}),
       });
     }
 

@@ -22,6 +22,8 @@ export interface Config {
   /** KMS root key (base64, 32 bytes) or a file holding it; else generated in the data dir. */
   kmsRootKey: string | undefined;
   kinesisLimits: boolean;
+  /** How long Kinesis streams and consumers stay CREATING / UPDATING / DELETING (ms). */
+  kinesisStateDelayMs: number;
 }
 
 interface Setting {
@@ -80,6 +82,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'shutdownGraceMs', env: 'HANUL_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', doc: 'How long shutdown waits for in-flight requests', parse: int('HANUL_SHUTDOWN_GRACE_MS', 0, 600_000), default: 10_000 },
   { key: 'kmsRootKey', env: 'HANUL_KMS_ROOT_KEY', flag: '--kms-root-key', doc: 'KMS root key: base64 of 32 bytes, or a file path; else generated in the data dir', parse: str, default: undefined },
   { key: 'kinesisLimits', env: 'HANUL_KINESIS_LIMITS', flag: '--kinesis-limits', doc: 'Enforce Kinesis per-shard throughput limits (on/off)', parse: bool('HANUL_KINESIS_LIMITS'), default: true },
+  { key: 'kinesisStateDelayMs', env: 'HANUL_KINESIS_STATE_DELAY_MS', flag: '--kinesis-state-delay-ms', doc: 'How long Kinesis streams stay CREATING/UPDATING/DELETING (ms)', parse: int('HANUL_KINESIS_STATE_DELAY_MS', 0, 600_000), default: 500 },
 ];
 
 /** Flags win over env; env over defaults. Throws ConfigError on bad values or unknown flags. */

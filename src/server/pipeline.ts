@@ -189,6 +189,7 @@ export function createPipeline(deps: PipelineDeps) {
     }
     log(response.status, bytesOut);
     if (ctx && service?.audited) {
+      const spec = service.operations[operation];
       deps.audit.record({
         ctx,
         input,
@@ -196,7 +197,7 @@ export function createPipeline(deps: PipelineDeps) {
         status: response.status,
         ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
         ...(service.eventSource !== undefined ? { eventSource: service.eventSource } : {}),
-        ...(service.operations[operation]?.audit ? { audit: service.operations[operation]?.audit } : {}),
+        ...(spec?.audit ? { audit: spec.audit } : {}),
       });
     }
 

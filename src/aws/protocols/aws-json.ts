@@ -80,7 +80,9 @@ function targetOperation(req: HttpRequest, service: ServiceDefinition): string |
   if (target === undefined) return undefined;
   const dot = target.lastIndexOf('.');
   if (dot < 0) return undefined;
-  if (service.targetPrefix !== undefined && target.slice(0, dot) !== service.targetPrefix) return undefined;
+  // AWS CLI/botocore send the full prefix (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101), SDK v3 only its last segment.
+  const prefix = target.slice(0, dot);
+  if (service.targetPrefix !== undefined && prefix !== service.targetPrefix && !service.targetPrefix.endsWith(`.${prefix}`)) return undefined;
   return target.slice(dot + 1);
 }
 

@@ -1,16 +1,37 @@
 import * as sdk from '@aws-sdk/client-cloudtrail';
+import type { LookupEventsRequest } from '@aws-sdk/client-cloudtrail';
 import type { ServiceDefinition } from '../../aws/service.js';
 import type { ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
+import { lookupEvents } from './lookup.js';
+import { TrailRecorder } from './sink.js';
 
-/** Not built yet: every operation answers 501 NotImplemented naming it. */
-export function createCloudTrailService(_deps: ServiceDeps): ServiceDefinition {
+/**
+ * CloudTrail: the event history of every audited service (KMS first). The
+ * app attaches `auditSink`; the pipeline feeds it every finished call of a
+ * service marked `audited`. LookupEvents serves the history.
+ */
+export function createCloudTrailService(deps: ServiceDeps): ServiceDefinition & { recorder: TrailRecorder } {
+  const recorder = new TrailRecorder(deps.stores.metadata, deps.log);
   return {
     name: 'cloudtrail',
     signingNames: ['cloudtrail'],
     protocol: 'json-1.1',
     targetPrefix: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
     knownOperations: sdkOperations(sdk),
-    operations: {},
+    auditSink: recorder,
+    recorder,
+    operations: {
+      LookupEvents: {
+        schema: sdk.LookupEvents$,
+        action: 'cloudtrail:LookupEvents',
+        async handler(input: LookupEventsRequest, ctx) {
+          // What this node recorded up to now is visible to its own lookups.
+          await recorder.flush();
+          return lookupEvents(deps.stores.metadata, input, ctx);
+        },
+      },
+    },
+    stop: () => recorder.flush(),
   };
 }

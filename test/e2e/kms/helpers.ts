@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { pino } from 'pino';
 import { isAwsError } from '../../../src/aws/errors.js';
@@ -12,6 +13,7 @@ import { parseConfig } from '../../../src/config.js';
 import { rootPrincipal } from '../../../src/iam/root-key.js';
 import { systemClock, type Clock } from '../../../src/lib/clock.js';
 import type { AuditRecord, AuditSink, Principal, RequestContext, ServiceDeps } from '../../../src/server/context.js';
+import { createCloudTrailService } from '../../../src/services/cloudtrail/index.js';
 import { createKmsService, type KmsOptions } from '../../../src/services/kms/index.js';
 import { openEmbeddedStores } from '../../../src/storage/embedded.js';
 
@@ -26,6 +28,7 @@ export interface KmsFixture {
   kmsIn(region: string): KMSClient;
   /** A client that calls as another principal. */
   kmsAs(principal: Principal): KMSClient;
+  cloudtrail: CloudTrailClient;
   clock: Clock;
   dataDir: string;
   service: ServiceDefinition;
@@ -39,58 +42,69 @@ export async function startKms(opts: { dataDir?: string; env?: Record<string, st
   const stores = await openEmbeddedStores(dataDir);
   const clock = systemClock();
   const audits: AuditRecord[] = [];
-  const audit: AuditSink = { record: (r) => (audits.push(r), opts.audit?.record(r)) };
-  const deps: ServiceDeps = { config, clock, stores, log: pino({ level: 'silent' }), audit };
+  let trail: AuditSink | undefined;
+  const audit: AuditSink = { record: (r) => (audits.push(r), trail?.record(r), opts.audit?.record(r)) };
+  const deps: ServiceDeps = { config, clock, stores, log: pino({ level: 'silent' }), audit } as ServiceDeps;
   const service = await createKmsService(deps, opts.kms);
+  const ct = createCloudTrailService(deps);
+  trail = ct.auditSink;
   await service.start?.();
   const codec = codecFor(service.protocol);
   const root = rootPrincipal(config.accountId, 'AKIAHANULTESTROOT000');
   const clients: KMSClient[] = [];
   let n = 0;
-  const client = (region: string, principal: Principal) => {
-    const c = new KMSClient({
-      ...loopbackClientConfig(async (req) => {
+  const responder = (svc: ServiceDefinition, region: string, principal: Principal) =>
+      loopbackClientConfig(async (req) => {
         const requestId = `req-${++n}`;
         const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(header(req, 'authorization') ?? '');
         const ctx: RequestContext = {
           ...deps, requestId, principal, region: scope?.[1] ?? region, accountId: config.accountId, signal: new AbortController().signal,
-          sourceIp: '127.0.0.1', secure: false, userAgent: header(req, 'user-agent') ?? '', service: 'kms', operation: 'Unknown',
+          sourceIp: '127.0.0.1', secure: false, userAgent: header(req, 'user-agent') ?? '', service: svc.name, operation: 'Unknown',
         };
         const ectx = { requestId, requestContentType: header(req, 'content-type') };
         let input: unknown;
+        const spec = () => svc.operations[ctx.operation];
+        const shaping = (): Pick<AuditRecord, 'eventSource' | 'audit'> => {
+          const a = spec()?.audit;
+          return { ...(svc.eventSource ? { eventSource: svc.eventSource } : {}), ...(a ? { audit: a } : {}) };
+        };
         try {
-          const decoded = await codec.decode(req, service);
+          const decoded = await codec.decode(req, svc);
           ctx.operation = decoded.operation;
           input = decoded.input;
-          const spec = service.operations[decoded.operation];
-          if (!spec) throw new Error(`no operation ${decoded.operation}`);
-          const output: unknown = await spec.handler(decoded.input, ctx);
-          const res = codec.encode(output, decoded.operation, service, ectx);
-          audit.record({ ctx, input, output, status: res.status });
+          const op = spec();
+          if (!op) throw new Error(`no operation ${decoded.operation}`);
+          const output: unknown = await op.handler(decoded.input, ctx);
+          const res = codec.encode(output, decoded.operation, svc, ectx);
+          if (svc.audited) audit.record({ ctx, input, output, status: res.status, ...shaping() });
           return res;
         } catch (e) {
           if (!isAwsError(e)) throw e;
-          const res = codec.encodeError(e, service, ectx);
-          audit.record({ ctx, input, status: res.status, error: { code: e.code, message: e.message } });
+          const res = codec.encodeError(e, svc, ectx);
+          if (svc.audited) audit.record({ ctx, input, status: res.status, error: { code: e.code, message: e.message }, ...shaping() });
           return res;
         }
-      }),
-      region,
-    });
+      });
+  const client = (region: string, principal: Principal) => {
+    const c = new KMSClient({ ...responder(service, region, principal), region });
     clients.push(c);
     return c;
   };
+  const cloudtrail = new CloudTrailClient({ ...responder(ct, config.region, root), region: config.region });
   return {
     kms: client(config.region, root),
     kmsIn: (region) => client(region, root),
     kmsAs: (p) => client(config.region, p),
+    cloudtrail,
     clock,
     dataDir,
     service,
     audits,
     async stop(o = {}) {
       for (const c of clients) c.destroy();
+      cloudtrail.destroy();
       await service.stop?.();
+      await ct.stop?.();
       await stores.metadata.close();
       await stores.blobs.close();
       if (!o.keepData && opts.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });

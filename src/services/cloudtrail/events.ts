@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditRecord, Principal } from '../../server/context.js';
+
+/** One stored event (namespace 'ct:event', key `<timeKey>:<eventId>`). */
+export interface StoredEvent {
+  eventId: string;
+  eventTime: Date;
+  eventName: string;
+  eventSource: string;
+  readOnly: boolean;
+  username?: string;
+  accessKeyId?: string;
+  resources: { type: string; name: string }[];
+  /** The full CloudTrail record, as LookupEvents' CloudTrailEvent string. */
+  json: string;
+}
+
+export const NS_EVENT = 'ct:event';
+export const NS_INDEX = 'ct:idx';
+
+/** Sortable by time (ms, zero-padded), unique by event id. */
+export const eventKey = (e: { eventTime: Date; eventId: string }) => `${String(e.eventTime.getTime()).padStart(15, '0')}:${e.eventId}`;
+
+/** LookupAttribute keys → the value(s) an event has for them. */
+export function attributeValues(e: StoredEvent): [string, string][] {
+  const out: [string, string][] = [
+    ['EventId', e.eventId],
+    ['EventName', e.eventName],
+    ['EventSource', e.eventSource],
+    ['ReadOnly', String(e.readOnly)],
+  ];
+  if (e.username !== undefined) out.push(['Username', e.username]);
+  if (e.accessKeyId !== undefined) out.push(['AccessKeyId', e.accessKeyId]);
+  for (const r of e.resources) out.push(['ResourceType', r.type], ['ResourceName', r.name]);
+  // One index entry per distinct (attribute, value).
+  return [...new Map(out.map((p) => [p.join('\u0000'), p])).values()];
+}
+
+function userIdentity(p: Principal): Record<string, unknown> {
+  const base = { principalId: p.userId, arn: p.arn, accountId: p.accountId, ...(p.accessKeyId !== undefined ? { accessKeyId: p.accessKeyId } : {}) };
+  switch (p.type) {
+    case 'root':
+      return { type: 'Root', ...base };
+    case 'user':
+      return { type: 'IAMUser', ...base, ...(p.name !== undefined ? { userName: p.name } : {}) };
+    case 'assumed-role': {
+      const m = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\//.exec(p.arn);
+      return {
+        type: 'AssumedRole',
+        ...base,
+        sessionContext: {
+          ...(m ? { sessionIssuer: { type: 'Role', principalId: p.userId.split(':')[0], arn: `arn:aws:iam::${m[1]}:role/${m[2]}`, accountId: m[1], userName: m[2] } } : {}),
+          attributes: { creationDate: (p.tokenIssueTime ?? new Date(0)).toISOString().replace(/\.\d{3}Z$/, 'Z'), mfaAuthenticated: String(p.mfaAuthenticated === true) },
+        },
+      };
+    }
+    default:
+      return { type: 'AWSAccount', principalId: '', accountId: 'ANONYMOUS_PRINCIPAL' };
+  }
+}
+
+function usernameOf(p: Principal): string | undefined {
+  if (p.type === 'root') return 'root';
+  return p.name;
+}
+
+/** Never throws: an audit shaper that fails leaves its part null rather than losing the event. */
+function safe<T>(f: (() => T) | undefined): T | null {
+  if (!f) return null;
+  try {
+    return f() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const READ_PREFIXES = ['Describe', 'Get', 'List', 'Lookup'];
+
+/** A finished call as a CloudTrail record (eventVersion 1.11), without plaintext, ciphertext or secrets. */
+export function toEvent(rec: AuditRecord): StoredEvent {
+  const { ctx } = rec;
+  const a = rec.audit;
+  const eventTime = ctx.clock.now();
+  const eventId = randomUUID();
+  const eventSource = rec.eventSource ?? `${ctx.service}.amazonaws.com`;
+  const requestParameters = rec.input === undefined ? null : safe(a?.request ? () => a.request?.(rec.input) : undefined);
+  const responseElements = rec.error || rec.output === undefined ? null : safe(a?.response ? () => a.response?.(rec.output) : undefined);
+  const resources = safe(a?.resources ? () => a.resources?.(rec.input, rec.output, ctx) : undefined) ?? [];
+  const readOnly = a?.readOnly ?? READ_PREFIXES.some((p) => ctx.operation.startsWith(p));
+  const record: Record<string, unknown> = {
+    eventVersion: '1.11',
+    userIdentity: userIdentity(ctx.principal),
+    eventTime: eventTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventSource,
+    eventName: ctx.operation,
+    awsRegion: ctx.region,
+    sourceIPAddress: ctx.sourceIp,
+    userAgent: ctx.userAgent,
+    ...(rec.error ? { errorCode: rec.error.code, ...(rec.error.message ? { errorMessage: rec.error.message } : {}) } : {}),
+    requestParameters,
+    responseElements,
+    requestID: ctx.requestId,
+    eventID: eventId,
+    readOnly,
+    ...(resources.length ? { resources: resources.map((r) => ({ accountId: r.accountId ?? ctx.accountId, type: r.type, ARN: r.ARN })) } : {}),
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: ctx.accountId,
+    eventCategory: 'Management',
+    ...(ctx.secure ? { tlsDetails: { clientProvidedHostHeader: 'localhost' } } : {}),
+  };
+  const username = usernameOf(ctx.principal);
+  return {
+    eventId, eventTime, eventName: ctx.operation, eventSource, readOnly,
+    ...(username !== undefined ? { username } : {}),
+    ...(ctx.principal.accessKeyId !== undefined ? { accessKeyId: ctx.principal.accessKeyId } : {}),
+    resources: resources.map((r) => ({ type: r.type, name: r.ARN })),
+    json: JSON.stringify(record, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? undefined : v)),
+  };
+}

@@ -1,15 +1,101 @@
+/**
+ * S3: the operation table (the service at a glance). Handlers live per
+ * resource (buckets, objects-put/get, delete, copy, listing, multipart,
+ * tagging, restore, post-object); the rest-xml codec routes requests to them
+ * from the official schemas.
+ */
 import * as sdk from '@aws-sdk/client-s3';
-import type { ServiceDefinition } from '../../aws/service.js';
-import type { ServiceDeps } from '../../server/context.js';
+import { isOperationSchema, virtualHostDomains, type StaticOperationSchema } from '../../aws/protocols/rest-xml-routing.js';
+import type { RestXmlService } from '../../aws/protocols/rest-xml.js';
+import type { OperationSpec } from '../../aws/service.js';
+import type { RequestContext, ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
+import { BlobReaper } from './blob-reaper.js';
+import * as buckets from './buckets.js';
+import { copyObject, uploadPartCopy } from './copy.js';
+import { deleteObject, deleteObjects } from './delete.js';
+import { listObjectVersions } from './listing-versions.js';
+import { listObjects, listObjectsV2 } from './listing.js';
+import { completeMultipartUpload } from './multipart-complete.js';
+import { listMultipartUploads } from './multipart-list.js';
+import { abortMultipartUpload, createMultipartUpload, listParts, uploadPart } from './multipart.js';
+import { getObject, getObjectAttributes, headObject } from './objects-get.js';
+import { putObject } from './objects-put.js';
+import { postObjectHandler } from './post-object.js';
+import { restoreObject } from './restore.js';
+import type { S3 } from './state.js';
+import * as tagging from './tagging.js';
 
-/** Not built yet: every operation answers 501 NotImplemented naming it. */
-export function createS3Service(_deps: ServiceDeps): ServiceDefinition {
+type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
+
+const MiB = 1024 * 1024;
+
+export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
+  const s3: S3 = {
+    meta: deps.stores.metadata,
+    blobs: deps.stores.blobs,
+    reaper: new BlobReaper(deps.stores.blobs, deps.log),
+    clock: deps.clock,
+    config: deps.config,
+    log: deps.log,
+  };
+  const schemas = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema) as StaticOperationSchema[];
+  const schemaOf = (name: string) => (sdk as Record<string, unknown>)[`${name}$`];
+
+  function op(name: string, action: string, handler: Handler, extra: Partial<OperationSpec> = {}): [string, OperationSpec] {
+    return [name, { schema: schemaOf(name), action, handler: (input, ctx) => handler(s3, input, ctx), ...extra }];
+  }
+
+  const operations: Record<string, OperationSpec> = Object.fromEntries([
+    op('ListBuckets', 's3:ListAllMyBuckets', buckets.listBuckets),
+    op('CreateBucket', 's3:CreateBucket', buckets.createBucket),
+    op('HeadBucket', 's3:ListBucket', buckets.headBucket),
+    op('DeleteBucket', 's3:DeleteBucket', buckets.deleteBucket),
+    op('GetBucketLocation', 's3:GetBucketLocation', buckets.getBucketLocation),
+    op('GetBucketVersioning', 's3:GetBucketVersioning', buckets.getBucketVersioning),
+    op('PutBucketVersioning', 's3:PutBucketVersioning', buckets.putBucketVersioning),
+    op('GetBucketTagging', 's3:GetBucketTagging', tagging.getBucketTagging),
+    op('PutBucketTagging', 's3:PutBucketTagging', tagging.putBucketTagging),
+    op('DeleteBucketTagging', 's3:PutBucketTagging', tagging.deleteBucketTagging),
+    op('PutObject', 's3:PutObject', putObject),
+    op('GetObject', 's3:GetObject', getObject),
+    op('HeadObject', 's3:GetObject', headObject),
+    op('GetObjectAttributes', 's3:GetObjectAttributes', getObjectAttributes),
+    op('DeleteObject', 's3:DeleteObject', deleteObject),
+    op('DeleteObjects', 's3:DeleteObject', deleteObjects, { maxBodyBytes: 2 * MiB }),
+    op('CopyObject', 's3:PutObject', copyObject),
+    op('ListObjects', 's3:ListBucket', listObjects),
+    op('ListObjectsV2', 's3:ListBucket', listObjectsV2),
+    op('ListObjectVersions', 's3:ListBucketVersions', listObjectVersions),
+    op('CreateMultipartUpload', 's3:PutObject', createMultipartUpload),
+    op('UploadPart', 's3:PutObject', uploadPart),
+    op('UploadPartCopy', 's3:PutObject', uploadPartCopy),
+    op('CompleteMultipartUpload', 's3:PutObject', completeMultipartUpload, { maxBodyBytes: 4 * MiB }),
+    op('AbortMultipartUpload', 's3:AbortMultipartUpload', abortMultipartUpload),
+    op('ListParts', 's3:ListMultipartUploadParts', listParts),
+    op('ListMultipartUploads', 's3:ListBucketMultipartUploads', listMultipartUploads),
+    op('GetObjectTagging', 's3:GetObjectTagging', tagging.getObjectTagging),
+    op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
+    op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
+    op('RestoreObject', 's3:RestoreObject', restoreObject),
+  ]);
+
   return {
     name: 's3',
     signingNames: ['s3'],
     protocol: 'rest-xml',
     knownOperations: sdkOperations(sdk),
-    operations: {},
+    operations,
+    restXml: {
+      schemas,
+      domains: virtualHostDomains([deps.config.domain]),
+      formPostOperation: 'PostObject',
+    },
+    rawHandler: (req, ctx) => postObjectHandler(s3, req, ctx),
+    audited: true,
+    eventSource: 's3.amazonaws.com',
+    async stop() {
+      await s3.reaper.flush();
+    },
   };
 }

@@ -1,0 +1,165 @@
+/**
+ * Object checksums: MD5 (the ETag) and one of S3's additional checksums,
+ * computed in a pass-through while the body streams to the BlobStore, then
+ * compared with what the client sent (header or aws-chunked trailer).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import zlib from 'node:zlib';
+import { Crc64Nvme } from '@aws-sdk/crc64-nvme';
+import { CRC32_SPEC, CRC32C_SPEC, CRC64NVME_SPEC, crc32c, crcCombine } from './crc.js';
+import { invalidArgument, s3Error } from './errors.js';
+import type { ChecksumAlgorithm } from './model.js';
+
+export const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
+
+/** Digest lengths in bytes. */
+const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 };
+
+export function checksumHeader(alg: ChecksumAlgorithm): string {
+  return `x-amz-checksum-${alg.toLowerCase()}`;
+}
+
+/** The SDK output member for an algorithm's value: ChecksumCRC32, ChecksumSHA256… */
+export function checksumMember(alg: ChecksumAlgorithm): `Checksum${ChecksumAlgorithm}` {
+  return `Checksum${alg}`;
+}
+
+export function parseAlgorithm(raw: string | undefined, name = 'x-amz-checksum-algorithm'): ChecksumAlgorithm | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const up = raw.toUpperCase() as ChecksumAlgorithm;
+  if (!ALGORITHMS.includes(up)) {
+    throw invalidArgument(`Value for ${name} header is invalid.`, name, raw);
+  }
+  return up;
+}
+
+/** A base64 digest of the right length for the algorithm, else InvalidRequest. */
+export function checkDigestFormat(alg: ChecksumAlgorithm, value: string): void {
+  const b = Buffer.from(value, 'base64');
+  if (b.length !== DIGEST_BYTES[alg] || b.toString('base64') !== value) {
+    throw s3Error('InvalidRequest', `Value for ${checksumHeader(alg)} header is invalid.`);
+  }
+}
+
+interface Digester {
+  update(chunk: Uint8Array): void;
+  digest(): Promise<Buffer>;
+}
+
+function digester(alg: ChecksumAlgorithm): Digester {
+  switch (alg) {
+    case 'CRC32': {
+      let c = 0;
+      return { update: (d) => void (c = zlib.crc32(d, c)), digest: async () => u32(c) };
+    }
+    case 'CRC32C': {
+      let c = 0;
+      return { update: (d) => void (c = crc32c(d, c)), digest: async () => u32(c) };
+    }
+    case 'CRC64NVME': {
+      const h = new Crc64Nvme();
+      return { update: (d) => h.update(d), digest: async () => Buffer.from(await h.digest()) };
+    }
+    case 'SHA1':
+    case 'SHA256': {
+      const h: Hash = createHash(alg === 'SHA1' ? 'sha1' : 'sha256');
+      return { update: (d) => void h.update(d), digest: async () => h.digest() };
+    }
+  }
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+export interface StreamDigests {
+  md5Hex: string;
+  size: number;
+  /** base64 digests of the algorithms asked for. */
+  checksums: Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+/**
+ * Wraps a body so that MD5 and the given checksums are computed as it
+ * streams; `result()` is valid once the source has been read to the end.
+ */
+export function hashingSource(source: AsyncIterable<Uint8Array>, algorithms: readonly ChecksumAlgorithm[]) {
+  const md5 = createHash('md5');
+  const ds = algorithms.map((a) => [a, digester(a)] as const);
+  let size = 0;
+  async function* run(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      md5.update(chunk);
+      for (const [, d] of ds) d.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+  }
+  return {
+    stream: run(),
+    async result(): Promise<StreamDigests> {
+      const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+      for (const [a, d] of ds) checksums[a] = (await d.digest()).toString('base64');
+      return { md5Hex: md5.digest('hex'), size, checksums };
+    },
+  };
+}
+
+/** Content-MD5 must be base64 of 16 bytes. */
+export function parseContentMd5(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const b = Buffer.from(raw, 'base64');
+  if (b.length !== 16 || b.toString('base64') !== raw.trim()) {
+    throw s3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.', { 'Content-MD5': raw });
+  }
+  return b.toString('hex');
+}
+
+export function checkContentMd5(expectedHex: string | undefined, actualHex: string): void {
+  if (expectedHex !== undefined && expectedHex !== actualHex) {
+    throw s3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
+      ExpectedDigest: Buffer.from(expectedHex, 'hex').toString('base64'),
+      CalculatedDigest: Buffer.from(actualHex, 'hex').toString('base64'),
+    });
+  }
+}
+
+export function checksumMismatch(alg: ChecksumAlgorithm): Error {
+  return s3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
+}
+
+/** ETag of a multipart object: MD5 of the parts' binary MD5s, then `-N`. */
+export function multipartEtag(partMd5Hex: readonly string[]): string {
+  const h = createHash('md5');
+  for (const m of partMd5Hex) h.update(Buffer.from(m, 'hex'));
+  return `"${h.digest('hex')}-${partMd5Hex.length}"`;
+}
+
+/** COMPOSITE checksum: the algorithm over the parts' binary digests, then `-N`. */
+export async function compositeChecksum(alg: ChecksumAlgorithm, partDigestsB64: readonly string[]): Promise<string> {
+  const d = digester(alg);
+  for (const p of partDigestsB64) d.update(Buffer.from(p, 'base64'));
+  return `${(await d.digest()).toString('base64')}-${partDigestsB64.length}`;
+}
+
+/** FULL_OBJECT checksum of concatenated parts from their CRCs (CRC algorithms only). */
+export function combinedCrc(alg: ChecksumAlgorithm, parts: ReadonlyArray<{ digestB64: string; size: number }>): string {
+  const s = alg === 'CRC32' ? CRC32_SPEC : alg === 'CRC32C' ? CRC32C_SPEC : alg === 'CRC64NVME' ? CRC64NVME_SPEC : undefined;
+  if (!s) throw invalidArgument(`The FULL_OBJECT checksum type is not supported for ${alg}.`);
+  let acc: bigint | undefined;
+  for (const p of parts) {
+    const v = BigInt('0x' + Buffer.from(p.digestB64, 'base64').toString('hex'));
+    acc = acc === undefined ? v : crcCombine(s, acc, v, p.size);
+  }
+  const bytes = DIGEST_BYTES[alg];
+  return Buffer.from((acc ?? 0n).toString(16).padStart(bytes * 2, '0'), 'hex').toString('base64');
+}
+
+/** Empty-input digest (for a FULL_OBJECT checksum of zero parts, which cannot happen; and empty objects). */
+export async function digestOf(alg: ChecksumAlgorithm, data: Uint8Array): Promise<string> {
+  const d = digester(alg);
+  d.update(data);
+  return (await d.digest()).toString('base64');
+}

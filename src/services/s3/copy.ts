@@ -1,0 +1,219 @@
+/**
+ * CopyObject and UploadPartCopy. The source (x-amz-copy-source, optionally a
+ * version and for parts a byte range) is resolved and checked against the
+ * x-amz-copy-source-if-* conditions in one read; its bytes are streamed into
+ * a new blob with fresh hashes (no buffering), then committed like a PUT.
+ */
+import type { CopyObjectOutput, CopyObjectRequest, UploadPartCopyOutput, UploadPartCopyRequest } from '@aws-sdk/client-s3';
+import type { RequestContext } from '../../server/context.js';
+import { objectStream } from './blob-stream.js';
+import { checksumMember, parseAlgorithm } from './checksums.js';
+import { checkCopySourceConditions } from './conditions.js';
+import { invalidArgument, s3Error } from './errors.js';
+import type { BucketRecord, ChecksumAlgorithm, ObjectRecord, PartRecord, StoredChecksum } from './model.js';
+import { checkPartNumber, commitPart, partAlgorithm, requireUpload } from './multipart.js';
+import { DEFAULT_ALGORITHM } from './objects-put.js';
+import { MAX_PUT_BYTES, receiveBody } from './receive-body.js';
+import { restoredNow } from './restore.js';
+import { checkKey, requireBucket, type S3 } from './state.js';
+import { parseTaggingHeader } from './tagging.js';
+import { readableVersion } from './versions.js';
+import {
+  checkMetadata,
+  checkStorageClass,
+  checkWriteConditionHeaders,
+  commitObject,
+  entityHeaders,
+  isArchived,
+  precheckWrite,
+  type SeenState,
+  storageClassOut,
+  tagsOf,
+  type WriteConditions,
+} from './write-object.js';
+
+export interface CopySource {
+  bucket: string;
+  key: string;
+  versionId: string | undefined;
+}
+
+/** `bucket/key[?versionId=…]`, URL-encoded, with or without a leading slash. */
+export function parseCopySource(raw: string | undefined): CopySource {
+  if (raw === undefined || raw === '') throw invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 'x-amz-copy-source', raw);
+  let s = raw.startsWith('/') ? raw.slice(1) : raw;
+  let versionId: string | undefined;
+  const q = s.indexOf('?');
+  if (q >= 0) {
+    const params = new URLSearchParams(s.slice(q + 1));
+    versionId = params.get('versionId') ?? undefined;
+    s = s.slice(0, q);
+  }
+  const slash = s.indexOf('/');
+  if (slash <= 0 || slash === s.length - 1) {
+    throw invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 'x-amz-copy-source', raw);
+  }
+  let bucket: string;
+  let key: string;
+  try {
+    bucket = decodeURIComponent(s.slice(0, slash));
+    key = decodeURIComponent(s.slice(slash + 1));
+  } catch {
+    throw invalidArgument('Invalid copy source object key', 'x-amz-copy-source', raw);
+  }
+  return { bucket, key: checkKey(key), versionId };
+}
+
+interface SourceConditions {
+  CopySourceIfMatch?: string | undefined;
+  CopySourceIfNoneMatch?: string | undefined;
+  CopySourceIfModifiedSince?: Date | undefined;
+  CopySourceIfUnmodifiedSince?: Date | undefined;
+}
+
+async function readSource(s3: S3, ctx: RequestContext, src: CopySource, c: SourceConditions): Promise<{ bucket: BucketRecord; rec: ObjectRecord }> {
+  const found = await s3.meta.read(async (tx) => {
+    const b = await requireBucket(tx, src.bucket, ctx);
+    return { bucket: b, rec: await readableVersion(tx, b, src.key, src.versionId) };
+  });
+  if (isArchived(found.rec.storageClass) && !restoredNow(found.rec, s3.clock.now())) {
+    throw s3Error('InvalidObjectState', "The operation is not valid for the object's storage class", { StorageClass: found.rec.storageClass });
+  }
+  checkCopySourceConditions(found.rec, {
+    ifMatch: c.CopySourceIfMatch,
+    ifNoneMatch: c.CopySourceIfNoneMatch,
+    ifModifiedSince: c.CopySourceIfModifiedSince,
+    ifUnmodifiedSince: c.CopySourceIfUnmodifiedSince,
+  });
+  return found;
+}
+
+function sourceVersionOut(b: BucketRecord, rec: ObjectRecord): { CopySourceVersionId?: string } {
+  return b.versioning !== undefined ? { CopySourceVersionId: rec.versionId } : {};
+}
+
+export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestContext): Promise<CopyObjectOutput> {
+  const key = checkKey(input.Key);
+  const src = parseCopySource(input.CopySource);
+  const directive = input.MetadataDirective ?? 'COPY';
+  const tagDirective = input.TaggingDirective ?? 'COPY';
+  if (directive !== 'COPY' && directive !== 'REPLACE') throw invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
+  if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE') throw invalidArgument('Unknown tagging directive.', 'x-amz-tagging-directive', tagDirective);
+  const requestedClass = input.StorageClass !== undefined ? checkStorageClass(input.StorageClass) : undefined;
+  const meta = directive === 'REPLACE' ? checkMetadata(input.Metadata) : undefined;
+  const tags = tagDirective === 'REPLACE' ? (parseTaggingHeader(input.Tagging) ?? []) : undefined;
+  const requestedAlg = parseAlgorithm(input.ChecksumAlgorithm);
+  const cond: WriteConditions = { ifNoneMatch: input.IfNoneMatch, ifMatch: input.IfMatch };
+  checkWriteConditionHeaders(cond);
+
+  const source = await readSource(s3, ctx, src, input);
+  const same = src.bucket === input.Bucket && src.key === key && (src.versionId === undefined || src.versionId === source.rec.versionId);
+  if (same && directive === 'COPY' && (requestedClass === undefined || requestedClass === source.rec.storageClass) && input.WebsiteRedirectLocation === undefined && requestedAlg === undefined) {
+    throw s3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  }
+  if (source.rec.size > MAX_PUT_BYTES) {
+    throw s3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_BYTES}`);
+  }
+  const { bucket, seen } = await s3.meta.read(async (tx) => {
+    const b = await requireBucket(tx, input.Bucket, ctx);
+    const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
+    return { bucket: b, seen: s };
+  });
+  const alg: ChecksumAlgorithm = requestedAlg ?? source.rec.checksum?.algorithm ?? DEFAULT_ALGORITHM;
+  const { blob, digests } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs), {
+    declared: source.rec.size,
+    maxBytes: MAX_PUT_BYTES,
+    checksum: { algorithm: undefined, value: undefined, trailer: undefined },
+    extraAlgorithms: [alg],
+    contentMd5Hex: undefined,
+  });
+  const checksum: StoredChecksum = { algorithm: alg, value: digests.checksums[alg] as string, type: 'FULL_OBJECT' };
+  const from = source.rec;
+  const entity =
+    directive === 'REPLACE'
+      ? entityHeaders(input)
+      : {
+          ...(from.contentType !== undefined ? { contentType: from.contentType } : {}),
+          ...(from.contentEncoding !== undefined ? { contentEncoding: from.contentEncoding } : {}),
+          ...(from.contentDisposition !== undefined ? { contentDisposition: from.contentDisposition } : {}),
+          ...(from.contentLanguage !== undefined ? { contentLanguage: from.contentLanguage } : {}),
+          ...(from.cacheControl !== undefined ? { cacheControl: from.cacheControl } : {}),
+          ...(from.expires !== undefined ? { expires: from.expires } : {}),
+        };
+  if (input.WebsiteRedirectLocation !== undefined) Object.assign(entity, { websiteRedirectLocation: input.WebsiteRedirectLocation });
+  const { record, versioned } = await commitObject(
+    s3,
+    ctx,
+    bucket,
+    {
+      key,
+      etag: `"${digests.md5Hex}"`,
+      size: digests.size,
+      blobs: [blob],
+      meta: meta ?? from.meta,
+      checksum,
+      // An archived source copies into STANDARD unless a class is named.
+      storageClass: requestedClass ?? (isArchived(from.storageClass) ? 'STANDARD' : from.storageClass),
+      ...tagsOf(tags ?? from.tags),
+      ...entity,
+    },
+    { cond, ...(seen ? { seen } : {}) },
+  );
+  const out: CopyObjectOutput = {
+    CopyObjectResult: { ETag: record.etag, LastModified: record.lastModified, [checksumMember(alg)]: checksum.value, ChecksumType: 'FULL_OBJECT' },
+    ...sourceVersionOut(source.bucket, source.rec),
+  };
+  if (versioned) out.VersionId = record.versionId;
+  return out;
+}
+
+/** x-amz-copy-source-range: `bytes=first-last`, both inclusive, within the source. */
+function parseCopyRange(raw: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
+  if (!m) {
+    throw invalidArgument(
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+      'x-amz-copy-source-range',
+      raw,
+    );
+  }
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (end < start || end >= size) {
+    throw s3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
+  }
+  return { start, end };
+}
+
+export async function uploadPartCopy(s3: S3, input: UploadPartCopyRequest, ctx: RequestContext): Promise<UploadPartCopyOutput> {
+  const key = checkKey(input.Key);
+  const partNumber = checkPartNumber(input.PartNumber);
+  const src = parseCopySource(input.CopySource);
+  const { bucket, upload } = await s3.meta.read(async (tx) => {
+    const b = await requireBucket(tx, input.Bucket, ctx);
+    return { bucket: b, upload: await requireUpload(tx, b, key, input.UploadId) };
+  });
+  const source = await readSource(s3, ctx, src, input);
+  const range = parseCopyRange(input.CopySourceRange, source.rec.size);
+  const length = range ? range.end - range.start + 1 : source.rec.size;
+  if (length > MAX_PUT_BYTES) throw s3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_BYTES}`);
+  const alg = partAlgorithm(upload);
+  const { blob, digests } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs, range), {
+    declared: length,
+    maxBytes: MAX_PUT_BYTES,
+    checksum: { algorithm: undefined, value: undefined, trailer: undefined },
+    extraAlgorithms: [alg],
+    contentMd5Hex: undefined,
+  });
+  const part: PartRecord = { partNumber, blob, etag: `"${digests.md5Hex}"`, md5: digests.md5Hex, lastModified: s3.clock.now(), checksums: digests.checksums };
+  await commitPart(s3, bucket, key, upload.uploadId, part);
+  const result: Record<string, unknown> = { ETag: part.etag, LastModified: part.lastModified };
+  if (upload.checksumAlgorithm) result[checksumMember(upload.checksumAlgorithm)] = digests.checksums[upload.checksumAlgorithm];
+  return { CopyPartResult: result, ...sourceVersionOut(source.bucket, source.rec) };
+}
+
+export { storageClassOut };

@@ -1,0 +1,70 @@
+/**
+ * DeleteObject and DeleteObjects (≤ 1000 keys, Quiet mode, per-key errors).
+ * A delete commits first and frees the blobs afterwards.
+ */
+import type { DeletedObject, DeleteObjectOutput, DeleteObjectRequest, DeleteObjectsOutput, DeleteObjectsRequest, _Error } from '@aws-sdk/client-s3';
+import { isAwsError } from '../../aws/errors.js';
+import type { RequestContext } from '../../server/context.js';
+import { malformedXml } from './errors.js';
+import type { BlobRef } from './model.js';
+import { accountOf, checkKey, requireBucket, type S3 } from './state.js';
+import { deleteCurrent, deleteVersion, type DeleteResult } from './versions.js';
+
+export async function deleteObject(s3: S3, input: DeleteObjectRequest, ctx: RequestContext): Promise<DeleteObjectOutput> {
+  const key = checkKey(input.Key);
+  const res = await s3.meta.write(async (tx) => {
+    const bucket = await requireBucket(tx, input.Bucket, ctx);
+    return input.VersionId !== undefined ? deleteVersion(tx, bucket, key, input.VersionId) : deleteCurrent(tx, bucket, key, accountOf(ctx), s3.clock.now());
+  });
+  s3.reaper.free(res.freed.map((b) => b.id));
+  const out: DeleteObjectOutput = {};
+  if (res.deleteMarker) out.DeleteMarker = true;
+  if (res.versionId !== undefined) out.VersionId = res.versionId;
+  return out;
+}
+
+const MAX_KEYS = 1000;
+
+export async function deleteObjects(s3: S3, input: DeleteObjectsRequest, ctx: RequestContext): Promise<DeleteObjectsOutput> {
+  const objects = input.Delete?.Objects;
+  if (!objects || objects.length === 0 || objects.length > MAX_KEYS) throw malformedXml();
+  const quiet = input.Delete?.Quiet === true;
+  const freed: BlobRef[] = [];
+  const deleted: DeletedObject[] = [];
+  const errors: _Error[] = [];
+  await s3.meta.write(async (tx) => {
+    freed.length = deleted.length = errors.length = 0;
+    const bucket = await requireBucket(tx, input.Bucket, ctx);
+    const now = s3.clock.now();
+    for (const o of objects) {
+      let res: DeleteResult;
+      try {
+        const key = checkKey(o.Key);
+        res = o.VersionId !== undefined ? await deleteVersion(tx, bucket, key, o.VersionId) : await deleteCurrent(tx, bucket, key, accountOf(ctx), now);
+      } catch (e) {
+        if (!isAwsError(e)) throw e;
+        errors.push({ Key: o.Key, ...(o.VersionId !== undefined ? { VersionId: o.VersionId } : {}), Code: e.code, Message: e.message });
+        continue;
+      }
+      freed.push(...res.freed);
+      if (quiet) continue;
+      const d: DeletedObject = { Key: o.Key };
+      if (o.VersionId !== undefined) {
+        d.VersionId = o.VersionId;
+        if (res.deleteMarker) {
+          d.DeleteMarker = true;
+          d.DeleteMarkerVersionId = o.VersionId;
+        }
+      } else if (res.deleteMarker) {
+        d.DeleteMarker = true;
+        if (res.versionId !== undefined) d.DeleteMarkerVersionId = res.versionId;
+      }
+      deleted.push(d);
+    }
+  });
+  s3.reaper.free(freed.map((b) => b.id));
+  const out: DeleteObjectsOutput = {};
+  if (deleted.length > 0) out.Deleted = deleted;
+  if (errors.length > 0) out.Errors = errors;
+  return out;
+}

@@ -1,0 +1,186 @@
+/**
+ * S3's storage layout on the MetadataStore. Keys are chosen so that each
+ * listing is one range scan in UTF-8 byte order:
+ *
+ *   s3:bucket            <bucket>                       BucketRecord
+ *   s3:obj:<bucket>      <key>                          ObjectRecord — the current version
+ *                                                       (a delete marker in a versioned bucket)
+ *   s3:ver:<bucket>      <key> \x01 <inverted seq>      ObjectRecord — noncurrent versions, newest first
+ *   s3:mpu:<bucket>      <key> \x01 <uploadId>          UploadRecord
+ *   s3:part:<bucket>     <uploadId> \x01 <part number>  PartRecord
+ *
+ * An unversioned bucket keeps one record per key in s3:obj and never writes
+ * s3:ver; turning versioning on needs no migration (the old records simply
+ * become 'null' versions). Object bytes live in the BlobStore under ids the
+ * store chooses; a record lists the blobs to stream, in order.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const NS_BUCKETS = 's3:bucket';
+export const nsObjects = (bucket: string) => `s3:obj:${bucket}`;
+export const nsVersions = (bucket: string) => `s3:ver:${bucket}`;
+export const nsUploads = (bucket: string) => `s3:mpu:${bucket}`;
+export const nsParts = (bucket: string) => `s3:part:${bucket}`;
+
+export const SEP = '\u0001';
+
+export type VersioningStatus = 'Enabled' | 'Suspended';
+
+export interface TagPair {
+  Key: string;
+  Value: string;
+}
+
+export interface BucketRecord {
+  name: string;
+  /** Changes when a bucket is deleted and created again: commits check it. */
+  id: string;
+  region: string;
+  createdAt: Date;
+  ownerAccount: string;
+  versioning?: VersioningStatus;
+  tags?: TagPair[];
+}
+
+export interface BlobRef {
+  id: string;
+  size: number;
+}
+
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
+
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** base64 of the digest; a COMPOSITE value has the `-N` suffix. */
+  value: string;
+  type: ChecksumType;
+}
+
+export interface PartInfo {
+  size: number;
+  etag: string;
+  checksum?: string;
+}
+
+export interface RestoreState {
+  tier: string;
+  /** When the restored copy becomes readable (clock time). */
+  readyAt: Date;
+  /** When the restored copy goes away again. */
+  expiresAt: Date;
+  days: number;
+}
+
+/** HTTP entity headers S3 stores with an object and returns on GET/HEAD. */
+export interface EntityHeaders {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  expires?: string;
+  websiteRedirectLocation?: string;
+}
+
+export interface ObjectRecord extends EntityHeaders {
+  key: string;
+  /** 'null' for unversioned writes and writes while suspended. */
+  versionId: string;
+  /** Orders the versions of one key (larger is newer). */
+  seq: number;
+  deleteMarker?: true;
+  lastModified: Date;
+  ownerAccount: string;
+  /** Quoted, as in the ETag header. */
+  etag: string;
+  size: number;
+  blobs: BlobRef[];
+  /** Present for objects made by CompleteMultipartUpload. */
+  parts?: PartInfo[];
+  meta: Record<string, string>;
+  checksum?: StoredChecksum;
+  storageClass: string;
+  tags?: TagPair[];
+  restore?: RestoreState;
+}
+
+export interface UploadRecord extends EntityHeaders {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+  ownerAccount: string;
+  meta: Record<string, string>;
+  storageClass: string;
+  tags?: TagPair[];
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: ChecksumType;
+}
+
+export interface PartRecord {
+  partNumber: number;
+  blob: BlobRef;
+  /** Quoted hex MD5. */
+  etag: string;
+  md5: string;
+  lastModified: Date;
+  /** base64 digests by algorithm. */
+  checksums: Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+const MAX_SEQ = 2 ** 53 - 1;
+let lastSeq = 0;
+
+/** A version sequence number: increasing in this process and above `after` (the key's newest). */
+export function nextSeq(nowMs: number, after = 0): number {
+  lastSeq = Math.max(lastSeq + 1, nowMs * 1000, after + 1);
+  return lastSeq;
+}
+
+export function versionKey(key: string, seq: number): string {
+  return `${key}${SEP}${(MAX_SEQ - seq).toString(16).padStart(14, '0')}`;
+}
+
+/** Whether a scanned s3:ver key belongs to exactly `key` (not to a longer key sharing the prefix). */
+export function isVersionOf(storeKey: string, key: string): boolean {
+  return storeKey.length === key.length + 15 && storeKey.charCodeAt(key.length) === 1;
+}
+
+/** Version ids carry their sequence number, so a lookup by id is one get. */
+export function makeVersionId(seq: number): string {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(seq));
+  return b.toString('base64url') + randomBytes(12).toString('base64url');
+}
+
+/** The sequence number inside a version id, or undefined when it is not one of ours. */
+export function seqOfVersionId(versionId: string): number | undefined {
+  if (versionId.length !== 27 || !/^[A-Za-z0-9_-]+$/.test(versionId)) return undefined;
+  const b = Buffer.from(versionId.slice(0, 11), 'base64url');
+  if (b.length !== 8) return undefined;
+  const n = Number(b.readBigUInt64BE());
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** Upload ids sort by creation time (ListMultipartUploads order within a key). */
+export function makeUploadId(nowMs: number): string {
+  return nowMs.toString(36).padStart(9, '0') + randomBytes(24).toString('base64url');
+}
+
+export function uploadKey(key: string, uploadId: string): string {
+  return `${key}${SEP}${uploadId}`;
+}
+
+export function partKey(uploadId: string, partNumber: number): string {
+  return `${uploadId}${SEP}${String(partNumber).padStart(5, '0')}`;
+}
+
+/** S3's canonical user id for an account (64 hex chars), stable per account. */
+export function canonicalUserId(accountId: string): string {
+  // Not secret, only stable: a fixed derivation AWS clients treat as opaque.
+  return Buffer.from(accountId.padStart(12, '0').repeat(3).slice(0, 32)).toString('hex');
+}
+
+export function owner(accountId: string): { ID: string; DisplayName: string } {
+  return { ID: canonicalUserId(accountId), DisplayName: 'hanul' };
+}

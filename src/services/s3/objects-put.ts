@@ -1,0 +1,86 @@
+/**
+ * PutObject: validate everything cheap first, check conditions, stream the
+ * body to a blob (hashing as it goes), verify, then commit the record in one
+ * transaction. The response is sent only after both the bytes (fsync) and
+ * the metadata (commit) are durable.
+ */
+import type { PutObjectOutput, PutObjectRequest } from '@aws-sdk/client-s3';
+import { HTTP_REQUEST, type RestXmlInputExtras } from '../../aws/protocols/rest-xml.js';
+import { header } from '../../aws/http.js';
+import type { RequestContext } from '../../server/context.js';
+import { checksumMember, parseContentMd5 } from './checksums.js';
+import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
+import { checksumRequest, declaredLength, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
+import { checkKey, requireBucket, type S3 } from './state.js';
+import { parseTaggingHeader } from './tagging.js';
+import {
+  checkMetadata,
+  checkStorageClass,
+  checkWriteConditionHeaders,
+  commitObject,
+  entityHeaders,
+  precheckWrite,
+  type SeenState,
+  tagsOf,
+  type WriteConditions,
+} from './write-object.js';
+
+/** S3 gives every new object a CRC64NVME checksum when the client sends none. */
+export const DEFAULT_ALGORITHM: ChecksumAlgorithm = 'CRC64NVME';
+
+export function checksumOutput(c: StoredChecksum | undefined): Partial<PutObjectOutput> {
+  if (!c) return {};
+  return { [checksumMember(c.algorithm)]: c.value, ChecksumType: c.type };
+}
+
+export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputExtras, ctx: RequestContext): Promise<PutObjectOutput> {
+  const key = checkKey(input.Key);
+  const req = input[HTTP_REQUEST];
+  const headers = req?.headers ?? {};
+  const storageClass = checkStorageClass(input.StorageClass);
+  const meta = checkMetadata(input.Metadata);
+  const tags = parseTaggingHeader(input.Tagging);
+  const md5 = parseContentMd5(input.ContentMD5);
+  const cond: WriteConditions = { ifNoneMatch: input.IfNoneMatch, ifMatch: input.IfMatch };
+  checkWriteConditionHeaders(cond);
+  const checksum = checksumRequest(headers, input.ChecksumAlgorithm);
+  const declared = declaredLength(headers, input.ContentLength);
+
+  const { bucket, seen } = await s3.meta.read(async (tx) => {
+    const b = await requireBucket(tx, input.Bucket, ctx);
+    const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
+    return { bucket: b, seen: s };
+  });
+
+  const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
+  const { blob, digests } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
+    declared,
+    maxBytes: MAX_PUT_BYTES,
+    checksum,
+    extraAlgorithms: [algorithm],
+    contentMd5Hex: md5,
+    ...(req ? { trailers: req.trailers } : {}),
+  });
+  const stored: StoredChecksum = { algorithm, value: digests.checksums[algorithm] as string, type: 'FULL_OBJECT' };
+  const contentEncoding = storedContentEncoding(input.ContentEncoding);
+  const { record, versioned } = await commitObject(
+    s3,
+    ctx,
+    bucket,
+    {
+      key,
+      etag: `"${digests.md5Hex}"`,
+      size: digests.size,
+      blobs: [blob],
+      meta,
+      checksum: stored,
+      storageClass,
+      ...tagsOf(tags),
+      ...entityHeaders({ ...input, ContentEncoding: contentEncoding }, header({ headers }, 'expires')),
+    },
+    { cond, ...(seen ? { seen } : {}) },
+  );
+  const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored) };
+  if (versioned) out.VersionId = record.versionId;
+  return out;
+}

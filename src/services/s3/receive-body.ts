@@ -1,0 +1,150 @@
+/**
+ * Receiving an object body (PutObject, UploadPart, POST Object): which
+ * checksum the client asked for and where its value comes from (header or
+ * aws-chunked trailer), the declared length, and the streamed write to the
+ * BlobStore with MD5 + checksum computed on the way. Nothing is buffered.
+ */
+import type { Readable } from 'node:stream';
+import { isAwsError } from '../../aws/errors.js';
+import { header } from '../../aws/http.js';
+import type { HttpRequest } from '../../aws/http.js';
+import type { RequestContext } from '../../server/context.js';
+import { BlobTooLargeError } from '../../storage/errors.js';
+import { ALGORITHMS, checkContentMd5, checkDigestFormat, checksumHeader, checksumMismatch, hashingSource, parseAlgorithm, type StreamDigests } from './checksums.js';
+import { s3Error } from './errors.js';
+import type { BlobRef, ChecksumAlgorithm } from './model.js';
+import type { S3 } from './state.js';
+
+export const MAX_PUT_BYTES = 5 * 1024 ** 3;
+
+export interface ChecksumRequest {
+  algorithm: ChecksumAlgorithm | undefined;
+  /** The client's value from a header (undefined when it comes in a trailer or not at all). */
+  value: string | undefined;
+  trailer: string | undefined;
+}
+
+const UNSUPPORTED = ['sha512', 'md5', 'xxhash64', 'xxhash3', 'xxhash128'];
+
+/** Reads the checksum request from x-amz-checksum-*, x-amz-trailer and x-amz-sdk-checksum-algorithm. */
+export function checksumRequest(headers: HttpRequest['headers'], sdkAlgorithm: string | undefined): ChecksumRequest {
+  const h = { headers };
+  const found: Array<[ChecksumAlgorithm, string]> = [];
+  for (const a of ALGORITHMS) {
+    const v = header(h, checksumHeader(a));
+    if (v !== undefined) found.push([a, v]);
+  }
+  for (const u of UNSUPPORTED) {
+    if (header(h, `x-amz-checksum-${u}`) !== undefined) {
+      throw s3Error('NotImplemented', `The ${u.toUpperCase()} checksum algorithm is not implemented in hanul`, { Header: `x-amz-checksum-${u}` });
+    }
+  }
+  if (found.length > 1) throw s3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  const sdk = parseAlgorithm(sdkAlgorithm, 'x-amz-sdk-checksum-algorithm');
+  const trailerHeader = header(h, 'x-amz-trailer')?.trim().toLowerCase();
+  if (found[0]) {
+    const [algorithm, value] = found[0];
+    checkDigestFormat(algorithm, value);
+    if (sdk !== undefined && sdk !== algorithm) throw s3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
+    return { algorithm, value, trailer: undefined };
+  }
+  if (trailerHeader !== undefined && trailerHeader.startsWith('x-amz-checksum-')) {
+    const algorithm = parseAlgorithm(trailerHeader.slice('x-amz-checksum-'.length), 'x-amz-trailer');
+    return { algorithm, value: undefined, trailer: trailerHeader };
+  }
+  if (sdk !== undefined) {
+    throw s3Error('InvalidRequest', 'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
+  }
+  return { algorithm: undefined, value: undefined, trailer: undefined };
+}
+
+function isChunked(headers: HttpRequest['headers']): boolean {
+  const sha = header({ headers }, 'x-amz-content-sha256') ?? '';
+  const enc = header({ headers }, 'content-encoding') ?? '';
+  return sha.startsWith('STREAMING-') || /(^|,)\s*aws-chunked\s*(,|$)/i.test(enc);
+}
+
+/** The object's size as the client declared it (decoded length for aws-chunked bodies). */
+export function declaredLength(headers: HttpRequest['headers'], contentLength: number | undefined): number | undefined {
+  if (isChunked(headers)) {
+    const d = header({ headers }, 'x-amz-decoded-content-length');
+    if (d === undefined) return undefined;
+    const n = Number(d);
+    if (!Number.isSafeInteger(n) || n < 0) throw s3Error('InvalidArgument', 'Invalid x-amz-decoded-content-length', { ArgumentName: 'x-amz-decoded-content-length', ArgumentValue: d });
+    return n;
+  }
+  if (contentLength !== undefined && (!Number.isSafeInteger(contentLength) || contentLength < 0)) {
+    throw s3Error('InvalidArgument', 'Invalid Content-Length', { ArgumentName: 'Content-Length', ArgumentValue: String(contentLength) });
+  }
+  if (contentLength === undefined && /chunked/i.test(header({ headers }, 'transfer-encoding') ?? '')) {
+    throw s3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.');
+  }
+  return contentLength;
+}
+
+/** Content-Encoding without the transfer-only `aws-chunked` token (S3 does not store it). */
+export function storedContentEncoding(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const rest = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && s.toLowerCase() !== 'aws-chunked');
+  return rest.length > 0 ? rest.join(',') : undefined;
+}
+
+export interface ReceiveOptions {
+  declared: number | undefined;
+  maxBytes: number;
+  checksum: ChecksumRequest;
+  /** Also compute these (e.g. the default CRC64NVME, or an upload's algorithm). */
+  extraAlgorithms?: readonly ChecksumAlgorithm[];
+  contentMd5Hex: string | undefined;
+  trailers?: () => Readonly<Record<string, string>>;
+}
+
+export interface Received {
+  blob: BlobRef;
+  digests: StreamDigests;
+}
+
+function tooLarge(size: number | undefined, max: number) {
+  return s3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', { ProposedSize: size, MaxSizeAllowed: max });
+}
+
+/** Streams the body to a new blob and verifies length, Content-MD5 and checksum; the blob is deleted on any failure. */
+export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | AsyncIterable<Uint8Array>, o: ReceiveOptions): Promise<Received> {
+  if (o.declared !== undefined && o.declared > o.maxBytes) throw tooLarge(o.declared, o.maxBytes);
+  const algs = new Set<ChecksumAlgorithm>(o.extraAlgorithms ?? []);
+  if (o.checksum.algorithm) algs.add(o.checksum.algorithm);
+  const hashing = hashingSource(body, [...algs]);
+  let blob: BlobRef;
+  try {
+    blob = await s3.blobs.write(hashing.stream, { signal: ctx.signal, maxBytes: o.maxBytes });
+  } catch (e) {
+    if (isAwsError(e)) throw e;
+    if (e instanceof BlobTooLargeError) throw tooLarge(o.declared, o.maxBytes);
+    if (ctx.signal.aborted) throw s3Error('IncompleteBody', 'The request body terminated unexpectedly');
+    throw e;
+  }
+  try {
+    const digests = await hashing.result();
+    if (o.declared !== undefined && digests.size !== o.declared) {
+      throw s3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header');
+    }
+    checkContentMd5(o.contentMd5Hex, digests.md5Hex);
+    const alg = o.checksum.algorithm;
+    if (alg) {
+      let expected = o.checksum.value;
+      if (expected === undefined && o.checksum.trailer !== undefined) {
+        expected = o.trailers?.()[o.checksum.trailer];
+        if (expected === undefined) throw s3Error('InvalidRequest', `The trailing header ${o.checksum.trailer} was declared but not sent.`);
+        checkDigestFormat(alg, expected);
+      }
+      if (expected !== undefined && expected !== digests.checksums[alg]) throw checksumMismatch(alg);
+    }
+    return { blob, digests };
+  } catch (e) {
+    s3.reaper.discard([blob.id]);
+    throw e;
+  }
+}

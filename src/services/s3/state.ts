@@ -1,0 +1,68 @@
+/**
+ * What every S3 handler works with: the stores, the clock, the blob reaper,
+ * and the small lookups all of them share (bucket by name, names' rules).
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import type { Clock } from '../../lib/clock.js';
+import type { RequestContext } from '../../server/context.js';
+import type { BlobStore, MetadataStore, ReadTx } from '../../storage/ports.js';
+import type { BlobReaper } from './blob-reaper.js';
+import { noSuchBucket, s3Error } from './errors.js';
+import { type BucketRecord, NS_BUCKETS } from './model.js';
+
+export interface S3 {
+  meta: MetadataStore;
+  blobs: BlobStore;
+  reaper: BlobReaper;
+  clock: Clock;
+  config: Config;
+  log: Logger;
+}
+
+export async function getBucket(tx: ReadTx, name: string): Promise<BucketRecord | undefined> {
+  return tx.get<BucketRecord>(NS_BUCKETS, name);
+}
+
+/** The bucket, else NoSuchBucket; a bucket of another account is AccessDenied. */
+export async function requireBucket(tx: ReadTx, name: string | undefined, ctx?: Pick<RequestContext, 'principal' | 'accountId'>): Promise<BucketRecord> {
+  if (name === undefined || name === '') throw noSuchBucket('');
+  const b = await getBucket(tx, name);
+  if (!b) throw noSuchBucket(name);
+  if (ctx && ctx.principal.type !== 'anonymous' && b.ownerAccount !== accountOf(ctx)) {
+    throw s3Error('AccessDenied', 'Access Denied');
+  }
+  return b;
+}
+
+export function accountOf(ctx: Pick<RequestContext, 'principal' | 'accountId'>): string {
+  return ctx.principal.type === 'anonymous' ? ctx.accountId : ctx.principal.accountId || ctx.accountId;
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const IP_LIKE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+const RESERVED_PREFIX = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_SUFFIX = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+
+/** General purpose bucket naming rules. */
+export function isValidBucketName(name: string): boolean {
+  return (
+    BUCKET_NAME.test(name) &&
+    !name.includes('..') &&
+    !name.includes('.-') &&
+    !name.includes('-.') &&
+    !IP_LIKE.test(name) &&
+    !RESERVED_PREFIX.some((p) => name.startsWith(p)) &&
+    !RESERVED_SUFFIX.some((s) => name.endsWith(s))
+  );
+}
+
+export const MAX_KEY_BYTES = 1024;
+
+/** Object keys: 1..1024 UTF-8 bytes. */
+export function checkKey(key: string | undefined): string {
+  if (key === undefined || key === '') throw s3Error('InvalidArgument', 'An object key must be specified', { ArgumentName: 'key' });
+  const size = Buffer.byteLength(key, 'utf8');
+  if (size > MAX_KEY_BYTES) throw s3Error('KeyTooLongError', 'Your key is too long', { Size: size, MaxSizeAllowed: MAX_KEY_BYTES });
+  return key;
+}

@@ -1,0 +1,207 @@
+/**
+ * Version semantics, inside one metadata transaction each: what a new write,
+ * a delete and a delete-by-version do to a key's current record (s3:obj) and
+ * its noncurrent versions (s3:ver), for unversioned, Enabled and Suspended
+ * buckets. Each returns the blobs that no record refers to any more; the
+ * caller frees them after the commit.
+ */
+import type { ReadTx, WriteTx } from '../../storage/ports.js';
+import { invalidArgument, noSuchKey, noSuchVersion, s3Error } from './errors.js';
+import {
+  type BlobRef,
+  type BucketRecord,
+  isVersionOf,
+  makeVersionId,
+  nextSeq,
+  nsObjects,
+  nsVersions,
+  type ObjectRecord,
+  SEP,
+  seqOfVersionId,
+  versionKey,
+} from './model.js';
+
+export interface VersionChange {
+  record: ObjectRecord;
+  freed: BlobRef[];
+}
+
+/** Noncurrent versions of exactly `key`, newest first (at most `limit`). */
+export async function noncurrentVersions(tx: ReadTx, bucket: string, key: string, limit = Infinity, startAfter?: string): Promise<Array<{ storeKey: string; rec: ObjectRecord }>> {
+  const out: Array<{ storeKey: string; rec: ObjectRecord }> = [];
+  const ns = nsVersions(bucket);
+  // Keys of longer object names can sort inside the range; skip them.
+  let after = startAfter;
+  for (;;) {
+    const page = await tx.scan<ObjectRecord>(ns, { start: key + SEP, end: key + SEP + 'g', ...(after !== undefined ? { startAfter: after } : {}), limit: 256 });
+    for (const e of page) {
+      if (isVersionOf(e.key, key)) {
+        out.push({ storeKey: e.key, rec: e.value });
+        if (out.length >= limit) return out;
+      }
+    }
+    if (page.length < 256) return out;
+    after = (page[page.length - 1] as { key: string }).key;
+  }
+}
+
+async function dropNoncurrentNull(tx: WriteTx, bucket: string, key: string, freed: BlobRef[]): Promise<void> {
+  for (const { storeKey, rec } of await noncurrentVersions(tx, bucket, key)) {
+    if (rec.versionId === 'null') {
+      await tx.delete(nsVersions(bucket), storeKey);
+      freed.push(...rec.blobs);
+    }
+  }
+}
+
+/**
+ * Makes `rec` the key's current version. Unversioned: replaces. Enabled: the
+ * old current becomes noncurrent. Suspended: the new one is the 'null'
+ * version, replacing any earlier 'null' version.
+ */
+export async function putVersion(tx: WriteTx, bucket: BucketRecord, rec: Omit<ObjectRecord, 'versionId' | 'seq'>, nowMs: number): Promise<VersionChange> {
+  const ns = nsObjects(bucket.name);
+  const cur = await tx.get<ObjectRecord>(ns, rec.key);
+  const seq = nextSeq(nowMs, cur?.seq);
+  const freed: BlobRef[] = [];
+  let versionId = 'null';
+  if (bucket.versioning === undefined) {
+    if (cur) freed.push(...cur.blobs);
+  } else {
+    if (bucket.versioning === 'Enabled') versionId = makeVersionId(seq);
+    if (cur) {
+      if (bucket.versioning === 'Suspended' && cur.versionId === 'null') freed.push(...cur.blobs);
+      else await tx.put(nsVersions(bucket.name), versionKey(cur.key, cur.seq), cur);
+    }
+    if (bucket.versioning === 'Suspended' && cur && cur.versionId !== 'null') await dropNoncurrentNull(tx, bucket.name, rec.key, freed);
+  }
+  const record: ObjectRecord = { ...rec, versionId, seq };
+  await tx.put(ns, rec.key, record);
+  return { record, freed };
+}
+
+export interface DeleteResult {
+  deleteMarker?: boolean;
+  versionId?: string;
+  freed: BlobRef[];
+}
+
+/** DeleteObject without a version id. */
+export async function deleteCurrent(tx: WriteTx, bucket: BucketRecord, key: string, ownerAccount: string, now: Date): Promise<DeleteResult> {
+  const ns = nsObjects(bucket.name);
+  const cur = await tx.get<ObjectRecord>(ns, key);
+  const freed: BlobRef[] = [];
+  if (bucket.versioning === undefined) {
+    if (cur) {
+      await tx.delete(ns, key);
+      freed.push(...cur.blobs);
+    }
+    return { freed };
+  }
+  const seq = nextSeq(now.getTime(), cur?.seq);
+  const versionId = bucket.versioning === 'Enabled' ? makeVersionId(seq) : 'null';
+  if (cur) {
+    if (bucket.versioning === 'Suspended' && cur.versionId === 'null') freed.push(...cur.blobs);
+    else await tx.put(nsVersions(bucket.name), versionKey(key, cur.seq), cur);
+    if (bucket.versioning === 'Suspended' && cur.versionId !== 'null') await dropNoncurrentNull(tx, bucket.name, key, freed);
+  }
+  const marker: ObjectRecord = {
+    key,
+    versionId,
+    seq,
+    deleteMarker: true,
+    lastModified: now,
+    ownerAccount,
+    etag: '',
+    size: 0,
+    blobs: [],
+    meta: {},
+    storageClass: 'STANDARD',
+  };
+  await tx.put(ns, key, marker);
+  return { deleteMarker: true, versionId, freed };
+}
+
+/** Finds a specific version (current or noncurrent); undefined when absent. */
+export async function findVersion(tx: ReadTx, bucket: string, key: string, versionId: string): Promise<{ rec: ObjectRecord; current: boolean; storeKey?: string } | undefined> {
+  const cur = await tx.get<ObjectRecord>(nsObjects(bucket), key);
+  if (cur && cur.versionId === versionId) return { rec: cur, current: true };
+  if (versionId === 'null') {
+    const n = (await noncurrentVersions(tx, bucket, key)).find((v) => v.rec.versionId === 'null');
+    return n ? { rec: n.rec, current: false, storeKey: n.storeKey } : undefined;
+  }
+  const seq = seqOfVersionId(versionId);
+  if (seq === undefined) return undefined;
+  const storeKey = versionKey(key, seq);
+  const rec = await tx.get<ObjectRecord>(nsVersions(bucket), storeKey);
+  return rec && rec.versionId === versionId ? { rec, current: false, storeKey } : undefined;
+}
+
+export function checkVersionIdFormat(versionId: string): void {
+  if (versionId !== 'null' && seqOfVersionId(versionId) === undefined) {
+    throw invalidArgument('Invalid version id specified', 'versionId', versionId);
+  }
+}
+
+/** DeleteObject with a version id: permanent. The newest noncurrent version becomes current. */
+export async function deleteVersion(tx: WriteTx, bucket: BucketRecord, key: string, versionId: string): Promise<DeleteResult> {
+  checkVersionIdFormat(versionId);
+  const found = await findVersion(tx, bucket.name, key, versionId);
+  if (!found) return { versionId, freed: [] };
+  const { rec } = found;
+  if (found.current) {
+    const ns = nsObjects(bucket.name);
+    await tx.delete(ns, key);
+    const [next] = await noncurrentVersions(tx, bucket.name, key, 1);
+    if (next) {
+      await tx.delete(nsVersions(bucket.name), next.storeKey);
+      await tx.put(ns, key, next.rec);
+    }
+  } else {
+    await tx.delete(nsVersions(bucket.name), found.storeKey as string);
+  }
+  const res: DeleteResult = { versionId, freed: [...rec.blobs] };
+  if (rec.deleteMarker) res.deleteMarker = true;
+  return res;
+}
+
+/**
+ * The record a GET/HEAD reads: the current version, or the one named. A
+ * current delete marker is a 404 NoSuchKey with x-amz-delete-marker; naming a
+ * delete marker is 405 MethodNotAllowed.
+ */
+export async function readableVersion(tx: ReadTx, bucket: BucketRecord, key: string, versionId: string | undefined): Promise<ObjectRecord> {
+  if (versionId === undefined) {
+    const cur = await tx.get<ObjectRecord>(nsObjects(bucket.name), key);
+    if (!cur) throw noSuchKey(key);
+    if (cur.deleteMarker) throw noSuchKey(key, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': cur.versionId });
+    return cur;
+  }
+  checkVersionIdFormat(versionId);
+  const found = await findVersion(tx, bucket.name, key, versionId);
+  if (!found) throw noSuchVersion(key, versionId);
+  if (found.rec.deleteMarker) {
+    throw s3Error(
+      'MethodNotAllowed',
+      'The specified method is not allowed against this resource.',
+      { Method: 'GET', ResourceType: 'DeleteMarker' },
+      { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId, 'last-modified': found.rec.lastModified.toUTCString() },
+    );
+  }
+  return found.rec;
+}
+
+/** Rewrites one version's record in place (wherever it lives). */
+export async function updateVersion(tx: WriteTx, bucket: BucketRecord, key: string, versionId: string | undefined, change: (r: ObjectRecord) => ObjectRecord): Promise<ObjectRecord> {
+  const rec = await readableVersion(tx, bucket, key, versionId);
+  const next = change(rec);
+  if (versionId === undefined) {
+    await tx.put(nsObjects(bucket.name), key, next);
+  } else {
+    const found = await findVersion(tx, bucket.name, key, versionId);
+    if (found?.current) await tx.put(nsObjects(bucket.name), key, next);
+    else await tx.put(nsVersions(bucket.name), found?.storeKey ?? versionKey(key, rec.seq), next);
+  }
+  return next;
+}
+

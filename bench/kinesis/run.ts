@@ -1,0 +1,322 @@
+/**
+ * Kinesis benchmark: hanul and kinesalite side by side, in one run, each as
+ * its own child process, driven by the same client.
+ *
+ *   1. write: 4 shards, 1 KiB records, PutRecords batches of 500, C in flight
+ *   2. read:  everything back with GetRecords (Limit 10,000), shard by shard
+ *   3. trickle: one record every 20 ms, read by a GetRecords poller
+ *      (put → get latency), and — hanul only, kinesalite has no enhanced
+ *      fan-out — by a SubscribeToShard consumer (put → push latency)
+ *
+ * Reports records/s, MiB/s, latency p50/p99 and server CPU seconds per
+ * 100,000 records (from /proc/<pid>/stat). hanul runs with
+ * HANUL_KINESIS_LIMITS=off (the per-shard limits would cap it at 4 MiB/s) and
+ * durable storage (every acknowledged put fsync'd); kinesalite keeps its data
+ * in memory. Usage: node dist/bench/kinesis/run.js [records] [concurrency]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as k from '@aws-sdk/client-kinesis';
+import { cpuSeconds } from '../lib/processes.js';
+
+const RECORDS = Number(process.argv[2] ?? 200_000);
+const CONCURRENCY = Number(process.argv[3] ?? 8);
+const BATCH = 500;
+const RECORD_BYTES = 1024;
+const TRICKLE = 200;
+const CREDS = { accessKeyId: 'AKIAHANULBENCH000000', secretAccessKey: 'hanul-bench-secret-key-000000000000000000' };
+const REGION = 'us-east-1';
+
+interface Server {
+  name: string;
+  endpoint: string;
+  pid: number;
+  child: ChildProcess;
+  h2: boolean;
+}
+
+function waitForLine(child: ChildProcess, re: RegExp, what: string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = re.exec(out);
+      if (m) resolve(m);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (c) => reject(new Error(`${what} exited ${c}: ${out}`)));
+  });
+}
+
+async function startHanul(dataDir: string): Promise<Server> {
+  const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'start'], {
+    env: {
+      ...process.env,
+      HANUL_PORT: '0',
+      HANUL_DATA_DIR: dataDir,
+      HANUL_ACCESS_KEY_ID: CREDS.accessKeyId,
+      HANUL_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
+      HANUL_LOG_LEVEL: 'silent',
+      HANUL_KINESIS_LIMITS: 'off',
+      HANUL_KINESIS_STATE_DELAY_MS: '50',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const m = await waitForLine(child, /hanul (https?:\/\/[^\s]+)/, 'hanul');
+  return { name: 'hanul', endpoint: m[1] as string, pid: child.pid as number, child, h2: true };
+}
+
+async function startKinesalite(): Promise<Server> {
+  const require = createRequire(import.meta.url);
+  const cli = join(require.resolve('kinesalite/package.json'), '..', 'cli.js');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [cli, '--port', String(port), '--createStreamMs', '50', '--deleteStreamMs', '50', '--updateStreamMs', '50', '--shardLimit', '100'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForLine(child, /Listening at/, 'kinesalite');
+  return { name: 'kinesalite', endpoint: `http://127.0.0.1:${port}`, pid: child.pid as number, child, h2: false };
+}
+
+// A small SigV4 signer on node:crypto (the pure-JS SHA-256 would dominate the client's time).
+function sha256hex(b: Buffer | string): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+function hmac(key: Buffer | string, s: string): Buffer {
+  return createHmac('sha256', key).update(s).digest();
+}
+function sign(host: string, target: string, body: Buffer): Record<string, string> {
+  const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const date = now.slice(0, 8);
+  const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1', host, 'x-amz-date': now, 'x-amz-target': target };
+  const names = Object.keys(headers).sort();
+  const canonical = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), sha256hex(body)].join('\n');
+  const scope = `${date}/${REGION}/kinesis/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', now, scope, sha256hex(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${CREDS.secretAccessKey}`, date), REGION), 'kinesis'), 'aws4_request');
+  headers['authorization'] = `AWS4-HMAC-SHA256 Credential=${CREDS.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${hmac(key, toSign).toString('hex')}`;
+  return headers;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+
+function call(s: Server, op: string, body: Buffer | object): Promise<Record<string, unknown>> {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+  const u = new URL(s.endpoint);
+  const headers = sign(u.host, `Kinesis_20131202.${op}`, buf);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path: '/', headers: { ...headers, 'content-length': String(buf.length) }, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        if (res.statusCode !== 200) reject(new Error(`${s.name} ${op} ${res.statusCode}: ${text.slice(0, 300)}`));
+        else resolve(text ? (JSON.parse(text) as Record<string, unknown>) : {});
+      });
+    });
+    req.on('error', reject);
+    req.end(buf);
+  });
+}
+
+async function waitActive(s: Server, stream: string): Promise<void> {
+  for (;;) {
+    const d = (await call(s, 'DescribeStream', { StreamName: stream })) as { StreamDescription: { StreamStatus: string } };
+    if (d.StreamDescription.StreamStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+interface Result {
+  writeRps: number;
+  writeMiBps: number;
+  writeCpuPer100k: number;
+  readRps: number;
+  readMiBps: number;
+  readCpuPer100k: number;
+  pollP50: number;
+  pollP99: number;
+  pushP50?: number;
+  pushP99?: number;
+}
+
+async function bench(s: Server): Promise<Result> {
+  const stream = 'bench';
+  await call(s, 'CreateStream', { StreamName: stream, ShardCount: 4 });
+  await waitActive(s, stream);
+
+  // Bodies built once (distinct partition keys spread records over the 4 shards).
+  const payload = randomBytes(RECORD_BYTES).toString('base64');
+  const bodies = Array.from({ length: 16 }, (_, b) =>
+    Buffer.from(JSON.stringify({ StreamName: stream, Records: Array.from({ length: BATCH }, (_, i) => ({ PartitionKey: `pk-${b}-${i}`, Data: payload })) })),
+  );
+  const batches = Math.ceil(RECORDS / BATCH);
+  let next = 0;
+  let failed = 0;
+  const cpu0 = cpuSeconds(s.pid);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < batches) {
+        const i = next++;
+        const r = await call(s, 'PutRecords', bodies[i % bodies.length] as Buffer);
+        failed += (r['FailedRecordCount'] as number) ?? 0;
+      }
+    }),
+  );
+  const writeSecs = (performance.now() - t0) / 1000;
+  const writeCpu = cpuSeconds(s.pid) - cpu0;
+  const written = batches * BATCH;
+  if (failed > 0) throw new Error(`${s.name}: ${failed} records failed`);
+
+  const cpu1 = cpuSeconds(s.pid);
+  const t1 = performance.now();
+  let read = 0;
+  await Promise.all(
+    [0, 1, 2, 3].map(async (shard) => {
+      let it = (await call(s, 'GetShardIterator', { StreamName: stream, ShardId: `shardId-00000000000${shard}`, ShardIteratorType: 'TRIM_HORIZON' }))['ShardIterator'] as string | undefined;
+      while (it) {
+        const r = (await call(s, 'GetRecords', { ShardIterator: it, Limit: 10000 })) as { Records: unknown[]; NextShardIterator?: string };
+        read += r.Records.length;
+        if (r.Records.length === 0) break;
+        it = r.NextShardIterator;
+      }
+    }),
+  );
+  const readSecs = (performance.now() - t1) / 1000;
+  const readCpu = cpuSeconds(s.pid) - cpu1;
+  if (read !== written) throw new Error(`${s.name}: wrote ${written}, read ${read}`);
+
+  // Trickle: one shard (explicit hash key 0), a back-to-back poller.
+  const sent = new Map<string, number>();
+  const pollLat: number[] = [];
+  let pollIt = (await call(s, 'GetShardIterator', { StreamName: stream, ShardId: 'shardId-000000000000', ShardIteratorType: 'LATEST' }))['ShardIterator'] as string;
+  let done = false;
+  const poller = (async () => {
+    while (!done || pollLat.length < sent.size) {
+      const r = (await call(s, 'GetRecords', { ShardIterator: pollIt })) as { Records: { Data: string }[]; NextShardIterator: string };
+      const now = performance.now();
+      for (const rec of r.Records) {
+        const t = sent.get(Buffer.from(rec.Data, 'base64').toString());
+        if (t !== undefined) pollLat.push(now - t);
+      }
+      pollIt = r.NextShardIterator;
+      if (done && pollLat.length >= sent.size) break;
+    }
+  })();
+  const push = s.h2 ? await subscriber(s, stream, sent) : undefined;
+  for (let i = 0; i < TRICKLE; i++) {
+    const id = `trickle-${i}`;
+    sent.set(id, performance.now());
+    await call(s, 'PutRecord', { StreamName: stream, PartitionKey: 'x', ExplicitHashKey: '0', Data: Buffer.from(id).toString('base64') });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  done = true;
+  await poller;
+  const pushLat = push ? await push.finish() : undefined;
+
+  const mib = (n: number) => (n * RECORD_BYTES) / (1024 * 1024);
+  return {
+    writeRps: written / writeSecs,
+    writeMiBps: mib(written) / writeSecs,
+    writeCpuPer100k: (writeCpu / written) * 100_000,
+    readRps: read / readSecs,
+    readMiBps: mib(read) / readSecs,
+    readCpuPer100k: (readCpu / read) * 100_000,
+    pollP50: pct(pollLat, 50),
+    pollP99: pct(pollLat, 99),
+    ...(pushLat ? { pushP50: pct(pushLat, 50), pushP99: pct(pushLat, 99) } : {}),
+  };
+}
+
+/** A SubscribeToShard consumer (the JS SDK over HTTP/2) noting when each trickle record arrives. */
+async function subscriber(s: Server, stream: string, sent: Map<string, number>): Promise<{ finish(): Promise<number[]> }> {
+  const client = new k.KinesisClient({ endpoint: s.endpoint, region: REGION, credentials: CREDS });
+  const arn = (await client.send(new k.DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamARN as string;
+  const reg = await client.send(new k.RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'bench' }));
+  for (;;) {
+    const d = await client.send(new k.DescribeStreamConsumerCommand({ ConsumerARN: reg.Consumer?.ConsumerARN }));
+    if (d.ConsumerDescription?.ConsumerStatus === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const abort = new AbortController();
+  const sub = await client.send(new k.SubscribeToShardCommand({ ConsumerARN: reg.Consumer?.ConsumerARN, ShardId: 'shardId-000000000000', StartingPosition: { Type: 'LATEST' } }), { abortSignal: abort.signal });
+  const lat: number[] = [];
+  const reading = (async () => {
+    try {
+      for await (const ev of sub.EventStream as AsyncIterable<k.SubscribeToShardEventStream>) {
+        const now = performance.now();
+        for (const r of ev.SubscribeToShardEvent?.Records ?? []) {
+          const t = sent.get(Buffer.from(r.Data as Uint8Array).toString());
+          if (t !== undefined) lat.push(now - t);
+        }
+        if (lat.length >= TRICKLE) break;
+      }
+    } catch (e) {
+      if (!abort.signal.aborted) throw e;
+    }
+  })();
+  return {
+    async finish() {
+      const deadline = Date.now() + 10_000;
+      while (lat.length < TRICKLE && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      abort.abort();
+      await reading.catch(() => undefined);
+      client.destroy();
+      return lat;
+    },
+  };
+}
+
+function row(label: string, h: number | undefined, kl: number | undefined, digits = 0, better: 'higher' | 'lower' = 'higher'): string {
+  const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+  const ratio = h !== undefined && kl !== undefined && h > 0 && kl > 0 ? (better === 'higher' ? h / kl : kl / h) : undefined;
+  return `| ${label} | ${f(h)} | ${f(kl)} | ${ratio === undefined ? '' : `${ratio.toFixed(1)}×`} |`;
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hanul-bench-kinesis-'));
+  const results: Record<string, Result> = {};
+  for (const start of [() => startHanul(dataDir), startKinesalite]) {
+    const s = await start();
+    try {
+      results[s.name] = await bench(s);
+      console.error(`${s.name}: done`);
+    } finally {
+      s.child.kill('SIGTERM');
+    }
+  }
+  await rm(dataDir, { recursive: true, force: true });
+  agent.destroy();
+  const h = results['hanul'] as Result;
+  const kl = results['kinesalite'] as Result;
+  console.log(`\nKinesis: ${RECORDS} records of ${RECORD_BYTES} B, 4 shards, PutRecords x${BATCH}, ${CONCURRENCY} in flight (HTTP/1.1 keep-alive client for both)\n`);
+  console.log('| metric | hanul | kinesalite | hanul advantage |');
+  console.log('|---|---:|---:|---:|');
+  console.log(row('write records/s', h.writeRps, kl.writeRps));
+  console.log(row('write MiB/s', h.writeMiBps, kl.writeMiBps, 1));
+  console.log(row('write server CPU s / 100k records', h.writeCpuPer100k, kl.writeCpuPer100k, 2, 'lower'));
+  console.log(row('read records/s', h.readRps, kl.readRps));
+  console.log(row('read MiB/s', h.readMiBps, kl.readMiBps, 1));
+  console.log(row('read server CPU s / 100k records', h.readCpuPer100k, kl.readCpuPer100k, 2, 'lower'));
+  console.log(row('put → GetRecords (polling) p50 ms', h.pollP50, kl.pollP50, 1, 'lower'));
+  console.log(row('put → GetRecords (polling) p99 ms', h.pollP99, kl.pollP99, 1, 'lower'));
+  console.log(row('put → SubscribeToShard p50 ms', h.pushP50, undefined, 1, 'lower'));
+  console.log(row('put → SubscribeToShard p99 ms', h.pushP99, undefined, 1, 'lower'));
+  console.log('\nhanul acknowledges a put only after an fsync\'d commit; kinesalite keeps records in memory and has no SubscribeToShard.');
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

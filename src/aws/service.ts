@@ -106,6 +106,12 @@ export interface ServiceDefinition {
    * authorizer calls it for every request, so keep it cheap (cache).
    */
   resourcePolicy?(resourceArn: string, ctx: RequestContext): Promise<ResourcePolicy | undefined>;
+  /**
+   * The service authorizes every call itself (KMS: key policy, then IAM via
+   * `iamIdentityEvaluator()` from src/iam/authorize.ts, then grants), so the
+   * pipeline's authorizer does not run for it.
+   */
+  authorizesItself?: boolean;
   /** For /_hanul/health. */
   state?(): 'running' | 'starting' | 'degraded';
 }

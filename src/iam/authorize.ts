@@ -32,7 +32,7 @@ export interface AccessCheck {
 export function createIamAuthorizer(): Authorizer {
   return async (ctx, service, operation, input) => {
     const spec = Object.hasOwn(service.operations, operation) ? service.operations[operation] : undefined;
-    if (spec?.noAuthorization) return;
+    if (spec?.noAuthorization || service.authorizesItself === true) return;
     const p = ctx.principal;
     if (p.type === 'anonymous' && spec?.anonymous === true) return;
     const rt = await iamRuntime(ctx);
@@ -107,6 +107,33 @@ function sessionCredentialRules(ctx: RequestContext, identity: ResolvedIdentity,
     throw accessDenied(service, ctx, `sts:${operation}`, '*', undefined, `Cannot call ${operation} with session credentials`);
   }
   void identity;
+}
+
+/**
+ * For services that authorize themselves (KMS: key policy, then IAM, then
+ * grants): what the caller's identity-side policies (identity-based,
+ * permissions boundary, session policies) say about one request. 'deny' on
+ * an explicit Deny in any of them; 'allow' when all allow; else 'none'.
+ * The root user's identity side allows everything.
+ */
+export type IdentityVerdict = 'allow' | 'deny' | 'none';
+
+export function iamIdentityEvaluator() {
+  return async (
+    ctx: RequestContext,
+    req: { action: string; resource: string; conditions?: Readonly<Record<string, string | readonly string[] | undefined>> },
+  ): Promise<IdentityVerdict> => {
+    const rt = await iamRuntime(ctx);
+    const identity = await rt.identityOf(ctx.principal);
+    const keys = requestKeys(identity, ctx, req.conditions);
+    const set: PolicySet = { identity: identity.identity ?? [] };
+    if (identity.boundary) set.boundary = identity.boundary;
+    if (identity.session) set.session = identity.session;
+    const d = decide({ action: req.action, resource: req.resource, principal: { ...identity.facts, root: false }, keys }, set);
+    if (d.allowed) return 'allow';
+    if (d.explicit) return 'deny';
+    return ctx.principal.type === 'root' ? 'allow' : 'none';
+  };
 }
 
 /** The request context: the caller's own keys, the request's global keys, the operation's service keys. */

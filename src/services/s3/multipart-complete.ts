@@ -54,12 +54,16 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
   const alg = partAlgorithm(upload);
   const type: ChecksumType = upload.checksumType ?? 'FULL_OBJECT';
 
-  const used: PartRecord[] = [];
+  // S3's order of complaints: the list's order, then each part, then sizes.
   let prev = 0;
-  for (const [i, p] of listed.entries()) {
+  for (const p of listed) {
     const n = checkPartNumber(p.PartNumber);
     if (n <= prev) throw s3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: uploadId });
     prev = n;
+  }
+  const used: PartRecord[] = [];
+  for (const p of listed) {
+    const n = p.PartNumber as number;
     const rec = stored.get(n);
     if (!rec || normalizeEtag(p.ETag) !== rec.etag) throw invalidPart(uploadId, p);
     if (upload.checksumAlgorithm) {
@@ -69,15 +73,17 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
         throw s3Error('InvalidRequest', `The upload was created using a ${upload.checksumAlgorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${n} in the request.`);
       }
     }
-    if (i < listed.length - 1 && rec.blob.size < MIN_PART_BYTES) {
+    used.push(rec);
+  }
+  for (const [i, rec] of used.entries()) {
+    if (i < used.length - 1 && rec.blob.size < MIN_PART_BYTES) {
       throw s3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
         ProposedSize: rec.blob.size,
         MinSizeAllowed: MIN_PART_BYTES,
-        PartNumber: n,
+        PartNumber: rec.partNumber,
         ETag: rec.etag,
       });
     }
-    used.push(rec);
   }
   const size = used.reduce((a, p) => a + p.blob.size, 0);
   if (input.MpuObjectSize !== undefined && input.MpuObjectSize !== size) {

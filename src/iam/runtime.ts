@@ -65,6 +65,11 @@ export class IamRuntime {
     return this.store.read(fn);
   }
 
+  /** Drops one cached credential (a swept session). */
+  forget(accessKeyId: string): void {
+    this.cache.delete(accessKeyId);
+  }
+
   bump(): void {
     this.generation++;
     this.cache.clear();

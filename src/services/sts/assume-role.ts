@@ -60,6 +60,7 @@ export function assumeRoleOperations(rt: IamRuntime): Record<string, OperationSp
       action: 'sts:AssumeRole',
       resource: (input: sdk.AssumeRoleRequest) => input.RoleArn ?? '*',
       async conditions(input: sdk.AssumeRoleRequest, ctx): Promise<ConditionValues> {
+        if (ctx.principal.type === 'root') throw stsError('AccessDenied', 'Roles may not be assumed by root accounts.');
         return {
           'sts:ExternalId': input.ExternalId,
           'sts:RoleSessionName': input.RoleSessionName,

@@ -23,14 +23,16 @@ export const SESSION_KEEP_AFTER_EXPIRY_MS = 24 * 3600 * 1000;
 
 export async function sweepSessions(rt: IamRuntime): Promise<number> {
   const cutoff = rt.clock.nowMs() - SESSION_KEEP_AFTER_EXPIRY_MS;
-  return rt.store.write(async (tx) => {
-    let n = 0;
+  const gone = await rt.store.write(async (tx) => {
+    const out: string[] = [];
     for (const { key, value } of await tx.scan<SessionRecord>(NS.session)) {
       if (value.expiresAt.getTime() < cutoff) {
         await tx.delete(NS.session, key);
-        n++;
+        out.push(key);
       }
     }
-    return n;
+    return out;
   });
+  for (const id of gone) rt.forget(id);
+  return gone.length;
 }

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 import { main } from './main.js';
+import { CREATE_USER_USAGE, createUserCli } from './services/iam/cli.js';
 
 const [command, ...rest] = process.argv.slice(2);
 
-const usage = `usage: hanul start [--port N] [--host H] [--data-dir D] [--region R] … (see README: Configuration)\n`;
+const usage = `usage: hanul start [--port N] [--host H] [--data-dir D] [--region R] … (see README: Configuration)\n${CREATE_USER_USAGE}`;
 
 switch (command) {
   case 'start':
   case undefined:
     await main(rest);
+    break;
+  case 'create-user':
+    process.exitCode = await createUserCli(rest, process.env, (s) => process.stdout.write(s));
     break;
   case '--help':
   case '-h':

@@ -24,14 +24,34 @@ export interface PolicyResult {
 const RANK: Record<PrincipalMatch, number> = { direct: 3, role: 2, account: 1 };
 
 /**
+ * The statements of a policy whose Action/NotAction matches an action,
+ * memoised per policy: a compiled policy never changes, and a caller uses
+ * few distinct actions, so wildcard action patterns are matched once per
+ * action rather than once per request.
+ */
+const byAction = new WeakMap<CompiledPolicy, Map<string, readonly CompiledStatement[]>>();
+const ACTION_MEMO_MAX = 512;
+
+function statementsFor(policy: CompiledPolicy, lowerAction: string): readonly CompiledStatement[] {
+  let memo = byAction.get(policy);
+  if (!memo) byAction.set(policy, (memo = new Map()));
+  let list = memo.get(lowerAction);
+  if (!list) {
+    if (memo.size >= ACTION_MEMO_MAX) memo.clear();
+    list = policy.statements.filter((st) => st.action(lowerAction));
+    memo.set(lowerAction, list);
+  }
+  return list;
+}
+
+/**
  * Evaluates a set of policies of one kind: the first applicable Deny ends it;
  * otherwise the best applicable Allow is kept.
  */
 export function evaluatePolicies(policies: readonly CompiledPolicy[], req: EvalRequest, lowerAction = req.action.toLowerCase()): PolicyResult {
   const out: PolicyResult = {};
   for (const policy of policies) {
-    for (const st of policy.statements) {
-      if (!st.action(lowerAction)) continue;
+    for (const st of statementsFor(policy, lowerAction)) {
       if (out.allow && st.allow && !st.principal) continue;
       let match: PrincipalMatch | undefined;
       if (st.principal) {

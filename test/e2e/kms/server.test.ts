@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import { CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMS, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 
@@ -110,7 +110,9 @@ describe('KMS on the real server (HTTP, SigV4, pipeline, CloudTrail)', () => {
   it('works with the AWS Encryption SDK (KMS keyring pointed at hanul); a tampered message fails', async () => {
     const k = (await kms.send(new CreateKeyCommand({}))).KeyMetadata;
     const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-    const keyring = new KmsKeyringNode({ generatorKeyId: k?.Arn as string, clientProvider: () => kms as never });
+    // The keyring calls v2-style methods (generateDataKey, decrypt): the aggregated KMS client has them.
+    const client = new KMS({ ...server.clientConfig, maxAttempts: 1 });
+    const keyring = new KmsKeyringNode({ generatorKeyId: k?.Arn as string, clientProvider: () => client as never });
     const { result } = await encrypt(keyring, Buffer.from('hello envelope'), { encryptionContext: { purpose: 'e2e' } });
     const out = await decrypt(keyring, result);
     assert.equal(out.plaintext.toString(), 'hello envelope');
@@ -118,6 +120,7 @@ describe('KMS on the real server (HTTP, SigV4, pipeline, CloudTrail)', () => {
     const tampered = Buffer.from(result);
     tampered[tampered.length - 40] = (tampered[tampered.length - 40] as number) ^ 0xff;
     await assert.rejects(decrypt(keyring, tampered));
+    client.destroy();
   });
 
   it('works with the AWS CLI: create-key, encrypt and decrypt with fileb://, cloudtrail lookup-events', async (t) => {

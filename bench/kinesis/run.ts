@@ -25,8 +25,10 @@ import { fileURLToPath } from 'node:url';
 import * as k from '@aws-sdk/client-kinesis';
 import { cpuSeconds } from '../lib/processes.js';
 
-const RECORDS = Number(process.argv[2] ?? 200_000);
-const CONCURRENCY = Number(process.argv[3] ?? 8);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const RECORDS = Number(args[0] ?? 200_000);
+const CONCURRENCY = Number(args[1] ?? 8);
 const BATCH = 500;
 const RECORD_BYTES = 1024;
 const TRICKLE = 200;
@@ -214,7 +216,12 @@ async function bench(s: Server): Promise<Result> {
       if (done && pollLat.length >= sent.size) break;
     }
   })();
-  const push = s.h2 ? await subscriber(s, stream, sent) : undefined;
+  const push = s.h2
+    ? await subscriber(s, stream, sent).catch((e: unknown) => {
+        console.error(`${s.name}: SubscribeToShard failed: ${String(e)}`);
+        return undefined;
+      })
+    : undefined;
   for (let i = 0; i < TRICKLE; i++) {
     const id = `trickle-${i}`;
     sent.set(id, performance.now());
@@ -287,7 +294,11 @@ function row(label: string, h: number | undefined, kl: number | undefined, digit
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hanul-bench-kinesis-'));
   const results: Record<string, Result> = {};
-  for (const start of [() => startHanul(dataDir), startKinesalite]) {
+  const servers = [
+    { name: 'hanul', start: () => startHanul(dataDir) },
+    { name: 'kinesalite', start: startKinesalite },
+  ].filter((x) => ONLY === undefined || x.name === ONLY);
+  for (const { start } of servers) {
     const s = await start();
     try {
       results[s.name] = await bench(s);
@@ -298,8 +309,8 @@ async function main(): Promise<void> {
   }
   await rm(dataDir, { recursive: true, force: true });
   agent.destroy();
-  const h = results['hanul'] as Result;
-  const kl = results['kinesalite'] as Result;
+  const h = results['hanul'] ?? ({} as Result);
+  const kl = results['kinesalite'] ?? ({} as Result);
   console.log(`\nKinesis: ${RECORDS} records of ${RECORD_BYTES} B, 4 shards, PutRecords x${BATCH}, ${CONCURRENCY} in flight (HTTP/1.1 keep-alive client for both)\n`);
   console.log('| metric | hanul | kinesalite | hanul advantage |');
   console.log('|---|---:|---:|---:|');

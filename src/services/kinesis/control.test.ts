@@ -3,7 +3,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DescribeStreamSummaryOutput, GetRecordsOutput, ListStreamsOutput, PutRecordOutput } from '@aws-sdk/client-kinesis';
 import type { StreamKms } from './encryption.js';
-import { NS_STREAM, recordNs, type StoredRecord, type StreamMeta } from './model.js';
+import { NS_STREAM, recordNs, type StreamMeta } from './model.js';
 import { activeStream, kit, rejects, type Kit } from './test-kit.js';
 
 /** A stand-in KMS: wraps data keys with AES-GCM under one master key; key 'bad' does not exist. */
@@ -142,10 +142,11 @@ describe('kinesis control plane', () => {
     assert.equal(p.EncryptionType, 'KMS');
     const stored = await k.store.read(async (tx) => {
       const s = (await tx.get<StreamMeta>(NS_STREAM, 'enc')) as StreamMeta;
-      return tx.scan<StoredRecord>(recordNs(s.id, 0));
+      return tx.scan<Uint8Array>(recordNs(s.id, 0));
     });
     assert.equal(stored.length, 2);
-    assert.ok(!Buffer.from(stored[1]?.value[0] as Uint8Array).includes('secret-payload'), 'ciphertext at rest');
+    assert.ok(!Buffer.from(stored[1]?.value as Uint8Array).includes('secret-payload'), 'ciphertext at rest');
+    assert.ok(Buffer.from(stored[0]?.value as Uint8Array).includes('plain-before'), 'the record put before encryption started stays as it was');
     k = await k.restart();
     const before = kms.calls.filter((c) => c === 'decrypt').length;
     const it = await k.call<{ ShardIterator: string }>('GetShardIterator', { StreamName: 'enc', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' });

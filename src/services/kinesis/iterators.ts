@@ -12,7 +12,8 @@ import type { RequestContext } from '../../server/context.js';
 import type { ReadTx } from '../../storage/ports.js';
 import type { KinesisCore } from './core.js';
 import { kinesisError, streamNotFound } from './errors.js';
-import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StoredRecord, type StreamMeta } from './model.js';
+import { chunkHeader } from './chunks.js';
+import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StreamMeta } from './model.js';
 import { indexOfRecordKey, parseSeq, recordKey, shardIdOf, shardIxOf } from './seq.js';
 import { seal, unseal } from './tokens.js';
 import { STREAM_REF, SeqRule, ShardIdRule, check } from './validate.js';
@@ -61,24 +62,35 @@ export async function counterOf(tx: ReadTx, streamId: string, shardIx: number): 
   return (await tx.get<ShardCounter>(NS_SEQ, counterKey(streamId, shardIx))) ?? { next: 1, lastMs: 0 };
 }
 
-/** The first record index whose arrival is at or after `ts` (or the shard's next index). */
+/**
+ * A position from which reading yields exactly the records that arrived at
+ * or after `ts`: the end of the last chunk that arrived before it (0 when
+ * none did). Arrivals never go backwards within a shard, so a binary search
+ * over the chunk keys finds it in O(log n) one-key scans.
+ */
 export async function indexAtTimestamp(tx: ReadTx, s: StreamMeta, sh: ShardMeta, ts: number): Promise<number> {
   const ns = recordNs(s.id, sh.ix);
   const c = await counterOf(tx, s.id, sh.ix);
   let lo = 0;
-  let hi = c.next;
-  while (lo < hi) {
+  let hi = c.next - 1;
+  let best = 0;
+  while (lo <= hi) {
     const mid = Math.floor((lo + hi) / 2);
-    const [row] = await tx.scan<StoredRecord>(ns, { start: recordKey(mid), limit: 1 });
+    const [row] = await tx.scan<Uint8Array>(ns, { end: recordKey(mid + 1), reverse: true, limit: 1 });
     if (!row) {
-      hi = mid;
+      lo = mid + 1;
       continue;
     }
-    const ix = indexOfRecordKey(row.key);
-    if (ix >= hi || row.value[2] >= ts) hi = mid;
-    else lo = ix + 1;
+    const first = indexOfRecordKey(row.key);
+    const h = chunkHeader(row.value);
+    if (h.arrivalMs < ts) {
+      best = Math.max(best, first + h.count);
+      lo = mid + 1;
+    } else {
+      hi = first - 1;
+    }
   }
-  return lo;
+  return best;
 }
 
 export interface PositionRequest {

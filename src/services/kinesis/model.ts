@@ -6,10 +6,11 @@
  *   kinesis:stream    <stream name>             StreamMeta (shards, lineage, settings)
  *   kinesis:seq       <stream id>/<shard ix>    ShardCounter (next record index, last arrival)
  *   kinesis:rec:<stream id>:<shard ix>
- *                     <record index, 14 hex>    StoredRecord
+ *                     <first record index, 14 hex>  a chunk of records (chunks.ts)
  *   kinesis:consumer  <stream id>/<name>        ConsumerMeta
  *
- * Records live in one namespace per shard, keyed so a scan is GetRecords.
+ * Records live in one namespace per shard, one chunk per put, keyed so a
+ * scan is GetRecords.
  * A stream's id (random) rather than its name keys its records, so a stream
  * deleted and created again under the same name shares nothing with the old
  * one (iterators of the old one answer ResourceNotFound).
@@ -90,11 +91,6 @@ export interface ShardCounter {
   lastMs: number;
 }
 
-/**
- * One record: [data, partition key, arrival ms] or, in an encrypted stream,
- * [ciphertext, partition key, arrival ms, key id the data key came from].
- */
-export type StoredRecord = [Uint8Array, string, number] | [Uint8Array, string, number, string];
 
 export interface ConsumerMeta {
   name: string;

@@ -16,7 +16,8 @@ import type { KinesisCore } from './core.js';
 import { type RecordKey, EncryptionChanged } from './encryption.js';
 import { kinesisError, streamNotFound, throughputExceeded } from './errors.js';
 import { ITERATOR_TTL_MS, counterOf, decodeIterator, encodeIterator } from './iterators.js';
-import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StoredRecord, type StreamMeta } from './model.js';
+import { chunkHeader, chunkRecords, encodeChunk, type ChunkHeader, type ChunkRecord } from './chunks.js';
+import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StreamMeta } from './model.js';
 import { MAX_HASH_KEY, formatSeq, hashKeyOfPartitionKey, hexOfHashKey, indexOfRecordKey, recordKey, shardIdOf } from './seq.js';
 import { describeShard } from './shards.js';
 import { HashKeyRule, STREAM_REF, SeqRule, check, type Rule } from './validate.js';
@@ -86,30 +87,35 @@ export function recordHandlers(core: KinesisCore) {
           throw kinesisError('ValidationException', `1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=${e.data.length} cap=${e.data.length}]' at 'data' failed to satisfy constraint: Member must have length less than or equal to ${maxBytes}`);
         }
       }
-      const counters = new Map<number, ShardCounter>();
       const throttle = core.limits.enabled && s.mode === 'PROVISIONED';
-      const results: PutResult[] = [];
-      for (const e of entries) {
+      // Records bound for one shard become one chunk (chunks.ts), written once.
+      const groups = new Map<number, { sh: ShardMeta; c: ShardCounter; first: number; recs: ChunkRecord[]; slots: number[] }>();
+      const results: PutResult[] = new Array<PutResult>(entries.length);
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i] as Entry;
         const sh = core.shardFor(s, e.hash);
         if (throttle && !core.limits.tryWrite(`${s.id}/${sh.ix}`, e.bytes)) {
-          results.push({ shard: sh, throttled: true });
+          results[i] = { shard: sh, throttled: true };
           continue;
         }
-        let c = counters.get(sh.ix);
-        if (!c) {
-          c = await counterOf(tx, s.id, sh.ix);
-          counters.set(sh.ix, c);
+        let g = groups.get(sh.ix);
+        if (!g) {
+          const c = await counterOf(tx, s.id, sh.ix);
+          g = { sh, c, first: c.next, recs: [], slots: [] };
+          groups.set(sh.ix, g);
         }
-        const index = c.next++;
-        const arrival = now > c.lastMs ? now : c.lastMs;
-        c.lastMs = arrival;
-        const rec: StoredRecord = key ? [key.encrypt(e.data), e.pk, arrival, key.ref] : [e.data, e.pk, arrival];
-        await tx.put(recordNs(s.id, sh.ix), recordKey(index), rec);
-        results.push({ shard: sh, seq: formatSeq({ shardCreatedSecs: sh.createdSecs, shardIx: sh.ix, index: BigInt(index), arrivalSecs: Math.floor(arrival / 1000) }) });
+        g.recs.push({ pk: e.pk, data: e.data });
+        g.slots.push(i);
       }
-      for (const [ix, c] of counters) {
-        await tx.put(NS_SEQ, counterKey(s.id, ix), c);
-        touched.add(ix);
+      for (const g of groups.values()) {
+        const arrival = now > g.c.lastMs ? now : g.c.lastMs;
+        const secs = Math.floor(arrival / 1000);
+        await tx.put(recordNs(s.id, g.sh.ix), recordKey(g.first), encodeChunk(g.recs, arrival, key));
+        g.slots.forEach((slot, j) => {
+          results[slot] = { shard: g.sh, seq: formatSeq({ shardCreatedSecs: g.sh.createdSecs, shardIx: g.sh.ix, index: BigInt(g.first + j), arrivalSecs: secs }) };
+        });
+        await tx.put(NS_SEQ, counterKey(s.id, g.sh.ix), { next: g.first + g.recs.length, lastMs: arrival } satisfies ShardCounter);
+        touched.add(g.sh.ix);
       }
       return { results, encrypted: key !== undefined };
     });
@@ -194,57 +200,87 @@ export interface Batch {
   lastSeq?: string;
 }
 
+interface Slice {
+  chunk: Uint8Array;
+  h: ChunkHeader;
+  first: number;
+  from: number;
+  to: number;
+}
+
 /**
  * Up to `limit` records (and about `maxBytes`) from `pos` on, skipping what
- * the retention period has expired but the trimmer not yet removed.
+ * the retention period has expired but the trimmer not yet removed. Starts
+ * in the chunk holding `pos` (the last key at or before it) and may stop in
+ * the middle of one.
  */
 export async function readBatch(core: KinesisCore, tx: ReadTx, s: StreamMeta, sh: ShardMeta, pos: number, limit: number, maxBytes: number, now: number): Promise<Batch> {
   const ns = recordNs(s.id, sh.ix);
   const horizon = now - s.retentionHours * 3_600_000;
-  const rows = await tx.scan<StoredRecord>(ns, { start: recordKey(pos), limit });
-  const picked: { index: number; rec: StoredRecord }[] = [];
+  const slices: Slice[] = [];
+  let count = 0;
   let bytes = 0;
   let next = pos;
-  for (const row of rows) {
-    const rec = row.value;
-    const index = indexOfRecordKey(row.key);
-    if (rec[2] < horizon) {
-      next = index + 1;
-      continue;
+  /** Takes what it can of one chunk; false when the batch is full. */
+  const take = (key: string, chunk: Uint8Array): boolean => {
+    const h = chunkHeader(chunk);
+    const first = indexOfRecordKey(key);
+    if (first + h.count <= next) return true;
+    if (h.arrivalMs < horizon) {
+      next = first + h.count;
+      return true;
     }
-    const size = rec[0].length + rec[1].length;
-    if (picked.length > 0 && bytes + size > maxBytes) break;
-    bytes += size;
-    picked.push({ index, rec });
-    next = index + 1;
+    const from = Math.max(0, next - first);
+    let to = Math.min(h.count, from + (limit - count));
+    const per = (chunk.length - h.bodyOffset) / h.count;
+    if (count > 0 && bytes + per * (to - from) > maxBytes) to = from + Math.max(0, Math.floor((maxBytes - bytes) / per));
+    if (to <= from) return false;
+    slices.push({ chunk, h, first, from, to });
+    count += to - from;
+    bytes += per * (to - from);
+    next = first + to;
+    return count < limit && bytes < maxBytes && to === h.count;
+  };
+  const [prev] = await tx.scan<Uint8Array>(ns, { end: recordKey(pos + 1), reverse: true, limit: 1 });
+  let more = true;
+  let lastKey = prev?.key;
+  if (prev) more = take(prev.key, prev.value);
+  while (more) {
+    const rows = await tx.scan<Uint8Array>(ns, lastKey !== undefined ? { startAfter: lastKey, limit: 16 } : { start: recordKey(pos), limit: 16 });
+    for (const r of rows) {
+      lastKey = r.key;
+      more = take(r.key, r.value);
+      if (!more) break;
+    }
+    if (rows.length < 16) break;
   }
   const c = await counterOf(tx, s.id, sh.ix);
   const end = sh.endIndex ?? c.next;
-  if (next < pos) next = pos;
-  const last = picked[picked.length - 1];
-  const caughtUp = next >= end || (rows.length < limit && picked.length === rows.length);
+  const last = slices[slices.length - 1];
+  const seqOf = (index: number, arrivalMs: number) => formatSeq({ shardCreatedSecs: sh.createdSecs, shardIx: sh.ix, index: BigInt(index), arrivalSecs: Math.floor(arrivalMs / 1000) });
   const batch: Batch = {
-    count: picked.length,
-    bytes,
+    count,
+    bytes: Math.round(bytes),
     next,
-    behindMs: caughtUp || !last ? 0 : Math.max(0, now - last.rec[2]),
+    behindMs: next >= end || !last ? 0 : Math.max(0, now - last.h.arrivalMs),
     records: async (ctx) => {
-      const keys = core.crypto && picked.some((p) => p.rec[3] !== undefined) ? await core.crypto.keysFor(s, picked.map((p) => p.rec[3]), ctx) : undefined;
-      return picked.map(({ index, rec }) => {
-        const ref = rec[3];
-        const data = ref !== undefined && keys ? (keys.get(ref) as RecordKey).decrypt(rec[0]) : rec[0];
-        const r: _Record = {
-          SequenceNumber: formatSeq({ shardCreatedSecs: sh.createdSecs, shardIx: sh.ix, index: BigInt(index), arrivalSecs: Math.floor(rec[2] / 1000) }),
-          ApproximateArrivalTimestamp: new Date(rec[2]),
-          Data: data,
-          PartitionKey: rec[1],
-        };
-        if (ref !== undefined) r.EncryptionType = 'KMS';
-        return r;
-      });
+      const refs = slices.map((x) => x.h.ref);
+      const keys = core.crypto && refs.some((r) => r !== undefined) ? await core.crypto.keysFor(s, refs, ctx) : undefined;
+      const out: _Record[] = [];
+      for (const sl of slices) {
+        const recs = chunkRecords(sl.chunk, sl.h, sl.h.ref !== undefined ? keys?.get(sl.h.ref) : undefined);
+        const at = new Date(sl.h.arrivalMs);
+        for (let i = sl.from; i < sl.to; i++) {
+          const r = recs[i] as ChunkRecord;
+          const rec: _Record = { SequenceNumber: seqOf(sl.first + i, sl.h.arrivalMs), ApproximateArrivalTimestamp: at, Data: r.data, PartitionKey: r.pk };
+          if (sl.h.ref !== undefined) rec.EncryptionType = 'KMS';
+          out.push(rec);
+        }
+      }
+      return out;
     },
   };
-  if (last) batch.lastSeq = formatSeq({ shardCreatedSecs: sh.createdSecs, shardIx: sh.ix, index: BigInt(last.index), arrivalSecs: Math.floor(last.rec[2] / 1000) });
+  if (last) batch.lastSeq = seqOf(last.first + last.to - 1, last.h.arrivalMs);
   if (sh.endIndex !== undefined && next >= sh.endIndex) {
     batch.childShards = s.shards
       .filter((x) => x.parent === sh.ix || x.adjacentParent === sh.ix)

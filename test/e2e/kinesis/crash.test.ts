@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as k from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { TEST_KEY, spawnHanul, type SpawnedServer } from '../../support/hanul.js';
 
 function client(endpoint: string): k.KinesisClient {
-  return new k.KinesisClient({ endpoint, region: 'us-east-1', credentials: TEST_KEY, maxAttempts: 1 });
+  return new k.KinesisClient({ endpoint, region: 'us-east-1', credentials: TEST_KEY, maxAttempts: 1, requestHandler: new NodeHttpHandler() });
 }
 
 describe('Kinesis durability across kill -9', () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as k from '@aws-sdk/client-kinesis';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
+import { http2Problem, kinesisClient } from './helpers.js';
 
 const enc = (s: string) => new Uint8Array(Buffer.from(s));
 const dec = (b: Uint8Array | undefined) => Buffer.from(b ?? new Uint8Array()).toString();
@@ -17,7 +18,10 @@ describe('SubscribeToShard through the JS SDK v3', () => {
   let consumerArn: string;
   before(async () => {
     server = await startHanul({ env: { HANUL_KINESIS_STATE_DELAY_MS: '100' } });
-    client = new k.KinesisClient({ ...server.clientConfig });
+    // The SDK's default (HTTP/2); HTTP/1.1 (the event stream as a chunked body) only if the server refuses HTTP/2.
+    const problem = await http2Problem(server);
+    if (problem) console.error(`# SubscribeToShard over HTTP/1.1: ${problem}`);
+    client = kinesisClient(server, problem ? 'HTTP/1.1' : 'HTTP/2');
     await client.send(new k.CreateStreamCommand({ StreamName: 'fan', ShardCount: 1 }));
     await k.waitUntilStreamExists({ client, maxWaitTime: 20, minDelay: 1, maxDelay: 1 }, { StreamName: 'fan' });
     streamArn = (await client.send(new k.DescribeStreamSummaryCommand({ StreamName: 'fan' }))).StreamDescriptionSummary?.StreamARN as string;

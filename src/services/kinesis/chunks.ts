@@ -1,0 +1,98 @@
+/**
+ * How records sit in storage: one chunk per shard per put. A PutRecords call
+ * of 500 records over 4 shards writes 4 keys, not 500 — the store's per-key
+ * cost (B-tree insert, serialization) is paid per call, and the records of
+ * one put share their arrival time anyway. A chunk's key is the record index
+ * of its first record (records keep individual indexes and sequence
+ * numbers); GetRecords may start and stop in the middle of a chunk.
+ *
+ * Layout (little-endian):
+ *   u8 version=1 | u8 flags (1 = encrypted) | u32 count | f64 arrival ms |
+ *   u8 ref length | ref (utf8) | body
+ *   body = count × (u16 partition key length | key (utf8) | u32 data length | data)
+ * An encrypted chunk's body is sealed whole (AES-256-GCM, iv ‖ ciphertext ‖
+ * tag) under the stream's data key named by ref.
+ */
+import type { RecordKey } from './encryption.js';
+
+const VERSION = 1;
+
+export interface ChunkHeader {
+  count: number;
+  arrivalMs: number;
+  ref: string | undefined;
+  bodyOffset: number;
+}
+
+export interface ChunkRecord {
+  pk: string;
+  data: Uint8Array;
+}
+
+export function encodeChunk(records: readonly ChunkRecord[], arrivalMs: number, key: RecordKey | undefined): Uint8Array {
+  let bodyLen = 0;
+  const pks = records.map((r) => {
+    const b = Buffer.from(r.pk, 'utf8');
+    bodyLen += 2 + b.length + 4 + r.data.length;
+    return b;
+  });
+  const body = Buffer.allocUnsafe(bodyLen);
+  let o = 0;
+  records.forEach((r, i) => {
+    const pk = pks[i] as Buffer;
+    o = body.writeUInt16LE(pk.length, o);
+    o += pk.copy(body, o);
+    o = body.writeUInt32LE(r.data.length, o);
+    body.set(r.data, o);
+    o += r.data.length;
+  });
+  const ref = key ? Buffer.from(key.ref, 'utf8') : Buffer.alloc(0);
+  const sealed = key ? key.encrypt(body) : body;
+  const out = Buffer.allocUnsafe(15 + ref.length + sealed.length);
+  out.writeUInt8(VERSION, 0);
+  out.writeUInt8(key ? 1 : 0, 1);
+  out.writeUInt32LE(records.length, 2);
+  out.writeDoubleLE(arrivalMs, 6);
+  out.writeUInt8(ref.length, 14);
+  ref.copy(out, 15);
+  out.set(sealed, 15 + ref.length);
+  return out;
+}
+
+function view(b: Uint8Array): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function chunkHeader(chunk: Uint8Array): ChunkHeader {
+  const b = view(chunk);
+  if (b.readUInt8(0) !== VERSION) throw new Error(`unknown record chunk version ${b.readUInt8(0)}`);
+  const refLen = b.readUInt8(14);
+  return {
+    count: b.readUInt32LE(2),
+    arrivalMs: b.readDoubleLE(6),
+    ref: b.readUInt8(1) & 1 ? b.subarray(15, 15 + refLen).toString('utf8') : undefined,
+    bodyOffset: 15 + refLen,
+  };
+}
+
+/** The records of a chunk (data as views into it, or into its decrypted body). */
+export function chunkRecords(chunk: Uint8Array, h: ChunkHeader, key: RecordKey | undefined): ChunkRecord[] {
+  let body = view(chunk).subarray(h.bodyOffset);
+  if (h.ref !== undefined) {
+    if (!key) throw new Error(`no key for record chunk sealed under ${h.ref}`);
+    body = view(key.decrypt(body));
+  }
+  const out: ChunkRecord[] = new Array<ChunkRecord>(h.count);
+  let o = 0;
+  for (let i = 0; i < h.count; i++) {
+    const pkLen = body.readUInt16LE(o);
+    o += 2;
+    const pk = body.toString('utf8', o, o + pkLen);
+    o += pkLen;
+    const len = body.readUInt32LE(o);
+    o += 4;
+    out[i] = { pk, data: body.subarray(o, o + len) };
+    o += len;
+  }
+  return out;
+}

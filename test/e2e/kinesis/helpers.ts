@@ -1,0 +1,27 @@
+import * as k from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { TestServer } from '../../support/hanul.js';
+
+export type Protocol = 'HTTP/2' | 'HTTP/1.1';
+
+export function kinesisClient(server: TestServer, protocol: Protocol): k.KinesisClient {
+  return new k.KinesisClient({ ...server.clientConfig, ...(protocol === 'HTTP/1.1' ? { requestHandler: new NodeHttpHandler() } : {}) });
+}
+
+/**
+ * Whether the server accepts the SDK's HTTP/2 requests (the JS SDK signs
+ * `:authority` there, not `host`). Undefined when it does; else the reason,
+ * so HTTP/2-only tests can say why they did not run.
+ */
+export async function http2Problem(server: TestServer): Promise<string | undefined> {
+  const c = kinesisClient(server, 'HTTP/2');
+  try {
+    await c.send(new k.ListStreamsCommand({ Limit: 1 }));
+    return undefined;
+  } catch (e) {
+    const err = e as Error;
+    return `the server refused the SDK's HTTP/2 request: ${err.name}: ${err.message}`;
+  } finally {
+    c.destroy();
+  }
+}

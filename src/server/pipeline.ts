@@ -150,16 +150,15 @@ export function createPipeline(deps: PipelineDeps) {
         operation = ctx.operation = decoded.operation;
         input = decoded.input;
         const spec = service.operations[operation];
-        if (!spec) {
-          if (service.knownOperations && !service.knownOperations.includes(operation)) {
-            throw commonError('UnknownOperationException', `${service.name} has no operation ${operation}`);
-          }
-          throw notImplemented(service.name, operation);
+        if (!spec && service.knownOperations && !service.knownOperations.includes(operation)) {
+          throw commonError('UnknownOperationException', `${service.name} has no operation ${operation}`);
         }
         if (principal.type === 'anonymous' && service.protocol !== 'rest-xml') {
           throw sigv4Error(Object.assign(new Error('Missing Authentication Token'), { kind: 'missing-auth' }), familyOf(service));
         }
+        // Not-yet-built operations are authorized too: AccessDenied comes before NotImplemented, as a caller would see it.
         await deps.authorize(ctx, service, operation, input);
+        if (!spec) throw notImplemented(service.name, operation);
         output = await spec.handler(input, ctx);
         const raw = rawResponseOf(output);
         response = raw

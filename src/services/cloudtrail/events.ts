@@ -21,19 +21,45 @@ export const NS_INDEX = 'ct:idx';
 /** Sortable by time (ms, zero-padded), unique by event id. */
 export const eventKey = (e: { eventTime: Date; eventId: string }) => `${String(e.eventTime.getTime()).padStart(15, '0')}:${e.eventId}`;
 
-/** LookupAttribute keys → the value(s) an event has for them. */
-export function attributeValues(e: StoredEvent): [string, string][] {
-  const out: [string, string][] = [
-    ['EventId', e.eventId],
-    ['EventName', e.eventName],
-    ['EventSource', e.eventSource],
-    ['ReadOnly', String(e.readOnly)],
-  ];
+/**
+ * The attributes LookupEvents serves from an index (selective ones); the
+ * others (EventSource, ReadOnly, ResourceType: few distinct values) are
+ * answered by a filtered scan of the time-ordered events, which keeps the
+ * write per event small.
+ */
+export const INDEXED = ['EventId', 'EventName', 'Username', 'AccessKeyId', 'ResourceName'] as const;
+
+/** Index entries of an event: (attribute, value) pairs, distinct. */
+export function indexedValues(e: StoredEvent): [string, string][] {
+  const out: [string, string][] = [['EventId', e.eventId], ['EventName', e.eventName]];
   if (e.username !== undefined) out.push(['Username', e.username]);
   if (e.accessKeyId !== undefined) out.push(['AccessKeyId', e.accessKeyId]);
-  for (const r of e.resources) out.push(['ResourceType', r.type], ['ResourceName', r.name]);
-  // One index entry per distinct (attribute, value).
-  return [...new Map(out.map((p) => [p.join('\u0000'), p])).values()];
+  for (const r of e.resources) out.push(['ResourceName', r.name]);
+  return [...new Map(out.map((p) => [p.join('|'), p])).values()];
+}
+
+/** Whether an event matches a lookup attribute (for the scanned attributes, and as a check). */
+export function matches(e: StoredEvent, key: string, value: string): boolean {
+  switch (key) {
+    case 'EventId':
+      return e.eventId === value;
+    case 'EventName':
+      return e.eventName === value;
+    case 'EventSource':
+      return e.eventSource === value;
+    case 'ReadOnly':
+      return String(e.readOnly) === value;
+    case 'Username':
+      return e.username === value;
+    case 'AccessKeyId':
+      return e.accessKeyId === value;
+    case 'ResourceType':
+      return e.resources.some((r) => r.type === value);
+    case 'ResourceName':
+      return e.resources.some((r) => r.name === value);
+    default:
+      return false;
+  }
 }
 
 function userIdentity(p: Principal): Record<string, unknown> {

@@ -2,7 +2,7 @@ import type { LookupEventsRequest, LookupEventsResponse, LookupAttributeKey } fr
 import type { RequestContext } from '../../server/context.js';
 import type { MetadataStore } from '../../storage/ports.js';
 import { cloudTrailError } from './errors.js';
-import { NS_EVENT, NS_INDEX, type StoredEvent } from './events.js';
+import { INDEXED, NS_EVENT, NS_INDEX, matches, type StoredEvent } from './events.js';
 import { indexKey } from './sink.js';
 
 const KEYS: readonly LookupAttributeKey[] = ['EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId'];
@@ -46,18 +46,29 @@ export async function lookupEvents(meta: MetadataStore, input: LookupEventsReque
   const hi = before !== undefined && before < `${timeKey(end + 1)}` ? before : timeKey(end + 1);
   const lo = timeKey(start);
   const events = await meta.read(async (tx) => {
-    if (!attr) {
-      const rows = await tx.scan<StoredEvent>(NS_EVENT, { start: lo, end: hi, reverse: true, limit: max + 1 });
-      return rows.map((r) => ({ key: r.key, event: r.value }));
-    }
-    const prefix = indexKey(attr.AttributeKey as string, attr.AttributeValue as string, '');
-    const rows = await tx.scan<string>(NS_INDEX, { prefix, start: prefix + lo, end: prefix + hi, reverse: true, limit: max + 1 });
     const out: { key: string; event: StoredEvent }[] = [];
-    for (const r of rows) {
-      const e = await tx.get<StoredEvent>(NS_EVENT, r.value);
-      if (e) out.push({ key: r.value, event: e });
+    if (attr && (INDEXED as readonly string[]).includes(attr.AttributeKey as string)) {
+      const prefix = indexKey(attr.AttributeKey as string, attr.AttributeValue as string, '');
+      const rows = await tx.scan<string>(NS_INDEX, { prefix, start: prefix + lo, end: prefix + hi, reverse: true, limit: max + 1 });
+      for (const r of rows) {
+        const key = r.key.slice(prefix.length);
+        const e = await tx.get<StoredEvent>(NS_EVENT, key);
+        if (e) out.push({ key, event: e });
+      }
+      return out;
     }
-    return out;
+    // No attribute, or one with few distinct values: walk the events newest first, filtering.
+    let end = hi;
+    for (;;) {
+      const rows = await tx.scan<StoredEvent>(NS_EVENT, { start: lo, end, reverse: true, limit: 200 });
+      for (const r of rows) {
+        if (!attr || matches(r.value, attr.AttributeKey as string, attr.AttributeValue as string)) out.push({ key: r.key, event: r.value });
+        if (out.length > max) return out;
+      }
+      const last = rows[rows.length - 1];
+      if (rows.length < 200 || !last) return out;
+      end = last.key;
+    }
   });
   const page = events.slice(0, max);
   const last = page[page.length - 1];

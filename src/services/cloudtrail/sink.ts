@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuditRecord, AuditSink } from '../../server/context.js';
 import type { MetadataStore } from '../../storage/ports.js';
-import { NS_EVENT, NS_INDEX, attributeValues, eventKey, toEvent, type StoredEvent } from './events.js';
+import { NS_EVENT, NS_INDEX, eventKey, indexedValues, toEvent, type StoredEvent } from './events.js';
 
 /**
  * The audit sink: record() only builds the event and queues it (no I/O on
@@ -46,7 +46,8 @@ export class TrailRecorder implements AuditSink {
         for (const e of batch) {
           const k = eventKey(e);
           await tx.put(NS_EVENT, k, e);
-          for (const [attr, value] of attributeValues(e)) await tx.put(NS_INDEX, indexKey(attr, value, k), k);
+          // The index key ends with the event key: the value can stay empty.
+          for (const [attr, value] of indexedValues(e)) await tx.put(NS_INDEX, indexKey(attr, value, k), '');
         }
       });
       this.recorded += batch.length;

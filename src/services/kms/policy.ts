@@ -74,8 +74,16 @@ function validPrincipal(p: unknown): boolean {
 
 const list = (v: string | readonly string[] | undefined): readonly string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
 
+const patterns = new Map<string, RegExp>();
+
 function wildcard(pattern: string, value: string, ignoreCase = true): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'is' : 's');
+  if (!pattern.includes('*') && !pattern.includes('?')) return ignoreCase ? pattern.toLowerCase() === value.toLowerCase() : pattern === value;
+  const cacheKey = `${ignoreCase ? 'i' : 's'}${pattern}`;
+  let re = patterns.get(cacheKey);
+  if (re) return re.test(value);
+  if (patterns.size > 5000) patterns.clear();
+  re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'is' : 's');
+  patterns.set(cacheKey, re);
   return re.test(value);
 }
 

@@ -5,12 +5,15 @@ import { NS_EVENT, NS_INDEX, eventKey, indexedValues, toEvent, type StoredEvent 
 
 /**
  * The audit sink: record() only builds the event and queues it (no I/O on
- * the request path); all events queued in one tick are written in one
- * transaction (group commit). flush() drains, for shutdown and tests.
+ * the request path); every `tickMs` (or sooner when many are waiting) all
+ * queued events are written in one transaction. A commit is an fsync, so
+ * batching by time rather than per event loop turn keeps commits to a few
+ * per second under load; the price is that a crash can lose the last tick's
+ * events. flush() drains, for shutdown and for lookups.
  */
 export class TrailRecorder implements AuditSink {
   private queue: StoredEvent[] = [];
-  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   recorded = 0;
   dropped = 0;
@@ -18,6 +21,8 @@ export class TrailRecorder implements AuditSink {
   constructor(
     private readonly meta: MetadataStore,
     private readonly log: Logger,
+    private readonly tickMs = 100,
+    private readonly maxBatch = 2000,
   ) {}
 
   record(rec: AuditRecord): void {
@@ -28,12 +33,10 @@ export class TrailRecorder implements AuditSink {
       this.log.error({ err: e }, 'cloudtrail: could not build an event');
       return;
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.writing = this.writing.then(() => this.writeBatch());
-      });
+    if (this.queue.length >= this.maxBatch) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.tickMs);
+      this.timer.unref();
     }
   }
 
@@ -59,6 +62,8 @@ export class TrailRecorder implements AuditSink {
 
   /** Resolves when everything recorded so far is durable. */
   async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.writing = this.writing.then(() => this.writeBatch());
     await this.writing;
   }

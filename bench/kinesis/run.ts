@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { cpuSeconds } from '../lib/processes.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -59,7 +60,9 @@ function waitForLine(child: ChildProcess, re: RegExp, what: string): Promise<Reg
 
 async function startHanul(dataDir: string): Promise<Server> {
   const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'start'], {
+  // HANUL_BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof) when looking into a result.
+  const nodeArgs = (process.env['HANUL_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'start'], {
     env: {
       ...process.env,
       HANUL_PORT: '0',
@@ -181,6 +184,7 @@ async function bench(s: Server): Promise<Result> {
   const written = batches * BATCH;
   if (failed > 0) throw new Error(`${s.name}: ${failed} records failed`);
 
+  if (process.argv.includes('--write-only')) return { writeRps: written / writeSecs, writeMiBps: (written * RECORD_BYTES) / 1048576 / writeSecs, writeCpuPer100k: (writeCpu / written) * 100_000 } as Result;
   const cpu1 = cpuSeconds(s.pid);
   const t1 = performance.now();
   let read = 0;
@@ -248,7 +252,15 @@ async function bench(s: Server): Promise<Result> {
 
 /** A SubscribeToShard consumer (the JS SDK over HTTP/2) noting when each trickle record arrives. */
 async function subscriber(s: Server, stream: string, sent: Map<string, number>): Promise<{ finish(): Promise<number[]> }> {
-  const client = new k.KinesisClient({ endpoint: s.endpoint, region: REGION, credentials: CREDS });
+  // The SDK's default HTTP/2; HTTP/1.1 if this server refuses the SDK's HTTP/2 signing (the event stream then rides a chunked body).
+  let client = new k.KinesisClient({ endpoint: s.endpoint, region: REGION, credentials: CREDS });
+  try {
+    await client.send(new k.ListStreamsCommand({ Limit: 1 }));
+  } catch (e) {
+    console.error(`${s.name}: SDK over HTTP/2 refused (${(e as Error).message}); SubscribeToShard over HTTP/1.1`);
+    client.destroy();
+    client = new k.KinesisClient({ endpoint: s.endpoint, region: REGION, credentials: CREDS, requestHandler: new NodeHttpHandler() });
+  }
   const arn = (await client.send(new k.DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamARN as string;
   const reg = await client.send(new k.RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'bench' }));
   for (;;) {

@@ -60,7 +60,7 @@ export function accountHandlers(core: KinesisCore) {
     }
     await core.store.write(async (tx) => {
       const s = await core.getStream(tx, name);
-      if (s.status !== 'ACTIVE') throw streamNotActive(name, acct, s.status as string);
+      if (s.status !== 'ACTIVE') throw streamNotActive(name, acct, s.status);
       if (!start) {
         if (s.encryption.type !== 'KMS') throw kinesisError('InvalidArgumentException', `Stream ${name} under account ${acct} is not encrypted.`);
         if (s.encryption.keyId !== keyId) throw kinesisError('InvalidArgumentException', `KeyId ${keyId} does not match the key stream ${name} under account ${acct} is encrypted with.`);

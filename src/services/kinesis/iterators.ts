@@ -7,7 +7,7 @@
  * the number's index (+1), AT_TIMESTAMP a binary search over arrival times
  * (which never go backwards within a shard).
  */
-import type { GetShardIteratorInput, GetShardIteratorOutput, ShardIteratorType } from '@aws-sdk/client-kinesis';
+import type { GetShardIteratorInput, GetShardIteratorOutput } from '@aws-sdk/client-kinesis';
 import type { RequestContext } from '../../server/context.js';
 import type { ReadTx } from '../../storage/ports.js';
 import type { KinesisCore } from './core.js';
@@ -94,7 +94,8 @@ export async function indexAtTimestamp(tx: ReadTx, s: StreamMeta, sh: ShardMeta,
 }
 
 export interface PositionRequest {
-  type: ShardIteratorType | string;
+  /** A ShardIteratorType (validated by the caller). */
+  type: string;
   seq?: string | undefined;
   timestamp?: Date | undefined;
 }

@@ -157,7 +157,7 @@ export function shardHandlers(core: KinesisCore) {
       const key = BigInt(input.NewStartingHashKey as string);
       await core.store.write(async (tx) => {
         const s = await core.getStream(tx, name);
-        if (s.status !== 'ACTIVE') throw streamNotActive(name, core.account, s.status as string);
+        if (s.status !== 'ACTIVE') throw streamNotActive(name, core.account, s.status);
         const sh = findShard(core, s, input.ShardToSplit as string);
         if (sh.closedMs !== undefined) {
           throw kinesisError('InvalidArgumentException', `Shard ${shardIdOf(sh.ix)} in stream ${name} under account ${core.account} has already been merged or split, and thus is not eligible for splitting.`);
@@ -184,7 +184,7 @@ export function shardHandlers(core: KinesisCore) {
       const name = core.streamName(input, ctx);
       await core.store.write(async (tx) => {
         const s = await core.getStream(tx, name);
-        if (s.status !== 'ACTIVE') throw streamNotActive(name, core.account, s.status as string);
+        if (s.status !== 'ACTIVE') throw streamNotActive(name, core.account, s.status);
         const a = findShard(core, s, input.ShardToMerge as string);
         const b = findShard(core, s, input.AdjacentShardToMerge as string);
         for (const sh of [a, b]) {
@@ -212,7 +212,7 @@ export function shardHandlers(core: KinesisCore) {
       const target = input.TargetShardCount as number;
       const out = await core.store.write(async (tx) => {
         const s = await core.getStream(tx, name);
-        if (s.status !== 'ACTIVE') throw streamNotActive(name, core.account, s.status as string);
+        if (s.status !== 'ACTIVE') throw streamNotActive(name, core.account, s.status);
         if (s.mode === 'ON_DEMAND') {
           throw kinesisError('ValidationException', `UpdateShardCount is not supported for stream ${name} under account ${core.account} in ON_DEMAND mode.`);
         }
@@ -304,7 +304,9 @@ function selectShards(s: StreamMeta, f: ListShardsInput['ShardFilter'], now: num
       if (ts <= Math.max(horizon, s.createdMs)) return f.Type === 'AT_TIMESTAMP' ? s.shards.filter(atHorizon) : s.shards;
       return s.shards.filter((sh) => (f.Type === 'AT_TIMESTAMP' ? sh.openedMs <= ts : true) && (sh.closedMs === undefined || sh.closedMs > ts));
     }
-    default:
+    case 'AFTER_SHARD_ID':
+    case 'FROM_TRIM_HORIZON':
+    case undefined:
       return s.shards;
   }
 }

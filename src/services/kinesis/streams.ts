@@ -57,7 +57,7 @@ export function streamHandlers(core: KinesisCore) {
     const name = core.streamName(input, ctx);
     return core.store.write(async (tx) => {
       const s = await core.getStream(tx, name);
-      if (need === 'ACTIVE' && s.status !== 'ACTIVE') throw streamNotActive(name, acct, s.status as string);
+      if (need === 'ACTIVE' && s.status !== 'ACTIVE') throw streamNotActive(name, acct, s.status);
       const out = fn(s);
       await tx.put(NS_STREAM, name, s);
       return out;

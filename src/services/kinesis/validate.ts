@@ -41,13 +41,18 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
+/** A scalar as Java would print it; anything else as JSON. */
+function scalar(x: unknown): string {
+  return typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint' ? String(x) : JSON.stringify(x);
+}
+
 function show(v: unknown, rule: Rule): string {
   if (v === null || v === undefined) return 'null';
   if (v instanceof Uint8Array) return `'java.nio.HeapByteBuffer[pos=0 lim=${v.length} cap=${v.length}]'`;
-  if (Array.isArray(v)) return `'[${v.map((x) => (typeof x === 'object' && x !== null ? `com.amazonaws.kinesis.v20131202.${rule.field}@${(x as object).constructor === Object ? '1' : '0'}` : String(x))).join(', ')}]'`;
+  if (Array.isArray(v)) return `'[${v.map((x) => (typeof x === 'object' && x !== null ? `com.amazonaws.kinesis.v20131202.${rule.field}@1` : scalar(x))).join(', ')}]'`;
   if (v instanceof Date) return `'${v.toISOString()}'`;
-  if (typeof v === 'object') return `'{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}=${String(x)}`).join(', ')}}'`;
-  return `'${String(v)}'`;
+  if (typeof v === 'object') return `'{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}=${scalar(x)}`).join(', ')}}'`;
+  return `'${scalar(v)}'`;
 }
 
 function lengthOf(v: unknown): number {

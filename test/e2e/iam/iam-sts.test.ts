@@ -2,7 +2,7 @@
 import {
   AddUserToGroupCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, DeleteUserCommand,
   EnableMFADeviceCommand, GetPolicyVersionCommand, GetRoleCommand, GetUserCommand, IAMClient, ListAttachedRolePoliciesCommand, ListGroupsForUserCommand, ListUsersCommand,
-  AttachRolePolicyCommand, SimulatePrincipalPolicyCommand, UpdateAccessKeyCommand,
+  AttachRolePolicyCommand, PutRolePolicyCommand, SimulatePrincipalPolicyCommand, UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import assert from 'node:assert/strict';
@@ -100,6 +100,19 @@ describe('IAM and STS through the real SDKs', () => {
     server.clock.advance(30_000);
     const st = await sts.send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: totp.generate({ timestamp: server.clock.nowMs() }) }));
     assert.match(st.Credentials?.AccessKeyId ?? '', /^ASIA/);
+    // A role whose trust and permissions require MFA.
+    const mfa = { Bool: { 'aws:MultiFactorAuthPresent': 'true' } };
+    await iam.send(new CreateRoleCommand({ RoleName: 'break-glass', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:user/mfa-user' }, Action: 'sts:AssumeRole', Condition: mfa }] }) }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'break-glass', PolicyName: 'p', PolicyDocument: doc({ Effect: 'Allow', Action: 'iam:ListUsers', Resource: '*', Condition: mfa }) }));
+    const roleArn = 'arn:aws:iam::000000000000:role/break-glass';
+    const noMfa = await failure(sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'nomfa' })));
+    assert.deepEqual([noMfa.name, noMfa.status], ['AccessDenied', 403]);
+    server.clock.advance(30_000);
+    const r = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'mfa', SerialNumber: serial, TokenCode: totp.generate({ timestamp: server.clock.nowMs() }) }));
+    const c = r.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('no credentials');
+    const asRole = new IAMClient({ ...server.clientConfig, credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken }, maxAttempts: 1, systemClockOffset: server.clock.offsetMs() });
+    await asRole.send(new ListUsersCommand({}));
   });
 
   it('state survives a restart', async () => {

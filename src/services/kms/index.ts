@@ -3,6 +3,7 @@ import type { OperationSpec, ServiceDefinition } from '../../aws/service.js';
 import type { ServiceDeps } from '../../server/context.js';
 import { createFingerprinter, createSealer } from '../../crypto/envelope.js';
 import { loadKmsRootKey } from '../../crypto/root-key.js';
+import { iamIdentityEvaluator } from '../../iam/authorize.js';
 import { sdkOperations } from '../sdk-operations.js';
 import { KmsAccess, type IdentityPolicyEvaluator } from './access.js';
 import { aliasOperations } from './aliases.js';
@@ -22,7 +23,7 @@ import { KmsStore } from './store.js';
 import { tagOperations } from './tags.js';
 
 export interface KmsOptions {
-  /** The IAM engine's view of identity policies (see access.ts); absent → key policies and grants alone. */
+  /** The IAM engine's view of identity policies (see access.ts); default: hanul's IAM engine. */
   identityPolicies?: IdentityPolicyEvaluator;
 }
 
@@ -36,7 +37,7 @@ export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {})
   const store = new KmsStore(deps.stores.metadata, createSealer(root.key), deps.clock, createFingerprinter(root.key));
   const kms: Kms = {
     store,
-    access: new KmsAccess(store, opts.identityPolicies),
+    access: new KmsAccess(store, opts.identityPolicies ?? iamIdentityEvaluator()),
     clock: deps.clock,
     isRegion: (r) => /^[a-z]{2}(-[a-z]+)+-\d+$/.test(r),
   };
@@ -64,6 +65,8 @@ export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {})
     operations,
     audited: true,
     eventSource: 'kms.amazonaws.com',
+    // Key policy → identity policies (IAM) → grants, per request, in access.ts.
+    authorizesItself: true,
     start() {
       sweeper = startSweeper(kms, deps.log);
       return Promise.resolve();

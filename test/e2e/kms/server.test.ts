@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMS, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 
 const run = promisify(execFile);
@@ -105,6 +106,34 @@ describe('KMS on the real server (HTTP, SigV4, pipeline, CloudTrail)', () => {
     assert.equal(ev.userIdentity.accessKeyId, server.credentials.accessKeyId);
     assert.equal(ev.sourceIPAddress, '127.0.0.1');
     ct.destroy();
+  });
+
+  it('authorizes IAM users through the key policy (delegation to IAM), identity policies and grants', async () => {
+    const iam = new IAMClient({ ...server.clientConfig, maxAttempts: 1 });
+    const k = (await kms.send(new CreateKeyCommand({}))).KeyMetadata;
+    const userClient = async (name: string, policy?: object) => {
+      await iam.send(new CreateUserCommand({ UserName: name }));
+      if (policy) await iam.send(new PutUserPolicyCommand({ UserName: name, PolicyName: 'p', PolicyDocument: JSON.stringify(policy) }));
+      const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey;
+      return new KMSClient({ ...server.clientConfig, credentials: { accessKeyId: key?.AccessKeyId as string, secretAccessKey: key?.SecretAccessKey as string }, maxAttempts: 1 });
+    };
+    const allowed = await userClient('kms-user', {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt'], Resource: k?.Arn },
+        { Effect: 'Deny', Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:EncryptionContext:env': 'prod' } } },
+      ],
+    });
+    const nobody = await userClient('kms-nobody');
+    const enc = await allowed.send(new EncryptCommand({ KeyId: k?.KeyId, Plaintext: new Uint8Array([1]), EncryptionContext: { env: 'dev' } }));
+    await allowed.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { env: 'dev' } }));
+    const prod = await allowed.send(new EncryptCommand({ KeyId: k?.KeyId, Plaintext: new Uint8Array([1]), EncryptionContext: { env: 'prod' } }));
+    await assert.rejects(allowed.send(new DecryptCommand({ CiphertextBlob: prod.CiphertextBlob, EncryptionContext: { env: 'prod' } })), { name: 'AccessDeniedException' });
+    await assert.rejects(nobody.send(new EncryptCommand({ KeyId: k?.KeyId, Plaintext: new Uint8Array([1]) })), { name: 'AccessDeniedException' });
+    await assert.rejects(allowed.send(new CreateKeyCommand({})), { name: 'AccessDeniedException' });
+    allowed.destroy();
+    nobody.destroy();
+    iam.destroy();
   });
 
   it('works with the AWS Encryption SDK (KMS keyring pointed at hanul); a tampered message fails', async () => {

@@ -1,19 +1,20 @@
-import type { KeySpec, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec } from '@aws-sdk/client-kms';
+import type { EncapsulationAlgorithmSpec, KeySpec, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec } from '@aws-sdk/client-kms';
 
 /** What a key spec is and what it can do, as AWS documents it. */
 export interface SpecInfo {
-  kind: 'symmetric' | 'hmac' | 'rsa' | 'ec' | 'ed25519' | 'ml-dsa';
+  kind: 'symmetric' | 'hmac' | 'rsa' | 'ec' | 'ed25519' | 'ml-dsa' | 'ml-kem';
   usages: readonly KeyUsageType[];
   /** RSA modulus bits, HMAC key bits. */
   bits?: number;
   /** node:crypto curve name. */
   curve?: string;
-  /** ML-DSA parameter set. */
-  level?: 44 | 65 | 87;
+  /** ML-DSA / ML-KEM parameter set. */
+  level?: 44 | 65 | 87 | 512 | 768 | 1024;
   signing?: readonly SigningAlgorithmSpec[];
   encryption?: readonly EncryptionAlgorithmSpec[];
   mac?: readonly MacAlgorithmSpec[];
   agreement?: readonly KeyAgreementAlgorithmSpec[];
+  encapsulation?: readonly EncapsulationAlgorithmSpec[];
 }
 
 const RSA_SIGN: readonly SigningAlgorithmSpec[] = [
@@ -31,6 +32,7 @@ const ec = (curve: string, alg: SigningAlgorithmSpec, agreement: boolean): SpecI
 });
 const hmac = (bits: number): SpecInfo => ({ kind: 'hmac', bits, usages: ['GENERATE_VERIFY_MAC'], mac: [`HMAC_SHA_${bits}` as MacAlgorithmSpec] });
 const mldsa = (level: 44 | 65 | 87): SpecInfo => ({ kind: 'ml-dsa', level, usages: ['SIGN_VERIFY'], signing: ['ML_DSA_SHAKE_256'] });
+const mlkem = (level: 512 | 768 | 1024): SpecInfo => ({ kind: 'ml-kem', level, usages: ['ENCAPSULATE_DECAPSULATE'], encapsulation: ['ML_KEM'] });
 
 export const KEY_SPECS: Readonly<Partial<Record<KeySpec, SpecInfo>>> = {
   SYMMETRIC_DEFAULT: { kind: 'symmetric', usages: ['ENCRYPT_DECRYPT'], encryption: ['SYMMETRIC_DEFAULT'] },
@@ -45,6 +47,9 @@ export const KEY_SPECS: Readonly<Partial<Record<KeySpec, SpecInfo>>> = {
   ML_DSA_44: mldsa(44),
   ML_DSA_65: mldsa(65),
   ML_DSA_87: mldsa(87),
+  ML_KEM_512: mlkem(512),
+  ML_KEM_768: mlkem(768),
+  ML_KEM_1024: mlkem(1024),
   HMAC_224: hmac(224),
   HMAC_256: hmac(256),
   HMAC_384: hmac(384),

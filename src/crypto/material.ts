@@ -1,8 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import type { SpecInfo } from './key-specs.js';
-import { mlDsaSpki } from './spki.js';
+import { mlDsaSpki, mlKemSpki } from './spki.js';
 
 const genKeyPair = promisify(generateKeyPair);
 
@@ -14,10 +15,15 @@ const genKeyPair = promisify(generateKeyPair);
 export type LoadedMaterial =
   | { kind: 'secret'; bytes: Buffer }
   | { kind: 'pkey'; privateKey: KeyObject; publicKey: KeyObject; spki: Buffer }
-  | { kind: 'ml-dsa'; level: 44 | 65 | 87; secretKey: Uint8Array; publicKey: Uint8Array; spki: Buffer };
+  | { kind: 'ml-dsa'; level: 44 | 65 | 87; secretKey: Uint8Array; publicKey: Uint8Array; spki: Buffer }
+  | { kind: 'ml-kem'; level: 512 | 768 | 1024; secretKey: Uint8Array; publicKey: Uint8Array; spki: Buffer };
 
 export function mlDsa(level: 44 | 65 | 87) {
   return level === 44 ? ml_dsa44 : level === 65 ? ml_dsa65 : ml_dsa87;
+}
+
+export function mlKem(level: 512 | 768 | 1024) {
+  return level === 512 ? ml_kem512 : level === 768 ? ml_kem768 : ml_kem1024;
 }
 
 /** New raw material for a spec. RSA generation runs off the event loop (libuv pool). */
@@ -29,6 +35,8 @@ export async function generateMaterial(spec: SpecInfo): Promise<Buffer> {
       return randomBytes((spec.bits ?? 256) / 8);
     case 'ml-dsa':
       return randomBytes(32);
+    case 'ml-kem':
+      return randomBytes(64);
     case 'rsa': {
       const { privateKey } = await genKeyPair('rsa', { modulusLength: spec.bits ?? 2048, publicExponent: 0x10001 });
       return privateKey.export({ format: 'der', type: 'pkcs8' });
@@ -53,8 +61,14 @@ export function loadMaterial(spec: SpecInfo, raw: Buffer): LoadedMaterial {
       if (raw.length !== want) throw new Error(`key material must be ${want} bytes`);
       return { kind: 'secret', bytes: raw };
     }
+    case 'ml-kem': {
+      const level = spec.level as 512 | 768 | 1024;
+      if (raw.length !== 64) throw new Error('ML-KEM key material must be a 64-byte seed');
+      const kp = mlKem(level).keygen(raw);
+      return { kind: 'ml-kem', level, secretKey: kp.secretKey, publicKey: kp.publicKey, spki: mlKemSpki(level, kp.publicKey) };
+    }
     case 'ml-dsa': {
-      const level = spec.level ?? 44;
+      const level = spec.level as 44 | 65 | 87;
       if (raw.length !== 32) throw new Error('ML-DSA key material must be a 32-byte seed');
       const kp = mlDsa(level).keygen(raw);
       return { kind: 'ml-dsa', level, secretKey: kp.secretKey, publicKey: kp.publicKey, spki: mlDsaSpki(level, kp.publicKey) };

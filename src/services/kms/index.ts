@@ -11,6 +11,7 @@ import { cryptoOperations } from './crypto-ops.js';
 import { dataKeyPairOperations } from './data-key-pairs.js';
 import { grantOperations } from './grants.js';
 import { importOperations } from './import.js';
+import { kemOperations } from './kem.js';
 import { keyOperations } from './keys.js';
 import { macOperations } from './mac.js';
 import { startSweeper } from './sweeper.js';
@@ -50,6 +51,7 @@ export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {})
     ...dataKeyPairOperations(kms),
     ...signingOperations(kms),
     ...macOperations(kms),
+    ...kemOperations(kms),
     ...grantOperations(kms),
     ...rotationOperations(kms),
     ...importOperations(kms),

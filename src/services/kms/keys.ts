@@ -20,7 +20,7 @@ import { setState } from './mutate.js';
 import { checks, invalid } from './validate.js';
 import { keyAudit, listPage, pageMarker } from './shared.js';
 
-const USAGES: readonly KeyUsageType[] = ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT'];
+const USAGES: readonly KeyUsageType[] = ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT', 'ENCAPSULATE_DECAPSULATE'];
 const ORIGINS: readonly OriginType[] = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'];
 const DAY_MS = 86_400_000;
 

@@ -110,6 +110,7 @@ export function keyMetadata(k: KeyRecord): KeyMetadata {
   if (k.keyUsage === 'SIGN_VERIFY' && info?.signing) m.SigningAlgorithms = [...info.signing];
   if (k.keyUsage === 'GENERATE_VERIFY_MAC' && info?.mac) m.MacAlgorithms = [...info.mac];
   if (k.keyUsage === 'KEY_AGREEMENT' && info?.agreement) m.KeyAgreementAlgorithms = [...info.agreement];
+  if (k.keyUsage === 'ENCAPSULATE_DECAPSULATE' && info?.encapsulation) m.EncapsulationAlgorithms = [...info.encapsulation];
   if (k.customKeyStoreId) m.CustomKeyStoreId = k.customKeyStoreId;
   if (k.multiRegion && k.primaryRegion) {
     const arnIn = (r: string) => k.arn.replace(`:kms:${k.region}:`, `:kms:${r}:`);

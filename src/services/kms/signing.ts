@@ -86,6 +86,7 @@ export function signingOperations(kms: Kms): Record<string, OperationSpec> {
           ...(key.keyUsage === 'ENCRYPT_DECRYPT' && info.encryption ? { EncryptionAlgorithms: [...info.encryption] } : {}),
           ...(key.keyUsage === 'SIGN_VERIFY' && info.signing ? { SigningAlgorithms: [...info.signing] } : {}),
           ...(key.keyUsage === 'KEY_AGREEMENT' && info.agreement ? { KeyAgreementAlgorithms: [...info.agreement] } : {}),
+          ...(key.keyUsage === 'ENCAPSULATE_DECAPSULATE' && info.encapsulation ? { EncapsulationAlgorithms: [...info.encapsulation] } : {}),
         };
       },
     },

@@ -3,9 +3,10 @@ import { createHash, createPublicKey, generateKeyPairSync, diffieHellman, verify
 import { after, before, describe, it } from 'node:test';
 import {
   CreateKeyCommand, DecryptCommand, DeriveSharedSecretCommand, EncryptCommand, GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand, GenerateMacCommand,
-  GetPublicKeyCommand, SignCommand, VerifyCommand, VerifyMacCommand, type DecryptCommandOutput, type KeySpec, type SignCommandOutput, type SigningAlgorithmSpec, type VerifyCommandOutput,
+  DecapsulateCommand, EncapsulateCommand, GetPublicKeyCommand, SignCommand, VerifyCommand, VerifyMacCommand, type DecryptCommandOutput, type KeySpec, type SignCommandOutput, type SigningAlgorithmSpec, type VerifyCommandOutput,
 } from '@aws-sdk/client-kms';
 import { ml_dsa44 } from '@noble/post-quantum/ml-dsa.js';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { awsError, startKms, type KmsFixture } from './helpers.js';
 
 const msg = new TextEncoder().encode('message to sign');
@@ -132,6 +133,23 @@ describe('KMS asymmetric keys, MACs, key agreement, data key pairs', () => {
     assert.deepEqual(Buffer.from(r.SharedSecret as Uint8Array), diffieHellman({ privateKey: peer.privateKey, publicKey: mine }));
     const other = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ format: 'der', type: 'spki' });
     assert.equal((await awsError(f.kms.send(new DeriveSharedSecretCommand({ KeyId: k?.KeyId, KeyAgreementAlgorithm: 'ECDH', PublicKey: other })))).name, 'ValidationException');
+  });
+
+  it('encapsulates and decapsulates ML-KEM shared secrets; a client can encapsulate to the public key', async () => {
+    for (const spec of ['ML_KEM_512', 'ML_KEM_768', 'ML_KEM_1024'] as const) {
+      const k = (await f.kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'ENCAPSULATE_DECAPSULATE' }))).KeyMetadata;
+      assert.deepEqual(k?.EncapsulationAlgorithms, ['ML_KEM']);
+      const e = await f.kms.send(new EncapsulateCommand({ KeyId: k?.KeyId, EncapsulationAlgorithm: 'ML_KEM' }));
+      const d = await f.kms.send(new DecapsulateCommand({ KeyId: k?.KeyId, EncapsulationAlgorithm: 'ML_KEM', SharedSecretCiphertextBlob: e.SharedSecretCiphertextBlob }));
+      assert.deepEqual(Buffer.from(d.SharedSecret as Uint8Array), Buffer.from(e.SharedSecret as Uint8Array));
+      if (spec === 'ML_KEM_768') {
+        const pub = (await f.kms.send(new GetPublicKeyCommand({ KeyId: k?.KeyId }))).PublicKey as Uint8Array;
+        const mine = ml_kem768.encapsulate(pub.subarray(pub.length - 1184));
+        const back = await f.kms.send(new DecapsulateCommand({ KeyId: k?.KeyId, EncapsulationAlgorithm: 'ML_KEM', SharedSecretCiphertextBlob: mine.cipherText }));
+        assert.deepEqual(Buffer.from(back.SharedSecret as Uint8Array), Buffer.from(mine.sharedSecret));
+      }
+      assert.equal((await awsError(f.kms.send(new DecapsulateCommand({ KeyId: k?.KeyId, EncapsulationAlgorithm: 'ML_KEM', SharedSecretCiphertextBlob: new Uint8Array(5) })))).name, 'InvalidCiphertextException');
+    }
   });
 
   it('generates data key pairs whose private key decrypts back', async () => {

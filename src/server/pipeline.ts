@@ -58,6 +58,10 @@ export function createPipeline(deps: PipelineDeps) {
       deps.shutdown.removeEventListener('abort', onShutdown);
     });
     let bytesIn = 0;
+    // Paused first: a 'data' listener on a stream not explicitly paused switches it to
+    // flowing mode, and body bytes arriving before the handler reads would be lost.
+    // Paused, the listener only counts what readers (pipe, for-await) pull.
+    nreq.pause();
     nreq.on('data', (c: Buffer) => (bytesIn += c.length));
 
     let trailersOf: () => Record<string, string> = () => ({});

@@ -27,36 +27,46 @@ export interface ChunkHeader {
 export interface ChunkRecord {
   pk: string;
   data: Uint8Array;
+  /** The partition key's UTF-8 length, when the caller already knows it. */
+  pkBytes?: number;
 }
 
 export function encodeChunk(records: readonly ChunkRecord[], arrivalMs: number, key: RecordKey | undefined): Uint8Array {
+  // Sized first, then written in place: no per-record buffers (this runs for every record put).
+  const n = records.length;
+  const pkLens = new Array<number>(n);
   let bodyLen = 0;
-  const pks = records.map((r) => {
-    const b = Buffer.from(r.pk, 'utf8');
-    bodyLen += 2 + b.length + 4 + r.data.length;
-    return b;
-  });
-  const body = Buffer.allocUnsafe(bodyLen);
-  let o = 0;
-  records.forEach((r, i) => {
-    const pk = pks[i] as Buffer;
-    o = body.writeUInt16LE(pk.length, o);
-    o += pk.copy(body, o);
-    o = body.writeUInt32LE(r.data.length, o);
-    body.set(r.data, o);
-    o += r.data.length;
-  });
-  const ref = key ? Buffer.from(key.ref, 'utf8') : Buffer.alloc(0);
-  const sealed = key ? key.encrypt(body) : body;
-  const out = Buffer.allocUnsafe(15 + ref.length + sealed.length);
+  for (let i = 0; i < n; i++) {
+    const r = records[i] as ChunkRecord;
+    const len = r.pkBytes ?? Buffer.byteLength(r.pk, 'utf8');
+    pkLens[i] = len;
+    bodyLen += 6 + len + r.data.length;
+  }
+  const ref = key ? Buffer.from(key.ref, 'utf8') : undefined;
+  const head = 15 + (ref ? ref.length : 0);
+  // Unencrypted, the body is written straight into the chunk.
+  const out = Buffer.allocUnsafe(key ? head : head + bodyLen);
+  const body = key ? Buffer.allocUnsafe(bodyLen) : out;
+  let o = key ? 0 : head;
+  for (let i = 0; i < n; i++) {
+    const r = records[i] as ChunkRecord;
+    const len = pkLens[i] as number;
+    body[o] = len & 0xff;
+    body[o + 1] = len >>> 8;
+    body.write(r.pk, o + 2, len, 'utf8');
+    o += 2 + len;
+    body.writeUInt32LE(r.data.length, o);
+    body.set(r.data, o + 4);
+    o += 4 + r.data.length;
+  }
   out.writeUInt8(VERSION, 0);
   out.writeUInt8(key ? 1 : 0, 1);
-  out.writeUInt32LE(records.length, 2);
+  out.writeUInt32LE(n, 2);
   out.writeDoubleLE(arrivalMs, 6);
-  out.writeUInt8(ref.length, 14);
+  out.writeUInt8(ref ? ref.length : 0, 14);
+  if (!key || !ref) return out;
   ref.copy(out, 15);
-  out.set(sealed, 15 + ref.length);
-  return out;
+  return Buffer.concat([out, key.encrypt(body)]);
 }
 
 function view(b: Uint8Array): Buffer {

@@ -18,7 +18,7 @@ import { kinesisError, streamNotFound, throughputExceeded } from './errors.js';
 import { ITERATOR_TTL_MS, counterOf, decodeIterator, encodeIterator } from './iterators.js';
 import { chunkHeader, chunkRecords, encodeChunk, type ChunkHeader, type ChunkRecord } from './chunks.js';
 import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StreamMeta } from './model.js';
-import { MAX_HASH_KEY, formatSeq, hashKeyOfPartitionKey, hexOfHashKey, indexOfRecordKey, recordKey, shardIdOf } from './seq.js';
+import { MAX_HASH_KEY, formatSeq, formatSeqRun, hashKeyOfPartitionKey, hexOfHashKey, indexOfRecordKey, recordKey, shardIdOf } from './seq.js';
 import { describeShard } from './shards.js';
 import { HashKeyRule, STREAM_REF, SeqRule, check, type Rule } from './validate.js';
 
@@ -35,6 +35,7 @@ const PUT_RECORDS_RULES: readonly Rule[] = [
 interface Entry {
   data: Uint8Array;
   pk: string;
+  pkBytes: number;
   hash: string;
   bytes: number;
 }
@@ -50,7 +51,8 @@ function entryOf(data: Uint8Array, pk: string, explicit: string | undefined): En
   } else {
     hash = hashKeyOfPartitionKey(pk);
   }
-  return { data, pk, hash, bytes: data.length + Buffer.byteLength(pk) };
+  const pkBytes = Buffer.byteLength(pk, 'utf8');
+  return { data, pk, pkBytes, hash, bytes: data.length + pkBytes };
 }
 
 type PutResult = { shard: ShardMeta; seq: string } | { shard: ShardMeta; throttled: true };
@@ -104,15 +106,16 @@ export function recordHandlers(core: KinesisCore) {
           g = { sh, c, first: c.next, recs: [], slots: [] };
           groups.set(sh.ix, g);
         }
-        g.recs.push({ pk: e.pk, data: e.data });
+        g.recs.push({ pk: e.pk, data: e.data, pkBytes: e.pkBytes });
         g.slots.push(i);
       }
       for (const g of groups.values()) {
         const arrival = now > g.c.lastMs ? now : g.c.lastMs;
         const secs = Math.floor(arrival / 1000);
         await tx.put(recordNs(s.id, g.sh.ix), recordKey(g.first), encodeChunk(g.recs, arrival, key));
+        const seqs = formatSeqRun({ shardCreatedSecs: g.sh.createdSecs, shardIx: g.sh.ix, index: BigInt(g.first), arrivalSecs: secs }, g.slots.length);
         g.slots.forEach((slot, j) => {
-          results[slot] = { shard: g.sh, seq: formatSeq({ shardCreatedSecs: g.sh.createdSecs, shardIx: g.sh.ix, index: BigInt(g.first + j), arrivalSecs: secs }) };
+          results[slot] = { shard: g.sh, seq: seqs[j] as string };
         });
         await tx.put(NS_SEQ, counterKey(s.id, g.sh.ix), { next: g.first + g.recs.length, lastMs: arrival } satisfies ShardCounter);
         touched.add(g.sh.ix);

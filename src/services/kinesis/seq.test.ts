@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareSeq, decimalOfHashHex, evenSplitStart, formatSeq, hashKeyOfPartitionKey, parseSeq, shardIdOf, shardIxOf } from './seq.js';
+import { compareSeq, decimalOfHashHex, evenSplitStart, formatSeq, formatSeqRun, hashKeyOfPartitionKey, parseSeq, shardIdOf, shardIxOf } from './seq.js';
 import { decodeIterator, encodeIterator } from './iterators.js';
 import { check } from './validate.js';
 
@@ -17,6 +17,14 @@ describe('kinesis sequence numbers and hash keys', () => {
     assert.deepEqual(parseSeq(b), { ...base, index: 2n, arrivalSecs: 1735689600 });
     assert.equal(parseSeq('12345'), undefined);
     assert.equal(parseSeq('not a number'), undefined);
+  });
+
+  it('a run of consecutive numbers equals one-by-one formatting (limb carries included)', () => {
+    for (const start of [0n, 1n, 123456789n, 0x7ffffffffff00000n]) {
+      const base = { shardCreatedSecs: 1735689600, shardIx: 17, index: start, arrivalSecs: 1735689999 };
+      const run = formatSeqRun(base, 700);
+      run.forEach((s, i) => assert.equal(s, formatSeq({ ...base, index: start + BigInt(i) }), `index ${start + BigInt(i)}`));
+    }
   });
 
   it('a child shard (created a second later) sorts after every parent number', () => {

@@ -68,6 +68,50 @@ export function formatSeq(p: SeqParts): string {
     .toString();
 }
 
+/**
+ * `count` consecutive sequence numbers from `first` (same shard, same
+ * arrival): numbers one record apart differ by exactly 2^80, so after one
+ * bigint conversion the rest are decimal additions on four 14-digit limbs —
+ * several times cheaper per record than a 186-bit toString.
+ */
+export function formatSeqRun(first: SeqParts, count: number): string[] {
+  const out = new Array<string>(count);
+  if (count === 0) return out;
+  const s = formatSeq(first);
+  out[0] = s;
+  if (s.length !== 56) {
+    for (let i = 1; i < count; i++) out[i] = formatSeq({ ...first, index: first.index + BigInt(i) });
+    return out;
+  }
+  const L = 1e14;
+  let a = Number(s.slice(0, 14));
+  let b = Number(s.slice(14, 28));
+  let c = Number(s.slice(28, 42));
+  let d = Number(s.slice(42, 56));
+  for (let i = 1; i < count; i++) {
+    d += STEP[3];
+    c += STEP[2] + (d >= L ? 1 : 0);
+    if (d >= L) d -= L;
+    b += STEP[1] + (c >= L ? 1 : 0);
+    if (c >= L) c -= L;
+    a += STEP[0] + (b >= L ? 1 : 0);
+    if (b >= L) b -= L;
+    if (a >= L) {
+      // Past 56 digits (never for real indexes): fall back to exact arithmetic.
+      for (let j = i; j < count; j++) out[j] = formatSeq({ ...first, index: first.index + BigInt(j) });
+      return out;
+    }
+    out[i] = String(a).padStart(14, '0') + String(b).padStart(14, '0') + String(c).padStart(14, '0') + String(d).padStart(14, '0');
+  }
+  return out;
+}
+
+/** 2^80 as four 14-digit limbs (most significant first). */
+const STEP = (() => {
+  const s = (1n << 80n).toString().padStart(56, '0');
+  return [0, 14, 28, 42].map((i) => Number(s.slice(i, i + 14))) as [number, number, number, number];
+})();
+
 const prefixes = new Map<string, bigint>();
 
 function seqPrefix(createdSecs: number, shardIx: number): { plus(index: bigint, arrivalSecs: number): bigint } {

@@ -12,6 +12,7 @@ import { dataKeyPairOperations } from './data-key-pairs.js';
 import { grantOperations } from './grants.js';
 import { importOperations } from './import.js';
 import { kemOperations } from './kem.js';
+import { UsageTracker, lastUsageOperations, trackUsage } from './last-usage.js';
 import { keyOperations } from './keys.js';
 import { macOperations } from './mac.js';
 import { startSweeper } from './sweeper.js';
@@ -42,7 +43,8 @@ export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {})
     clock: deps.clock,
     isRegion: (r) => /^[a-z]{2}(-[a-z]+)+-\d+$/.test(r),
   };
-  const operations: Record<string, OperationSpec> = {
+  const usage = new UsageTracker(deps.stores.metadata);
+  const operations: Record<string, OperationSpec> = trackUsage({
     ...keyOperations(kms),
     ...aliasOperations(kms),
     ...tagOperations(kms),
@@ -56,7 +58,8 @@ export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {})
     ...rotationOperations(kms),
     ...importOperations(kms),
     ...multiRegionOperations(kms),
-  };
+    ...lastUsageOperations(kms, usage),
+  }, usage, deps.clock);
   let sweeper: { stop(): void } | undefined;
   return {
     name: 'kms',
@@ -70,12 +73,12 @@ export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {})
     // Key policy → identity policies (IAM) → grants, per request, in access.ts.
     authorizesItself: true,
     start() {
-      sweeper = startSweeper(kms, deps.log);
+      sweeper = startSweeper(kms, deps.log, () => usage.flush());
       return Promise.resolve();
     },
-    stop() {
+    async stop() {
       sweeper?.stop();
-      return Promise.resolve();
+      await usage.flush();
     },
   };
 }

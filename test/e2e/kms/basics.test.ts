@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, DecryptCommand, DeleteAliasCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand,
-  GenerateDataKeyCommand, GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand, ReEncryptCommand,
+  GenerateDataKeyCommand, GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, GetKeyLastUsageCommand, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand, ReEncryptCommand,
   ScheduleKeyDeletionCommand, TagResourceCommand, UntagResourceCommand, UpdateAliasCommand, UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
 import { awsError, startKms, type KmsFixture } from './helpers.js';
@@ -72,6 +72,19 @@ describe('KMS keys, aliases and symmetric cryptography', () => {
     const e = await awsError(f.kms.send(new DecryptCommand({ KeyId: b, CiphertextBlob: enc.CiphertextBlob })));
     assert.equal(e.name, 'IncorrectKeyException');
     assert.equal(e.message, 'The key ID in the request does not identify a CMK that can perform this operation.');
+  });
+
+  it('tracks the last successful cryptographic use of a key', async () => {
+    const k = (await f.kms.send(new CreateKeyCommand({}))).KeyMetadata;
+    const before = await f.kms.send(new GetKeyLastUsageCommand({ KeyId: k?.KeyId }));
+    assert.equal(before.KeyLastUsage, undefined);
+    assert.equal(before.KeyCreationDate?.getTime(), k?.CreationDate?.getTime());
+    await f.kms.send(new GenerateDataKeyCommand({ KeyId: k?.KeyId, NumberOfBytes: 8 }));
+    const after1 = await f.kms.send(new GetKeyLastUsageCommand({ KeyId: k?.Arn }));
+    assert.equal(after1.KeyLastUsage?.Operation, 'GenerateDataKey');
+    assert.ok(after1.KeyLastUsage?.KmsRequestId);
+    await awsError(f.kms.send(new DecryptCommand({ KeyId: k?.KeyId, CiphertextBlob: te.encode('nope') })));
+    assert.equal((await f.kms.send(new GetKeyLastUsageCommand({ KeyId: k?.KeyId }))).KeyLastUsage?.Operation, 'GenerateDataKey', 'failures do not count');
   });
 
   it('re-encrypts under another key and context', async () => {

@@ -31,6 +31,16 @@ function policies(): string[] {
   });
 }
 
+/** A process's user+system CPU time in ms, from /proc (Linux). */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line (11 and 12 after the command name), in clock ticks.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 if (!(await haveWrk())) {
   console.error('bench/iam needs wrk (apt-get install wrk)');
   process.exit(1);
@@ -67,14 +77,36 @@ try {
   // Warm both paths (JIT, caches) before measuring.
   await wrk({ ...base, headers: rootHeaders, seconds: 2 });
   await wrk({ ...base, headers: userHeaders, seconds: 2 });
-  const rootRes = await wrk({ ...base, headers: rootHeaders });
-  const userRes = await wrk({ ...base, headers: userHeaders });
+  // Alternating rounds, median of each: on a shared machine, load drifts between runs.
+  const rounds = 3;
+  const rootRuns: Awaited<ReturnType<typeof wrk>>[] = [];
+  const userRuns: Awaited<ReturnType<typeof wrk>>[] = [];
+  // Server CPU per request as well: less at the mercy of other load than req/s.
+  const cpu = { root: [] as number[], user: [] as number[] };
+  const measured = async (which: 'root' | 'user', headers: Record<string, string>) => {
+    const before = await cpuMs(hanul.child.pid);
+    const r = await wrk({ ...base, headers });
+    const used = (await cpuMs(hanul.child.pid)) - before;
+    cpu[which].push((used * 1000) / (r.requestsPerSec * seconds));
+    return r;
+  };
+  for (let i = 0; i < rounds; i++) {
+    rootRuns.push(await measured('root', rootHeaders));
+    userRuns.push(await measured('user', userHeaders));
+  }
+  const median = (runs: typeof rootRuns) => [...runs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[Math.floor(runs.length / 2)] as (typeof runs)[number];
+  const rootRes = median(rootRuns);
+  const userRes = median(userRuns);
+  console.log(`rounds (req/s): root ${rootRuns.map((r) => r.requestsPerSec.toFixed(0)).join(', ')}; user ${userRuns.map((r) => r.requestsPerSec.toFixed(0)).join(', ')}`);
   const row = (name: string, r: typeof rootRes) => `| ${name} | ${r.requestsPerSec.toFixed(0)} | ${r.p50ms.toFixed(2)} | ${r.p99ms.toFixed(2)} | ${r.non2xx + r.errors} |`;
-  console.log(`\nbench/iam — HeadBucket, ${connections} keep-alive connections, ${seconds}s each (wrk)\n`);
+  console.log(`\nbench/iam — HeadBucket, ${connections} keep-alive connections, ${rounds} alternating rounds of ${seconds}s, medians (wrk)\n`);
   console.log('| caller | req/s | p50 ms | p99 ms | non-2xx/errors |');
   console.log('|---|---|---|---|---|');
   console.log(row('root (no identity policies)', rootRes));
   console.log(row('IAM user, 10 policies × 20 statements', userRes));
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  console.log(`server CPU per request (rounds): root ${cpu.root.map((x) => x.toFixed(0)).join(", ")}; user ${cpu.user.map((x) => x.toFixed(0)).join(", ")}`);
+  console.log(`server CPU per request (median): root ${med(cpu.root).toFixed(1)} µs, user ${med(cpu.user).toFixed(1)} µs → +${((med(cpu.user) / med(cpu.root) - 1) * 100).toFixed(1)}%`);
   const cost = 1 - userRes.requestsPerSec / rootRes.requestsPerSec;
   console.log(`\nuser / root = ${((userRes.requestsPerSec / rootRes.requestsPerSec) * 100).toFixed(1)}%  → authorization costs ${(cost * 100).toFixed(1)}% (target < 10%)`);
 } finally {

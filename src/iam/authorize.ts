@@ -6,6 +6,7 @@ import { defaultAction, defaultConditions, defaultResource } from './defaults.js
 import type { CompiledPolicy } from './policy/document.js';
 import { normalizeIp } from './policy/conditions.js';
 import { decide, deniedMessage, type Decision, type PolicySet } from './policy/evaluate.js';
+import type { ContextKeys } from './policy/variables.js';
 import { iamRuntime, type IamRuntime, type ResolvedIdentity } from './runtime.js';
 
 /**
@@ -136,24 +137,54 @@ export function iamIdentityEvaluator() {
   };
 }
 
-/** The request context: the caller's own keys, the request's global keys, the operation's service keys. */
-export function requestKeys(identity: ResolvedIdentity, ctx: RequestContext, conditions: ConditionValues | undefined): Map<string, readonly string[]> {
-  const keys = new Map(identity.keys);
-  const now = ctx.clock.now();
-  keys.set('aws:sourceip', [normalizeIp(ctx.sourceIp)]);
-  keys.set('aws:securetransport', [String(ctx.secure)]);
-  keys.set('aws:currenttime', [now.toISOString()]);
-  keys.set('aws:epochtime', [String(Math.floor(now.getTime() / 1000))]);
-  keys.set('aws:requestedregion', [ctx.region]);
-  if (ctx.userAgent !== '') keys.set('aws:useragent', [ctx.userAgent]);
-  if (identity.mfaAt) keys.set('aws:multifactorauthage', [String(Math.max(0, Math.floor((now.getTime() - identity.mfaAt.getTime()) / 1000)))]);
-  if (conditions) {
-    for (const [k, v] of Object.entries(conditions)) {
-      if (v === undefined) continue;
-      keys.set(k.toLowerCase(), typeof v === 'string' ? [v] : v);
+/**
+ * The request context: the operation's service keys, then the request's
+ * global keys (computed only when a policy asks), then the caller's own keys.
+ * A layered view rather than a merged map: most requests consult few keys.
+ */
+class RequestKeys implements ContextKeys {
+  private readonly own = new Map<string, readonly string[]>();
+  constructor(
+    private readonly identity: ResolvedIdentity,
+    private readonly ctx: RequestContext,
+    conditions: ConditionValues | undefined,
+  ) {
+    if (conditions) {
+      for (const k in conditions) {
+        const v = conditions[k];
+        if (v !== undefined) this.own.set(k.toLowerCase(), typeof v === 'string' ? [v] : v);
+      }
     }
   }
-  return keys;
+
+  get(key: string): readonly string[] | undefined {
+    const v = this.own.get(key);
+    if (v !== undefined) return v;
+    switch (key) {
+      case 'aws:sourceip':
+        return [normalizeIp(this.ctx.sourceIp)];
+      case 'aws:securetransport':
+        return [String(this.ctx.secure)];
+      case 'aws:currenttime':
+        return [this.ctx.clock.now().toISOString()];
+      case 'aws:epochtime':
+        return [String(Math.floor(this.ctx.clock.nowMs() / 1000))];
+      case 'aws:requestedregion':
+        return [this.ctx.region];
+      case 'aws:useragent':
+        return this.ctx.userAgent === '' ? undefined : [this.ctx.userAgent];
+      case 'aws:multifactorauthage': {
+        const at = this.identity.mfaAt;
+        return at ? [String(Math.max(0, Math.floor((this.ctx.clock.nowMs() - at.getTime()) / 1000)))] : undefined;
+      }
+      default:
+        return this.identity.keys.get(key);
+    }
+  }
+}
+
+export function requestKeys(identity: ResolvedIdentity, ctx: RequestContext, conditions: ConditionValues | undefined): ContextKeys {
+  return new RequestKeys(identity, ctx, conditions);
 }
 
 /** AccessDenied in the service's protocol: S3 XML 403, JSON AccessDeniedException 400, Query AccessDenied 403. */

@@ -5,7 +5,9 @@ import type { GlobPiece } from './glob.js';
  * (IAM compares key names case-insensitively), each with its values (one for
  * single-valued keys). A key that is absent is simply not in the map.
  */
-export type ContextKeys = ReadonlyMap<string, readonly string[]>;
+export interface ContextKeys {
+  get(lowerCasedKey: string): readonly string[] | undefined;
+}
 
 export type TemplatePart = string | { key: string; fallback?: string };
 

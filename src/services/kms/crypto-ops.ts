@@ -98,7 +98,7 @@ export async function decryptBlob(
 }
 
 const ctxAudit = <I extends { KeyId?: string | undefined; EncryptionContext?: Record<string, string> | undefined; EncryptionAlgorithm?: string | undefined }>() =>
-  keyAudit<I>({ request: (i: I) => ({ keyId: i.KeyId, ...(i.EncryptionContext ? { encryptionContext: i.EncryptionContext } : {}), encryptionAlgorithm: i.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT' }) });
+  keyAudit<I>({ readOnly: true, request: (i: I) => ({ keyId: i.KeyId, ...(i.EncryptionContext ? { encryptionContext: i.EncryptionContext } : {}), encryptionAlgorithm: i.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT' }) });
 
 function dataKeyLength(spec: string | undefined, n: number | undefined): number {
   checks().oneOf(spec, 'keySpec', ['AES_256', 'AES_128']).range(n, 'numberOfBytes', 1, 1024).done();
@@ -149,6 +149,7 @@ export function cryptoOperations(kms: Kms): Record<string, OperationSpec> {
       schema: sdk.ReEncrypt$,
       action: 'kms:ReEncryptFrom',
       audit: keyAudit<ReEncryptRequest>({
+        readOnly: true,
         request: (i) => ({
           sourceKeyId: i.SourceKeyId, destinationKeyId: i.DestinationKeyId,
           ...(i.SourceEncryptionContext ? { sourceEncryptionContext: i.SourceEncryptionContext } : {}),
@@ -178,7 +179,7 @@ export function cryptoOperations(kms: Kms): Record<string, OperationSpec> {
     GenerateDataKey: {
       schema: sdk.GenerateDataKey$,
       action: 'kms:GenerateDataKey',
-      audit: keyAudit<GenerateDataKeyRequest>({ request: (i) => ({ keyId: i.KeyId, ...(i.EncryptionContext ? { encryptionContext: i.EncryptionContext } : {}), ...(i.KeySpec ? { keySpec: i.KeySpec } : {}), ...(i.NumberOfBytes ? { numberOfBytes: i.NumberOfBytes } : {}) }) }),
+      audit: keyAudit<GenerateDataKeyRequest>({ readOnly: true, request: (i) => ({ keyId: i.KeyId, ...(i.EncryptionContext ? { encryptionContext: i.EncryptionContext } : {}), ...(i.KeySpec ? { keySpec: i.KeySpec } : {}), ...(i.NumberOfBytes ? { numberOfBytes: i.NumberOfBytes } : {}) }) }),
       async handler(input: GenerateDataKeyRequest, ctx): Promise<GenerateDataKeyResponse> {
         const r = await generateDataKey(input, ctx, 'GenerateDataKey');
         return { CiphertextBlob: r.blob, Plaintext: r.plaintext, KeyId: r.key.arn, ...(r.key.currentMaterialId ? { KeyMaterialId: r.key.currentMaterialId } : {}) };
@@ -187,7 +188,7 @@ export function cryptoOperations(kms: Kms): Record<string, OperationSpec> {
     GenerateDataKeyWithoutPlaintext: {
       schema: sdk.GenerateDataKeyWithoutPlaintext$,
       action: 'kms:GenerateDataKeyWithoutPlaintext',
-      audit: keyAudit<GenerateDataKeyWithoutPlaintextRequest>({ request: (i) => ({ keyId: i.KeyId, ...(i.EncryptionContext ? { encryptionContext: i.EncryptionContext } : {}), ...(i.KeySpec ? { keySpec: i.KeySpec } : {}), ...(i.NumberOfBytes ? { numberOfBytes: i.NumberOfBytes } : {}) }) }),
+      audit: keyAudit<GenerateDataKeyWithoutPlaintextRequest>({ readOnly: true, request: (i) => ({ keyId: i.KeyId, ...(i.EncryptionContext ? { encryptionContext: i.EncryptionContext } : {}), ...(i.KeySpec ? { keySpec: i.KeySpec } : {}), ...(i.NumberOfBytes ? { numberOfBytes: i.NumberOfBytes } : {}) }) }),
       async handler(input: GenerateDataKeyWithoutPlaintextRequest, ctx): Promise<GenerateDataKeyWithoutPlaintextResponse> {
         const r = await generateDataKey(input, ctx, 'GenerateDataKeyWithoutPlaintext');
         r.plaintext.fill(0);
@@ -197,7 +198,7 @@ export function cryptoOperations(kms: Kms): Record<string, OperationSpec> {
     GenerateRandom: {
       schema: sdk.GenerateRandom$,
       action: 'kms:GenerateRandom',
-      audit: { request: (i: GenerateRandomRequest) => ({ numberOfBytes: i.NumberOfBytes }), response: () => null, resources: () => [] },
+      audit: { readOnly: true, request: (i: GenerateRandomRequest) => ({ numberOfBytes: i.NumberOfBytes }), response: () => null, resources: () => [] },
       async handler(input: GenerateRandomRequest, ctx): Promise<GenerateRandomResponse> {
         if (input.NumberOfBytes === undefined) throw invalid('NumberOfBytes is required.');
         checks().range(input.NumberOfBytes, 'numberOfBytes', 1, 1024).length(input.CustomKeyStoreId, 'customKeyStoreId', 1, 64).done();

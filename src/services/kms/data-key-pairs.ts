@@ -26,7 +26,7 @@ export function dataKeyPairOperations(kms: Kms): Record<string, OperationSpec> {
     const pub = publicKeyDer(loadMaterial(info, priv)) as Buffer;
     return { key, priv, pub, blob: encryptWith(key, material, 'SYMMETRIC_DEFAULT', priv, input.EncryptionContext) };
   }
-  const audit = keyAudit<GenerateDataKeyPairRequest>({ request: (i) => ({ keyId: i.KeyId, keyPairSpec: i.KeyPairSpec, ...(i.EncryptionContext ? { encryptionContext: i.EncryptionContext } : {}) }) });
+  const audit = keyAudit<GenerateDataKeyPairRequest>({ readOnly: true, request: (i) => ({ keyId: i.KeyId, keyPairSpec: i.KeyPairSpec, ...(i.EncryptionContext ? { encryptionContext: i.EncryptionContext } : {}) }) });
   return {
     GenerateDataKeyPair: {
       schema: sdk.GenerateDataKeyPair$,

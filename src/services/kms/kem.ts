@@ -10,7 +10,7 @@ import { checks } from './validate.js';
 
 /** ML-KEM keys (ENCAPSULATE_DECAPSULATE): a shared secret and its ciphertext, and back. */
 export function kemOperations(kms: Kms): Record<string, OperationSpec> {
-  const audit = keyAudit<{ KeyId?: string | undefined; EncapsulationAlgorithm?: string | undefined }>({ request: (i) => ({ keyId: i.KeyId, encapsulationAlgorithm: i.EncapsulationAlgorithm }) });
+  const audit = keyAudit<{ KeyId?: string | undefined; EncapsulationAlgorithm?: string | undefined }>({ readOnly: true, request: (i) => ({ keyId: i.KeyId, encapsulationAlgorithm: i.EncapsulationAlgorithm }) });
   return {
     Encapsulate: {
       schema: sdk.Encapsulate$,

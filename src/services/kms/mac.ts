@@ -18,7 +18,7 @@ function macAlgorithm(key: KeyRecord, alg: MacAlgorithmSpec): string {
   return `sha${alg.slice('HMAC_SHA_'.length)}`;
 }
 
-const macAudit = <I extends { KeyId?: string | undefined; MacAlgorithm?: string | undefined }>() => keyAudit<I>({ request: (i: I) => ({ keyId: i.KeyId, macAlgorithm: i.MacAlgorithm }) });
+const macAudit = <I extends { KeyId?: string | undefined; MacAlgorithm?: string | undefined }>() => keyAudit<I>({ readOnly: true, request: (i: I) => ({ keyId: i.KeyId, macAlgorithm: i.MacAlgorithm }) });
 
 export function macOperations(kms: Kms): Record<string, OperationSpec> {
   return {
@@ -57,7 +57,7 @@ export function macOperations(kms: Kms): Record<string, OperationSpec> {
     DeriveSharedSecret: {
       schema: sdk.DeriveSharedSecret$,
       action: 'kms:DeriveSharedSecret',
-      audit: keyAudit<DeriveSharedSecretRequest>({ request: (i) => ({ keyId: i.KeyId, keyAgreementAlgorithm: i.KeyAgreementAlgorithm }) }),
+      audit: keyAudit<DeriveSharedSecretRequest>({ readOnly: true, request: (i) => ({ keyId: i.KeyId, keyAgreementAlgorithm: i.KeyAgreementAlgorithm }) }),
       async handler(input: DeriveSharedSecretRequest, ctx): Promise<DeriveSharedSecretResponse> {
         checks().required(input.KeyId, 'keyId').length(input.KeyId, 'keyId', 1, 2048).required(input.KeyAgreementAlgorithm, 'keyAgreementAlgorithm')
           .oneOf(input.KeyAgreementAlgorithm, 'keyAgreementAlgorithm', ['ECDH']).required(input.PublicKey, 'publicKey').length(input.PublicKey, 'publicKey', 1, 8192)

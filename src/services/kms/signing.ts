@@ -30,7 +30,7 @@ function checkMessage(key: KeyRecord, alg: SigningAlgorithmSpec, type: MessageTy
 }
 
 const signAudit = <I extends { KeyId?: string | undefined; SigningAlgorithm?: string | undefined; MessageType?: string | undefined }>() =>
-  keyAudit<I>({ request: (i: I) => ({ keyId: i.KeyId, signingAlgorithm: i.SigningAlgorithm, messageType: i.MessageType ?? 'RAW' }) });
+  keyAudit<I>({ readOnly: true, request: (i: I) => ({ keyId: i.KeyId, signingAlgorithm: i.SigningAlgorithm, messageType: i.MessageType ?? 'RAW' }) });
 
 export function signingOperations(kms: Kms): Record<string, OperationSpec> {
   return {

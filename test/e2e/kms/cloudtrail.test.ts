@@ -32,6 +32,8 @@ describe('CloudTrail records every KMS call', () => {
     assert.equal(rec.userIdentity.type, 'Root');
     assert.deepEqual(rec.requestParameters.encryptionContext, { dept: 'x' });
     assert.equal(rec.responseElements, null);
+    assert.equal(rec.readOnly, true, 'KMS cryptographic operations are read-only events');
+    assert.equal(ev?.ReadOnly, 'true');
     assert.deepEqual(rec.resources, [{ accountId: '000000000000', type: 'AWS::KMS::Key', ARN: k?.Arn }]);
     assert.ok(!ev?.CloudTrailEvent?.includes(secret));
     assert.ok(!ev?.CloudTrailEvent?.includes(Buffer.from(secret).toString('base64')));

@@ -13,6 +13,7 @@ import { TrailRecorder } from './sink.js';
  */
 export function createCloudTrailService(deps: ServiceDeps): ServiceDefinition & { recorder: TrailRecorder } {
   const recorder = new TrailRecorder(deps.stores.metadata, deps.log);
+  let pruner: NodeJS.Timeout | undefined;
   return {
     name: 'cloudtrail',
     signingNames: ['cloudtrail'],
@@ -32,6 +33,17 @@ export function createCloudTrailService(deps: ServiceDeps): ServiceDefinition & 
         },
       },
     },
-    stop: () => recorder.flush(),
+    start() {
+      // Event history is 90 days of hanul's clock: prune once a minute.
+      pruner = setInterval(() => {
+        recorder.prune(deps.clock.now()).catch((e: unknown) => deps.log.warn({ err: e }, 'cloudtrail: prune failed'));
+      }, 60_000);
+      pruner.unref();
+      return Promise.resolve();
+    },
+    async stop() {
+      clearInterval(pruner);
+      await recorder.flush();
+    },
   };
 }

@@ -3,10 +3,9 @@ import type { RequestContext } from '../../server/context.js';
 import type { MetadataStore } from '../../storage/ports.js';
 import { cloudTrailError } from './errors.js';
 import { INDEXED, NS_EVENT, NS_INDEX, matches, type StoredEvent } from './events.js';
-import { indexKey } from './sink.js';
+import { HISTORY_MS, indexKey } from './sink.js';
 
 const KEYS: readonly LookupAttributeKey[] = ['EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId'];
-const HISTORY_MS = 90 * 86_400_000;
 const timeKey = (ms: number) => String(Math.max(0, ms)).padStart(15, '0');
 
 /** LookupEvents: newest first, one lookup attribute, a time window (default: the last 90 days), pages of 1–50. */

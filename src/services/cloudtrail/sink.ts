@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { AuditRecord, AuditSink } from '../../server/context.js';
 import type { MetadataStore } from '../../storage/ports.js';
+
+/** CloudTrail event history keeps 90 days. */
+export const HISTORY_MS = 90 * 86_400_000;
 import { NS_EVENT, NS_INDEX, eventKey, indexedValues, toEvent, type StoredEvent } from './events.js';
 
 /**
@@ -58,6 +61,22 @@ export class TrailRecorder implements AuditSink {
       this.dropped += batch.length;
       this.log.error({ err: e, events: batch.length }, 'cloudtrail: could not store events');
     }
+  }
+
+  /**
+   * Drops events older than the 90 days of event history (and their index
+   * entries), a bounded batch per call; returns how many went.
+   */
+  async prune(now: Date, batch = 1000): Promise<number> {
+    const cutoff = eventKey({ eventTime: new Date(now.getTime() - HISTORY_MS), eventId: '' });
+    return this.meta.write(async (tx) => {
+      const old = await tx.scan<StoredEvent>(NS_EVENT, { end: cutoff, limit: batch });
+      for (const e of old) {
+        for (const [attr, value] of indexedValues(e.value)) await tx.delete(NS_INDEX, indexKey(attr, value, e.key));
+        await tx.delete(NS_EVENT, e.key);
+      }
+      return old.length;
+    });
   }
 
   /** Resolves when everything recorded so far is durable. */

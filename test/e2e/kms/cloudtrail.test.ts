@@ -73,4 +73,15 @@ describe('CloudTrail records every KMS call', () => {
     const two = await awsError(f.cloudtrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'a' }, { AttributeKey: 'EventName', AttributeValue: 'b' }] })));
     assert.equal(two.name, 'InvalidLookupAttributesException');
   });
+
+  it('keeps 90 days of history', async () => {
+    await f.kms.send(new CreateKeyCommand({ Description: 'old' }));
+    const before = (await f.cloudtrail.send(new LookupEventsCommand({ MaxResults: 50 }))).Events?.length ?? 0;
+    assert.ok(before > 0);
+    f.clock.advance(91 * 86_400_000);
+    assert.equal((await f.cloudtrail.send(new LookupEventsCommand({}))).Events?.length, 0, 'outside the default window');
+    assert.ok((await f.trail.prune(f.clock.now())) >= before);
+    const all = await f.cloudtrail.send(new LookupEventsCommand({ StartTime: new Date(0), LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateKey' }] }));
+    assert.equal(all.Events?.length, 0, 'pruned events are gone from the index too');
+  });
 });

@@ -14,6 +14,7 @@ import { rootPrincipal } from '../../../src/iam/root-key.js';
 import { systemClock, type Clock } from '../../../src/lib/clock.js';
 import type { AuditRecord, AuditSink, Principal, RequestContext, ServiceDeps } from '../../../src/server/context.js';
 import { createCloudTrailService } from '../../../src/services/cloudtrail/index.js';
+import type { TrailRecorder } from '../../../src/services/cloudtrail/sink.js';
 import { createKmsService, type KmsOptions } from '../../../src/services/kms/index.js';
 import { openEmbeddedStores } from '../../../src/storage/embedded.js';
 
@@ -29,6 +30,7 @@ export interface KmsFixture {
   /** A client that calls as another principal. */
   kmsAs(principal: Principal): KMSClient;
   cloudtrail: CloudTrailClient;
+  trail: TrailRecorder;
   clock: Clock;
   dataDir: string;
   service: ServiceDefinition;
@@ -96,6 +98,7 @@ export async function startKms(opts: { dataDir?: string; env?: Record<string, st
     kmsIn: (region) => client(region, root),
     kmsAs: (p) => client(config.region, p),
     cloudtrail,
+    trail: ct.recorder,
     clock,
     dataDir,
     service,

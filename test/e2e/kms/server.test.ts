@@ -65,6 +65,11 @@ describe('KMS on the real server (HTTP, SigV4, pipeline, CloudTrail)', () => {
     assert.equal(new TextDecoder().decode(dec.Plaintext), 'survives');
     const back = await kms.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob }));
     assert.deepEqual(Buffer.from(back.Plaintext as Uint8Array), Buffer.from(dk.Plaintext as Uint8Array));
+    // The audit trail survived the restart too.
+    const ct = new CloudTrailClient({ ...server.clientConfig, maxAttempts: 1 });
+    const before = await ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: k?.Arn as string }] }));
+    assert.deepEqual(before.Events?.map((e) => e.EventName).slice(-3), ['GenerateDataKey', 'Encrypt', 'CreateKey']);
+    ct.destroy();
   });
 
   it('refuses to start with another root key (material stays sealed)', async () => {

@@ -11,8 +11,8 @@
 import type { KinesisCore } from './core.js';
 import { indexAtTimestamp } from './iterators.js';
 import { NS_CONSUMER, NS_SEQ, NS_STREAM, recordNs, type ConsumerMeta, type StreamMeta } from './model.js';
-import { recordKey } from './seq.js';
-import { applyMerge, applyScale, applySplit } from './shards.js';
+import { hexOfHashKey, recordKey } from './seq.js';
+import { applyMerge, applyScale, applySplit, openShardTotal } from './shards.js';
 
 export class Lifecycle {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -111,6 +111,33 @@ export class Lifecycle {
       await tx.put(NS_STREAM, name, s);
     });
     if (deletedId !== undefined) core.forgetStream(deletedId);
+  }
+
+  /**
+   * On-demand scaling: a shard that ran past its own write limit is split at
+   * its midpoint after the state delay (once at a time per shard), as long
+   * as the account's shard limit allows. The stream stays ACTIVE meanwhile.
+   */
+  autoSplit(name: string, streamId: string, shardIx: number): void {
+    const key = `a:${streamId}/${shardIx}`;
+    if (this.stopped || this.timers.has(key)) return;
+    const t = setTimeout(() => {
+      this.track(
+        this.core.store
+          .write(async (tx) => {
+            const s = await tx.get<StreamMeta>(NS_STREAM, name);
+            const sh = s?.shards.find((x) => x.ix === shardIx && x.closedMs === undefined);
+            if (!s || s.id !== streamId || s.mode !== 'ON_DEMAND' || s.status !== 'ACTIVE' || !sh || sh.start === sh.end) return;
+            if ((await openShardTotal(tx)) + 1 > this.core.opts.shardLimit) return;
+            const mid = (BigInt(`0x${sh.start}`) + BigInt(`0x${sh.end}`) + 1n) / 2n;
+            await applySplit(tx, s, shardIx, hexOfHashKey(mid), this.core.clock.nowMs());
+            await tx.put(NS_STREAM, name, s);
+          })
+          .finally(() => this.timers.delete(key)),
+      );
+    }, this.core.opts.stateDelayMs);
+    t.unref();
+    this.timers.set(key, t);
   }
 
   async finishConsumer(key: string): Promise<void> {

@@ -230,6 +230,31 @@ describe('kinesis limits and durability', () => {
     }
   });
 
+  it('on-demand streams split a shard that runs past its limit when the refused keys spread over both halves', async () => {
+    const k = await kit({ limits: true });
+    try {
+      await activeStream(k, 'od', undefined, { StreamModeDetails: { StreamMode: 'ON_DEMAND' } });
+      const open = async () => (await k.call<ListShardsOutput>('ListShards', { StreamName: 'od', ShardFilter: { Type: 'AT_LATEST' } })).Shards?.length;
+      assert.equal(await open(), 4);
+      // One key: splitting cannot help it (AWS throttles a single hot key too).
+      const single = Array.from({ length: 500 }, () => ({ PartitionKey: 'same', Data: data('x') }));
+      let failed = 0;
+      for (let i = 0; i < 3; i++) failed += (await k.call<PutRecordsOutput>('PutRecords', { StreamName: 'od', Records: single })).FailedRecordCount ?? 0;
+      assert.equal(failed, 500);
+      await k.lifecycle.idle();
+      assert.equal(await open(), 4);
+      // Many keys over shard 0's range: it splits, and the stream stays ACTIVE.
+      const spread = Array.from({ length: 500 }, (_, i) => ({ PartitionKey: 'k', ExplicitHashKey: String(BigInt(i) * (1n << 117n)), Data: data('x') }));
+      for (let i = 0; i < 3; i++) await k.call<PutRecordsOutput>('PutRecords', { StreamName: 'od', Records: spread });
+      await k.lifecycle.idle();
+      assert.equal(await open(), 5, 'the hot shard split');
+      const s = await k.call<{ StreamDescriptionSummary: { StreamStatus: string } }>('DescribeStreamSummary', { StreamName: 'od' });
+      assert.equal(s.StreamDescriptionSummary.StreamStatus, 'ACTIVE');
+    } finally {
+      await k.close();
+    }
+  });
+
   it('records, counters and pending reshards survive a restart', async () => {
     let k = await kit({ limits: false, stateDelayMs: 60_000 });
     try {

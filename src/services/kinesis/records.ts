@@ -76,6 +76,7 @@ export function recordHandlers(core: KinesisCore) {
   async function putOnce(name: string, entries: Entry[], key: RecordKey | undefined) {
     const now = core.clock.nowMs();
     const touched = new Set<number>();
+    const hot = new Set<number>();
     let streamId = '';
     const out = await core.store.write(async (tx) => {
       const s = await tx.get<StreamMeta>('kinesis:stream', name);
@@ -89,7 +90,10 @@ export function recordHandlers(core: KinesisCore) {
           throw kinesisError('ValidationException', `1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=${e.data.length} cap=${e.data.length}]' at 'data' failed to satisfy constraint: Member must have length less than or equal to ${maxBytes}`);
         }
       }
-      const throttle = core.limits.enabled && s.mode === 'PROVISIONED';
+      const throttle = core.limits.enabled;
+      const onDemand = s.mode === 'ON_DEMAND';
+      // Per throttled shard of an on-demand stream: the lowest and highest hash key it was asked to take.
+      const spread = new Map<number, [string, string]>();
       // Records bound for one shard become one chunk (chunks.ts), written once.
       const groups = new Map<number, { sh: ShardMeta; c: ShardCounter; first: number; recs: ChunkRecord[]; slots: number[] }>();
       const results: PutResult[] = new Array<PutResult>(entries.length);
@@ -98,6 +102,10 @@ export function recordHandlers(core: KinesisCore) {
         const sh = core.shardFor(s, e.hash);
         if (throttle && !core.limits.tryWrite(`${s.id}/${sh.ix}`, e.bytes)) {
           results[i] = { shard: sh, throttled: true };
+          if (onDemand) {
+            const r = spread.get(sh.ix);
+            spread.set(sh.ix, r ? [e.hash < r[0] ? e.hash : r[0], e.hash > r[1] ? e.hash : r[1]] : [e.hash, e.hash]);
+          }
           continue;
         }
         let g = groups.get(sh.ix);
@@ -108,6 +116,12 @@ export function recordHandlers(core: KinesisCore) {
         }
         g.recs.push({ pk: e.pk, data: e.data, pkBytes: e.pkBytes });
         g.slots.push(i);
+      }
+      // On-demand scaling: a shard past its limit splits — when the keys it refused spread over both halves.
+      for (const [ix, [lo, hi]] of spread) {
+        const sh = s.shards.find((x) => x.ix === ix) as ShardMeta;
+        const mid = hexOfHashKey((BigInt(`0x${sh.start}`) + BigInt(`0x${sh.end}`) + 1n) / 2n);
+        if (lo < mid && hi >= mid) hot.add(ix);
       }
       for (const g of groups.values()) {
         const arrival = now > g.c.lastMs ? now : g.c.lastMs;
@@ -123,6 +137,7 @@ export function recordHandlers(core: KinesisCore) {
       return { results, encrypted: key !== undefined };
     });
     for (const ix of touched) core.signals.notify(streamId, ix);
+    for (const ix of hot) core.lifecycle?.autoSplit(name, streamId, ix);
     return out;
   }
 

@@ -74,8 +74,8 @@ export async function kit(opts: Partial<KinesisOptions> = {}, kms?: StreamKms, r
 }
 
 /** Creates a stream and waits for it to be ACTIVE. */
-export async function activeStream(k: Kit, name: string, shards = 1, extra: object = {}): Promise<void> {
-  await k.call('CreateStream', { StreamName: name, ShardCount: shards, ...extra });
+export async function activeStream(k: Kit, name: string, shards: number | undefined = 1, extra: object = {}): Promise<void> {
+  await k.call('CreateStream', { StreamName: name, ...(shards !== undefined ? { ShardCount: shards } : {}), ...extra });
   await k.lifecycle.idle();
 }
 

@@ -111,6 +111,16 @@ describe('managed and inline policies, boundaries, simulator', () => {
     await k.call('iam', 'DeleteUserPolicy', { UserName: 'bob', PolicyName: 'admin' });
   });
 
+  it('aws:ResourceTag of users and roles (ABAC on IAM itself)', async () => {
+    await k.call('iam', 'CreateUser', { UserName: 'red-1', Tags: [{ Key: 'team', Value: 'red' }] });
+    await k.call('iam', 'CreateUser', { UserName: 'blue-1', Tags: [{ Key: 'team', Value: 'blue' }] });
+    await k.call('iam', 'CreateUser', { UserName: 'red-admin', Tags: [{ Key: 'team', Value: 'red' }] });
+    await k.call('iam', 'PutUserPolicy', { UserName: 'red-admin', PolicyName: 'abac', PolicyDocument: policy({ Effect: 'Allow', Action: 'iam:GetUser', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' } } }) });
+    const admin = await k.as((await k.call('iam', 'CreateAccessKey', { UserName: 'red-admin' })).AccessKey.AccessKeyId);
+    await k.call('iam', 'GetUser', { UserName: 'red-1' }, admin);
+    await assert.rejects(k.call('iam', 'GetUser', { UserName: 'blue-1' }, admin), code('AccessDenied'));
+  });
+
   it('SimulatePrincipalPolicy and SimulateCustomPolicy', async () => {
     await k.call('iam', 'PutUserPolicy', { UserName: 'bob', PolicyName: 'sim', PolicyDocument: policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }, { Effect: 'Deny', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/secret/*' }) });
     const r = await k.call('iam', 'SimulatePrincipalPolicy', {

@@ -1,6 +1,7 @@
 import type * as sdk from '@aws-sdk/client-sts';
 import { AssumeRole$, GetSessionToken$ } from '@aws-sdk/client-sts';
-import type { ConditionValues, OperationSpec } from '../../aws/service.js';
+import type { ConditionValues, OperationSpec, ServiceDefinition } from '../../aws/service.js';
+import { checkAccess } from '../../iam/authorize.js';
 import { NS, lower, type RoleRecord, type Tag } from '../../iam/entities.js';
 import { compilePolicy, PolicyError, policySize } from '../../iam/policy/document.js';
 import type { IamRuntime } from '../../iam/runtime.js';
@@ -53,7 +54,7 @@ function sessionTags(tags: readonly sdk.Tag[] | undefined): Tag[] {
   });
 }
 
-export function assumeRoleOperations(rt: IamRuntime): Record<string, OperationSpec> {
+export function assumeRoleOperations(rt: IamRuntime, self: () => ServiceDefinition): Record<string, OperationSpec> {
   return {
     AssumeRole: {
       schema: AssumeRole$,
@@ -103,6 +104,12 @@ export function assumeRoleOperations(rt: IamRuntime): Record<string, OperationSp
           for (const a of arns) if ((await rt.managedDocument(tx, a)) === undefined) throw stsError('ValidationError', `Policy ${a} does not exist or is not attachable.`);
         });
         const tags = sessionTags(input.Tags);
+        // Passing session tags needs sts:TagSession too (the trust policy must allow it).
+        if (tags.length > 0) {
+          const requestTags: Record<string, string | string[]> = { 'aws:TagKeys': tags.map((t) => t.Key) };
+          for (const t of tags) requestTags[`aws:RequestTag/${t.Key}`] = t.Value;
+          await checkAccess(ctx, self(), { action: 'sts:TagSession', resource: roleArn, conditions: requestTags });
+        }
         packed += arns.reduce((n, a) => n + a.length, 0) + tags.reduce((n, t) => n + t.Key.length + t.Value.length, 0);
         const packedPercent = Math.ceil((packed / PACKED_LIMIT) * 100);
         if (packedPercent > 100) throw stsError('PackedPolicyTooLarge', `Packed size of policies and tags exceeds limit (${packedPercent}%).`);

@@ -20,7 +20,7 @@ export async function createStsService(deps: ServiceDeps): Promise<ServiceDefini
   const rt = await iamRuntime(deps);
   let timer: NodeJS.Timeout | undefined;
   const roleArn = new RegExp(`^arn:aws:iam::${deps.config.accountId}:role(/(?:.*/)?)([\\w+=,.@-]+)$`);
-  return {
+  const service: ServiceDefinition = {
     name: 'sts',
     signingNames: ['sts'],
     protocol: 'query',
@@ -45,7 +45,7 @@ export async function createStsService(deps: ServiceDeps): Promise<ServiceDefini
         },
         audit: { readOnly: true },
       },
-      ...assumeRoleOperations(rt),
+      ...assumeRoleOperations(rt, () => service),
     },
     async resourcePolicy(arn) {
       const m = roleArn.exec(arn);
@@ -65,4 +65,5 @@ export async function createStsService(deps: ServiceDeps): Promise<ServiceDefini
       return Promise.resolve();
     },
   };
+  return service;
 }

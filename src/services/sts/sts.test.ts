@@ -97,6 +97,18 @@ describe('STS', () => {
     assert.equal(await k.rt.credential(r.Credentials.AccessKeyId), undefined);
   });
 
+  it('session tags need sts:TagSession in the trust policy; they become principal tags', async () => {
+    await k.call('iam', 'CreateRole', { RoleName: 'tagged', AssumeRolePolicyDocument: trust({ AWS: 'arn:aws:iam::000000000000:user/bob' }) });
+    await k.call('iam', 'PutRolePolicy', { RoleName: 'tagged', PolicyName: 'p', PolicyDocument: policy({ Effect: 'Allow', Action: 'iam:ListUsers', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/project': 'blue' } } }) });
+    const arn = 'arn:aws:iam::000000000000:role/tagged';
+    await assert.rejects(k.call('sts', 'AssumeRole', { RoleArn: arn, RoleSessionName: 'tt', Tags: [{ Key: 'project', Value: 'blue' }] }, bob), code('AccessDenied', /sts:TagSession/));
+    await k.call('iam', 'UpdateAssumeRolePolicy', { RoleName: 'tagged', PolicyDocument: policy({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:user/bob' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }) });
+    const blue = await k.as((await k.call('sts', 'AssumeRole', { RoleArn: arn, RoleSessionName: 'tt', Tags: [{ Key: 'project', Value: 'blue' }] }, bob)).Credentials.AccessKeyId);
+    await k.call('iam', 'ListUsers', {}, blue);
+    const red = await k.as((await k.call('sts', 'AssumeRole', { RoleArn: arn, RoleSessionName: 'tt', Tags: [{ Key: 'project', Value: 'red' }] }, bob)).Credentials.AccessKeyId);
+    await assert.rejects(k.call('iam', 'ListUsers', {}, red), code('AccessDenied'));
+  });
+
   it('role chaining caps the session at one hour', async () => {
     const r = await k.call('sts', 'AssumeRole', { RoleArn: ROLE, RoleSessionName: 'aa', ExternalId: 'xyz-123' }, carol);
     const s = await k.as(r.Credentials.AccessKeyId);

@@ -38,6 +38,7 @@ interface CacheEntry {
  */
 const CACHE_TTL_MS = 5000;
 const COMPILED_MAX = 20_000;
+const CACHE_MAX = 50_000;
 
 export class IamRuntime {
   generation = 0;
@@ -145,7 +146,11 @@ export class IamRuntime {
       if (accessKeyId.startsWith('ASIA')) await this.resolveSession(tx, accessKeyId, e);
       else await this.resolveKey(tx, accessKeyId, e);
     });
-    if (gen === this.generation) this.cache.set(accessKeyId, e);
+    if (gen === this.generation) {
+      // Unknown key ids are cached too (a flood of them must not reach the store each time): bound the map.
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      this.cache.set(accessKeyId, e);
+    }
     return e;
   }
 

@@ -65,7 +65,7 @@ export function userOperations(rt: IamRuntime): Record<string, OperationSpec> {
       async handler(input: sdk.GetUserRequest, ctx): Promise<sdk.GetUserResponse> {
         if ((input.UserName === undefined || input.UserName === '') && ctx.principal.type === 'root') {
           // The root user asking about itself.
-          return { User: { Path: '/', UserName: undefined as unknown as string, UserId: ctx.accountId, Arn: ctx.principal.arn, CreateDate: new Date(0) } };
+          return { User: { UserId: ctx.accountId, Arn: ctx.principal.arn, CreateDate: new Date(0) } as sdk.User };
         }
         const userName = callerUserName(ctx, input.UserName);
         const u = await rt.read((tx) => getHolder(tx, 'user', userName));

@@ -5,6 +5,7 @@ import { CreateRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAccessKeyComm
 import { FirehoseClient, ListDeliveryStreamsCommand } from '@aws-sdk/client-firehose';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ShieldClient, CreateProtectionCommand } from '@aws-sdk/client-shield';
+import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHanul, type TestServer } from '../../support/hanul.js';
@@ -46,6 +47,22 @@ describe('IAM enforcement through the real SDKs', () => {
     const d = await failure(shield.send(new CreateProtectionCommand({ Name: 'p', ResourceArn: 'arn:aws:ec2:us-east-1:000000000000:eip-allocation/eipalloc-1' })));
     assert.equal(d.name, 'AccessDeniedException');
     assert.match(d.message, /shield:CreateProtection/);
+  });
+
+  it('KMS: the default key policy delegates to IAM; IAM policies then decide (with encryption context conditions)', async () => {
+    const root = new KMSClient({ ...server.clientConfig, maxAttempts: 1 });
+    const key = (await root.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? '';
+    const crypto = await userWith(server, 'crypto', [doc({ Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt'], Resource: key, Condition: { StringEquals: { 'kms:EncryptionContext:app': 'billing' } } })]);
+    const kms = new KMSClient({ ...server.clientConfig, credentials: crypto, maxAttempts: 1 });
+    const ct = await kms.send(new EncryptCommand({ KeyId: key, Plaintext: new TextEncoder().encode('secret'), EncryptionContext: { app: 'billing' } }));
+    const pt = await kms.send(new DecryptCommand({ CiphertextBlob: ct.CiphertextBlob, EncryptionContext: { app: 'billing' } }));
+    assert.equal(new TextDecoder().decode(pt.Plaintext), 'secret');
+    const wrongContext = await failure(kms.send(new EncryptCommand({ KeyId: key, Plaintext: new TextEncoder().encode('x'), EncryptionContext: { app: 'other' } })));
+    assert.deepEqual([wrongContext.name, wrongContext.status], ['AccessDeniedException', 400]);
+    const outsider = await userWith(server, 'outsider');
+    const e = await failure(new KMSClient({ ...server.clientConfig, credentials: outsider, maxAttempts: 1 }).send(new EncryptCommand({ KeyId: key, Plaintext: new Uint8Array([1]) })));
+    assert.equal(e.name, 'AccessDeniedException');
+    assert.match(e.message, /User: arn:aws:iam::000000000000:user\/outsider is not authorized to perform: kms:Encrypt/);
   });
 
   it('aws:SourceIp allows 127.0.0.1 only', async () => {

@@ -7,6 +7,7 @@ import { iamRuntime } from '../../iam/runtime.js';
 import type { ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
 import { accessKeyOperations } from './access-keys.js';
+import { accountOperations } from './account.js';
 import { groupOperations } from './groups.js';
 import { managedPolicyOperations } from './managed-policies.js';
 import { mfaOperations } from './mfa.js';
@@ -35,6 +36,7 @@ export async function createIamService(deps: ServiceDeps): Promise<ServiceDefini
     ...holderPolicyOperations(rt, 'role'),
     ...mfaOperations(rt),
     ...simulateOperations(rt),
+    ...accountOperations(rt),
   };
   for (const [name, spec] of Object.entries(operations)) {
     const kind = /Role/.test(name) ? 'role' : /User|AccessKey|MFA/.test(name) ? 'user' : undefined;

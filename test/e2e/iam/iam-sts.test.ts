@@ -2,7 +2,7 @@
 import {
   AddUserToGroupCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, DeleteUserCommand,
   EnableMFADeviceCommand, GetPolicyVersionCommand, GetRoleCommand, GetUserCommand, IAMClient, ListAttachedRolePoliciesCommand, ListGroupsForUserCommand, ListUsersCommand,
-  AttachRolePolicyCommand, PutRolePolicyCommand, SimulatePrincipalPolicyCommand, UpdateAccessKeyCommand,
+  AttachRolePolicyCommand, GetAccountSummaryCommand, GetLoginProfileCommand, ListEntitiesForPolicyCommand, ListInstanceProfilesForRoleCommand, ListPolicyTagsCommand, TagPolicyCommand, PutRolePolicyCommand, SimulatePrincipalPolicyCommand, UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import assert from 'node:assert/strict';
@@ -82,6 +82,19 @@ describe('IAM and STS through the real SDKs', () => {
     assert.equal((await failure(asRole.send(new GetRoleCommand({ RoleName: 'ops' })))).name, 'AccessDenied');
     const sim = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: 'arn:aws:iam::000000000000:role/ops', ActionNames: ['iam:ListUsers', 'iam:DeleteUser'] }));
     assert.deepEqual(sim.EvaluationResults?.map((x) => x.EvalDecision), ['allowed', 'implicitDeny']);
+  });
+
+  it('account summary, entities of a policy, policy tags, empty listings of kinds hanul lacks', async () => {
+    const summary = (await iam.send(new GetAccountSummaryCommand({}))).SummaryMap ?? {};
+    assert.equal(summary.AccessKeysPerUserQuota, 2);
+    assert.ok((summary.Users ?? 0) >= 2);
+    const arn = 'arn:aws:iam::000000000000:policy/ops-read';
+    const ents = await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn }));
+    assert.deepEqual(ents.PolicyRoles?.map((r) => r.RoleName), ['ops']);
+    await iam.send(new TagPolicyCommand({ PolicyArn: arn, Tags: [{ Key: 'owner', Value: 'ops' }] }));
+    assert.deepEqual((await iam.send(new ListPolicyTagsCommand({ PolicyArn: arn }))).Tags, [{ Key: 'owner', Value: 'ops' }]);
+    assert.deepEqual((await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: 'ops' }))).InstanceProfiles, []);
+    assert.equal((await failure(iam.send(new GetLoginProfileCommand({ UserName: 'ana' })))).name, 'NoSuchEntity');
   });
 
   it('MFA: a virtual device enabled with TOTP codes; GetSessionToken with MFA', async () => {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config.js';
 import type { Stores } from '../storage/ports.js';
+import type { CredentialLookup } from '../aws/sigv4/index.js';
 
 /** Who made a request, as SigV4 (or its absence) established it. */
 export interface Principal {
@@ -59,6 +60,11 @@ export interface RequestContext extends ServiceDeps {
   /** The service-and-operation names, e.g. 'kms', 'Encrypt'. */
   service: string;
   operation: string;
+  /**
+   * Access key → secret, as SigV4 used it (the pipeline passes its own): for
+   * signatures a service verifies itself, e.g. S3 POST Object's form policy.
+   */
+  credentials?: CredentialLookup;
 }
 
 /** One finished call, handed to the audit sink (CloudTrail) after the response is written. */

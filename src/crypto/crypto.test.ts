@@ -30,7 +30,7 @@ describe('symmetric ciphertext format', () => {
     const p = parseCiphertextBlob(blob);
     assert.equal(p?.keyId, id);
     assert.equal(p?.materialId, mat);
-    assert.equal(openSymmetric(key, p!, { x: 'y' }).toString(), 'hello');
+    assert.equal(openSymmetric(key, p, { x: 'y' }).toString(), 'hello');
   });
   it('fails on any flipped bit, another context, another key', () => {
     const blob = sealSymmetric(key, id, mat, Buffer.from('hello'), { x: 'y' });

@@ -93,17 +93,11 @@ const ed25519phDigest = eddsa(ed25519.Point, sha512, {
   },
 });
 
+const CURVES = { secp256k1, secp384r1: p384, secp521r1: p521, prime256v1: p256 } as const;
+
 function curveOf(k: KeyObject) {
-  switch (k.asymmetricKeyDetails?.namedCurve) {
-    case 'secp256k1':
-      return secp256k1;
-    case 'secp384r1':
-      return p384;
-    case 'secp521r1':
-      return p521;
-    default:
-      return p256;
-  }
+  const name = k.asymmetricKeyDetails?.namedCurve ?? 'prime256v1';
+  return name in CURVES ? CURVES[name as keyof typeof CURVES] : p256;
 }
 
 function jwkBytes(k: KeyObject, member: 'd' | 'x' | 'y'): Buffer {

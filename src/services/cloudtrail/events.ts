@@ -80,7 +80,7 @@ function userIdentity(p: Principal): Record<string, unknown> {
         },
       };
     }
-    default:
+    case 'anonymous':
       return { type: 'AWSAccount', principalId: '', accountId: 'ANONYMOUS_PRINCIPAL' };
   }
 }

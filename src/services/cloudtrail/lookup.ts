@@ -21,7 +21,7 @@ export async function lookupEvents(meta: MetadataStore, input: LookupEventsReque
       throw cloudTrailError('InvalidLookupAttributesException', 'AttributeValue must be 1 to 2000 characters long.');
     }
   }
-  if (input.EventCategory !== undefined && input.EventCategory !== 'insight') throw cloudTrailError('InvalidEventCategoryException', `Invalid event category: ${input.EventCategory}`);
+  if (input.EventCategory !== undefined && input.EventCategory !== 'insight') throw cloudTrailError('InvalidEventCategoryException', `Invalid event category: ${String(input.EventCategory)}`);
   const max = input.MaxResults ?? 50;
   if (!Number.isInteger(max) || max < 1 || max > 50) throw cloudTrailError('InvalidMaxResultsException', 'Value for MaxResults is invalid. It must be between 1 and 50.');
   const now = ctx.clock.nowMs();

@@ -138,8 +138,13 @@ function conditionsHold(cond: Record<string, Record<string, unknown>>, ctx: Read
 function testCondition(opRaw: string, actual: ConditionValue, expected: readonly string[]): boolean {
   let op = opRaw;
   let set: 'any' | 'all' | undefined;
-  if (op.startsWith('ForAnyValue:')) (set = 'any'), (op = op.slice(12));
-  else if (op.startsWith('ForAllValues:')) (set = 'all'), (op = op.slice(13));
+  if (op.startsWith('ForAnyValue:')) {
+    set = 'any';
+    op = op.slice(12);
+  } else if (op.startsWith('ForAllValues:')) {
+    set = 'all';
+    op = op.slice(13);
+  }
   const ifExists = op.endsWith('IfExists');
   if (ifExists) op = op.slice(0, -8);
   if (op === 'Null') return (expected[0] === 'true') === (actual === undefined || (Array.isArray(actual) && actual.length === 0));

@@ -57,15 +57,9 @@ export function isKeyId(s: string): boolean {
 
 /** A cryptographic operation needs an Enabled key with material. */
 export function requireUsable(key: KeyRecord): void {
-  switch (key.state) {
-    case 'Enabled':
-      if (key.currentMaterialId === undefined) throw kmsError('KMSInvalidStateException', `${key.arn} is pending import.`);
-      return;
-    case 'Disabled':
-      throw kmsError('DisabledException', `${key.arn} is disabled.`);
-    default:
-      throw invalidState(key);
-  }
+  if (key.state === 'Disabled') throw kmsError('DisabledException', `${key.arn} is disabled.`);
+  if (key.state !== 'Enabled') throw invalidState(key);
+  if (key.currentMaterialId === undefined) throw kmsError('KMSInvalidStateException', `${key.arn} is pending import.`);
 }
 
 /** Management operations refuse keys that are pending deletion (and some, PendingImport). */

@@ -46,7 +46,7 @@ describe('CloudTrail records every KMS call', () => {
     assert.equal(nrec.errorCode, 'NotFoundException');
     assert.match(nrec.errorMessage, /alias\/missing is not found/);
 
-    const byKey = await f.cloudtrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: k?.Arn as string }] }));
+    const byKey = await f.cloudtrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: k?.Arn }] }));
     assert.deepEqual(byKey.Events?.map((e) => e.EventName), ['Decrypt', 'Encrypt', 'CreateKey']);
   });
 

@@ -44,12 +44,19 @@ export async function startKms(opts: { dataDir?: string; env?: Record<string, st
   const stores = await openEmbeddedStores(dataDir);
   const clock = systemClock();
   const audits: AuditRecord[] = [];
-  let trail: AuditSink | undefined;
-  const audit: AuditSink = { record: (r) => (audits.push(r), trail?.record(r), opts.audit?.record(r)) };
-  const deps: ServiceDeps = { config, clock, stores, log: pino({ level: 'silent' }), audit } as ServiceDeps;
+  // CloudTrail's sink exists only once its service does; the KMS service is built first.
+  const sinks: { trail?: AuditSink } = {};
+  const audit: AuditSink = {
+    record(r) {
+      audits.push(r);
+      sinks.trail?.record(r);
+      opts.audit?.record(r);
+    },
+  };
+  const deps: ServiceDeps = { config, clock, stores, log: pino({ level: 'silent' }), audit };
   const service = await createKmsService(deps, opts.kms);
   const ct = createCloudTrailService(deps);
-  trail = ct.auditSink;
+  sinks.trail = ct.recorder;
   await service.start?.();
   const codec = codecFor(service.protocol);
   const root = rootPrincipal(config.accountId, 'AKIAHANULTESTROOT000');

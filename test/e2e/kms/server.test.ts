@@ -67,7 +67,7 @@ describe('KMS on the real server (HTTP, SigV4, pipeline, CloudTrail)', () => {
     assert.deepEqual(Buffer.from(back.Plaintext as Uint8Array), Buffer.from(dk.Plaintext as Uint8Array));
     // The audit trail survived the restart too.
     const ct = new CloudTrailClient({ ...server.clientConfig, maxAttempts: 1 });
-    const before = await ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: k?.Arn as string }] }));
+    const before = await ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: k?.Arn }] }));
     assert.deepEqual(before.Events?.map((e) => e.EventName).slice(-3), ['GenerateDataKey', 'Encrypt', 'CreateKey']);
     ct.destroy();
   });
@@ -103,7 +103,7 @@ describe('KMS on the real server (HTTP, SigV4, pipeline, CloudTrail)', () => {
     await kms.send(new EncryptCommand({ KeyId: k?.KeyId, Plaintext: new Uint8Array([9]) }));
     const ct = new CloudTrailClient({ ...server.clientConfig, maxAttempts: 1 });
     const r = await waitFor(async () => {
-      const out = await ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: k?.Arn as string }] }));
+      const out = await ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: k?.Arn }] }));
       return (out.Events?.length ?? 0) >= 2 ? out : undefined;
     });
     assert.deepEqual(r.Events?.map((e) => e.EventName), ['Encrypt', 'CreateKey']);

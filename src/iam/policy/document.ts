@@ -144,6 +144,10 @@ function compileStatement(st: unknown, index: number, kind: PolicyKind, variable
   const s = st as Record<string, unknown>;
   for (const k of Object.keys(s)) if (!STATEMENT_FIELDS.has(k)) throw new PolicyError('Syntax errors in policy.');
   if (s.Sid !== undefined && typeof s.Sid !== 'string') throw new PolicyError('Syntax errors in policy.');
+  // IAM's own policies take alphanumeric Sids only; resource policies (S3, KMS) allow more.
+  if (typeof s.Sid === 'string' && (kind === 'identity' || kind === 'boundary') && !/^[0-9A-Za-z]*$/.test(s.Sid)) {
+    throw new PolicyError('Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*');
+  }
   if (s.Effect === undefined) throw new PolicyError('Missing required field Effect');
   if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw new PolicyError(`Invalid effect: ${String(s.Effect)}`);
   const hasAction = s.Action !== undefined;

@@ -51,6 +51,7 @@ describe('policy validation (MalformedPolicyDocument)', () => {
     ['resource not an ARN', doc({ Effect: 'Allow', Action: 's3:*', Resource: 'bucket' }), /must be in ARN format or "\*"/],
     ['principal in identity policy', doc({ Effect: 'Allow', Action: 's3:*', Resource: '*', Principal: '*' }), /should not specify a principal/],
     ['duplicate sid', doc({ Sid: 'A', Effect: 'Allow', Action: 's3:*', Resource: '*' }, { Sid: 'A', Effect: 'Deny', Action: 's3:*', Resource: '*' }), /SID/],
+    ['non-alphanumeric sid in an IAM policy', doc({ Sid: 'read me', Effect: 'Allow', Action: 's3:*', Resource: '*' }), /must be alpha-numeric/],
     ['unknown field', doc({ Effect: 'Allow', Action: 's3:*', Resource: '*', Foo: 1 }), /Syntax errors/],
     ['unknown condition operator', doc({ Effect: 'Allow', Action: 's3:*', Resource: '*', Condition: { Foo: { a: 'b' } } }), /Invalid Condition type : Foo/],
     ['resource policy without principal', doc({ Effect: 'Allow', Action: 's3:*', Resource: '*' }), /Missing required field Principal/, 'resource'],

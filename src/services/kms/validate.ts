@@ -31,7 +31,8 @@ export class Checks {
 
   range(value: number | undefined, member: string, min: number, max: number): this {
     if (value === undefined || value === null) return this;
-    if (value < min) this.fail(value, member, `Member must have value greater than or equal to ${min}`);
+    if (!Number.isInteger(value)) this.fail(value, member, 'Member must be an integer');
+    else if (value < min) this.fail(value, member, `Member must have value greater than or equal to ${min}`);
     else if (value > max) this.fail(value, member, `Member must have value less than or equal to ${max}`);
     return this;
   }

@@ -10,6 +10,7 @@ import { CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateDataKeyComman
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
+import { signedHeaders } from '../../../bench/lib/sign.js';
 
 const run = promisify(execFile);
 
@@ -139,6 +140,41 @@ describe('KMS on the real server (HTTP, SigV4, pipeline, CloudTrail)', () => {
     allowed.destroy();
     nobody.destroy();
     iam.destroy();
+  });
+
+  it('answers malformed requests with 400 and an AWS error, never a 500', async () => {
+    const url = `${server.endpoint}/`;
+    const call = async (op: string, body: string) => {
+      const headers = await signedHeaders({ url, method: 'POST', service: 'kms', region: 'us-east-1', credentials: server.credentials, body, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentService.${op}` } });
+      delete headers['host'];
+      const r = await fetch(url, { method: 'POST', headers, body });
+      return { status: r.status, body: (await r.json()) as { __type: string; message?: string } };
+    };
+    const cases: [string, string, string][] = [
+      ['Encrypt', '{"KeyId": 5, "Plaintext": "AA=="}', 'SerializationException'],
+      ['Encrypt', '{"KeyId": "alias/x", "Plaintext": "not base64!!"}', 'SerializationException'],
+      ['Encrypt', '{"KeyId": "alias/x", "Plaintext": "AA==", "EncryptionContext": {"a": 5}}', 'SerializationException'],
+      ['GenerateRandom', '{"NumberOfBytes": 1.5}', 'ValidationException'],
+      ['GenerateRandom', '[]', 'SerializationException'],
+      ['GenerateRandom', '{', 'SerializationException'],
+      ['CreateKey', '{"Tags": [{"TagKey": null}]}', 'ValidationException'],
+      ['CreateKey', '{"KeySpec": "SM2", "KeyUsage": "SIGN_VERIFY"}', 'ValidationException'],
+      ['CreateKey', '{"KeySpec": "RSA_2048", "KeyUsage": "GENERATE_VERIFY_MAC"}', 'ValidationException'],
+      ['CreateKey', '{"Policy": "{}"}', 'MalformedPolicyDocumentException'],
+      ['Decrypt', '{}', 'ValidationException'],
+      ['Decrypt', `{"CiphertextBlob": "${Buffer.alloc(6145).toString('base64')}"}`, 'ValidationException'],
+      ['ListKeys', '{"Marker": "zzzz"}', 'InvalidMarkerException'],
+      ['ListAliases', '{"Limit": 101}', 'ValidationException'],
+      ['Sign', '{"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "Message": "AA==", "SigningAlgorithm": "NOPE"}', 'ValidationException'],
+      ['Verify', '{"KeyId": "nope", "Message": "AA==", "Signature": "AA==", "SigningAlgorithm": "ECDSA_SHA_256"}', 'NotFoundException'],
+      ['EnableKey', '{"KeyId": "alias/some"}', 'NotFoundException'],
+      ['CreateGrant', '{"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "GranteePrincipal": "nobody", "Operations": ["Encrypt"]}', 'ValidationException'],
+    ];
+    for (const [op, body, type] of cases) {
+      const r = await call(op, body);
+      assert.equal(r.status, 400, `${op} ${body}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.__type, type, `${op} ${body}: ${JSON.stringify(r.body)}`);
+    }
   });
 
   it('works with the AWS Encryption SDK (KMS keyring pointed at hanul); a tampered message fails', async () => {

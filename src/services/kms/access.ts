@@ -70,7 +70,16 @@ export class KmsAccess {
   async authorize(ctx: RequestContext, loaded: LoadedKey, operation: string, opts: AuthorizeOptions = {}): Promise<void> {
     const key = loaded.key;
     const action = `kms:${operation}`;
-    const req: AccessRequest = { action, resource: key.arn, principal: ctx.principal, conditions: conditionKeys(ctx, key, opts) };
+    // Condition keys are built only if a statement (or IAM) looks at them: the default policy never does.
+    let conditions: Record<string, ConditionValue> | undefined;
+    const req: AccessRequest = {
+      action,
+      resource: key.arn,
+      principal: ctx.principal,
+      get conditions() {
+        return (conditions ??= conditionKeys(ctx, key, opts));
+      },
+    };
     const decision = evaluatePolicy(key.policy, req);
     if (decision === 'deny') throw denied(ctx, action, key.arn, true);
     if (decision === 'allow') return;

@@ -209,7 +209,8 @@ export function accessDenied(
       return new AwsError('AccessDenied', 403, msg);
     case 'rest-json':
       return new AwsError('AccessDeniedException', 403, msg);
-    default:
+    case 'json-1.0':
+    case 'json-1.1':
       return new AwsError('AccessDeniedException', 400, msg);
   }
 }

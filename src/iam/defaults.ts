@@ -174,7 +174,7 @@ export function defaultConditions(service: ServiceDefinition, input: unknown, ct
     case 'kms': {
       const ec = i.EncryptionContext;
       if (ec !== null && typeof ec === 'object') {
-        const keys = Object.keys(ec as object);
+        const keys = Object.keys(ec);
         for (const k of keys) out[`kms:EncryptionContext:${k}`] = String((ec as Record<string, unknown>)[k]);
         out['kms:EncryptionContextKeys'] = keys;
       }

@@ -149,7 +149,7 @@ function compileStatement(st: unknown, index: number, kind: PolicyKind, variable
     throw new PolicyError('Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*');
   }
   if (s.Effect === undefined) throw new PolicyError('Missing required field Effect');
-  if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw new PolicyError(`Invalid effect: ${String(s.Effect)}`);
+  if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw new PolicyError(`Invalid effect: ${typeof s.Effect === "string" ? s.Effect : JSON.stringify(s.Effect)}`);
   const hasAction = s.Action !== undefined;
   if (hasAction === (s.NotAction !== undefined)) throw new PolicyError('Policy statement must contain actions.');
   const hasResource = s.Resource !== undefined || s.NotResource !== undefined;

@@ -7,14 +7,14 @@ import { iamError } from './errors.js';
  * IAM's input checks, in its words: "1 validation error detected: Value 'x'
  * at 'userName' failed to satisfy constraint: …".
  */
-function invalid(field: string, value: unknown, constraint: string) {
-  const shown = value === undefined || value === null ? 'null' : `'${String(value)}'`;
-  return iamError('ValidationError', `1 validation error detected: Value ${shown === 'null' ? 'null' : shown} at '${field}' failed to satisfy constraint: ${constraint}`);
+function invalid(field: string, value: string | number | undefined, constraint: string) {
+  const shown = value === undefined ? 'null' : `'${value}'`;
+  return iamError('ValidationError', `1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${constraint}`);
 }
 
 export function required<T>(value: T | undefined | null, field: string): T {
   if (value === undefined || value === null || (typeof value === 'string' && value === '')) {
-    if (value === '') throw invalid(field, value, 'Member must have length greater than or equal to 1');
+    if (value === '') throw invalid(field, '', 'Member must have length greater than or equal to 1');
     throw invalid(field, undefined, 'Member must not be null');
   }
   return value;

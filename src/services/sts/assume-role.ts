@@ -14,8 +14,8 @@ const SESSION_POLICY_MAX = 2048;
 const PACKED_LIMIT = 2048;
 const ROLE_ARN = /^arn:aws:iam::(\d{12}):role(\/(?:.*\/)?)([\w+=,.@-]+)$/;
 
-function validation(field: string, value: unknown, constraint: string) {
-  return stsError('ValidationError', `1 validation error detected: Value ${value === undefined ? 'null' : `'${String(value)}'`} at '${field}' failed to satisfy constraint: ${constraint}`);
+function validation(field: string, value: string | number | undefined, constraint: string) {
+  return stsError('ValidationError', `1 validation error detected: Value ${value === undefined ? 'null' : `'${value}'`} at '${field}' failed to satisfy constraint: ${constraint}`);
 }
 
 function duration(v: number | undefined, dflt: number, max: number): number {

@@ -31,6 +31,7 @@ export const S3Errors = {
   MalformedPOSTRequest: 400,
   MalformedXML: 400,
   MaxMessageLengthExceeded: 400,
+  MaxPostPreDataLengthExceededError: 400,
   MetadataTooLarge: 400,
   MethodNotAllowed: 405,
   MissingContentLength: 411,
@@ -44,6 +45,7 @@ export const S3Errors = {
   NotModified: 304,
   PreconditionFailed: 412,
   RestoreAlreadyInProgress: 409,
+  SignatureDoesNotMatch: 403,
   TooManyBuckets: 400,
   IncorrectNumberOfFilesInPostRequest: 400,
 } as const;

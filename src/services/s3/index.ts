@@ -78,9 +78,11 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
     op('RestoreObject', 's3:RestoreObject', restoreObject),
+    // Browser form uploads are answered by rawHandler (post-object.ts); listed for IAM and audit.
+    op('PostObject', 's3:PutObject', () => Promise.reject(new Error('POST Object is served by rawHandler')), { anonymous: true }),
   ]);
 
-  return {
+  const service: RestXmlService = {
     name: 's3',
     signingNames: ['s3'],
     protocol: 'rest-xml',
@@ -91,11 +93,12 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
       domains: virtualHostDomains([deps.config.domain]),
       formPostOperation: 'PostObject',
     },
-    rawHandler: (req, ctx) => postObjectHandler(s3, req, ctx),
+    rawHandler: (req, ctx) => postObjectHandler(s3, service, req, ctx),
     audited: true,
     eventSource: 's3.amazonaws.com',
     async stop() {
       await s3.reaper.flush();
     },
   };
+  return service;
 }

@@ -37,7 +37,7 @@ interface CacheEntry {
  * CLI, another cluster node) is seen soon too.
  */
 const CACHE_TTL_MS = 5000;
-const COMPILED_MAX = 20_000;
+const COMPILED_MAX = 5_000;
 const CACHE_MAX = 50_000;
 
 export class IamRuntime {

@@ -1,4 +1,4 @@
-import { PolicyError, type PolicyKind } from '../../iam/policy/document.js';
+import { compilePolicy, PolicyError, type PolicyKind } from '../../iam/policy/document.js';
 import type { IamRuntime } from '../../iam/runtime.js';
 import type { Tag } from '../../iam/entities.js';
 import { iamError } from './errors.js';
@@ -60,7 +60,8 @@ export function policyDocument(rt: IamRuntime, value: string | undefined, field:
   const text = required(value, field);
   if (text.length > 131072) throw invalid(field, '…', 'Member must have length less than or equal to 131072');
   try {
-    rt.compile(text, kind);
+    // Not rt.compile: a document only being validated need not occupy the cache.
+    compilePolicy(text, kind);
   } catch (e) {
     if (e instanceof PolicyError) throw iamError('MalformedPolicyDocument', e.message);
     throw e;

@@ -23,7 +23,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { cpuSeconds } from '../lib/processes.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -149,10 +148,14 @@ interface Result {
   readRps: number;
   readMiBps: number;
   readCpuPer100k: number;
+  putP50: number;
+  putP99: number;
   pollP50: number;
   pollP99: number;
   pushP50?: number;
   pushP99?: number;
+  ackPushP50?: number;
+  ackPushP99?: number;
 }
 
 async function bench(s: Server): Promise<Result> {
@@ -203,38 +206,55 @@ async function bench(s: Server): Promise<Result> {
   const readCpu = cpuSeconds(s.pid) - cpu1;
   if (read !== written) throw new Error(`${s.name}: wrote ${written}, read ${read}`);
 
-  // Trickle: one shard (explicit hash key 0), a back-to-back poller.
-  const sent = new Map<string, number>();
+  // Trickle: one record every 20 ms into one shard (explicit hash key 0), read first by a
+  // back-to-back GetRecords poller, then (separately, so they do not compete) by SubscribeToShard.
+  const putLat: number[] = [];
+  const acked = new Map<string, number>();
+  const trickle = async (tag: string, sent: Map<string, number>) => {
+    for (let i = 0; i < TRICKLE; i++) {
+      const id = `${tag}-${i}`;
+      const t = performance.now();
+      sent.set(id, t);
+      await call(s, 'PutRecord', { StreamName: stream, PartitionKey: 'x', ExplicitHashKey: '0', Data: Buffer.from(id).toString('base64') });
+      const now = performance.now();
+      acked.set(id, now);
+      putLat.push(now - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const polled = new Map<string, number>();
   const pollLat: number[] = [];
   let pollIt = (await call(s, 'GetShardIterator', { StreamName: stream, ShardId: 'shardId-000000000000', ShardIteratorType: 'LATEST' }))['ShardIterator'] as string;
   let done = false;
   const poller = (async () => {
-    while (!done || pollLat.length < sent.size) {
+    while (!done || pollLat.length < polled.size) {
       const r = (await call(s, 'GetRecords', { ShardIterator: pollIt })) as { Records: { Data: string }[]; NextShardIterator: string };
       const now = performance.now();
       for (const rec of r.Records) {
-        const t = sent.get(Buffer.from(rec.Data, 'base64').toString());
+        const t = polled.get(Buffer.from(rec.Data, 'base64').toString());
         if (t !== undefined) pollLat.push(now - t);
       }
       pollIt = r.NextShardIterator;
-      if (done && pollLat.length >= sent.size) break;
     }
   })();
-  const push = s.h2
-    ? await subscriber(s, stream, sent).catch((e: unknown) => {
-        console.error(`${s.name}: SubscribeToShard failed: ${String(e)}`);
-        return undefined;
-      })
-    : undefined;
-  for (let i = 0; i < TRICKLE; i++) {
-    const id = `trickle-${i}`;
-    sent.set(id, performance.now());
-    await call(s, 'PutRecord', { StreamName: stream, PartitionKey: 'x', ExplicitHashKey: '0', Data: Buffer.from(id).toString('base64') });
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await trickle('poll', polled);
   done = true;
   await poller;
-  const pushLat = push ? await push.finish() : undefined;
+  let pushLat: number[] | undefined;
+  let afterAck: number[] | undefined;
+  if (s.h2) {
+    const pushed = new Map<string, number>();
+    const push = await subscriber(s, stream, pushed).catch((e: unknown) => {
+      console.error(`${s.name}: SubscribeToShard failed: ${String(e)}`);
+      return undefined;
+    });
+    if (push) {
+      await trickle('push', pushed);
+      pushLat = await push.finish();
+      // Arrival relative to the put's acknowledgment: negative when the push beat the HTTP response.
+      afterAck = push.arrivals.map(([id, at]) => at - (acked.get(id) ?? at));
+    }
+  }
 
   const mib = (n: number) => (n * RECORD_BYTES) / (1024 * 1024);
   return {
@@ -244,22 +264,36 @@ async function bench(s: Server): Promise<Result> {
     readRps: read / readSecs,
     readMiBps: mib(read) / readSecs,
     readCpuPer100k: (readCpu / read) * 100_000,
+    putP50: pct(putLat, 50),
+    putP99: pct(putLat, 99),
     pollP50: pct(pollLat, 50),
     pollP99: pct(pollLat, 99),
     ...(pushLat ? { pushP50: pct(pushLat, 50), pushP99: pct(pushLat, 99) } : {}),
+    ...(afterAck ? { ackPushP50: pct(afterAck, 50), ackPushP99: pct(afterAck, 99) } : {}),
   };
 }
 
 /** A SubscribeToShard consumer (the JS SDK over HTTP/2) noting when each trickle record arrives. */
-async function subscriber(s: Server, stream: string, sent: Map<string, number>): Promise<{ finish(): Promise<number[]> }> {
-  // The SDK's default HTTP/2; HTTP/1.1 if this server refuses the SDK's HTTP/2 signing (the event stream then rides a chunked body).
-  let client = new k.KinesisClient({ endpoint: s.endpoint, region: REGION, credentials: CREDS });
+async function subscriber(s: Server, stream: string, sent: Map<string, number>): Promise<{ finish(): Promise<number[]>; arrivals: [string, number][] }> {
+  // The SDK's default, HTTP/2. If the server's SigV4 refuses the SDK's ':authority' signing, sign 'host' instead (same wire otherwise).
+  const client = new k.KinesisClient({ endpoint: s.endpoint, region: REGION, credentials: CREDS });
   try {
     await client.send(new k.ListStreamsCommand({ Limit: 1 }));
   } catch (e) {
-    console.error(`${s.name}: SDK over HTTP/2 refused (${(e as Error).message}); SubscribeToShard over HTTP/1.1`);
-    client.destroy();
-    client = new k.KinesisClient({ endpoint: s.endpoint, region: REGION, credentials: CREDS, requestHandler: new NodeHttpHandler() });
+    console.error(`${s.name}: SDK over HTTP/2 refused (${(e as Error).message}); signing 'host' instead of ':authority'`);
+    type Args = { request: { headers: Record<string, string> } };
+    client.middlewareStack.addRelativeTo(
+      ((next: (a: Args) => Promise<unknown>) => async (args: Args) => {
+        const h = args.request.headers;
+        const authority = h[':authority'];
+        if (authority !== undefined) {
+          h['host'] = authority;
+          delete h[':authority'];
+        }
+        return next(args);
+      }) as never,
+      { relation: 'after', toMiddleware: 'hostHeaderMiddleware', name: 'hanulSignHost' },
+    );
   }
   const arn = (await client.send(new k.DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamARN as string;
   const reg = await client.send(new k.RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'bench' }));
@@ -271,13 +305,18 @@ async function subscriber(s: Server, stream: string, sent: Map<string, number>):
   const abort = new AbortController();
   const sub = await client.send(new k.SubscribeToShardCommand({ ConsumerARN: reg.Consumer?.ConsumerARN, ShardId: 'shardId-000000000000', StartingPosition: { Type: 'LATEST' } }), { abortSignal: abort.signal });
   const lat: number[] = [];
+  const arrivals: [string, number][] = [];
   const reading = (async () => {
     try {
       for await (const ev of sub.EventStream as AsyncIterable<k.SubscribeToShardEventStream>) {
         const now = performance.now();
         for (const r of ev.SubscribeToShardEvent?.Records ?? []) {
-          const t = sent.get(Buffer.from(r.Data as Uint8Array).toString());
-          if (t !== undefined) lat.push(now - t);
+          const id = Buffer.from(r.Data as Uint8Array).toString();
+          const t = sent.get(id);
+          if (t !== undefined) {
+            lat.push(now - t);
+            arrivals.push([id, now]);
+          }
         }
         if (lat.length >= TRICKLE) break;
       }
@@ -286,6 +325,7 @@ async function subscriber(s: Server, stream: string, sent: Map<string, number>):
     }
   })();
   return {
+    arrivals,
     async finish() {
       const deadline = Date.now() + 10_000;
       while (lat.length < TRICKLE && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -332,10 +372,14 @@ async function main(): Promise<void> {
   console.log(row('read records/s', h.readRps, kl.readRps));
   console.log(row('read MiB/s', h.readMiBps, kl.readMiBps, 1));
   console.log(row('read server CPU s / 100k records', h.readCpuPer100k, kl.readCpuPer100k, 2, 'lower'));
+  console.log(row('PutRecord acknowledged p50 ms', h.putP50, kl.putP50, 1, 'lower'));
+  console.log(row('PutRecord acknowledged p99 ms', h.putP99, kl.putP99, 1, 'lower'));
   console.log(row('put → GetRecords (polling) p50 ms', h.pollP50, kl.pollP50, 1, 'lower'));
   console.log(row('put → GetRecords (polling) p99 ms', h.pollP99, kl.pollP99, 1, 'lower'));
   console.log(row('put → SubscribeToShard p50 ms', h.pushP50, undefined, 1, 'lower'));
   console.log(row('put → SubscribeToShard p99 ms', h.pushP99, undefined, 1, 'lower'));
+  console.log(row('put acknowledged → SubscribeToShard p50 ms', h.ackPushP50, undefined, 1, 'lower'));
+  console.log(row('put acknowledged → SubscribeToShard p99 ms', h.ackPushP99, undefined, 1, 'lower'));
   console.log('\nhanul acknowledges a put only after an fsync\'d commit; kinesalite keeps records in memory and has no SubscribeToShard.');
 }
 

@@ -21,6 +21,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** KMS root key (base64, 32 bytes) or a file holding it; else generated in the data dir. */
   kmsRootKey: string | undefined;
+  /** PKCS#11 module behind KMS custom key stores (AWS_CLOUDHSM → a token labelled with the cluster id). */
+  kmsPkcs11Module: string;
   kinesisLimits: boolean;
   /** How long Kinesis streams and consumers stay CREATING / UPDATING / DELETING (ms). */
   kinesisStateDelayMs: number;
@@ -81,6 +83,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'logLevel', env: 'HANUL_LOG_LEVEL', flag: '--log-level', doc: 'pino level: fatal, error, warn, info, debug, silent', parse: str, default: 'info' },
   { key: 'shutdownGraceMs', env: 'HANUL_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', doc: 'How long shutdown waits for in-flight requests', parse: int('HANUL_SHUTDOWN_GRACE_MS', 0, 600_000), default: 10_000 },
   { key: 'kmsRootKey', env: 'HANUL_KMS_ROOT_KEY', flag: '--kms-root-key', doc: 'KMS root key: base64 of 32 bytes, or a file path; else generated in the data dir', parse: str, default: undefined },
+  { key: 'kmsPkcs11Module', env: 'HANUL_KMS_PKCS11_MODULE', flag: '--kms-pkcs11-module', doc: 'PKCS#11 module for KMS custom key stores (a CloudHSM cluster id names a token label)', parse: str, default: '/usr/lib/softhsm/libsofthsm2.so' },
   { key: 'kinesisLimits', env: 'HANUL_KINESIS_LIMITS', flag: '--kinesis-limits', doc: 'Enforce Kinesis per-shard throughput limits (on/off)', parse: bool('HANUL_KINESIS_LIMITS'), default: true },
   { key: 'kinesisStateDelayMs', env: 'HANUL_KINESIS_STATE_DELAY_MS', flag: '--kinesis-state-delay-ms', doc: 'How long Kinesis streams stay CREATING/UPDATING/DELETING (ms)', parse: int('HANUL_KINESIS_STATE_DELAY_MS', 0, 600_000), default: 500 },
 ];

@@ -183,7 +183,9 @@ export function createPipeline(deps: PipelineDeps) {
         : { status: failure.status, headers: { 'content-type': 'text/plain' }, body: failure.message };
     }
     // A body we did not read to the end cannot be left on a keep-alive connection.
-    if (!nreq.readableEnded && nreq.httpVersionMajor === 1) response.headers['connection'] = 'close';
+    // (`complete`: the whole request arrived; an unread rest is then dropped by Node, and
+    // a bodiless request — HEAD, GET — keeps its keep-alive connection.)
+    if (!nreq.readableEnded && !(nreq as http.IncomingMessage).complete && nreq.httpVersionMajor === 1) response.headers['connection'] = 'close';
     let bytesOut = 0;
     try {
       bytesOut = await send(nres, response, requestId);

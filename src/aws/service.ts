@@ -62,6 +62,12 @@ export interface OperationAudit<I = any, O = any> {
   response?(output: O): Record<string, unknown> | null;
   resources?(input: I, output: O | undefined, ctx: RequestContext): { ARN: string; type: string; accountId?: string }[];
   readOnly?: boolean;
+  /**
+   * A CloudTrail data event (S3 object-level calls): AWS does not record these
+   * in event history, only for trails with data-event selectors, so the
+   * pipeline does not hand them to the audit sink.
+   */
+  dataEvent?: boolean;
 }
 
 /**

@@ -193,8 +193,9 @@ export function createPipeline(deps: PipelineDeps) {
       deps.log.debug({ err: e, requestId }, 'response aborted');
     }
     log(response.status, bytesOut);
-    if (ctx && service?.audited) {
-      const spec = service.operations[operation];
+    const auditSpec = ctx && service?.audited ? service.operations[operation] : undefined;
+    if (ctx && service?.audited && auditSpec?.audit?.dataEvent !== true) {
+      const spec = auditSpec;
       deps.audit.record({
         ctx,
         input,

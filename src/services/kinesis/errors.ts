@@ -7,6 +7,7 @@ import { errorFactory } from '../../aws/errors.js';
  */
 export const KinesisErrors = {
   AccessDeniedException: 400,
+  DryRunOperationException: 400,
   ExpiredIteratorException: 400,
   ExpiredNextTokenException: 400,
   InternalFailureException: 500,
@@ -45,4 +46,9 @@ export function shardNotFound(shardId: string, stream: string, account: string) 
 
 export function throughputExceeded(shardId: string, stream: string, account: string) {
   return kinesisError('ProvisionedThroughputExceededException', `Rate exceeded for shard ${shardId} in stream ${stream} under account ${account}.`);
+}
+
+/** DryRun: the request was valid and would have run. */
+export function dryRunSucceeded() {
+  return kinesisError('DryRunOperationException', 'Request would have succeeded, but DryRun flag is set.');
 }

@@ -11,7 +11,7 @@ import type { GetShardIteratorInput, GetShardIteratorOutput } from '@aws-sdk/cli
 import type { RequestContext } from '../../server/context.js';
 import type { ReadTx } from '../../storage/ports.js';
 import type { KinesisCore } from './core.js';
-import { kinesisError, streamNotFound } from './errors.js';
+import { dryRunSucceeded, kinesisError, streamNotFound } from './errors.js';
 import { chunkHeader } from './chunks.js';
 import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StreamMeta } from './model.js';
 import { indexOfRecordKey, parseSeq, recordKey, shardIdOf, shardIxOf } from './seq.js';
@@ -166,6 +166,7 @@ export function iteratorHandlers(core: KinesisCore) {
         if (s.status !== 'ACTIVE' && s.status !== 'UPDATING') throw streamNotFound(name, core.account);
         const sh = findShardOrThrow(core, s, input.ShardId as string);
         const pos = await resolvePosition(core, tx, s, sh, { type: input.ShardIteratorType as string, seq: input.StartingSequenceNumber, timestamp: input.Timestamp }, 'GetShardIterator');
+        if (input.DryRun === true) throw dryRunSucceeded();
         return { ShardIterator: encodeIterator(core.iteratorKey, { stream: name, streamId: s.id, shardIx: sh.ix, pos, createdMs: core.clock.nowMs() }) };
       });
     },

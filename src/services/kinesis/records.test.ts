@@ -120,6 +120,14 @@ describe('kinesis records', () => {
     await rejects(k.call('CreateStream', { StreamName: 's1', ShardCount: 1 }), 'ResourceInUseException', /already exists/);
   });
 
+  it('DryRun checks the request and stops', async () => {
+    await rejects(k.call('PutRecord', { StreamName: 's1', PartitionKey: 'a', Data: data('dry'), DryRun: true }), 'DryRunOperationException');
+    await rejects(k.call('PutRecord', { StreamName: 'nope', PartitionKey: 'a', Data: data('dry'), DryRun: true }), 'ResourceNotFoundException');
+    await rejects(k.call('GetShardIterator', { StreamName: 's1', ShardId: 'shardId-000000000000', ShardIteratorType: 'LATEST', DryRun: true }), 'DryRunOperationException');
+    const recs = await readAll(k, await iterator(k, 's1', 'shardId-000000000000'));
+    assert.ok(!recs?.some((r) => Buffer.from(r.Data as Uint8Array).toString() === 'dry'), 'nothing was written');
+  });
+
   it('addresses streams by ARN', async () => {
     const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/s1';
     const r = await k.call<PutRecordOutput>('PutRecord', { StreamARN: arn, PartitionKey: 'a', Data: data('via-arn') });

@@ -14,7 +14,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { ReadTx } from '../../storage/ports.js';
 import type { KinesisCore } from './core.js';
 import { type RecordKey, EncryptionChanged } from './encryption.js';
-import { kinesisError, streamNotFound, throughputExceeded } from './errors.js';
+import { dryRunSucceeded, kinesisError, streamNotFound, throughputExceeded } from './errors.js';
 import { ITERATOR_TTL_MS, counterOf, decodeIterator, encodeIterator } from './iterators.js';
 import { chunkHeader, chunkRecords, encodeChunk, type ChunkHeader, type ChunkRecord } from './chunks.js';
 import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StreamMeta } from './model.js';
@@ -141,11 +141,19 @@ export function recordHandlers(core: KinesisCore) {
     return out;
   }
 
+  /** A dry run checks what the real call would check, then stops. */
+  async function dryRun(name: string): Promise<never> {
+    const s = await core.store.read((tx) => tx.get<StreamMeta>('kinesis:stream', name));
+    if (!s || (s.status !== 'ACTIVE' && s.status !== 'UPDATING')) throw streamNotFound(name, acct);
+    throw dryRunSucceeded();
+  }
+
   return {
     async PutRecord(input: PutRecordInput, ctx: RequestContext): Promise<PutRecordOutput> {
       check(input, PUT_RECORD_RULES);
       const name = core.streamName(input, ctx);
       const e = entryOf(input.Data as Uint8Array, input.PartitionKey as string, input.ExplicitHashKey);
+      if (input.DryRun === true) await dryRun(name);
       const { results, encrypted } = await put(name, [e], ctx);
       const r = results[0] as PutResult;
       if ('throttled' in r) throw throughputExceeded(shardIdOf(r.shard.ix), name, acct);
@@ -163,6 +171,7 @@ export function recordHandlers(core: KinesisCore) {
         return e;
       });
       if (total > MAX_REQUEST_BYTES) throw kinesisError('InvalidArgumentException', `Records size exceeds 10 MB limit`);
+      if (input.DryRun === true) await dryRun(name);
       const { results, encrypted } = await put(name, entries, ctx);
       let failed = 0;
       const out: PutRecordsResultEntry[] = results.map((r) => {
@@ -197,6 +206,7 @@ export function recordHandlers(core: KinesisCore) {
         if (!core.limits.tryRead(`${s.id}/${sh.ix}`)) throw throughputExceeded(shardIdOf(sh.ix), s.name, acct);
         return readBatch(core, tx, s, sh, it.pos, input.Limit ?? 10000, MAX_GET_BYTES, now);
       });
+      if (input.DryRun === true) throw dryRunSucceeded();
       core.limits.readDone(`${it.streamId}/${it.shardIx}`, batch.bytes);
       const out: GetRecordsOutput = { Records: await batch.records(ctx), MillisBehindLatest: batch.behindMs };
       if (batch.childShards) out.ChildShards = batch.childShards;

@@ -21,7 +21,7 @@ import { CBOR, JSON_RPC, compileWriter } from '../../aws/protocols/json-shapes.j
 import type { RequestContext } from '../../server/context.js';
 import type { KinesisCore } from './core.js';
 import { findConsumer } from './consumers.js';
-import { kinesisError } from './errors.js';
+import { dryRunSucceeded, kinesisError } from './errors.js';
 import { findShardOrThrow, resolvePosition } from './iterators.js';
 import type { StreamMeta } from './model.js';
 import { readBatch } from './records.js';
@@ -105,6 +105,7 @@ export function subscribeHandlers(core: KinesisCore, subs: Subscriptions) {
         const p = await resolvePosition(core, tx, s, sh, { type: start.Type as string, seq: start.SequenceNumber, timestamp: start.Timestamp }, 'SubscribeToShard');
         return { stream: s, shardIx: sh.ix, consumerKey: f.key, pos: p };
       });
+      if (input.DryRun === true) throw dryRunSucceeded();
       const subKey = `${consumerKey}/${shardIx}`;
       const stop = subs.claim(subKey, consumerKey, core.clock.nowMs(), `${acct}:${stream.name}:${consumerKey.slice(consumerKey.indexOf('/') + 1)}:${shardIdOf(shardIx)}`);
       return rawResponse((wire): HttpResponse => ({

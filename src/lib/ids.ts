@@ -1,4 +1,18 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
+
+// Per-request ids (not secrets) come from one pooled buffer refilled a few KB
+// at a time: a randomBytes() call per id is a measurable share of a no-op request.
+const pool = Buffer.allocUnsafe(8192);
+let poolAt = pool.length;
+function pooled(n: number): Buffer {
+  if (poolAt + n > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const b = pool.subarray(poolAt, poolAt + n);
+  poolAt += n;
+  return b;
+}
 
 /** An AWS-looking request id (uuid), as the JSON services send in x-amzn-RequestId. */
 export function requestId(): string {
@@ -7,12 +21,12 @@ export function requestId(): string {
 
 /** S3's x-amz-request-id is 16 upper-case hex characters. */
 export function s3RequestId(): string {
-  return randomBytes(8).toString('hex').toUpperCase();
+  return pooled(8).toString('hex').toUpperCase();
 }
 
 /** S3's x-amz-id-2: an opaque base64 host id. */
 export function s3HostId(): string {
-  return randomBytes(48).toString('base64');
+  return pooled(48).toString('base64');
 }
 
 /** A random id safe in file names and URLs: lower-case hex, 32 chars. */

@@ -21,7 +21,7 @@ import type { RequestContext } from '../../server/context.js';
 import { randomId } from '../../lib/ids.js';
 import { invalidArgument, malformedXml, noSuchBucket, s3Error } from './errors.js';
 import { type BlobRef, type BucketRecord, NS_BUCKETS, nsObjects, nsParts, nsUploads, nsVersions, owner, type PartRecord } from './model.js';
-import { accountOf, getBucket, isValidBucketName, requireBucket, type S3 } from './state.js';
+import { accountOf, checkOwner, getBucket, isValidBucketName, requireBucket, type S3 } from './state.js';
 
 const MAX_BUCKETS = 10_000;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -75,11 +75,13 @@ export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: Requ
     if (tags && tags.length > 0) rec.tags = tags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
     await tx.put(NS_BUCKETS, name, rec);
   });
+  s3.buckets.invalidate(name);
   return { Location: `/${name}`, BucketArn: bucketArn(name) };
 }
 
 export async function headBucket(s3: S3, input: HeadBucketRequest, ctx: RequestContext): Promise<HeadBucketOutput> {
-  const b = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
+  const name = input.Bucket ?? '';
+  const b = checkOwner(name === '' ? undefined : await s3.buckets.get(s3, name), name, ctx);
   return { BucketRegion: b.region, AccessPointAlias: false, BucketArn: bucketArn(b.name) };
 }
 
@@ -96,6 +98,7 @@ export async function deleteBucket(s3: S3, input: DeleteBucketRequest, ctx: Requ
     await tx.deleteRange(nsUploads(b.name), {});
     await tx.delete(NS_BUCKETS, b.name);
   });
+  s3.buckets.invalidate(input.Bucket ?? '');
   s3.reaper.free(freed.map((f) => f.id));
   return {};
 }
@@ -155,6 +158,7 @@ export async function putBucketVersioning(s3: S3, input: PutBucketVersioningRequ
     const b = await requireBucket(tx, input.Bucket, ctx);
     await tx.put(NS_BUCKETS, b.name, { ...b, versioning: status });
   });
+  s3.buckets.invalidate(input.Bucket ?? '');
   return {};
 }
 

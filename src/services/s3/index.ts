@@ -23,18 +23,44 @@ import { getObject, getObjectAttributes, headObject } from './objects-get.js';
 import { putObject } from './objects-put.js';
 import { postObjectHandler } from './post-object.js';
 import { restoreObject } from './restore.js';
-import type { S3 } from './state.js';
+import { BucketCache, type S3 } from './state.js';
 import * as tagging from './tagging.js';
 
 type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
 
 const MiB = 1024 * 1024;
 
+/** Object-level calls: CloudTrail data events, which AWS keeps out of event history. */
+const DATA_EVENTS = new Set([
+  'PutObject',
+  'GetObject',
+  'HeadObject',
+  'GetObjectAttributes',
+  'DeleteObject',
+  'DeleteObjects',
+  'CopyObject',
+  'ListObjects',
+  'ListObjectsV2',
+  'ListObjectVersions',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+  'AbortMultipartUpload',
+  'ListParts',
+  'GetObjectTagging',
+  'PutObjectTagging',
+  'DeleteObjectTagging',
+  'RestoreObject',
+  'PostObject',
+]);
+
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
   const s3: S3 = {
     meta: deps.stores.metadata,
     blobs: deps.stores.blobs,
     reaper: new BlobReaper(deps.stores.blobs, deps.log),
+    buckets: new BucketCache(),
     clock: deps.clock,
     config: deps.config,
     log: deps.log,
@@ -43,7 +69,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
   const schemaOf = (name: string) => (sdk as Record<string, unknown>)[`${name}$`];
 
   function op(name: string, action: string, handler: Handler, extra: Partial<OperationSpec> = {}): [string, OperationSpec] {
-    return [name, { schema: schemaOf(name), action, handler: (input, ctx) => handler(s3, input, ctx), ...extra }];
+    const audit = DATA_EVENTS.has(name) ? { audit: { dataEvent: true } } : {};
+    return [name, { schema: schemaOf(name), action, handler: (input, ctx) => handler(s3, input, ctx), ...audit, ...extra }];
   }
 
   const operations: Record<string, OperationSpec> = Object.fromEntries([

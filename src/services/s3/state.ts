@@ -13,11 +13,42 @@ import { type BucketRecord, NS_BUCKETS } from './model.js';
 
 export interface S3 {
   meta: MetadataStore;
+  /** Recently read bucket records, for HeadBucket (see BucketCache). */
+  buckets: BucketCache;
   blobs: BlobStore;
   reaper: BlobReaper;
   clock: Clock;
   config: Config;
   log: Logger;
+}
+
+/**
+ * Bucket records for HeadBucket, kept for a second: HeadBucket is a client's
+ * cheapest probe and should not cost a metadata transaction each time. AWS
+ * documents bucket configuration as eventually consistent; this node's own
+ * changes invalidate at once, other nodes' show within the second.
+ */
+export class BucketCache {
+  private readonly entries = new Map<string, { rec: BucketRecord; at: number }>();
+  constructor(private readonly ttlMs = 1000) {}
+
+  async get(s3: Pick<S3, 'meta'>, name: string): Promise<BucketRecord | undefined> {
+    const now = performance.now();
+    const hit = this.entries.get(name);
+    if (hit && now - hit.at < this.ttlMs) return hit.rec;
+    const rec = await s3.meta.read((tx) => getBucket(tx, name));
+    if (rec) {
+      if (this.entries.size >= 10_000) this.entries.clear();
+      this.entries.set(name, { rec, at: now });
+    } else {
+      this.entries.delete(name);
+    }
+    return rec;
+  }
+
+  invalidate(name: string): void {
+    this.entries.delete(name);
+  }
 }
 
 export async function getBucket(tx: ReadTx, name: string): Promise<BucketRecord | undefined> {
@@ -27,7 +58,10 @@ export async function getBucket(tx: ReadTx, name: string): Promise<BucketRecord 
 /** The bucket, else NoSuchBucket; a bucket of another account is AccessDenied. */
 export async function requireBucket(tx: ReadTx, name: string | undefined, ctx?: Pick<RequestContext, 'principal' | 'accountId'>): Promise<BucketRecord> {
   if (name === undefined || name === '') throw noSuchBucket('');
-  const b = await getBucket(tx, name);
+  return checkOwner(await getBucket(tx, name), name, ctx);
+}
+
+export function checkOwner(b: BucketRecord | undefined, name: string, ctx?: Pick<RequestContext, 'principal' | 'accountId'>): BucketRecord {
   if (!b) throw noSuchBucket(name);
   if (ctx && ctx.principal.type !== 'anonymous' && b.ownerAccount !== accountOf(ctx)) {
     throw s3Error('AccessDenied', 'Access Denied');

@@ -115,6 +115,7 @@ export async function putBucketTagging(s3: S3, input: PutBucketTaggingRequest, c
     const bucket = await requireBucket(tx, input.Bucket, ctx);
     await tx.put(NS_BUCKETS, bucket.name, { ...bucket, tags });
   });
+  s3.buckets.invalidate(input.Bucket ?? '');
   return {};
 }
 
@@ -124,5 +125,6 @@ export async function deleteBucketTagging(s3: S3, input: DeleteBucketTaggingRequ
     const { tags: _drop, ...rest } = bucket;
     await tx.put(NS_BUCKETS, bucket.name, rest);
   });
+  s3.buckets.invalidate(input.Bucket ?? '');
   return {};
 }

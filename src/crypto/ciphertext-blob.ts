@@ -47,6 +47,11 @@ export function parseCiphertextBlob(blob: Uint8Array): ParsedBlob | undefined {
   };
 }
 
+function header(keyId: string, materialId: string): Buffer {
+  const id = Buffer.from(keyId, 'latin1');
+  return Buffer.concat([Buffer.of(MAGIC, VERSION, id.length), id, Buffer.from(materialId, 'hex'), randomBytes(IV_BYTES)]);
+}
+
 export function sealSymmetric(
   material: Uint8Array,
   keyId: string,
@@ -54,13 +59,12 @@ export function sealSymmetric(
   plaintext: Uint8Array,
   context: Readonly<Record<string, string>> | undefined,
 ): Buffer {
-  const id = Buffer.from(keyId, 'latin1');
-  const header = Buffer.concat([Buffer.of(MAGIC, VERSION, id.length), id, Buffer.from(materialId, 'hex'), randomBytes(IV_BYTES)]);
-  const c = createCipheriv('aes-256-gcm', material, header.subarray(header.length - IV_BYTES));
-  c.setAAD(Buffer.concat([header, encodeEncryptionContext(context)]));
+  const h = header(keyId, materialId);
+  const c = createCipheriv('aes-256-gcm', material, h.subarray(h.length - IV_BYTES));
+  c.setAAD(Buffer.concat([h, encodeEncryptionContext(context)]));
   const body = c.update(plaintext);
   const fin = c.final();
-  return Buffer.concat([header, body, fin, c.getAuthTag()]);
+  return Buffer.concat([h, body, fin, c.getAuthTag()]);
 }
 
 /** Throws when the tag does not verify (tampered blob, wrong key material, wrong context). */
@@ -69,4 +73,25 @@ export function openSymmetric(material: Uint8Array, parsed: ParsedBlob, context:
   d.setAAD(Buffer.concat([parsed.header, encodeEncryptionContext(context)]));
   d.setAuthTag(parsed.tag);
   return Buffer.concat([d.update(parsed.body), d.final()]);
+}
+
+/** The same format, with AES-256-GCM done elsewhere (inside an HSM token): `aead` returns ciphertext ‖ tag. */
+export async function sealSymmetricWith(
+  aead: (iv: Buffer, aad: Buffer, plaintext: Uint8Array) => Promise<Buffer>,
+  keyId: string,
+  materialId: string,
+  plaintext: Uint8Array,
+  context: Readonly<Record<string, string>> | undefined,
+): Promise<Buffer> {
+  const h = header(keyId, materialId);
+  const sealed = await aead(h.subarray(h.length - IV_BYTES), Buffer.concat([h, encodeEncryptionContext(context)]), plaintext);
+  return Buffer.concat([h, sealed]);
+}
+
+export function openSymmetricWith(
+  open: (iv: Buffer, aad: Buffer, ciphertextAndTag: Buffer) => Promise<Buffer>,
+  parsed: ParsedBlob,
+  context: Readonly<Record<string, string>> | undefined,
+): Promise<Buffer> {
+  return open(parsed.iv, Buffer.concat([parsed.header, encodeEncryptionContext(context)]), Buffer.concat([parsed.body, parsed.tag]));
 }

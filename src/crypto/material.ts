@@ -4,6 +4,7 @@ import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import type { SpecInfo } from './key-specs.js';
 import { mlDsaSpki, mlKemSpki } from './spki.js';
+import type { KeyToken } from './token.js';
 
 const genKeyPair = promisify(generateKeyPair);
 
@@ -16,7 +17,9 @@ export type LoadedMaterial =
   | { kind: 'secret'; bytes: Buffer }
   | { kind: 'pkey'; privateKey: KeyObject; publicKey: KeyObject; spki: Buffer }
   | { kind: 'ml-dsa'; level: 44 | 65 | 87; secretKey: Uint8Array; publicKey: Uint8Array; spki: Buffer }
-  | { kind: 'ml-kem'; level: 512 | 768 | 1024; secretKey: Uint8Array; publicKey: Uint8Array; spki: Buffer };
+  | { kind: 'ml-kem'; level: 512 | 768 | 1024; secretKey: Uint8Array; publicKey: Uint8Array; spki: Buffer }
+  /** A key that lives in an HSM token (custom key store): used there, never here. */
+  | { kind: 'token'; token: KeyToken; label: string };
 
 export function mlDsa(level: 44 | 65 | 87) {
   return level === 44 ? ml_dsa44 : level === 65 ? ml_dsa65 : ml_dsa87;
@@ -88,5 +91,5 @@ export function loadMaterial(spec: SpecInfo, raw: Buffer): LoadedMaterial {
 }
 
 export function publicKeyDer(m: LoadedMaterial): Buffer | undefined {
-  return m.kind === 'secret' ? undefined : m.spki;
+  return m.kind === 'secret' || m.kind === 'token' ? undefined : m.spki;
 }

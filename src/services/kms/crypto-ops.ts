@@ -7,7 +7,7 @@ import type {
 import type { OperationSpec } from '../../aws/service.js';
 import type { RequestContext } from '../../server/context.js';
 import { rsaOaepDecrypt, rsaOaepEncrypt } from '../../crypto/asymmetric.js';
-import { openSymmetric, parseCiphertextBlob, sealSymmetric } from '../../crypto/ciphertext-blob.js';
+import { openSymmetric, openSymmetricWith, parseCiphertextBlob, sealSymmetric, sealSymmetricWith } from '../../crypto/ciphertext-blob.js';
 import { oaepMaxPlaintext, specInfo } from '../../crypto/key-specs.js';
 import type { LoadedMaterial } from '../../crypto/material.js';
 import { dryRunSucceeded, kmsError } from './errors.js';
@@ -20,8 +20,13 @@ import { checks, invalid } from './validate.js';
 const ENC_ALGS: readonly EncryptionAlgorithmSpec[] = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'];
 
 /** Encrypts under a key's current material with the algorithm the caller chose (already checked to fit the key). */
-export function encryptWith(key: KeyRecord, m: LoadedMaterial, alg: EncryptionAlgorithmSpec, plaintext: Uint8Array, context: Readonly<Record<string, string>> | undefined): Buffer {
+export async function encryptWith(key: KeyRecord, m: LoadedMaterial, alg: EncryptionAlgorithmSpec, plaintext: Uint8Array, context: Readonly<Record<string, string>> | undefined): Promise<Buffer> {
   if (alg === 'SYMMETRIC_DEFAULT') {
+    if (m.kind === 'token') {
+      return sealSymmetricWith((iv, aad, pt) => m.token.encrypt(m.label, iv, aad, pt), key.keyId, key.currentMaterialId as string, plaintext, context).catch((e: unknown) => {
+        throw kmsError('KMSInternalException', `The custom key store could not encrypt: ${(e as Error).message}`);
+      });
+    }
     if (m.kind !== 'secret') throw kmsError('KMSInternalException', 'key material mismatch');
     return sealSymmetric(m.bytes, key.keyId, key.currentMaterialId as string, plaintext, context);
   }
@@ -77,10 +82,11 @@ export async function decryptBlob(
     });
     if (key.keyId !== parsed.keyId || key.keySpec !== 'SYMMETRIC_DEFAULT') throw kmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
     const m = kms.store.material(key, parsed.materialId);
-    if (!m || m.kind !== 'secret') throw kmsError('InvalidCiphertextException', '');
+    if (!m || (m.kind !== 'secret' && m.kind !== 'token')) throw kmsError('InvalidCiphertextException', '');
     if (a.dryRun === true) throw dryRunSucceeded();
     try {
-      return { key, plaintext: openSymmetric(m.bytes, parsed, a.context), algorithm: alg, materialId: parsed.materialId };
+      const plaintext = m.kind === 'token' ? await openSymmetricWith((iv, aad, ct) => m.token.decrypt(m.label, iv, aad, ct), parsed, a.context) : openSymmetric(m.bytes, parsed, a.context);
+      return { key, plaintext, algorithm: alg, materialId: parsed.materialId };
     } catch {
       throw kmsError('InvalidCiphertextException', '');
     }
@@ -113,7 +119,7 @@ export function cryptoOperations(kms: Kms): Record<string, OperationSpec> {
     const { key, material } = await useKey(kms, ctx, input.KeyId as string, op, { usage: 'ENCRYPT_DECRYPT', encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens, dryRun: input.DryRun });
     if (key.keySpec !== 'SYMMETRIC_DEFAULT') throw kmsError('InvalidKeyUsageException', `${key.arn} key spec is ${key.keySpec} which is not valid for ${op}.`);
     const plaintext = randomBytes(len);
-    return { key, plaintext, blob: encryptWith(key, material, 'SYMMETRIC_DEFAULT', plaintext, input.EncryptionContext) };
+    return { key, plaintext, blob: await encryptWith(key, material, 'SYMMETRIC_DEFAULT', plaintext, input.EncryptionContext) };
   }
 
   return {
@@ -131,7 +137,7 @@ export function cryptoOperations(kms: Kms): Record<string, OperationSpec> {
         });
         const alg = encryptionAlgorithm(key, input.EncryptionAlgorithm, input.Plaintext?.length, input.EncryptionContext);
         if (input.DryRun === true) throw dryRunSucceeded();
-        return { CiphertextBlob: encryptWith(key, material, alg, input.Plaintext as Uint8Array, input.EncryptionContext), KeyId: key.arn, EncryptionAlgorithm: alg };
+        return { CiphertextBlob: await encryptWith(key, material, alg, input.Plaintext as Uint8Array, input.EncryptionContext), KeyId: key.arn, EncryptionAlgorithm: alg };
       },
     },
     Decrypt: {
@@ -168,7 +174,7 @@ export function cryptoOperations(kms: Kms): Record<string, OperationSpec> {
         });
         const alg = encryptionAlgorithm(key, input.DestinationEncryptionAlgorithm, src.plaintext.length, input.DestinationEncryptionContext);
         if (input.DryRun === true) throw dryRunSucceeded();
-        const blob = encryptWith(key, material, alg, src.plaintext, input.DestinationEncryptionContext);
+        const blob = await encryptWith(key, material, alg, src.plaintext, input.DestinationEncryptionContext);
         src.plaintext.fill(0);
         return {
           CiphertextBlob: blob, SourceKeyId: src.key.arn, KeyId: key.arn, SourceEncryptionAlgorithm: src.algorithm, DestinationEncryptionAlgorithm: alg,
@@ -202,8 +208,14 @@ export function cryptoOperations(kms: Kms): Record<string, OperationSpec> {
       async handler(input: GenerateRandomRequest, ctx): Promise<GenerateRandomResponse> {
         if (input.NumberOfBytes === undefined) throw invalid('NumberOfBytes is required.');
         checks().range(input.NumberOfBytes, 'numberOfBytes', 1, 1024).length(input.CustomKeyStoreId, 'customKeyStoreId', 1, 64).done();
-        if (input.CustomKeyStoreId !== undefined) throw kmsError('CustomKeyStoreNotFoundException', 'Custom key stores are not supported by this hanul build.');
         await kms.access.authorizeAccount(ctx, 'GenerateRandom');
+        if (input.CustomKeyStoreId !== undefined) {
+          const cks = kms.customKeyStores;
+          const store = cks ? await cks.get(ctx, input.CustomKeyStoreId) : undefined;
+          const token = store ? cks?.token(store.id) : undefined;
+          if (!token) throw kmsError('CustomKeyStoreInvalidStateException', `Custom key store ${input.CustomKeyStoreId} is not connected.`);
+          return { Plaintext: await token.random(input.NumberOfBytes) };
+        }
         return { Plaintext: randomBytes(input.NumberOfBytes) };
       },
     },

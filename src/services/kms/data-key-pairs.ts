@@ -24,7 +24,7 @@ export function dataKeyPairOperations(kms: Kms): Record<string, OperationSpec> {
     if (!info) throw kmsError('UnsupportedOperationException', `KeyPairSpec ${input.KeyPairSpec} is not supported.`);
     const priv = await generateMaterial(info);
     const pub = publicKeyDer(loadMaterial(info, priv)) as Buffer;
-    return { key, priv, pub, blob: encryptWith(key, material, 'SYMMETRIC_DEFAULT', priv, input.EncryptionContext) };
+    return { key, priv, pub, blob: await encryptWith(key, material, 'SYMMETRIC_DEFAULT', priv, input.EncryptionContext) };
   }
   const audit = keyAudit<GenerateDataKeyPairRequest>({ readOnly: true, request: (i) => ({ keyId: i.KeyId, keyPairSpec: i.KeyPairSpec, ...(i.EncryptionContext ? { encryptionContext: i.EncryptionContext } : {}) }) });
   return {

@@ -4,6 +4,7 @@ import { errorFactory } from '../../aws/errors.js';
 export const KmsErrors = {
   AccessDeniedException: 400,
   AlreadyExistsException: 400,
+  CloudHsmClusterInUseException: 400,
   CloudHsmClusterInvalidConfigurationException: 400,
   CloudHsmClusterNotFoundException: 400,
   CustomKeyStoreHasCMKsException: 400,

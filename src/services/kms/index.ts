@@ -5,6 +5,9 @@ import { createFingerprinter, createSealer } from '../../crypto/envelope.js';
 import { loadKmsRootKey } from '../../crypto/root-key.js';
 import { iamIdentityEvaluator } from '../../iam/authorize.js';
 import { sdkOperations } from '../sdk-operations.js';
+import { pkcs11Opener } from '../../crypto/pkcs11-token.js';
+import type { OpenToken } from '../../crypto/token.js';
+import { CustomKeyStores, customKeyStoreOperations } from './custom-key-stores.js';
 import { KmsAccess, type IdentityPolicyEvaluator } from './access.js';
 import { aliasOperations } from './aliases.js';
 import { cryptoOperations } from './crypto-ops.js';
@@ -25,6 +28,8 @@ import { KmsStore } from './store.js';
 import { tagOperations } from './tags.js';
 
 export interface KmsOptions {
+  /** How a custom key store opens its token; default: PKCS#11 (config kmsPkcs11Module) through the npm binding pkcs11js. */
+  openToken?: OpenToken;
   /** The IAM engine's view of identity policies (see access.ts); default: hanul's IAM engine. */
   identityPolicies?: IdentityPolicyEvaluator;
 }
@@ -43,6 +48,8 @@ export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {})
     clock: deps.clock,
     isRegion: (r) => /^[a-z]{2}(-[a-z]+)+-\d+$/.test(r),
   };
+  const cks = new CustomKeyStores(kms, opts.openToken ?? pkcs11Opener(deps.config.kmsPkcs11Module), deps.log);
+  kms.customKeyStores = cks;
   const usage = new UsageTracker(deps.stores.metadata);
   const operations: Record<string, OperationSpec> = trackUsage({
     ...keyOperations(kms),
@@ -59,6 +66,7 @@ export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {})
     ...importOperations(kms),
     ...multiRegionOperations(kms),
     ...lastUsageOperations(kms, usage),
+    ...customKeyStoreOperations(kms, cks),
   }, usage, deps.clock);
   let sweeper: { stop(): void } | undefined;
   return {
@@ -72,13 +80,14 @@ export async function createKmsService(deps: ServiceDeps, opts: KmsOptions = {})
     eventSource: 'kms.amazonaws.com',
     // Key policy → identity policies (IAM) → grants, per request, in access.ts.
     authorizesItself: true,
-    start() {
+    async start() {
       sweeper = startSweeper(kms, deps.log, () => usage.flush());
-      return Promise.resolve();
+      await cks.reconnectAll();
     },
     async stop() {
       sweeper?.stop();
       await usage.flush();
+      await cks.closeAll();
     },
   };
 }

@@ -11,6 +11,7 @@ import { SUPPORTED_KEY_SPECS, specInfo } from '../../crypto/key-specs.js';
 import { generateMaterial, loadMaterial, publicKeyDer } from '../../crypto/material.js';
 import { kmsError } from './errors.js';
 import { newMaterialId } from './maintenance.js';
+import { tokenKeyLabel } from './store.js';
 import { NS_KEY, defaultKeyPolicy, keyArn, keyKey, keyMetadata, type KeyRecord } from './model.js';
 import { checkPolicyForCaller } from './policies.js';
 import { requireState, resolveKey } from './resolve.js';
@@ -157,9 +158,12 @@ async function createKey(kms: Kms, input: CreateKeyRequest, ctx: RequestContext)
   }
   const keyUsage: KeyUsageType = input.KeyUsage ?? 'ENCRYPT_DECRYPT';
   if (!info.usages.includes(keyUsage)) throw invalid(`KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
-  const origin: OriginType = input.Origin ?? 'AWS_KMS';
-  if (origin === 'AWS_CLOUDHSM' || input.CustomKeyStoreId !== undefined) {
-    throw kmsError('CustomKeyStoreNotFoundException', 'Custom key stores are not supported by this hanul build.');
+  const origin: OriginType = input.Origin ?? (input.CustomKeyStoreId !== undefined ? 'AWS_CLOUDHSM' : 'AWS_KMS');
+  if ((origin === 'AWS_CLOUDHSM') !== (input.CustomKeyStoreId !== undefined)) {
+    throw invalid('Origin AWS_CLOUDHSM requires a CustomKeyStoreId, and a CustomKeyStoreId requires Origin AWS_CLOUDHSM.');
+  }
+  if (origin === 'AWS_CLOUDHSM' && (keySpec !== 'SYMMETRIC_DEFAULT' || keyUsage !== 'ENCRYPT_DECRYPT')) {
+    throw kmsError('UnsupportedOperationException', 'KMS keys in a custom key store must be symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT).');
   }
   if (origin === 'EXTERNAL_KEY_STORE') throw kmsError('UnsupportedOperationException', 'External key stores (XKS) are not supported by hanul.');
   checkTags(input.Tags);
@@ -179,6 +183,21 @@ async function createKey(kms: Kms, input: CreateKeyRequest, ctx: RequestContext)
     multiRegion, policy, tags: input.Tags ?? [], rotationEnabled: false, materials: [], version: 1,
     ...(multiRegion ? { primaryRegion: ctx.region, replicaRegions: [] } : {}),
   };
+  if (origin === 'AWS_CLOUDHSM') {
+    // Generated inside the token, never seen here: the record holds only its id.
+    const cks = kms.customKeyStores;
+    const store = cks ? await cks.get(ctx, input.CustomKeyStoreId) : undefined;
+    const token = store ? cks?.token(store.id) : undefined;
+    if (!store || !token || store.state !== 'CONNECTED') {
+      throw kmsError('CustomKeyStoreInvalidStateException', `Custom key store ${String(input.CustomKeyStoreId)} is not connected.`);
+    }
+    const id = newMaterialId();
+    await token.generateAesKey(tokenKeyLabel(keyId, id));
+    rec.materials.push({ id, sealed: new Uint8Array(0), createdAt: now });
+    rec.currentMaterialId = id;
+    rec.customKeyStoreId = store.id;
+    rec.cloudHsmClusterId = store.clusterId;
+  }
   if (origin === 'AWS_KMS') {
     const raw = await generateMaterial(info);
     const id = newMaterialId();

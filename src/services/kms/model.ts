@@ -54,6 +54,10 @@ export interface KeyRecord {
   expirationModel?: ExpirationModelType;
   validTo?: Date;
   customKeyStoreId?: string;
+  /** The custom key store's CloudHSM cluster (a PKCS#11 token label). */
+  cloudHsmClusterId?: string;
+  /** While its custom key store is disconnected the key is Unavailable; this is the state to return to. */
+  stateBeforeUnavailable?: KeyState;
   /** Keyed fingerprint (hex) of imported material: re-imports must bring the same material. */
   importFingerprint?: string;
   /** Bumped on every write: caches compare it. */
@@ -71,6 +75,7 @@ export const NS_KEY = 'kms:key';
 export const NS_ALIAS = 'kms:alias';
 export const NS_GRANT = 'kms:grant';
 export const NS_IMPORT = 'kms:import';
+export const NS_CKS = 'kms:cks';
 
 export const keyKey = (region: string, keyId: string) => `${region}/${keyId}`;
 export const aliasKey = (region: string, alias: string) => `${region}/${alias}`;
@@ -112,6 +117,7 @@ export function keyMetadata(k: KeyRecord): KeyMetadata {
   if (k.keyUsage === 'KEY_AGREEMENT' && info?.agreement) m.KeyAgreementAlgorithms = [...info.agreement];
   if (k.keyUsage === 'ENCAPSULATE_DECAPSULATE' && info?.encapsulation) m.EncapsulationAlgorithms = [...info.encapsulation];
   if (k.customKeyStoreId) m.CustomKeyStoreId = k.customKeyStoreId;
+  if (k.cloudHsmClusterId) m.CloudHsmClusterId = k.cloudHsmClusterId;
   if (k.multiRegion && k.primaryRegion) {
     const arnIn = (r: string) => k.arn.replace(`:kms:${k.region}:`, `:kms:${r}:`);
     m.MultiRegionConfiguration = {

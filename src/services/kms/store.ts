@@ -2,6 +2,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Sealer } from '../../crypto/envelope.js';
 import { specInfo } from '../../crypto/key-specs.js';
 import { loadMaterial, type LoadedMaterial } from '../../crypto/material.js';
+import type { KeyToken } from '../../crypto/token.js';
 import type { MetadataStore, ReadTx, WriteTx } from '../../storage/ports.js';
 import type { GrantRecord } from './grant-model.js';
 import { applyDue, isDue } from './maintenance.js';
@@ -127,9 +128,17 @@ export class KmsStore {
     return this.sealer.open(sealed, `kms-material:${keyId}:${materialId}`);
   }
 
+  /** The live token of a connected custom key store (set by the custom key store manager). */
+  tokenFor: ((customKeyStoreId: string) => KeyToken | undefined) | undefined;
+
   /** Unsealed, parsed material of a key (the current one unless named); undefined when the key has no such material. */
   material(key: KeyRecord, materialId = key.currentMaterialId): LoadedMaterial | undefined {
     if (materialId === undefined) return undefined;
+    if (key.customKeyStoreId !== undefined) {
+      // Custom key store keys live in the token: nothing to unseal, nothing to cache.
+      const token = this.tokenFor?.(key.customKeyStoreId);
+      return token && key.materials.some((m) => m.id === materialId) ? { kind: 'token', token, label: tokenKeyLabel(key.keyId, materialId) } : undefined;
+    }
     const cacheKey = `${key.keyId}#${materialId}`;
     const hit = this.materials.get(cacheKey);
     if (hit) {
@@ -193,3 +202,6 @@ async function copyMaterialToReplicas(tx: WriteTx, primary: KeyRecord): Promise<
     await tx.put(NS_KEY, keyKey(r, primary.keyId), rep);
   }
 }
+
+/** The label of a KMS key's material inside its custom key store's token. */
+export const tokenKeyLabel = (keyId: string, materialId: string) => `hanul-kms/${keyId}/${materialId}`;

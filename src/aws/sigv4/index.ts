@@ -26,6 +26,13 @@ export interface CredentialScope {
   service: string;
 }
 
+/**
+ * The request as sent. Strings are byte strings, as Node delivers them
+ * (latin1: one char per byte); chars above U+00FF are taken as text and
+ * signed as UTF-8. Pass `headersDistinct` (Node ≥ 18.3) rather than `headers`:
+ * Node joins repeated headers with ', ' and drops some repeats, while SigV4
+ * joins them with ','; a string[] keeps each occurrence.
+ */
 export interface SignedRequestView {
   method: string;
   rawPath: string;
@@ -33,11 +40,14 @@ export interface SignedRequestView {
   headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-export type { SigV4Failure, SigV4FailureKind, PayloadMode, SigV4Result, SigV4Options } from './verify.js';
-export { credentialScope, authenticate } from './verify.js';
+export type { SigV4FailureKind, AuthForm, PayloadMode, SigV4Result, SigV4Options } from './verify.js';
+export { SigV4Failure, credentialScope, authenticate } from './verify.js';
 export { verifiedBody } from './payload.js';
+export type { VerifiedBodyResult } from './payload.js';
 export { sigv4Error } from './errors.js';
 export type { ErrorFamily } from './errors.js';
+export { SigningKeyCache } from './keys.js';
+export type { Signer } from './keys.js';
 
 // Re-exported for readers of this file: the signatures the pipeline relies on.
 export type VerifiedBody = { body: Readable; trailers(): Record<string, string> };

@@ -1,0 +1,111 @@
+/**
+ * Signing keys and the HMAC/SHA-256 primitives of SigV4, on node:crypto.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export const ALGORITHM = 'AWS4-HMAC-SHA256';
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return typeof data === 'string'
+    ? createHash('sha256').update(data, 'latin1').digest('hex')
+    : createHash('sha256').update(data).digest('hex');
+}
+
+function hmac(key: Buffer | string, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
+  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+}
+
+/**
+ * Derived keys per (secret, date, region, service): four HMACs saved on every
+ * request but the first of the day. Bounded LRU (a Map keeps insertion order;
+ * a hit is re-inserted at the back, the front is evicted). The keys are pure
+ * functions of their inputs, so sharing one cache is memoisation, not state.
+ */
+export class SigningKeyCache {
+  readonly #max: number;
+  readonly #map = new Map<string, Buffer>();
+
+  constructor(max = 1000) {
+    this.#max = Math.max(1, max);
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  get(secret: string, date: string, region: string, service: string): Buffer {
+    const id = `${date}\n${region}\n${service}\n${secret}`;
+    let key = this.#map.get(id);
+    if (key !== undefined) {
+      this.#map.delete(id);
+      this.#map.set(id, key);
+      return key;
+    }
+    key = deriveSigningKey(secret, date, region, service);
+    if (this.#map.size >= this.#max) {
+      const oldest = this.#map.keys().next();
+      if (!oldest.done) this.#map.delete(oldest.value);
+    }
+    this.#map.set(id, key);
+    return key;
+  }
+}
+
+export const defaultKeyCache = new SigningKeyCache(1000);
+
+/**
+ * Everything needed to sign on behalf of a verified request: its derived key,
+ * date and scope. The key sits in a private field so that logging an auth
+ * result (which carries a Signer for the body checks) never prints it.
+ */
+export class Signer {
+  readonly amzDate: string;
+  readonly scope: string;
+  readonly #key: Buffer;
+
+  constructor(key: Buffer, amzDate: string, scope: string) {
+    this.#key = key;
+    this.amzDate = amzDate;
+    this.scope = scope;
+  }
+
+  /** The string to sign for a canonical request (hashed as bytes, see canonical.ts). */
+  stringToSign(canonicalRequest: string): string {
+    return `${ALGORITHM}\n${this.amzDate}\n${this.scope}\n${sha256Hex(canonicalRequest)}`;
+  }
+
+  sign(stringToSign: string): Buffer {
+    return createHmac('sha256', this.#key).update(stringToSign, 'latin1').digest();
+  }
+
+  /** Signature of one aws-chunked chunk, chained from the previous signature (hex). */
+  chunk(previous: string, chunkSha256: string): Buffer {
+    return this.sign(`${ALGORITHM}-PAYLOAD\n${this.amzDate}\n${this.scope}\n${previous}\n${EMPTY_SHA256}\n${chunkSha256}`);
+  }
+
+  /** Signature of the trailing headers, chained from the final chunk's signature. */
+  trailer(previous: string, trailerSha256: string): Buffer {
+    return this.sign(`${ALGORITHM}-TRAILER\n${this.amzDate}\n${this.scope}\n${previous}\n${trailerSha256}`);
+  }
+}
+
+const SIG_HEX = /^[0-9a-fA-F]{64}$/;
+
+/** The 32 bytes of a hex signature, or undefined when it is not one. */
+export function parseSignature(hex: string): Buffer | undefined {
+  return SIG_HEX.test(hex) ? Buffer.from(hex, 'hex') : undefined;
+}
+
+export function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Constant-time string equality whatever the lengths (compares digests). */
+export function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}

@@ -5,13 +5,29 @@
  * open (see BlobReaper).
  */
 import { Readable } from 'node:stream';
-import type { BlobRef } from './model.js';
+import type { ReadTx } from '../../storage/ports.js';
+import { type BlobRef, nsInline } from './model.js';
 import type { S3 } from './state.js';
+
+export type InlineData = ReadonlyMap<string, Uint8Array>;
+
+/** The bytes of an object's inline blobs, read in the same snapshot as its record. */
+export async function loadInline(tx: ReadTx, bucket: string, blobs: readonly BlobRef[]): Promise<InlineData | undefined> {
+  let out: Map<string, Uint8Array> | undefined;
+  for (const b of blobs) {
+    if (!b.inline) continue;
+    const data = await tx.get<Uint8Array>(nsInline(bucket), b.id);
+    if (!data) throw new Error(`s3: inline data ${b.id} is missing`);
+    (out ??= new Map()).set(b.id, data);
+  }
+  return out;
+}
 
 export interface Segment {
   id: string;
   start: number;
   end: number;
+  inline?: true;
 }
 
 /** The blob pieces covering [start, end] (inclusive) of the concatenation. */
@@ -25,25 +41,40 @@ export function segmentsFor(blobs: readonly BlobRef[], range?: { start: number; 
     const bEnd = offset + b.size - 1;
     offset += b.size;
     if (b.size === 0 || bEnd < from || bStart > to) continue;
-    out.push({ id: b.id, start: Math.max(from, bStart) - bStart, end: Math.min(to, bEnd) - bStart });
+    const seg: Segment = { id: b.id, start: Math.max(from, bStart) - bStart, end: Math.min(to, bEnd) - bStart };
+    if (b.inline) seg.inline = true;
+    out.push(seg);
   }
   return out;
 }
 
-export function objectStream(s3: S3, blobs: readonly BlobRef[], range?: { start: number; end: number }): Readable {
+export function objectStream(s3: S3, blobs: readonly BlobRef[], range?: { start: number; end: number }, inline?: InlineData): Readable {
   const segments = segmentsFor(blobs, range);
-  const release = s3.reaper.acquire(segments.map((s) => s.id));
+  if (segments.every((s) => s.inline)) {
+    const parts = segments.map((s) => {
+      const d = inline?.get(s.id);
+      if (!d) throw new Error(`s3: inline data ${s.id} was not loaded`);
+      return Buffer.from(d.buffer, d.byteOffset + s.start, s.end - s.start + 1);
+    });
+    return Readable.from(parts, { objectMode: false });
+  }
+  const release = s3.reaper.acquire(segments.filter((s) => !s.inline).map((s) => s.id));
   let stream: Readable;
   if (segments.length === 0) {
     stream = Readable.from([], { objectMode: false });
-  } else if (segments.length === 1) {
+  } else if (segments.length === 1 && !segments[0]?.inline) {
     const s = segments[0] as Segment;
     stream = s3.blobs.read(s.id, { start: s.start, end: s.end }) as unknown as Readable;
   } else {
     const blobStore = s3.blobs;
     stream = Readable.from(
       (async function* () {
-        for (const s of segments) yield* blobStore.read(s.id, { start: s.start, end: s.end });
+        for (const s of segments) {
+          const d = s.inline ? inline?.get(s.id) : undefined;
+          if (s.inline && !d) throw new Error(`s3: inline data ${s.id} was not loaded`);
+          if (d) yield Buffer.from(d.buffer, d.byteOffset + s.start, s.end - s.start + 1);
+          else yield* blobStore.read(s.id, { start: s.start, end: s.end });
+        }
       })(),
       { objectMode: false },
     );

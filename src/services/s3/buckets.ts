@@ -20,7 +20,7 @@ import type {
 import type { RequestContext } from '../../server/context.js';
 import { randomId } from '../../lib/ids.js';
 import { invalidArgument, malformedXml, noSuchBucket, s3Error } from './errors.js';
-import { type BlobRef, type BucketRecord, NS_BUCKETS, nsObjects, nsParts, nsUploads, nsVersions, owner, type PartRecord } from './model.js';
+import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsUploads, nsVersions, owner, type PartRecord } from './model.js';
 import { accountOf, checkOwner, getBucket, isValidBucketName, requireBucket, type S3 } from './state.js';
 
 const MAX_BUCKETS = 10_000;
@@ -96,6 +96,7 @@ export async function deleteBucket(s3: S3, input: DeleteBucketRequest, ctx: Requ
     for (const p of await tx.scan<PartRecord>(nsParts(b.name), {})) freed.push(p.value.blob);
     await tx.deleteRange(nsParts(b.name), {});
     await tx.deleteRange(nsUploads(b.name), {});
+    await tx.deleteRange(nsInline(b.name), {});
     await tx.delete(NS_BUCKETS, b.name);
   });
   s3.buckets.invalidate(input.Bucket ?? '');

@@ -6,14 +6,14 @@
  */
 import type { CopyObjectOutput, CopyObjectRequest, UploadPartCopyOutput, UploadPartCopyRequest } from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
-import { objectStream } from './blob-stream.js';
+import { type InlineData, loadInline, objectStream } from './blob-stream.js';
 import { checksumMember, parseAlgorithm } from './checksums.js';
 import { checkCopySourceConditions } from './conditions.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { BucketRecord, ChecksumAlgorithm, ObjectRecord, PartRecord, StoredChecksum } from './model.js';
 import { checkPartNumber, commitPart, partAlgorithm, requireUpload } from './multipart.js';
 import { DEFAULT_ALGORITHM } from './objects-put.js';
-import { MAX_PUT_BYTES, receiveBody } from './receive-body.js';
+import { INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody } from './receive-body.js';
 import { restoredNow } from './restore.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
@@ -71,10 +71,11 @@ interface SourceConditions {
   CopySourceIfUnmodifiedSince?: Date | undefined;
 }
 
-async function readSource(s3: S3, ctx: RequestContext, src: CopySource, c: SourceConditions): Promise<{ bucket: BucketRecord; rec: ObjectRecord }> {
+async function readSource(s3: S3, ctx: RequestContext, src: CopySource, c: SourceConditions): Promise<{ bucket: BucketRecord; rec: ObjectRecord; inline: InlineData | undefined }> {
   const found = await s3.meta.read(async (tx) => {
     const b = await requireBucket(tx, src.bucket, ctx);
-    return { bucket: b, rec: await readableVersion(tx, b, src.key, src.versionId) };
+    const rec = await readableVersion(tx, b, src.key, src.versionId);
+    return { bucket: b, rec, inline: await loadInline(tx, b.name, rec.blobs) };
   });
   if (isArchived(found.rec.storageClass) && !restoredNow(found.rec, s3.clock.now())) {
     throw s3Error('InvalidObjectState', "The operation is not valid for the object's storage class", { StorageClass: found.rec.storageClass });
@@ -123,12 +124,13 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
     return { bucket: b, seen: s };
   });
   const alg: ChecksumAlgorithm = requestedAlg ?? source.rec.checksum?.algorithm ?? DEFAULT_ALGORITHM;
-  const { blob, digests } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs), {
+  const { blob, digests, data } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs, undefined, source.inline), {
     declared: source.rec.size,
     maxBytes: MAX_PUT_BYTES,
     checksum: { algorithm: undefined, value: undefined, trailer: undefined },
     extraAlgorithms: [alg],
     contentMd5Hex: undefined,
+    inlineMax: INLINE_MAX_BYTES,
   });
   const checksum: StoredChecksum = { algorithm: alg, value: digests.checksums[alg] as string, type: 'FULL_OBJECT' };
   const from = source.rec;
@@ -153,6 +155,7 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
       etag: `"${digests.md5Hex}"`,
       size: digests.size,
       blobs: [blob],
+      ...(data ? { inlineData: data } : {}),
       meta: meta ?? from.meta,
       checksum,
       // An archived source copies into STANDARD unless a class is named.
@@ -202,7 +205,7 @@ export async function uploadPartCopy(s3: S3, input: UploadPartCopyRequest, ctx: 
   const length = range ? range.end - range.start + 1 : source.rec.size;
   if (length > MAX_PUT_BYTES) throw s3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_BYTES}`);
   const alg = partAlgorithm(upload);
-  const { blob, digests } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs, range), {
+  const { blob, digests } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs, range, source.inline), {
     declared: length,
     maxBytes: MAX_PUT_BYTES,
     checksum: { algorithm: undefined, value: undefined, trailer: undefined },

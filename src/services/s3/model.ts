@@ -8,6 +8,7 @@
  *   s3:ver:<bucket>      <key> \x01 <inverted seq>      ObjectRecord — noncurrent versions, newest first
  *   s3:mpu:<bucket>      <key> \x01 <uploadId>          UploadRecord
  *   s3:part:<bucket>     <uploadId> \x01 <part number>  PartRecord
+ *   s3:data:<bucket>     <data id>                      Uint8Array — bytes of a small object
  *
  * An unversioned bucket keeps one record per key in s3:obj and never writes
  * s3:ver; turning versioning on needs no migration (the old records simply
@@ -21,6 +22,7 @@ export const nsObjects = (bucket: string) => `s3:obj:${bucket}`;
 export const nsVersions = (bucket: string) => `s3:ver:${bucket}`;
 export const nsUploads = (bucket: string) => `s3:mpu:${bucket}`;
 export const nsParts = (bucket: string) => `s3:part:${bucket}`;
+export const nsInline = (bucket: string) => `s3:data:${bucket}`;
 
 export const SEP = '\u0001';
 
@@ -45,6 +47,12 @@ export interface BucketRecord {
 export interface BlobRef {
   id: string;
   size: number;
+  /**
+   * The bytes live in s3:data:<bucket> under `id`, written in the same
+   * transaction as the record: small objects cost one group-committed
+   * metadata write instead of a file with two fsyncs.
+   */
+  inline?: true;
 }
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';

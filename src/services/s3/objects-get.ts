@@ -15,7 +15,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import { HTTP_HEADERS, HTTP_STATUS, type RestXmlOutputExtras } from '../../aws/protocols/rest-xml.js';
 import type { RequestContext } from '../../server/context.js';
-import { objectStream } from './blob-stream.js';
+import { type InlineData, loadInline, objectStream } from './blob-stream.js';
 import { checksumMember } from './checksums.js';
 import { checkReadConditions, parseRange, type ResolvedRange } from './conditions.js';
 import { invalidArgument, s3Error } from './errors.js';
@@ -66,6 +66,7 @@ interface ReadInput {
 interface Plan {
   bucket: BucketRecord;
   rec: ObjectRecord;
+  inline: InlineData | undefined;
   range: ResolvedRange | undefined;
   headers: ObjectHeaders;
 }
@@ -78,9 +79,10 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
   if (input.PartNumber !== undefined && input.Range !== undefined) {
     throw s3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   }
-  const { bucket, rec } = await s3.meta.read(async (tx) => {
+  const { bucket, rec, inline } = await s3.meta.read(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
-    return { bucket: b, rec: await readableVersion(tx, b, key, input.VersionId) };
+    const r = await readableVersion(tx, b, key, input.VersionId);
+    return { bucket: b, rec: r, inline: method === 'GET' ? await loadInline(tx, b.name, r.blobs) : undefined };
   });
   if (method === 'GET' && isArchived(rec.storageClass) && !restoredNow(rec, s3.clock.now())) {
     throw s3Error('InvalidObjectState', "The operation is not valid for the object's storage class", { StorageClass: rec.storageClass });
@@ -113,7 +115,7 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
       Object.assign(headers, { [checksumMember(rec.checksum.algorithm)]: rec.checksum.value, ChecksumType: rec.checksum.type });
     }
   }
-  return { bucket, rec, range, headers };
+  return { bucket, rec, range, headers, inline };
 }
 
 /** response-* query overrides replace the stored headers in the response. */
@@ -129,7 +131,7 @@ function applyOverrides(h: ObjectHeaders, input: GetObjectRequest): void {
 export async function getObject(s3: S3, input: GetObjectRequest, ctx: RequestContext): Promise<GetObjectOutput & RestXmlOutputExtras> {
   const plan = await planRead(s3, input, ctx, 'GET');
   applyOverrides(plan.headers, input);
-  plan.headers.Body = objectStream(s3, plan.rec.blobs, plan.range) as unknown as GetObjectOutput['Body'];
+  plan.headers.Body = objectStream(s3, plan.rec.blobs, plan.range, plan.inline) as unknown as GetObjectOutput['Body'];
   return plan.headers;
 }
 

@@ -10,7 +10,7 @@ import { header } from '../../aws/http.js';
 import type { RequestContext } from '../../server/context.js';
 import { checksumMember, parseContentMd5 } from './checksums.js';
 import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
-import { checksumRequest, declaredLength, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
+import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import {
@@ -53,8 +53,9 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
   });
 
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
-  const { blob, digests } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
+  const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
     declared,
+    inlineMax: INLINE_MAX_BYTES,
     maxBytes: MAX_PUT_BYTES,
     checksum,
     extraAlgorithms: [algorithm],
@@ -72,6 +73,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
       etag: `"${digests.md5Hex}"`,
       size: digests.size,
       blobs: [blob],
+      ...(data ? { inlineData: data } : {}),
       meta,
       checksum: stored,
       storageClass,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -180,6 +181,28 @@ describe('objects', () => {
     assert.equal(quiet.Deleted, undefined);
     const tooMany = await s3Failure(h.client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: Array.from({ length: 1001 }, (_, i) => ({ Key: `k${i}` })) } })));
     assert.equal(tooMany.name, 'MalformedXML');
+  });
+
+  it('small objects live inline with their metadata; overwrite and delete remove the bytes in the same commit', async () => {
+    const count = () => h.stores.metadata.read((tx) => tx.count('s3:data:inl'));
+    await h.client.send(new CreateBucketCommand({ Bucket: 'inl' }));
+    const small = Buffer.alloc(64 * 1024, 7);
+    const big = Buffer.alloc(64 * 1024 + 1, 9);
+    await h.client.send(new PutObjectCommand({ Bucket: 'inl', Key: 's', Body: small }));
+    assert.equal(await count(), 1);
+    await h.client.send(new PutObjectCommand({ Bucket: 'inl', Key: 's', Body: Buffer.from('smaller') }));
+    assert.equal(await count(), 1);
+    await h.client.send(new PutObjectCommand({ Bucket: 'inl', Key: 'b', Body: big }));
+    assert.equal(await count(), 1);
+    const r = await h.client.send(new GetObjectCommand({ Bucket: 'inl', Key: 's', Range: 'bytes=1-3' }));
+    assert.equal(await r.Body?.transformToString(), 'mal');
+    const b = await h.client.send(new GetObjectCommand({ Bucket: 'inl', Key: 'b' }));
+    assert.ok(Buffer.from((await b.Body?.transformToByteArray()) ?? []).equals(big));
+    await h.client.send(new CopyObjectCommand({ Bucket: 'inl', Key: 'c', CopySource: 'inl/s' }));
+    assert.equal(await count(), 2);
+    assert.equal(await (await h.client.send(new GetObjectCommand({ Bucket: 'inl', Key: 'c' }))).Body?.transformToString(), 'smaller');
+    await h.client.send(new DeleteObjectsCommand({ Bucket: 'inl', Delete: { Objects: [{ Key: 's' }, { Key: 'c' }, { Key: 'b' }] } }));
+    assert.equal(await count(), 0);
   });
 
   it('archived storage classes need a restore; restore follows the clock', async () => {

@@ -14,6 +14,7 @@ import { ALGORITHMS, checkContentMd5, checkDigestFormat, checksumHeader, checksu
 import { s3Error } from './errors.js';
 import type { BlobRef, ChecksumAlgorithm } from './model.js';
 import type { S3 } from './state.js';
+import { randomId } from '../../lib/ids.js';
 
 export const MAX_PUT_BYTES = 5 * 1024 ** 3;
 
@@ -100,12 +101,19 @@ export interface ReceiveOptions {
   extraAlgorithms?: readonly ChecksumAlgorithm[];
   contentMd5Hex: string | undefined;
   trailers?: () => Readonly<Record<string, string>>;
+  /** A body declared at most this long is kept for the metadata record instead of a file (see BlobRef.inline). */
+  inlineMax?: number;
 }
 
 export interface Received {
   blob: BlobRef;
   digests: StreamDigests;
+  /** The bytes, for an inline blob. */
+  data?: Buffer;
 }
+
+/** Objects this small are stored inline with their metadata. */
+export const INLINE_MAX_BYTES = 64 * 1024;
 
 function tooLarge(size: number | undefined, max: number) {
   return s3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', { ProposedSize: size, MaxSizeAllowed: max });
@@ -118,8 +126,14 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
   if (o.checksum.algorithm) algs.add(o.checksum.algorithm);
   const hashing = hashingSource(body, [...algs]);
   let blob: BlobRef;
+  let data: Buffer | undefined;
   try {
-    blob = await s3.blobs.write(hashing.stream, { signal: ctx.signal, maxBytes: o.maxBytes });
+    if (o.inlineMax !== undefined && o.declared !== undefined && o.declared <= o.inlineMax) {
+      data = await collect(hashing.stream, o.declared);
+      blob = { id: randomId(), size: data.length, inline: true };
+    } else {
+      blob = await s3.blobs.write(hashing.stream, { signal: ctx.signal, maxBytes: o.maxBytes });
+    }
   } catch (e) {
     if (isAwsError(e)) throw e;
     if (e instanceof BlobTooLargeError) throw tooLarge(o.declared, o.maxBytes);
@@ -142,9 +156,21 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
       }
       if (expected !== undefined && expected !== digests.checksums[alg]) throw checksumMismatch(alg);
     }
-    return { blob, digests };
+    return data ? { blob, digests, data } : { blob, digests };
   } catch (e) {
-    s3.reaper.discard([blob.id]);
+    if (!blob.inline) s3.reaper.discard([blob.id]);
     throw e;
   }
+}
+
+/** Reads a small body whole; more than declared is the client's error, read no further. */
+async function collect(stream: AsyncIterable<Uint8Array>, declared: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of stream) {
+    size += c.length;
+    if (size > declared) throw s3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header');
+    chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }

@@ -13,6 +13,7 @@ import {
   isVersionOf,
   makeVersionId,
   nextSeq,
+  nsInline,
   nsObjects,
   nsVersions,
   type ObjectRecord,
@@ -20,6 +21,19 @@ import {
   seqOfVersionId,
   versionKey,
 } from './model.js';
+
+/**
+ * Deletes the inline data of freed refs inside the transaction (atomic with
+ * the record change); returns the file blobs to free after the commit.
+ */
+export async function settleFreed(tx: WriteTx, bucket: string, freed: readonly BlobRef[]): Promise<BlobRef[]> {
+  const files: BlobRef[] = [];
+  for (const b of freed) {
+    if (b.inline) await tx.delete(nsInline(bucket), b.id);
+    else files.push(b);
+  }
+  return files;
+}
 
 export interface VersionChange {
   record: ObjectRecord;
@@ -77,7 +91,7 @@ export async function putVersion(tx: WriteTx, bucket: BucketRecord, rec: Omit<Ob
   }
   const record: ObjectRecord = { ...rec, versionId, seq };
   await tx.put(ns, rec.key, record);
-  return { record, freed };
+  return { record, freed: await settleFreed(tx, bucket.name, freed) };
 }
 
 export interface DeleteResult {
@@ -96,7 +110,7 @@ export async function deleteCurrent(tx: WriteTx, bucket: BucketRecord, key: stri
       await tx.delete(ns, key);
       freed.push(...cur.blobs);
     }
-    return { freed };
+    return { freed: await settleFreed(tx, bucket.name, freed) };
   }
   const seq = nextSeq(now.getTime(), cur?.seq);
   const versionId = bucket.versioning === 'Enabled' ? makeVersionId(seq) : 'null';
@@ -119,7 +133,7 @@ export async function deleteCurrent(tx: WriteTx, bucket: BucketRecord, key: stri
     storageClass: 'STANDARD',
   };
   await tx.put(ns, key, marker);
-  return { deleteMarker: true, versionId, freed };
+  return { deleteMarker: true, versionId, freed: await settleFreed(tx, bucket.name, freed) };
 }
 
 /** Finds a specific version (current or noncurrent); undefined when absent. */
@@ -160,7 +174,7 @@ export async function deleteVersion(tx: WriteTx, bucket: BucketRecord, key: stri
   } else {
     await tx.delete(nsVersions(bucket.name), found.storeKey as string);
   }
-  const res: DeleteResult = { versionId, freed: [...rec.blobs] };
+  const res: DeleteResult = { versionId, freed: await settleFreed(tx, bucket.name, rec.blobs) };
   if (rec.deleteMarker) res.deleteMarker = true;
   return res;
 }

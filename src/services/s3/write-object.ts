@@ -11,7 +11,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { ReadTx, WriteTx } from '../../storage/ports.js';
 import { noSuchBucket, noSuchKey, preconditionFailed, s3Error } from './errors.js';
 import type { BucketRecord, EntityHeaders, ObjectRecord, TagPair } from './model.js';
-import { nsObjects } from './model.js';
+import { nsInline, nsObjects } from './model.js';
 import { accountOf, getBucket, type S3 } from './state.js';
 import { putVersion } from './versions.js';
 
@@ -142,7 +142,10 @@ function conflict() {
   return s3Error('ConditionalRequestConflict', 'A conflicting conditional operation is currently in progress against this resource. Please try again.');
 }
 
-export type NewObject = Omit<ObjectRecord, 'versionId' | 'seq' | 'lastModified' | 'ownerAccount'>;
+export type NewObject = Omit<ObjectRecord, 'versionId' | 'seq' | 'lastModified' | 'ownerAccount'> & {
+  /** Bytes of an inline blob (blobs[0].inline), stored in the same transaction; not part of the record. */
+  inlineData?: Buffer;
+};
 
 export interface CommitOptions {
   cond?: WriteConditions;
@@ -174,13 +177,16 @@ export async function commitObject(
         evaluate(live(await tx.get<ObjectRecord>(nsObjects(b.name), obj.key)), obj.key, cond, opts.seen ?? { seq: undefined });
       }
       if (opts.inTx) await opts.inTx(tx, b);
-      const rec = { ...obj, lastModified: s3.clock.now(), ownerAccount: accountOf(ctx) };
+      const { inlineData, ...fields } = obj;
+      const first = obj.blobs[0];
+      if (inlineData && first?.inline) await tx.put(nsInline(b.name), first.id, new Uint8Array(inlineData.buffer, inlineData.byteOffset, inlineData.byteLength));
+      const rec = { ...fields, lastModified: s3.clock.now(), ownerAccount: accountOf(ctx) };
       return { change: await putVersion(tx, b, rec, s3.clock.nowMs()), versioned: b.versioning !== undefined };
     });
     s3.reaper.free(change.freed.map((f) => f.id));
     return { record: change.record, versioned };
   } catch (e) {
-    if (opts.discardOnFailure !== false) s3.reaper.discard(obj.blobs.map((b) => b.id));
+    if (opts.discardOnFailure !== false) s3.reaper.discard(obj.blobs.filter((b) => !b.inline).map((b) => b.id));
     throw e;
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecord, Principal } from '../../server/context.js';
 
-/** One stored event (namespace 'ct:event', key `<timeKey>:<eventId>`). */
+/** One recorded event (stored as a line of a segment, see segments.ts). */
 export interface StoredEvent {
   eventId: string;
   eventTime: Date;
@@ -15,28 +15,12 @@ export interface StoredEvent {
   json: string;
 }
 
-export const NS_EVENT = 'ct:event';
-export const NS_INDEX = 'ct:idx';
-
-/** Sortable by time (ms, zero-padded), unique by event id. */
-export const eventKey = (e: { eventTime: Date; eventId: string }) => `${String(e.eventTime.getTime()).padStart(15, '0')}:${e.eventId}`;
-
 /**
- * The attributes LookupEvents serves from an index (selective ones); the
- * others (EventSource, ReadOnly, ResourceType: few distinct values) are
- * answered by a filtered scan of the time-ordered events, which keeps the
- * write per event small.
+ * The selective lookup attributes: each segment lists their values, so a
+ * lookup skips segments without a match. EventSource, ReadOnly and
+ * ResourceType have few values and are filtered while reading.
  */
 export const INDEXED = ['EventId', 'EventName', 'Username', 'AccessKeyId', 'ResourceName'] as const;
-
-/** Index entries of an event: (attribute, value) pairs, distinct. */
-export function indexedValues(e: StoredEvent): [string, string][] {
-  const out: [string, string][] = [['EventId', e.eventId], ['EventName', e.eventName]];
-  if (e.username !== undefined) out.push(['Username', e.username]);
-  if (e.accessKeyId !== undefined) out.push(['AccessKeyId', e.accessKeyId]);
-  for (const r of e.resources) out.push(['ResourceName', r.name]);
-  return [...new Map(out.map((p) => [p.join('|'), p])).values()];
-}
 
 /** Whether an event matches a lookup attribute (for the scanned attributes, and as a check). */
 export function matches(e: StoredEvent, key: string, value: string): boolean {

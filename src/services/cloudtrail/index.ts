@@ -12,7 +12,7 @@ import { TrailRecorder } from './sink.js';
  * service marked `audited`. LookupEvents serves the history.
  */
 export function createCloudTrailService(deps: ServiceDeps): ServiceDefinition & { recorder: TrailRecorder } {
-  const recorder = new TrailRecorder(deps.stores.metadata, deps.log);
+  const recorder = new TrailRecorder(deps.stores.metadata, deps.stores.blobs, deps.log);
   let pruner: NodeJS.Timeout | undefined;
   return {
     name: 'cloudtrail',
@@ -29,7 +29,7 @@ export function createCloudTrailService(deps: ServiceDeps): ServiceDefinition & 
         async handler(input: LookupEventsRequest, ctx) {
           // What this node recorded up to now is visible to its own lookups.
           await recorder.flush();
-          return lookupEvents(deps.stores.metadata, input, ctx);
+          return lookupEvents(deps.stores.metadata, deps.stores.blobs, input, ctx);
         },
       },
     },

@@ -1,15 +1,23 @@
-import type { LookupEventsRequest, LookupEventsResponse, LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
+import type { LookupAttributeKey, LookupEventsRequest, LookupEventsResponse } from '@aws-sdk/client-cloudtrail';
 import type { RequestContext } from '../../server/context.js';
-import type { MetadataStore } from '../../storage/ports.js';
+import type { BlobStore, MetadataStore } from '../../storage/ports.js';
 import { cloudTrailError } from './errors.js';
-import { INDEXED, NS_EVENT, NS_INDEX, matches, type StoredEvent } from './events.js';
-import { HISTORY_MS, indexKey } from './sink.js';
+import { matches, type StoredEvent } from './events.js';
+import { NS_SEGMENT, mayHold, readSegment, type Segment } from './segments.js';
+import { HISTORY_MS } from './sink.js';
 
 const KEYS: readonly LookupAttributeKey[] = ['EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId'];
 const timeKey = (ms: number) => String(Math.max(0, ms)).padStart(15, '0');
 
+/** Where a page ended: before event `i` of segment `k`. */
+interface Cursor {
+  s: string;
+  k: string;
+  i: number;
+}
+
 /** LookupEvents: newest first, one lookup attribute, a time window (default: the last 90 days), pages of 1–50. */
-export async function lookupEvents(meta: MetadataStore, input: LookupEventsRequest, ctx: RequestContext): Promise<LookupEventsResponse> {
+export async function lookupEvents(meta: MetadataStore, blobs: BlobStore, input: LookupEventsRequest, ctx: RequestContext): Promise<LookupEventsResponse> {
   const attrs = input.LookupAttributes ?? [];
   if (attrs.length > 1) throw cloudTrailError('InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.');
   const attr = attrs[0];
@@ -31,52 +39,50 @@ export async function lookupEvents(meta: MetadataStore, input: LookupEventsReque
   if (input.EventCategory === 'insight') return { Events: [] };
 
   const scope = attr ? `${attr.AttributeKey as string}=${attr.AttributeValue as string}` : '*';
-  let before: string | undefined;
+  let cursor: Cursor | undefined;
   if (input.NextToken !== undefined) {
     try {
-      const t = JSON.parse(Buffer.from(input.NextToken, 'base64url').toString('utf8')) as { s?: unknown; k?: unknown };
-      if (t.s !== scope || typeof t.k !== 'string') throw new Error('scope');
-      before = t.k;
+      const t = JSON.parse(Buffer.from(input.NextToken, 'base64url').toString('utf8')) as Partial<Cursor>;
+      if (t.s !== scope || typeof t.k !== 'string' || typeof t.i !== 'number') throw new Error('scope');
+      cursor = t as Cursor;
     } catch {
       throw cloudTrailError('InvalidNextTokenException', 'Invalid NextToken.');
     }
   }
-  // Event keys are `<timeKey>:<id>`: end is exclusive, so one past the end millisecond.
-  const hi = before !== undefined && before < `${timeKey(end + 1)}` ? before : timeKey(end + 1);
-  const lo = timeKey(start);
-  const events = await meta.read(async (tx) => {
-    const out: { key: string; event: StoredEvent }[] = [];
-    if (attr && (INDEXED as readonly string[]).includes(attr.AttributeKey as string)) {
-      const prefix = indexKey(attr.AttributeKey as string, attr.AttributeValue as string, '');
-      const rows = await tx.scan<string>(NS_INDEX, { prefix, start: prefix + lo, end: prefix + hi, reverse: true, limit: max + 1 });
-      for (const r of rows) {
-        const key = r.key.slice(prefix.length);
-        const e = await tx.get<StoredEvent>(NS_EVENT, key);
-        if (e) out.push({ key, event: e });
+
+  const found: { key: string; index: number; event: StoredEvent }[] = [];
+  // Segments are keyed by their first event's time; walk them newest first.
+  let upper = cursor ? `${cursor.k}\u0001` : `${timeKey(end)}~`;
+  outer: for (;;) {
+    const segs = await meta.read((tx) => tx.scan<Segment>(NS_SEGMENT, { end: upper, reverse: true, limit: 20 }));
+    for (const s of segs) {
+      const seg = s.value;
+      if (seg.last < start) break outer;
+      if (attr && !mayHold(seg, attr.AttributeKey as string, attr.AttributeValue as string)) continue;
+      if (seg.first > end) continue;
+      const events = await readSegment(blobs, seg);
+      const from = cursor && s.key === cursor.k ? cursor.i : events.length;
+      for (let i = from - 1; i >= 0; i--) {
+        const e = events[i] as StoredEvent;
+        const t = e.eventTime.getTime();
+        if (t > end || t < start) continue;
+        if (attr && !matches(e, attr.AttributeKey as string, attr.AttributeValue as string)) continue;
+        found.push({ key: s.key, index: i, event: e });
+        if (found.length > max) break outer;
       }
-      return out;
     }
-    // No attribute, or one with few distinct values: walk the events newest first, filtering.
-    let end = hi;
-    for (;;) {
-      const rows = await tx.scan<StoredEvent>(NS_EVENT, { start: lo, end, reverse: true, limit: 200 });
-      for (const r of rows) {
-        if (!attr || matches(r.value, attr.AttributeKey as string, attr.AttributeValue as string)) out.push({ key: r.key, event: r.value });
-        if (out.length > max) return out;
-      }
-      const last = rows[rows.length - 1];
-      if (rows.length < 200 || !last) return out;
-      end = last.key;
-    }
-  });
-  const page = events.slice(0, max);
-  const last = page[page.length - 1];
+    const last = segs[segs.length - 1];
+    if (segs.length < 20 || !last) break;
+    upper = last.key;
+  }
+  const page = found.slice(0, max);
+  const lastHit = page[page.length - 1];
   return {
     Events: page.map(({ event: e }) => ({
       EventId: e.eventId, EventName: e.eventName, ReadOnly: String(e.readOnly), EventTime: e.eventTime, EventSource: e.eventSource,
       ...(e.accessKeyId !== undefined ? { AccessKeyId: e.accessKeyId } : {}), ...(e.username !== undefined ? { Username: e.username } : {}),
       Resources: e.resources.map((r) => ({ ResourceType: r.type, ResourceName: r.name })), CloudTrailEvent: e.json,
     })),
-    ...(events.length > max && last ? { NextToken: Buffer.from(JSON.stringify({ s: scope, k: last.key })).toString('base64url') } : {}),
+    ...(found.length > max && lastHit ? { NextToken: Buffer.from(JSON.stringify({ s: scope, k: lastHit.key, i: lastHit.index })).toString('base64url') } : {}),
   };
 }

@@ -1,18 +1,19 @@
 import type { Logger } from 'pino';
 import type { AuditRecord, AuditSink } from '../../server/context.js';
-import type { MetadataStore } from '../../storage/ports.js';
+import type { BlobStore, MetadataStore } from '../../storage/ports.js';
+import { randomId } from '../../lib/ids.js';
+import { toEvent, type StoredEvent } from './events.js';
+import { NS_SEGMENT, forgetSegment, timeKey, writeSegment, type Segment } from './segments.js';
 
 /** CloudTrail event history keeps 90 days. */
 export const HISTORY_MS = 90 * 86_400_000;
-import { NS_EVENT, NS_INDEX, eventKey, indexedValues, toEvent, type StoredEvent } from './events.js';
 
 /**
  * The audit sink: record() only builds the event and queues it (no I/O on
- * the request path); every `tickMs` (or sooner when many are waiting) all
- * queued events are written in one transaction. A commit is an fsync, so
- * batching by time rather than per event loop turn keeps commits to a few
- * per second under load; the price is that a crash can lose the last tick's
- * events. flush() drains, for shutdown and for lookups.
+ * the request path); every `tickMs` (or sooner when many are waiting) the
+ * queued events become one segment: one blob write (fsync'd on libuv's
+ * threads, not the event loop) and one metadata commit. A crash can lose
+ * the last tick's events. flush() drains, for shutdown and for lookups.
  */
 export class TrailRecorder implements AuditSink {
   private queue: StoredEvent[] = [];
@@ -23,9 +24,10 @@ export class TrailRecorder implements AuditSink {
 
   constructor(
     private readonly meta: MetadataStore,
+    private readonly blobs: BlobStore,
     private readonly log: Logger,
     private readonly tickMs = 100,
-    private readonly maxBatch = 2000,
+    private readonly maxBatch = 5000,
   ) {}
 
   record(rec: AuditRecord): void {
@@ -48,14 +50,8 @@ export class TrailRecorder implements AuditSink {
     if (batch.length === 0) return;
     this.queue = [];
     try {
-      await this.meta.write(async (tx) => {
-        for (const e of batch) {
-          const k = eventKey(e);
-          await tx.put(NS_EVENT, k, e);
-          // The index key ends with the event key: the value can stay empty.
-          for (const [attr, value] of indexedValues(e)) await tx.put(NS_INDEX, indexKey(attr, value, k), '');
-        }
-      });
+      const seg = await writeSegment(this.blobs, batch);
+      await this.meta.write((tx) => tx.put(NS_SEGMENT, `${timeKey(seg.first)}:${randomId()}`, seg));
       this.recorded += batch.length;
     } catch (e) {
       this.dropped += batch.length;
@@ -63,20 +59,19 @@ export class TrailRecorder implements AuditSink {
     }
   }
 
-  /**
-   * Drops events older than the 90 days of event history (and their index
-   * entries), a bounded batch per call; returns how many went.
-   */
-  async prune(now: Date, batch = 1000): Promise<number> {
-    const cutoff = eventKey({ eventTime: new Date(now.getTime() - HISTORY_MS), eventId: '' });
-    return this.meta.write(async (tx) => {
-      const old = await tx.scan<StoredEvent>(NS_EVENT, { end: cutoff, limit: batch });
-      for (const e of old) {
-        for (const [attr, value] of indexedValues(e.value)) await tx.delete(NS_INDEX, indexKey(attr, value, e.key));
-        await tx.delete(NS_EVENT, e.key);
-      }
-      return old.length;
+  /** Drops segments wholly older than the 90 days of event history; returns how many events went. */
+  async prune(now: Date, batch = 100): Promise<number> {
+    const cutoff = now.getTime() - HISTORY_MS;
+    const old = (await this.meta.read((tx) => tx.scan<Segment>(NS_SEGMENT, { end: timeKey(cutoff), limit: batch }))).filter((e) => e.value.last < cutoff);
+    if (old.length === 0) return 0;
+    await this.meta.write(async (tx) => {
+      for (const e of old) await tx.delete(NS_SEGMENT, e.key);
     });
+    for (const e of old) {
+      forgetSegment(e.value.blobId);
+      await this.blobs.delete(e.value.blobId);
+    }
+    return old.reduce((n, e) => n + e.value.count, 0);
   }
 
   /** Resolves when everything recorded so far is durable. */
@@ -86,9 +81,4 @@ export class TrailRecorder implements AuditSink {
     this.writing = this.writing.then(() => this.writeBatch());
     await this.writing;
   }
-}
-
-export function indexKey(attr: string, value: string, eventKeyStr: string): string {
-  // Values are URI-encoded so the separator can never occur inside one (and no NUL reaches the store).
-  return `${attr}|${encodeURIComponent(value)}|${eventKeyStr}`;
 }

@@ -74,6 +74,31 @@ describe('CloudTrail records every KMS call', () => {
     assert.equal(two.name, 'InvalidLookupAttributesException');
   });
 
+  it('pages across many segments and finds an event by id', async () => {
+    const marker = `seg-${Date.now()}`;
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const k = (await f.kms.send(new CreateKeyCommand({ Description: `${marker}-${i}` }))).KeyMetadata;
+      made.push(k?.Arn as string);
+      if (i % 2 === 0) await f.trail.flush();
+    }
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await f.cloudtrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateKey' }], MaxResults: 3, NextToken: token }));
+      for (const e of r.Events ?? []) names.push(e.Resources?.[0]?.ResourceName as string);
+      token = r.NextToken;
+    } while (token);
+    const mine = names.filter((n) => made.includes(n));
+    assert.deepEqual(mine, [...made].reverse(), 'every event once, newest first, across segments');
+    const one = await f.cloudtrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: made[3] }] }));
+    const id = one.Events?.[0]?.EventId as string;
+    const byId = await f.cloudtrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }] }));
+    assert.deepEqual(byId.Events?.map((e) => e.EventId), [id]);
+    const none = await f.cloudtrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: 'nobody-at-all' }] }));
+    assert.equal(none.Events?.length, 0);
+  });
+
   it('keeps 90 days of history', async () => {
     await f.kms.send(new CreateKeyCommand({ Description: 'old' }));
     const before = (await f.cloudtrail.send(new LookupEventsCommand({ MaxResults: 50 }))).Events?.length ?? 0;

@@ -87,6 +87,32 @@ describe('listing', () => {
     assert.equal(all.NextMarker, undefined);
   });
 
+  it('many keys: common prefixes skipped by seeking, pages across batch sizes, delete markers hidden', async () => {
+    const B = 'lst-many';
+    await h.client.send(new CreateBucketCommand({ Bucket: B }));
+    // Records written directly: the walk is what is under test, not 3000 PUTs.
+    const rec = (key: string, dm = false) => ({ key, versionId: 'null', seq: 1, lastModified: new Date(0), ownerAccount: '000000000000', etag: '"e"', size: 1, blobs: [], meta: {}, storageClass: 'STANDARD', ...(dm ? { deleteMarker: true } : {}) });
+    await h.stores.metadata.write(async (tx) => {
+      for (let d = 0; d < 300; d++) for (let f = 0; f < 10; f++) await tx.put(`s3:obj:${B}`, `d${String(d).padStart(3, '0')}/f${f}`, rec('x', d % 50 === 0));
+      for (let f = 0; f < 40; f++) await tx.put(`s3:obj:${B}`, `top${String(f).padStart(2, '0')}`, rec('x'));
+    });
+    const prefixes: string[] = [];
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const p: ListObjectsV2CommandOutput = await h.client.send(new ListObjectsV2Command({ Bucket: B, Delimiter: '/', MaxKeys: 7, ContinuationToken: token }));
+      prefixes.push(...(p.CommonPrefixes ?? []).map((c) => c.Prefix as string));
+      keys.push(...(p.Contents ?? []).map((c) => c.Key as string));
+      token = p.NextContinuationToken;
+    } while (token);
+    // Prefixes holding only delete markers are not listed.
+    assert.equal(prefixes.length, 294);
+    assert.equal(new Set(prefixes).size, 294);
+    assert.equal(keys.length, 40);
+    const all = await h.client.send(new ListObjectsV2Command({ Bucket: B, Prefix: 'd001/' }));
+    assert.equal(all.KeyCount, 10);
+  });
+
   it('max-keys 0 and bounds', async () => {
     const zero = await h.client.send(new ListObjectsV2Command({ Bucket, MaxKeys: 0 }));
     assert.equal(zero.KeyCount, 0);

@@ -53,6 +53,8 @@ export interface KeyRecord {
   publicKey?: Uint8Array;
   expirationModel?: ExpirationModelType;
   validTo?: Date;
+  /** 'AWS' for AWS managed keys (alias/aws/<service>); CUSTOMER otherwise. */
+  keyManager?: 'AWS' | 'CUSTOMER';
   customKeyStoreId?: string;
   /** The custom key store's CloudHSM cluster (a PKCS#11 token label). */
   cloudHsmClusterId?: string;
@@ -100,7 +102,7 @@ export function keyMetadata(k: KeyRecord): KeyMetadata {
     KeyUsage: k.keyUsage,
     KeyState: k.state,
     Origin: k.origin,
-    KeyManager: 'CUSTOMER',
+    KeyManager: k.keyManager ?? 'CUSTOMER',
     CustomerMasterKeySpec: k.keySpec as KeyMetadata['CustomerMasterKeySpec'],
     KeySpec: k.keySpec,
     MultiRegion: k.multiRegion,

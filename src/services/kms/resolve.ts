@@ -1,4 +1,5 @@
 import type { RequestContext } from '../../server/context.js';
+import { AWS_MANAGED_ALIAS, awsManagedKey } from './aws-managed.js';
 import { kmsError } from './errors.js';
 import { aliasArn, keyArn, type KeyRecord } from './model.js';
 import type { Kms } from './runtime.js';
@@ -39,9 +40,10 @@ export async function resolveKey(kms: Kms, ctx: RequestContext, raw: string, for
   }
   if (kind === 'alias') {
     if (form === 'key') throw kmsError('NotFoundException', `Invalid keyId '${raw}'`);
-    const a = account === ctx.accountId ? await kms.store.getAlias(region, name) : undefined;
-    if (!a) throw kmsError('NotFoundException', `Alias ${aliasArn(region, account, name)} is not found.`);
-    const loaded = await kms.store.getKey(region, a.targetKeyId);
+    let target = account === ctx.accountId ? (await kms.store.getAlias(region, name))?.targetKeyId : undefined;
+    if (target === undefined && account === ctx.accountId && AWS_MANAGED_ALIAS.test(name)) target = await awsManagedKey(kms, ctx, name);
+    if (target === undefined) throw kmsError('NotFoundException', `Alias ${aliasArn(region, account, name)} is not found.`);
+    const loaded = await kms.store.getKey(region, target);
     if (!loaded) throw kmsError('NotFoundException', `Alias ${aliasArn(region, account, name)} is not found.`);
     return { ...loaded, alias: name };
   }

@@ -74,6 +74,19 @@ describe('KMS keys, aliases and symmetric cryptography', () => {
     assert.equal(e.message, 'The key ID in the request does not identify a CMK that can perform this operation.');
   });
 
+  it('creates AWS managed keys (alias/aws/<service>) on first use; they cannot be disabled or deleted', async () => {
+    const d = (await f.kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/kinesis' }))).KeyMetadata;
+    assert.equal(d?.KeyManager, 'AWS');
+    assert.equal(d?.KeyState, 'Enabled');
+    assert.equal((await f.kms.send(new DescribeKeyCommand({ KeyId: 'arn:aws:kms:us-east-1:000000000000:alias/aws/kinesis' }))).KeyMetadata?.KeyId, d?.KeyId, 'the same key after');
+    const enc = await f.kms.send(new EncryptCommand({ KeyId: 'alias/aws/s3', Plaintext: te.encode('managed') }));
+    assert.equal(new TextDecoder().decode((await f.kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob }))).Plaintext), 'managed');
+    assert.ok((await f.kms.send(new ListAliasesCommand({}))).Aliases?.some((a) => a.AliasName === 'alias/aws/s3'));
+    assert.equal((await awsError(f.kms.send(new DisableKeyCommand({ KeyId: d?.KeyId })))).name, 'AccessDeniedException');
+    assert.equal((await awsError(f.kms.send(new ScheduleKeyDeletionCommand({ KeyId: d?.KeyId, PendingWindowInDays: 7 })))).name, 'AccessDeniedException');
+    assert.equal((await awsError(f.kms.send(new DeleteAliasCommand({ AliasName: 'alias/aws/s3' })))).name, 'AccessDeniedException');
+  });
+
   it('tracks the last successful cryptographic use of a key', async () => {
     const k = (await f.kms.send(new CreateKeyCommand({}))).KeyMetadata;
     const before = await f.kms.send(new GetKeyLastUsageCommand({ KeyId: k?.KeyId }));

@@ -11,6 +11,7 @@ import { NS_ALIAS, NS_GRANT, NS_IMPORT, NS_KEY, aliasKey, keyKey, type AliasReco
 /** How long a cached key record may be served without re-reading (other cluster nodes' writes show after this). */
 const RECORD_TTL_MS = 1000;
 const MATERIAL_CACHE_MAX = 10_000;
+const RECORD_CACHE_MAX = 50_000;
 
 export interface LoadedKey {
   key: KeyRecord;
@@ -45,6 +46,8 @@ export class KmsStore {
       loaded = hit.value;
     } else {
       loaded = await this.meta.read((tx) => readKey(tx, region, keyId));
+      // Bounded: lookups of random ids (misses are cached too) must not grow memory without end.
+      if (this.records.size >= RECORD_CACHE_MAX) this.records.clear();
       this.records.set(k, { value: loaded, at: performance.now() });
     }
     if (loaded && isDue(loaded.key, this.clock.now())) loaded = await this.maintain(region, keyId);
@@ -56,6 +59,7 @@ export class KmsStore {
     const hit = this.aliases.get(k);
     if (hit && performance.now() - hit.at < RECORD_TTL_MS) return hit.value ?? undefined;
     const value = (await this.meta.read((tx) => tx.get<AliasRecord>(NS_ALIAS, k))) ?? null;
+    if (this.aliases.size >= RECORD_CACHE_MAX) this.aliases.clear();
     this.aliases.set(k, { value, at: performance.now() });
     return value ?? undefined;
   }

@@ -14,7 +14,6 @@ export async function main(argv: readonly string[]): Promise<App> {
     throw e;
   }
   const app = await startApp(config);
-  process.stdout.write(banner(app));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -30,6 +29,8 @@ export async function main(argv: readonly string[]): Promise<App> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // Only now: whoever reads the banner may signal us at once.
+  process.stdout.write(banner(app));
   return app;
 }
 

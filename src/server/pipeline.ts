@@ -87,6 +87,9 @@ export function createPipeline(deps: PipelineDeps) {
     const rid = () => (isS3() ? s3RequestId() : newRequestId());
     let requestId = '';
     try {
+      // SigV4 joins repeated headers with ',' where Node joins them with ', ' (and drops some): sign-check the distinct values.
+      const distinct = (nreq as { headersDistinct?: Record<string, string[]> }).headersDistinct;
+      const signedView = distinct ? { ...req, headers: { ...distinct, ...pseudoHeaders(nreq.headers) } } : req;
       const scope = credentialScope(req);
       const admin = rawPath.startsWith('/_hanul/') || (rawPath === '/metrics' && scope === undefined && rawQuery === '');
       if (admin) {
@@ -95,7 +98,7 @@ export function createPipeline(deps: PipelineDeps) {
         requestId = newRequestId();
         let principal: Principal | undefined;
         try {
-          principal = scope ? (await authenticate(req, { lookup: deps.credentials, now: deps.clock.now(), normalizePath: true }))?.credential.principal : undefined;
+          principal = scope ? (await authenticate(signedView, { lookup: deps.credentials, now: deps.clock.now(), normalizePath: true }))?.credential.principal : undefined;
         } catch (e) {
           throw sigv4Error(e, 'json');
         }
@@ -115,10 +118,11 @@ export function createPipeline(deps: PipelineDeps) {
       let principal: Principal;
       let signedRegion = deps.config.region;
       try {
-        const auth = await authenticate(req, {
+        const auth = await authenticate(signedView, {
           lookup: deps.credentials,
           now: deps.clock.now(),
           normalizePath: service.protocol !== 'rest-xml',
+          family: familyOf(service),
         });
         if (auth) {
           principal = auth.credential.principal;
@@ -126,7 +130,7 @@ export function createPipeline(deps: PipelineDeps) {
         } else {
           principal = anonymousPrincipal();
         }
-        const vb = verifiedBody(req.body, auth, req.headers);
+        const vb = verifiedBody(req.body, auth, req.headers, familyOf(service));
         req.body = vb.body;
         trailersOf = vb.trailers;
       } catch (e) {
@@ -227,6 +231,13 @@ export function createPipeline(deps: PipelineDeps) {
       );
     }
   };
+}
+
+/** HTTP/2's pseudo-headers (:authority, :method…), which headersDistinct does not carry. */
+function pseudoHeaders(h: NodeRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in h) if (k.charCodeAt(0) === 58 /* ':' */) out[k] = String(h[k]);
+  return out;
 }
 
 function stripPort(host: string): string {

@@ -72,7 +72,7 @@ export function queryParam(params: readonly QueryParam[], name: string): string 
 function parseSignedHeaders(form: AuthForm, list: string): string[] {
   const names = list.split(';');
   if (names.some((n) => n === '')) throw malformed(form, `SignedHeaders is mal-formed: '${list.slice(0, 200)}'`);
-  if (!names.includes('host')) throw malformed(form, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  if (!names.includes('host') && !names.includes(':authority')) throw malformed(form, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   return names;
 }
 

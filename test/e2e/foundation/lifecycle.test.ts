@@ -67,10 +67,10 @@ describe('hanul start', () => {
   it('refuses bad configuration with a clear message and exit code 2', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hanul-life-'));
     try {
-      const c = start(dir, { HANUL_PORT: 'abc' });
+      const c = start(dir, { HANUL_ACCOUNT_ID: 'abc' });
       c.banner.catch(() => undefined);
       assert.equal(await c.exited, 2);
-      assert.match(c.output(), /HANUL_PORT must be an integer/);
+      assert.match(c.output(), /HANUL_ACCOUNT_ID must be 12 digits/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -34,6 +34,8 @@ export interface CompiledStatement {
   resource(resource: string, keys: ContextKeys): boolean;
   principal?(p: PrincipalFacts): PrincipalMatch | undefined;
   condition?: ConditionTest;
+  /** The condition keys this statement reads, as written (the simulator's MissingContextValues). */
+  conditionKeys?: readonly string[];
 }
 
 export interface CompiledPolicy {
@@ -179,7 +181,10 @@ function compileStatement(st: unknown, index: number, kind: PolicyKind, variable
   }
   try {
     const c = compileCondition(s.Condition, variables);
-    if (c) out.condition = c;
+    if (c) {
+      out.condition = c;
+      out.conditionKeys = Object.values(s.Condition as Record<string, Record<string, unknown>>).flatMap((block) => Object.keys(block));
+    }
   } catch (e) {
     if (e instanceof ConditionError) throw new PolicyError(e.message);
     throw e;

@@ -142,6 +142,12 @@ describe('managed and inline policies, boundaries, simulator', () => {
       ContextEntries: [{ ContextKeyName: 'aws:SourceIp', ContextKeyValues: ['10.1.2.3'], ContextKeyType: 'ip' }],
     });
     assert.equal(c.EvaluationResults[0].EvalDecision, 'allowed');
+    const m = await k.call('iam', 'SimulateCustomPolicy', {
+      PolicyInputList: [policy({ Effect: 'Allow', Action: 'kinesis:*', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' }, Bool: { 'aws:SecureTransport': 'true' } } })],
+      ActionNames: ['kinesis:PutRecord'],
+      ContextEntries: [{ ContextKeyName: 'aws:SourceIp', ContextKeyValues: ['10.1.2.3'], ContextKeyType: 'ip' }],
+    });
+    assert.deepEqual([m.EvaluationResults[0].EvalDecision, m.EvaluationResults[0].MissingContextValues], ['implicitDeny', ['aws:SecureTransport']]);
     await assert.rejects(k.call('iam', 'SimulateCustomPolicy', { PolicyInputList: ['{'], ActionNames: ['s3:GetObject'] }), code('MalformedPolicyDocument'));
   });
 });

@@ -75,7 +75,7 @@ function simulate(
         EvalResourceName: resource,
         EvalDecision: d.allowed ? 'allowed' : d.explicit ? 'explicitDeny' : 'implicitDeny',
         MatchedStatements: d.hit ? [{ SourcePolicyId: d.hit.policy.id ?? 'PolicyInputList.1', SourcePolicyType: d.hit.policy === resourcePolicy ? 'resource' : (typeOf.get(d.hit.policy) ?? 'none') }] : [],
-        MissingContextValues: [],
+        MissingContextValues: missingKeys([...identity.map((x) => x.policy), ...(boundary ?? []).map((x) => x.policy), ...(resourcePolicy ? [resourcePolicy] : [])], action, keys),
       };
       if (set.boundary) r.PermissionsBoundaryDecisionDetail = { AllowedByPermissionsBoundary: d.allowed || (!d.allowed && d.type !== 'permissions boundary') };
       results.push({ key: String(results.length).padStart(8, '0'), value: r });
@@ -83,6 +83,19 @@ function simulate(
   }
   const p = page(results, input.Marker, input.MaxItems);
   return { EvaluationResults: p.items, IsTruncated: p.IsTruncated, ...(p.Marker ? { Marker: p.Marker } : {}) };
+}
+
+/** Condition keys of the statements that apply to the action which the context does not supply. */
+function missingKeys(policies: readonly CompiledPolicy[], action: string, keys: ReadonlyMap<string, readonly string[]>): string[] {
+  const lowerAction = action.toLowerCase();
+  const missing = new Map<string, string>();
+  for (const p of policies) {
+    for (const st of p.statements) {
+      if (!st.action(lowerAction)) continue;
+      for (const k of st.conditionKeys ?? []) if (!keys.has(k.toLowerCase())) missing.set(k.toLowerCase(), k);
+    }
+  }
+  return [...missing.values()];
 }
 
 function inputs(list: string[] | undefined, kind: PolicyKind, label: string, type: sdk.PolicySourceType): Sourced[] {

@@ -2,7 +2,11 @@
 // the returned temporary credentials used by the CLI itself.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
 import { promisify } from 'node:util';
 import { startHanul, type TestServer } from '../../support/hanul.js';
 import { doc } from './helpers.js';
@@ -54,6 +58,31 @@ describe('AWS CLI: aws iam, aws sts', { skip: !(await haveAws()) && 'aws CLI not
     assert.deepEqual(got.json.PolicyDocument, JSON.parse(p));
     const dup = await aws(['iam', 'create-user', '--user-name', 'cli-user']);
     assert.ok(!dup.ok && /EntityAlreadyExists/.test(dup.stderr), dup.ok ? '' : dup.stderr);
+  });
+
+  it('virtual MFA through the CLI: Base32 seed to a file, enable with two codes, get-session-token with MFA', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hanul-cli-mfa-'));
+    try {
+      const seedFile = join(dir, 'seed.txt');
+      const dev = await aws(['iam', 'create-virtual-mfa-device', '--virtual-mfa-device-name', 'cli-user', '--outfile', seedFile, '--bootstrap-method', 'Base32StringSeed']);
+      assert.ok(dev.ok, dev.ok ? '' : dev.stderr);
+      const serial = dev.json.VirtualMFADevice.SerialNumber as string;
+      const seed = (await readFile(seedFile, 'utf8')).trim();
+      assert.match(seed, /^[A-Z2-7]{64}$/);
+      const totp = new TOTP({ secret: Secret.fromBase32(seed), digits: 6, period: 30, algorithm: 'SHA1' });
+      const now = server.clock.nowMs();
+      const enabled = await aws(['iam', 'enable-mfa-device', '--user-name', 'cli-user', '--serial-number', serial, '--authentication-code1', totp.generate({ timestamp: now - 30_000 }), '--authentication-code2', totp.generate({ timestamp: now })]);
+      assert.ok(enabled.ok, enabled.ok ? '' : enabled.stderr);
+      const key = await aws(['iam', 'create-access-key', '--user-name', 'cli-user']);
+      assert.ok(key.ok);
+      server.clock.advance(30_000);
+      const st = await aws(['sts', 'get-session-token', '--serial-number', serial, '--token-code', totp.generate({ timestamp: server.clock.nowMs() })], key.json.AccessKey);
+      assert.ok(st.ok, st.ok ? '' : st.stderr);
+      assert.match(st.json.Credentials.AccessKeyId, /^ASIA/);
+      assert.ok((await aws(['iam', 'delete-access-key', '--user-name', 'cli-user', '--access-key-id', key.json.AccessKey.AccessKeyId])).ok);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('aws sts assume-role, then the CLI uses the temporary credentials', async () => {

@@ -7,7 +7,7 @@ import type { CompiledPolicy } from './policy/document.js';
 import { normalizeIp } from './policy/conditions.js';
 import { decide, deniedMessage, type Decision, type PolicySet } from './policy/evaluate.js';
 import type { ContextKeys } from './policy/variables.js';
-import { iamRuntime, type IamRuntime, type ResolvedIdentity } from './runtime.js';
+import { iamRuntime, loadedIamRuntime, type IamRuntime, type ResolvedIdentity } from './runtime.js';
 
 /**
  * The root-only authorizer hanul started with: kept for embedders and tests
@@ -36,7 +36,7 @@ export function createIamAuthorizer(): Authorizer {
     if (spec?.noAuthorization || service.authorizesItself === true) return;
     const p = ctx.principal;
     if (p.type === 'anonymous' && spec?.anonymous === true) return;
-    const rt = await iamRuntime(ctx);
+    const rt = loadedIamRuntime(ctx) ?? (await iamRuntime(ctx));
     if (p.accessKeyId !== undefined && p.type !== 'root') rt.noteKeyUse(p.accessKeyId, service.name, ctx.region);
     // The root user's long-term key meets only resource policies: without any, nothing to evaluate.
     if (p.type === 'root' && !service.resourcePolicy && p.sessionToken === undefined) return;
@@ -60,7 +60,7 @@ export async function checkAccess(ctx: RequestContext, service: ServiceDefinitio
 }
 
 async function authorizeWith(rt: IamRuntime, ctx: RequestContext, service: ServiceDefinition, check: AccessCheck, operation?: string): Promise<void> {
-  const identity = await rt.identityOf(ctx.principal);
+  const identity = rt.cachedIdentity(ctx.principal) ?? (await rt.identityOf(ctx.principal));
   sessionCredentialRules(ctx, identity, service, operation);
   const keys = requestKeys(identity, ctx, check.conditions);
   const resources = typeof check.resource === 'string' ? [check.resource] : check.resource;

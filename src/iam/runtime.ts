@@ -120,7 +120,17 @@ export class IamRuntime {
   }
 
   /** The caller's resolved identity (policies, context keys); cached per access key. */
+  /** The cached identity without awaiting anything (the hot path); undefined when it must be resolved. */
+  cachedIdentity(principal: Principal): ResolvedIdentity | undefined {
+    if (principal.type === 'anonymous') return anonymousIdentity;
+    if (principal.accessKeyId === undefined || (principal.type === 'root' && principal.sessionToken === undefined)) return undefined;
+    const hit = this.cache.get(principal.accessKeyId);
+    return hit && hit.gen === this.generation && Date.now() - hit.at < CACHE_TTL_MS ? hit.identity : undefined;
+  }
+
   async identityOf(principal: Principal): Promise<ResolvedIdentity> {
+    const cached = this.cachedIdentity(principal);
+    if (cached) return cached;
     if (principal.type === 'anonymous') return anonymousIdentity;
     if (principal.accessKeyId !== undefined && (principal.type !== 'root' || principal.sessionToken !== undefined)) {
       const e = await this.entry(principal.accessKeyId);
@@ -315,10 +325,22 @@ const runtimes = new WeakMap<MetadataStore, Promise<IamRuntime>>();
 export function iamRuntime(deps: Pick<ServiceDeps, 'stores' | 'clock' | 'config'> & { log?: Logger }): Promise<IamRuntime> {
   let rt = runtimes.get(deps.stores.metadata);
   if (!rt) {
-    rt = loadSecretBox(deps.config.dataDir).then((box) => new IamRuntime(deps.stores.metadata, deps.clock, deps.config.accountId, box, deps.log));
-    runtimes.set(deps.stores.metadata, rt);
+    const store = deps.stores.metadata;
+    rt = loadSecretBox(deps.config.dataDir).then((box) => {
+      const r = new IamRuntime(store, deps.clock, deps.config.accountId, box, deps.log);
+      ready.set(store, r);
+      return r;
+    });
+    runtimes.set(store, rt);
   }
   return rt;
+}
+
+const ready = new WeakMap<MetadataStore, IamRuntime>();
+
+/** The runtime if it is already loaded: the request path then needs no await. */
+export function loadedIamRuntime(deps: Pick<ServiceDeps, 'stores'>): IamRuntime | undefined {
+  return ready.get(deps.stores.metadata);
 }
 
 /** The credential source for IAM users' access keys and STS sessions (AppOptions.credentials). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { compileCidr } from './cidr.js';
 import { compileCondition } from './conditions.js';
 import { keys } from './test-helpers.js';
 
@@ -116,4 +117,28 @@ describe('condition operators', () => {
     assert.ok(test);
     assert.equal(test(keys({ 's3:prefix': 'home/${aws:username}', 'aws:username': 'bob' })), true);
   });
+});
+
+describe('CIDR matching', () => {
+  const cases: [string, string, boolean][] = [
+    ['10.0.0.0/8', '10.255.1.2', true],
+    ['10.0.0.0/8', '11.0.0.1', false],
+    ['192.168.1.128/25', '192.168.1.200', true],
+    ['192.168.1.128/25', '192.168.1.100', false],
+    ['0.0.0.0/0', '8.8.8.8', true],
+    ['127.0.0.1', '127.0.0.1', true],
+    ['127.0.0.1', '127.0.0.2', false],
+    ['127.0.0.1/32', '::ffff:127.0.0.1', true],
+    ['2001:db8::/32', '2001:0db8:ffff::1', true],
+    ['2001:db8::/33', '2001:db8:8000::1', false],
+    ['::1/128', '::1', true],
+    ['::ffff:0:0/96', '::ffff:1.2.3.4', false],
+    ['fe80::/10', 'febf::1', true],
+    ['fe80::/10', 'fec0::1', false],
+    ['10.0.0.0/33', '10.0.0.1', false],
+    ['not-an-ip', '10.0.0.1', false],
+    ['10.0.0.0/8', 'garbage', false],
+    ['10.0.0.0/8', '10.0.0.256', false],
+  ];
+  for (const [spec, addr, expected] of cases) it(`${spec} ∋ ${addr}: ${expected}`, () => assert.equal(compileCidr(spec)(addr), expected));
 });

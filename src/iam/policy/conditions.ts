@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { compileCidr } from './cidr.js';
 import { compileArnPattern } from './arn.js';
 import { compileGlob } from './glob.js';
 import { parseTemplate, resolvePieces, resolveString, type ContextKeys, type Template } from './variables.js';
@@ -83,21 +84,8 @@ const binary = (v: string | Template): ValueTest => {
   return (rv) => rv === p;
 };
 const ip = (v: string | Template): ValueTest => {
-  const list = new BlockList();
-  const raw = (v as string).trim();
-  const slash = raw.indexOf('/');
-  const addr = slash < 0 ? raw : raw.slice(0, slash);
-  const family = isIP(addr);
-  if (family === 0) return () => false;
-  const prefix = slash < 0 ? (family === 4 ? 32 : 128) : Number(raw.slice(slash + 1));
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) return () => false;
-  list.addSubnet(addr, prefix, type);
-  return (rv) => {
-    const r = normalizeIp(rv);
-    const f = isIP(r);
-    return f !== 0 && list.check(r, f === 4 ? 'ipv4' : 'ipv6');
-  };
+  const test = compileCidr(v as string);
+  return (rv) => test(rv);
 };
 
 const lt = (a: number, b: number) => a < b;

@@ -65,7 +65,7 @@ function member(name: string, ns: NormalizedSchema): InputMember {
 function payloadOf(name: string, ns: NormalizedSchema): PayloadBinding {
   const t = ns.getMergedTraits();
   const kind = ns.isStructSchema() ? 'struct' : ns.isBlobSchema() ? (ns.isStreaming() ? 'stream' : 'blob') : 'string';
-  return { name, kind, schema: ns, xmlName: (t.xmlName as string | undefined) ?? ns.getName() ?? name };
+  return { name, kind, schema: ns, xmlName: (t.xmlName) ?? ns.getName() ?? name };
 }
 
 export function inputPlan(op: StaticOperationSchema): InputPlan {
@@ -88,7 +88,7 @@ export function outputPlan(op: StaticOperationSchema): OutputPlan {
   const status = op[3].http?.[2] ?? 200;
   const plan: OutputPlan = { headers: [], prefixHeaders: undefined, payload: undefined, bodyMembers: 0, rootName: '', schema: output, status };
   if (!output.isStructSchema()) return plan;
-  plan.rootName = (output.getMergedTraits().xmlName as string | undefined) ?? output.getName() ?? op[2];
+  plan.rootName = (output.getMergedTraits().xmlName) ?? output.getName() ?? op[2];
   for (const [name, ns] of output.structIterator()) {
     const t = ns.getMergedTraits();
     if (typeof t.httpHeader === 'string') plan.headers.push({ ...member(name, ns), wire: t.httpHeader.toLowerCase() });
@@ -130,7 +130,7 @@ export function parseWireValue(m: InputMember, raw: string, wire: string, where:
       return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
     case 'blob':
       return Buffer.from(raw, 'base64');
-    default:
+    case 'other':
       return raw;
   }
 }
@@ -144,5 +144,5 @@ export function formatHeaderValue(m: InputMember, v: unknown): string | undefine
     return v.toUTCString();
   }
   if (Array.isArray(v)) return v.map(String).join(',');
-  return String(v);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

@@ -79,7 +79,7 @@ export function readShape(schema: NormalizedSchema, node: Node): unknown {
     const out: Record<string, unknown> = {};
     for (const [name, member] of schema.structIterator()) {
       const t = member.getMergedTraits();
-      const xmlName = (t.xmlName as string | undefined) ?? name;
+      const xmlName = (t.xmlName) ?? name;
       const v = obj[xmlName];
       if (v === undefined) continue;
       if (member.isListSchema()) {
@@ -104,7 +104,7 @@ function readList(member: NormalizedSchema, v: Node, flat: boolean): unknown[] {
   } else {
     if (v === '') return [];
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformedXml();
-    const name = (item.getMergedTraits().xmlName as string | undefined) ?? 'member';
+    const name = (item.getMergedTraits().xmlName) ?? 'member';
     items = (v as Record<string, unknown>)[name];
     if (items === undefined) return [];
   }
@@ -174,7 +174,7 @@ export function writeShape(out: string[], schema: NormalizedSchema, value: unkno
       if (v === undefined || v === null) continue;
       const t = member.getMergedTraits();
       if (t.httpHeader || t.httpPrefixHeaders || t.httpPayload || t.httpResponseCode || t.httpQuery || t.httpLabel) continue;
-      writeMember(out, member, v, (t.xmlName as string | undefined) ?? memberName, !!t.xmlFlattened);
+      writeMember(out, member, v, (t.xmlName) ?? memberName, !!t.xmlFlattened);
     }
     out.push(`</${name}>`);
     return;
@@ -194,7 +194,7 @@ function writeMember(out: string[], member: NormalizedSchema, v: unknown, name: 
     if (flat) {
       for (const x of items) writeShape(out, item, x, name);
     } else {
-      const itemName = (item.getMergedTraits().xmlName as string | undefined) ?? 'member';
+      const itemName = (item.getMergedTraits().xmlName) ?? 'member';
       out.push(`<${name}>`);
       for (const x of items) writeShape(out, item, x, itemName);
       out.push(`</${name}>`);

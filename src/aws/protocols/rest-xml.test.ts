@@ -24,7 +24,7 @@ import type { DecodedRequest } from './codec.js';
 import { HTTP_STATUS, restXmlCodec, type RestXmlService } from './rest-xml.js';
 import { isOperationSchema, s3Target, virtualHostDomains, type StaticOperationSchema } from './rest-xml-routing.js';
 
-const schemas = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema) as StaticOperationSchema[];
+const schemas: StaticOperationSchema[] = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema);
 
 function service(handlers: Record<string, (input: any) => unknown>): RestXmlService {
   const operations: Record<string, OperationSpec> = {};

@@ -219,8 +219,8 @@ function encode(output: unknown, operation: string, service: ServiceDefinition, 
     headers['content-type'] = 'application/xml';
     if (operation === 'GetBucketLocation') {
       // The one S3 output whose root element *is* its only member.
-      const loc = out['LocationConstraint'];
-      res.body = `${XML_DECLARATION}${loc ? `<LocationConstraint xmlns="${S3_XMLNS}">${escapeXml(String(loc))}</LocationConstraint>` : `<LocationConstraint xmlns="${S3_XMLNS}"/>`}`;
+      const loc = typeof out['LocationConstraint'] === 'string' ? out['LocationConstraint'] : '';
+      res.body = `${XML_DECLARATION}${loc ? `<LocationConstraint xmlns="${S3_XMLNS}">${escapeXml(loc)}</LocationConstraint>` : `<LocationConstraint xmlns="${S3_XMLNS}"/>`}`;
     } else {
       res.body = xmlDocument(plan.schema, out, plan.rootName);
     }

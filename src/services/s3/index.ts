@@ -65,7 +65,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     config: deps.config,
     log: deps.log,
   };
-  const schemas = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema) as StaticOperationSchema[];
+  const schemas: StaticOperationSchema[] = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema);
   const schemaOf = (name: string) => (sdk as Record<string, unknown>)[`${name}$`];
 
   function op(name: string, action: string, handler: Handler, extra: Partial<OperationSpec> = {}): [string, OperationSpec] {

@@ -37,7 +37,7 @@ export async function walkKeys<V>(tx: ReadTx, ns: string, o: WalkOptions<V>): Pr
   const prefixOpt = o.prefix !== '' ? { prefix: o.prefix } : {};
   // Batches grow while keys are consumed one by one and shrink after a common
   // prefix is skipped: a seek then needs only the next few keys, not a page.
-  let batchSize = o.delimiter ? 8 : 1000;
+  let batchSize = o.delimiter ? 8 : want;
   for (;;) {
     const limit = Math.min(Math.max(want - items.length, 1), batchSize);
     const batch = await tx.scan<V>(ns, { ...prefixOpt, ...cursor, limit });
@@ -65,7 +65,7 @@ export async function walkKeys<V>(tx: ReadTx, ns: string, o: WalkOptions<V>): Pr
     }
     if (done || items.length >= want) break;
     if (!reseek && batch.length < limit) break;
-    batchSize = reseek ? 8 : Math.min(batchSize * 4, 1000);
+    batchSize = reseek ? 8 : Math.min(batchSize * 4, 1001);
   }
   const truncated = items.length > o.max;
   if (truncated) items.length = o.max;

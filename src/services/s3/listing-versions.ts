@@ -91,7 +91,7 @@ export async function listObjectVersions(s3: S3, input: ListObjectVersionsReques
         Owner: owner(r.ownerAccount),
       };
       if (r.checksum) {
-        v.ChecksumAlgorithm = [r.checksum.algorithm as NonNullable<ObjectVersion['ChecksumAlgorithm']>[number]];
+        v.ChecksumAlgorithm = [r.checksum.algorithm];
         v.ChecksumType = r.checksum.type;
       }
       versions.push(v);

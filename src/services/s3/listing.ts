@@ -4,7 +4,6 @@
  * per page. Delete markers are never listed here.
  */
 import type {
-  ChecksumAlgorithm as SdkChecksumAlgorithm,
   ListObjectsOutput,
   ListObjectsRequest,
   ListObjectsV2Output,
@@ -25,10 +24,10 @@ export function objectEntry(rec: ObjectRecord, key: string, withOwner: boolean):
     LastModified: rec.lastModified,
     ETag: rec.etag,
     Size: rec.size,
-    StorageClass: storageClassOut(rec.storageClass) as _Object['StorageClass'],
+    StorageClass: storageClassOut(rec.storageClass),
   };
   if (rec.checksum) {
-    o.ChecksumAlgorithm = [rec.checksum.algorithm as SdkChecksumAlgorithm];
+    o.ChecksumAlgorithm = [rec.checksum.algorithm];
     o.ChecksumType = rec.checksum.type;
   }
   if (withOwner) o.Owner = owner(rec.ownerAccount);

@@ -15,7 +15,7 @@
  * become 'null' versions). Object bytes live in the BlobStore under ids the
  * store chooses; a record lists the blobs to stream, in order.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export const NS_BUCKETS = 's3:bucket';
 export const nsObjects = (bucket: string) => `s3:obj:${bucket}`;
@@ -186,7 +186,7 @@ export function partKey(uploadId: string, partNumber: number): string {
 /** S3's canonical user id for an account (64 hex chars), stable per account. */
 export function canonicalUserId(accountId: string): string {
   // Not secret, only stable: a fixed derivation AWS clients treat as opaque.
-  return Buffer.from(accountId.padStart(12, '0').repeat(3).slice(0, 32)).toString('hex');
+  return createHash('sha256').update(`hanul-canonical-user:${accountId}`).digest('hex');
 }
 
 export function owner(accountId: string): { ID: string; DisplayName: string } {

@@ -146,7 +146,7 @@ describe('multipart', () => {
         MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r1.ETag, ChecksumCRC32: r1.ChecksumCRC32 }, { PartNumber: 2, ETag: r2.ETag, ChecksumCRC32: r2.ChecksumCRC32 }] },
       }),
     );
-    const raw = Buffer.concat([Buffer.from(r1.ChecksumCRC32 as string, 'base64'), Buffer.from(r2.ChecksumCRC32 as string, 'base64')]);
+    const raw = Buffer.concat([Buffer.from(r1.ChecksumCRC32, 'base64'), Buffer.from(r2.ChecksumCRC32, 'base64')]);
     const x = Buffer.alloc(4);
     x.writeUInt32BE(zlib.crc32(raw));
     assert.equal(done.ChecksumCRC32, `${x.toString('base64')}-2`);

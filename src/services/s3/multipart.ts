@@ -143,7 +143,7 @@ export async function uploadPart(s3: S3, input: UploadPartRequest & RestXmlInput
     checksum,
     extraAlgorithms: [alg],
     contentMd5Hex: md5,
-    ...(req ? { trailers: req.trailers } : {}),
+    ...(req ? { trailers: () => req.trailers() } : {}),
   });
   const part: PartRecord = {
     partNumber,

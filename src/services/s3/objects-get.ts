@@ -131,13 +131,13 @@ function applyOverrides(h: ObjectHeaders, input: GetObjectRequest): void {
 export async function getObject(s3: S3, input: GetObjectRequest, ctx: RequestContext): Promise<GetObjectOutput & RestXmlOutputExtras> {
   const plan = await planRead(s3, input, ctx, 'GET');
   applyOverrides(plan.headers, input);
-  plan.headers.Body = objectStream(s3, plan.rec.blobs, plan.range, plan.inline) as unknown as GetObjectOutput['Body'];
+  plan.headers.Body = objectStream(s3, plan.rec.blobs, plan.range, plan.inline);
   return plan.headers;
 }
 
 export async function headObject(s3: S3, input: HeadObjectRequest, ctx: RequestContext): Promise<HeadObjectOutput & RestXmlOutputExtras> {
   const plan = await planRead(s3, input, ctx, 'HEAD');
-  applyOverrides(plan.headers, input as GetObjectRequest);
+  applyOverrides(plan.headers, input);
   return plan.headers;
 }
 

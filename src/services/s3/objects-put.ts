@@ -60,7 +60,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     checksum,
     extraAlgorithms: [algorithm],
     contentMd5Hex: md5,
-    ...(req ? { trailers: req.trailers } : {}),
+    ...(req ? { trailers: () => req.trailers() } : {}),
   });
   const stored: StoredChecksum = { algorithm, value: digests.checksums[algorithm] as string, type: 'FULL_OBJECT' };
   const contentEncoding = storedContentEncoding(input.ContentEncoding);

@@ -16,7 +16,6 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -97,14 +96,14 @@ describe('s3 e2e: objects through the real SDK', () => {
     const agent = new http.Agent({ keepAlive: true, lookup: ((_h: string, o: unknown, cb: (e: null, a: string | { address: string; family: number }[], f?: number) => void) => {
       if (o && typeof o === 'object' && (o as { all?: boolean }).all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
       else cb(null, '127.0.0.1', 4);
-    }) as never });
+    }) });
     const port = server.port;
     const vh = new S3Client({
       ...server.clientConfig,
       endpoint: `http://localhost:${port}`,
       forcePathStyle: false,
       requestHandler: new NodeHttpHandler({ httpAgent: agent }),
-    } as S3ClientConfig);
+    });
     try {
       await vh.send(new PutObjectCommand({ Bucket, Key: 'vhost/key one', Body: 'virtual' }));
       const got = await vh.send(new GetObjectCommand({ Bucket, Key: 'vhost/key one' }));

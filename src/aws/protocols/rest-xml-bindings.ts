@@ -144,5 +144,14 @@ export function formatHeaderValue(m: InputMember, v: unknown): string | undefine
     return v.toUTCString();
   }
   if (Array.isArray(v)) return v.map(String).join(',');
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(v);
+    default:
+      return JSON.stringify(v);
+  }
 }

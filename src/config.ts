@@ -26,6 +26,19 @@ export interface Config {
   kinesisLimits: boolean;
   /** How long Kinesis streams and consumers stay CREATING / UPDATING / DELETING (ms). */
   kinesisStateDelayMs: number;
+  /** Shield Standard: connection gate, watchdogs, admission (src/server/shield/). */
+  shield: boolean;
+  shieldAllowlist: string;
+  shieldTrustedProxies: string;
+  shieldMaxConnections: number;
+  shieldClientConnections: number;
+  shieldConnectionRate: number;
+  shieldClientRps: number;
+  shieldPressureClientRps: number;
+  shieldHeaderTimeoutMs: number;
+  shieldBodyMinRate: number;
+  shieldWatchWindowMs: number;
+  shieldBlockSeconds: number;
 }
 
 interface Setting {
@@ -85,6 +98,18 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'kmsRootKey', env: 'HANUL_KMS_ROOT_KEY', flag: '--kms-root-key', doc: 'KMS root key: base64 of 32 bytes, or a file path; else generated in the data dir', parse: str, default: undefined },
   { key: 'kmsPkcs11Module', env: 'HANUL_KMS_PKCS11_MODULE', flag: '--kms-pkcs11-module', doc: 'PKCS#11 module for KMS custom key stores (a CloudHSM cluster id names a token label)', parse: str, default: '/usr/lib/softhsm/libsofthsm2.so' },
   { key: 'kinesisLimits', env: 'HANUL_KINESIS_LIMITS', flag: '--kinesis-limits', doc: 'Enforce Kinesis per-shard throughput limits (on/off)', parse: bool('HANUL_KINESIS_LIMITS'), default: true },
+  { key: 'shield', env: 'HANUL_SHIELD', flag: '--shield', doc: 'Flood protection of every endpoint (on/off)', parse: bool('HANUL_SHIELD'), default: true },
+  { key: 'shieldAllowlist', env: 'HANUL_SHIELD_ALLOWLIST', flag: '--shield-allowlist', doc: 'CIDRs never limited (comma-separated)', parse: str, default: '' },
+  { key: 'shieldTrustedProxies', env: 'HANUL_SHIELD_TRUSTED_PROXIES', flag: '--shield-trusted-proxies', doc: 'CIDRs whose X-Forwarded-For is believed', parse: str, default: '' },
+  { key: 'shieldMaxConnections', env: 'HANUL_SHIELD_MAX_CONNECTIONS', flag: '--shield-max-connections', doc: 'Open connections in all', parse: int('HANUL_SHIELD_MAX_CONNECTIONS', 1, 1_000_000), default: 10_000 },
+  { key: 'shieldClientConnections', env: 'HANUL_SHIELD_CLIENT_CONNECTIONS', flag: '--shield-client-connections', doc: 'Open connections per client (IPv4 / IPv6 /64)', parse: int('HANUL_SHIELD_CLIENT_CONNECTIONS', 1, 1_000_000), default: 512 },
+  { key: 'shieldConnectionRate', env: 'HANUL_SHIELD_CONNECTION_RATE', flag: '--shield-connection-rate', doc: 'New connections per second per client', parse: int('HANUL_SHIELD_CONNECTION_RATE', 1, 1_000_000), default: 1000 },
+  { key: 'shieldClientRps', env: 'HANUL_SHIELD_CLIENT_RPS', flag: '--shield-client-rps', doc: 'Requests per second per client, always', parse: int('HANUL_SHIELD_CLIENT_RPS', 1, 10_000_000), default: 20_000 },
+  { key: 'shieldPressureClientRps', env: 'HANUL_SHIELD_PRESSURE_CLIENT_RPS', flag: '--shield-pressure-client-rps', doc: 'Requests per second per client while the server is under pressure and shared', parse: int('HANUL_SHIELD_PRESSURE_CLIENT_RPS', 1, 10_000_000), default: 200 },
+  { key: 'shieldHeaderTimeoutMs', env: 'HANUL_SHIELD_HEADER_TIMEOUT_MS', flag: '--shield-header-timeout-ms', doc: 'Time to send a request head', parse: int('HANUL_SHIELD_HEADER_TIMEOUT_MS', 100, 600_000), default: 15_000 },
+  { key: 'shieldBodyMinRate', env: 'HANUL_SHIELD_BODY_MIN_RATE', flag: '--shield-body-min-rate', doc: 'Slowest request body / response read (bytes/s over the watch window)', parse: int('HANUL_SHIELD_BODY_MIN_RATE', 0, 1_000_000_000), default: 512 },
+  { key: 'shieldWatchWindowMs', env: 'HANUL_SHIELD_WATCH_WINDOW_MS', flag: '--shield-watch-window-ms', doc: 'Window of the slow-body and slow-read guards', parse: int('HANUL_SHIELD_WATCH_WINDOW_MS', 500, 3_600_000), default: 30_000 },
+  { key: 'shieldBlockSeconds', env: 'HANUL_SHIELD_BLOCK_SECONDS', flag: '--shield-block-seconds', doc: 'How long a flooding client stays blocked', parse: int('HANUL_SHIELD_BLOCK_SECONDS', 1, 86_400), default: 60 },
   { key: 'kinesisStateDelayMs', env: 'HANUL_KINESIS_STATE_DELAY_MS', flag: '--kinesis-state-delay-ms', doc: 'How long Kinesis streams stay CREATING/UPDATING/DELETING (ms)', parse: int('HANUL_KINESIS_STATE_DELAY_MS', 0, 600_000), default: 500 },
 ];
 

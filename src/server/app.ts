@@ -18,6 +18,7 @@ import { notImplemented } from '../aws/errors.js';
 import { listen, type Listener } from './listener.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPipeline, type Authorizer } from './pipeline.js';
+import { createProtection, registerProtection } from './shield/protection.js';
 import { VERSION } from './version.js';
 
 export interface App {
@@ -60,6 +61,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       return (await spec.handler(input, { ...ctx, service, operation })) as O;
     },
   };
+  const protection = config.shield ? createProtection(config, metrics.registry) : undefined;
+  if (protection) registerProtection(config, protection);
   const deps: ServiceDeps = { config, clock, stores, log, audit, peers };
   const services: ServiceDefinition[] = [];
   for (const make of opts.services ?? SERVICES) services.push(await make(deps));
@@ -83,11 +86,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     authorize: opts.authorize ?? createIamAuthorizer(),
     admin: createAdmin({ config, clock, services: index, metrics, version: VERSION, startedAt }),
     shutdown: shutdown.signal,
+    protection,
   });
   for (const s of services) await s.start?.();
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
-  const listener = await listen({ host: config.host, port: config.port, tls, maxHeaderSize: 16 * 1024 }, (req, res) => {
+  const listener = await listen({ host: config.host, port: config.port, tls, maxHeaderSize: 16 * 1024, gate: protection }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       log.error({ err: e }, 'pipeline failed');
       res.destroy();
@@ -108,6 +112,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       closing ??= (async () => {
         await listener.close(config.shutdownGraceMs);
         shutdown.abort();
+        protection?.close();
         for (const s of services) await s.stop?.();
         await stores.metadata.close();
         await stores.blobs.close();

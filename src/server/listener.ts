@@ -15,6 +15,16 @@ export interface ListenerOptions {
   tls?: { cert: Buffer; key: Buffer } | undefined;
   /** Largest request head (bytes); more → 431. */
   maxHeaderSize: number;
+  /** Flood protection (src/server/shield/): sees each socket before any parsing, and each request's start and end. */
+  gate?: ConnectionHooks | undefined;
+}
+
+export interface ConnectionHooks {
+  /** false → the gate has taken the socket (held or closed). */
+  accept(socket: net.Socket): boolean;
+  classified(socket: net.Socket, kind: 'h1' | 'h2' | 'tls'): void;
+  requestStarted(socket: net.Socket, req: http.IncomingMessage | undefined): void;
+  requestEnded(socket: net.Socket): void;
 }
 
 export interface Listener {
@@ -39,11 +49,14 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
   let active = 0;
   const counted: RequestListener = (req, res) => {
     active++;
+    const sock = req.socket as net.Socket;
+    opts.gate?.requestStarted(sock, req.httpVersionMajor === 1 ? (req as http.IncomingMessage) : undefined);
     let done = false;
     const finish = () => {
       if (!done) {
         done = true;
         active--;
+        opts.gate?.requestEnded(sock);
       }
     };
     res.once('finish', finish);
@@ -61,7 +74,7 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
     },
     counted,
   );
-  const h2settings: http2.Settings = { maxConcurrentStreams: 256, maxHeaderListSize: opts.maxHeaderSize };
+  const h2settings: http2.Settings = { maxConcurrentStreams: 128, maxHeaderListSize: opts.maxHeaderSize };
   const h2 = http2.createServer({ settings: h2settings, maxSessionMemory: 32 });
   h2.on('request', counted);
   h2.on('sessionError', () => undefined);
@@ -81,6 +94,7 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
   }
 
   const server = net.createServer((socket) => {
+    if (opts.gate && !opts.gate.accept(socket)) return;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -95,6 +109,7 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
       if (maybeH2 && head.length < H2_PREFACE.length && head[0] !== TLS_HANDSHAKE) return;
       socket.off('readable', onReadable);
       socket.unshift(head);
+      opts.gate?.classified(socket, head[0] === TLS_HANDSHAKE && secure ? 'tls' : maybeH2 ? 'h2' : 'h1');
       if (head[0] === TLS_HANDSHAKE && secure) secure.emit('connection', socket);
       else if (maybeH2) h2.emit('connection', socket);
       else h1.emit('connection', socket);

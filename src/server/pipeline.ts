@@ -14,6 +14,7 @@ import { anonymousPrincipal } from '../iam/root-key.js';
 import { requestId as newRequestId, s3HostId, s3RequestId } from '../lib/ids.js';
 import type { Principal, RequestContext, ServiceDeps } from './context.js';
 import type { Metrics } from './metrics.js';
+import type { Protection } from './shield/protection.js';
 
 export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -30,6 +31,8 @@ export interface PipelineDeps extends ServiceDeps {
   admin(req: HttpRequest, principal: Principal | undefined): Promise<HttpResponse | undefined>;
   /** Aborted on shutdown: in-flight handlers see it through ctx.signal. */
   shutdown: AbortSignal;
+  /** Flood protection (src/server/shield/): admission before any work, and every request for detection. */
+  protection?: Protection | undefined;
 }
 
 function familyOf(service: ServiceDefinition | undefined): ErrorFamily {
@@ -86,12 +89,16 @@ export function createPipeline(deps: PipelineDeps) {
     const isS3 = () => service?.protocol === 'rest-xml';
     const rid = () => (isS3() ? s3RequestId() : newRequestId());
     let requestId = '';
+    const sourceIp = deps.protection ? deps.protection.addressOf(nreq.socket?.remoteAddress, nreq.headers as http.IncomingHttpHeaders) : (nreq.socket?.remoteAddress ?? '');
+    const seen = deps.protection && { address: sourceIp, hostname: req.hostname, path: rawPath, userAgent: String(nreq.headers['user-agent'] ?? ''), referer: String(nreq.headers['referer'] ?? '') };
+    const refusal = seen && deps.protection?.admit(sourceIp, { ...seen, service: '' });
     try {
       // SigV4 joins repeated headers with ',' where Node joins them with ', ' (and drops some): sign-check the distinct values.
       const distinct = (nreq as { headersDistinct?: Record<string, string[]> }).headersDistinct;
       const signedView = distinct ? { ...req, headers: { ...distinct, ...pseudoHeaders(nreq.headers) } } : req;
       const scope = credentialScope(req);
       const admin = rawPath.startsWith('/_hanul/') || (rawPath === '/metrics' && scope === undefined && rawQuery === '');
+      if (refusal && admin) throw refusal(undefined);
       if (admin) {
         service = undefined;
         operation = 'Admin';
@@ -111,6 +118,7 @@ export function createPipeline(deps: PipelineDeps) {
       }
       service = routeService(req, scope, deps.services);
       requestId = rid();
+      if (refusal) throw refusal(service);
       if (!service) throw commonError('UnknownOperationException', `no service answers to '${scope?.service ?? 'this request'}'`);
       const codec = codecFor(service.protocol);
       operation = codec.peekOperation(req, service) ?? operation;
@@ -143,7 +151,7 @@ export function createPipeline(deps: PipelineDeps) {
         region: signedRegion,
         accountId: deps.config.accountId,
         signal: abort.signal,
-        sourceIp: nreq.socket?.remoteAddress ?? '',
+        sourceIp,
         secure: 'encrypted' in (nreq.socket ?? {}),
         userAgent: (nreq.headers['user-agent']) ?? '',
         service: service.name,
@@ -215,6 +223,7 @@ export function createPipeline(deps: PipelineDeps) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const svcName = service?.name ?? 'hanul';
       deps.metrics.observe(svcName, operation, status, seconds, bytesIn, out);
+      if (seen) deps.protection?.observe({ ...seen, service: svcName, status, bytesIn, bytesOut: out });
       deps.log.info(
         {
           requestId,

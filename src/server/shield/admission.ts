@@ -1,0 +1,109 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { clientKey } from './addr.js';
+
+export interface AdmissionLimits {
+  /** Per-client ceiling, always (token bucket, burst = 2 s worth). */
+  clientRps: number;
+  /** Per-client ceiling while the server is under pressure and serves more than one client. */
+  pressureClientRps: number;
+  /** Event-loop delay (p99 over the last ~second, ms) that means pressure. */
+  pressureDelayMs: number;
+  /** Requests in flight that mean pressure. */
+  pressureInFlight: number;
+  /** A client rejected in this many consecutive seconds is blocked at the gate. */
+  blockAfterSeconds: number;
+}
+
+interface ClientRate {
+  tokens: number;
+  refill: number;
+  /** Requests in the current and previous second. */
+  cur: number;
+  prev: number;
+  /** Consecutive seconds with rejections, and whether this second had one. */
+  badSeconds: number;
+  rejectedNow: boolean;
+}
+
+export type Verdict = { ok: true } | { ok: false; reason: 'client-rate' | 'load-shed'; block: boolean };
+
+/**
+ * Request admission: a generous per-client rate ceiling, and under pressure
+ * (event-loop delay or in-flight requests) a much lower one for clients that
+ * share the server with others, so one heavy client cannot starve the rest.
+ * A lone client (a test, a benchmark) is never shed for being busy.
+ */
+export class Admission {
+  private readonly clients = new Map<string, ClientRate>();
+  private readonly eld: IntervalHistogram;
+  private readonly timer: NodeJS.Timeout;
+  private pressure = false;
+  private activeClients = 0;
+  private inFlightNow = 0;
+  private inFlightPeak = 0;
+
+  constructor(private readonly limits: AdmissionLimits, private readonly now: () => number = () => performance.now()) {
+    this.eld = monitorEventLoopDelay({ resolution: 10 });
+    this.eld.enable();
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  started(): void {
+    this.inFlightNow++;
+    if (this.inFlightNow > this.inFlightPeak) this.inFlightPeak = this.inFlightNow;
+  }
+
+  ended(): void {
+    this.inFlightNow = Math.max(0, this.inFlightNow - 1);
+  }
+
+  underPressure(): boolean {
+    return this.pressure;
+  }
+
+  check(address: string | undefined): Verdict {
+    const key = clientKey(address);
+    const t = this.now();
+    let c = this.clients.get(key);
+    if (!c) {
+      c = { tokens: this.limits.clientRps * 2, refill: t, cur: 0, prev: 0, badSeconds: 0, rejectedNow: false };
+      this.clients.set(key, c);
+    } else {
+      c.tokens = Math.min(this.limits.clientRps * 2, c.tokens + ((t - c.refill) / 1000) * this.limits.clientRps);
+      c.refill = t;
+    }
+    c.cur++;
+    let reason: 'client-rate' | 'load-shed' | undefined;
+    if (c.tokens < 1) reason = 'client-rate';
+    else if (this.pressure && this.activeClients > 1 && Math.max(c.cur, c.prev) > this.limits.pressureClientRps) reason = 'load-shed';
+    if (!reason) {
+      c.tokens -= 1;
+      return { ok: true };
+    }
+    c.rejectedNow = true;
+    return { ok: false, reason, block: c.badSeconds + 1 >= this.limits.blockAfterSeconds };
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.eld.disable();
+  }
+
+  private tick(): void {
+    const p99 = this.eld.percentile(99) / 1e6;
+    this.eld.reset();
+    let active = 0;
+    for (const [key, c] of this.clients) {
+      if (c.cur > 0) active++;
+      c.badSeconds = c.rejectedNow ? c.badSeconds + 1 : 0;
+      c.rejectedNow = false;
+      if (c.cur === 0 && c.prev === 0 && c.badSeconds === 0) this.clients.delete(key);
+      c.prev = c.cur;
+      c.cur = 0;
+    }
+    this.activeClients = active;
+    this.pressure = p99 > this.limits.pressureDelayMs || this.inFlightPeak > this.limits.pressureInFlight;
+    this.inFlightPeak = this.inFlightNow;
+  }
+}

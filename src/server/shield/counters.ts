@@ -1,0 +1,43 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** Shield's Prometheus series: admitted, rejected by reason, active blocks, attacks. */
+export interface ShieldCounters {
+  admitted(): void;
+  rejected(reason: string): void;
+  blocked(key: string, ms: number): void;
+  attackStarted(resource: string): void;
+  /** Totals by reason, for tests and the health view. */
+  snapshot(): Record<string, number>;
+}
+
+export function createShieldCounters(registry: Registry | undefined, activeBlocks: () => number, activeAttacks: () => number): ShieldCounters {
+  const totals: Record<string, number> = {};
+  const bump = (k: string) => (totals[k] = (totals[k] ?? 0) + 1);
+  const admitted = registry ? new Counter({ name: 'hanul_shield_admitted_total', help: 'Requests admitted by the protection layer', registers: [registry] }) : undefined;
+  const rejected = registry ? new Counter({ name: 'hanul_shield_rejected_total', help: 'Connections and requests refused, by reason', labelNames: ['reason'] as const, registers: [registry] }) : undefined;
+  const blocks = registry ? new Counter({ name: 'hanul_shield_blocks_total', help: 'Clients blocked', registers: [registry] }) : undefined;
+  const attacks = registry ? new Counter({ name: 'hanul_shield_attacks_total', help: 'Attacks detected', registers: [registry] }) : undefined;
+  if (registry) {
+    new Gauge({ name: 'hanul_shield_active_blocks', help: 'Clients blocked now', registers: [registry], collect() { this.set(activeBlocks()); } });
+    new Gauge({ name: 'hanul_shield_active_attacks', help: 'Attacks in progress', registers: [registry], collect() { this.set(activeAttacks()); } });
+  }
+  return {
+    admitted() {
+      admitted?.inc();
+      bump('admitted');
+    },
+    rejected(reason) {
+      rejected?.inc({ reason });
+      bump(reason);
+    },
+    blocked() {
+      blocks?.inc();
+      bump('blocks');
+    },
+    attackStarted() {
+      attacks?.inc();
+      bump('attacks');
+    },
+    snapshot: () => ({ ...totals }),
+  };
+}

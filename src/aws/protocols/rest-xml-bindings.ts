@@ -144,14 +144,7 @@ export function formatHeaderValue(m: InputMember, v: unknown): string | undefine
     return v.toUTCString();
   }
   if (Array.isArray(v)) return v.map(String).join(',');
-  switch (typeof v) {
-    case 'string':
-      return v;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(v);
-    default:
-      return JSON.stringify(v);
-  }
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v);
 }

@@ -15,7 +15,7 @@ export interface KeyToken {
   close(): Promise<void>;
 }
 
-export type TokenErrorCode = 'CLUSTER_NOT_FOUND' | 'INVALID_CREDENTIALS' | 'NETWORK_ERRORS' | 'INTERNAL_ERROR' | 'USER_LOGGED_IN';
+export type TokenErrorCode = 'CLUSTER_NOT_FOUND' | 'INVALID_CREDENTIALS' | 'NETWORK_ERRORS' | 'INTERNAL_ERROR' | 'USER_LOGGED_IN' | 'USER_LOCKED_OUT' | 'USER_NOT_FOUND';
 
 /** Why a token could not be opened, in the words of ConnectionErrorCode. */
 export class TokenError extends Error {

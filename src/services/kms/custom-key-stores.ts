@@ -33,6 +33,9 @@ const cksKey = (region: string, id: string) => `${region}/${id}`;
 /** Live token sessions of connected custom key stores (in memory; reconnected at start). */
 export class CustomKeyStores {
   private readonly tokens = new Map<string, KeyToken>();
+  /** The connection attempt in flight per store: a Disconnect meanwhile makes it stale. */
+  private readonly attempts = new Map<string, object>();
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     private readonly kms: Kms,
@@ -46,40 +49,74 @@ export class CustomKeyStores {
     return this.tokens.get(id);
   }
 
+  connecting(id: string): boolean {
+    return this.attempts.has(id);
+  }
+
   private password(rec: CksRecord): string {
     return this.kms.store.unsealRaw(rec.id, 'password', rec.sealedPassword).toString('utf8');
   }
 
+  /**
+   * ConnectCustomKeyStore, as AWS does it: the store is CONNECTING when the
+   * call returns and the token is opened in the background; DescribeCustomKeyStores
+   * then shows CONNECTED, or FAILED with a ConnectionErrorCode.
+   */
+  async startConnect(rec: CksRecord): Promise<void> {
+    const attempt = {};
+    this.attempts.set(rec.id, attempt);
+    await this.save(rec, { state: 'CONNECTING' }, false);
+    const p: Promise<unknown> = this.connect(rec, attempt)
+      .catch((e: unknown) => this.log.error({ err: e, customKeyStoreId: rec.id }, 'custom key store connection crashed'))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
   /** Opens the token and records the outcome (CONNECTED or FAILED with a code); keys follow the store's state. */
-  async connect(rec: CksRecord): Promise<CksRecord> {
-    let next: CksRecord;
+  async connect(rec: CksRecord, attempt: object = {}): Promise<void> {
+    this.attempts.set(rec.id, attempt);
+    const old = this.tokens.get(rec.id);
+    this.tokens.delete(rec.id);
+    // Close first: a second login to the same token would be refused (USER_LOGGED_IN).
+    await old?.close().catch(() => undefined);
+    let token: KeyToken | undefined;
+    let errorCode: ConnectionErrorCodeType | undefined;
     try {
-      const token = await this.open(rec.clusterId, this.password(rec));
-      await this.tokens.get(rec.id)?.close();
-      this.tokens.set(rec.id, token);
-      next = { ...rec, state: 'CONNECTED' };
-      delete next.errorCode;
+      token = await this.open(rec.clusterId, this.password(rec));
     } catch (e) {
       this.log.warn({ err: e, customKeyStoreId: rec.id }, 'custom key store did not connect');
-      next = { ...rec, state: 'FAILED', errorCode: e instanceof TokenError ? e.code : 'INTERNAL_ERROR' };
+      errorCode = e instanceof TokenError ? e.code : 'INTERNAL_ERROR';
     }
-    await this.save(next, next.state === 'CONNECTED');
-    return next;
+    if (this.attempts.get(rec.id) !== attempt) {
+      // Disconnected (or reconnected) while the token was opening: this outcome is stale.
+      await token?.close().catch(() => undefined);
+      return;
+    }
+    this.attempts.delete(rec.id);
+    if (token) this.tokens.set(rec.id, token);
+    await this.save(rec, token ? { state: 'CONNECTED' } : { state: 'FAILED', errorCode: errorCode ?? 'INTERNAL_ERROR' }, token !== undefined);
   }
 
   async disconnect(rec: CksRecord): Promise<void> {
+    this.attempts.delete(rec.id);
     const token = this.tokens.get(rec.id);
     this.tokens.delete(rec.id);
     await token?.close().catch(() => undefined);
-    const next: CksRecord = { ...rec, state: 'DISCONNECTED' };
-    delete next.errorCode;
-    await this.save(next, false);
+    await this.save(rec, { state: 'DISCONNECTED' }, false);
   }
 
-  /** Writes the store record and moves its keys to Unavailable (or back) in one transaction. */
-  private async save(rec: CksRecord, available: boolean): Promise<void> {
+  /**
+   * Sets the store's connection state (on the record as stored now: a rename
+   * meanwhile is kept) and moves its keys to Unavailable (or back) in one transaction.
+   */
+  private async save(rec: CksRecord, to: { state: ConnectionStateType; errorCode?: ConnectionErrorCodeType }, available: boolean): Promise<void> {
     await this.kms.store.write(async (tx) => {
-      await tx.put(NS_CKS, cksKey(rec.region, rec.id), rec);
+      const cur = await tx.get<CksRecord>(NS_CKS, cksKey(rec.region, rec.id));
+      if (!cur) return;
+      const next: CksRecord = { ...cur, state: to.state };
+      if (to.errorCode) next.errorCode = to.errorCode;
+      else delete next.errorCode;
+      await tx.put(NS_CKS, cksKey(rec.region, rec.id), next);
       for (const e of await tx.scan<KeyRecord>(NS_KEY, { prefix: `${rec.region}/` })) {
         const k = e.value;
         if (k.customKeyStoreId !== rec.id) continue;
@@ -97,13 +134,15 @@ export class CustomKeyStores {
     this.kms.store.forgetAll();
   }
 
-  /** At start: stores that were connected reconnect. */
+  /** At start: stores that were connected (or connecting) reconnect before hanul answers. */
   async reconnectAll(): Promise<void> {
     const all = await this.kms.store.read((tx) => tx.scan<CksRecord>(NS_CKS));
     for (const e of all) if (e.value.state === 'CONNECTED' || e.value.state === 'CONNECTING') await this.connect(e.value);
   }
 
   async closeAll(): Promise<void> {
+    this.attempts.clear();
+    await Promise.all([...this.pending]);
     for (const t of this.tokens.values()) await t.close().catch(() => undefined);
     this.tokens.clear();
   }
@@ -164,9 +203,11 @@ export function customKeyStoreOperations(kms: Kms, cks: CustomKeyStores): Record
         checks().required(input.CustomKeyStoreId, 'customKeyStoreId').length(input.CustomKeyStoreId, 'customKeyStoreId', 1, 64).done();
         await kms.access.authorizeAccount(ctx, 'ConnectCustomKeyStore');
         const rec = await cks.get(ctx, input.CustomKeyStoreId);
-        if (rec.state === 'CONNECTED' && cks.token(rec.id)) return {};
-        // hanul connects before answering: the store is CONNECTED (or FAILED, with its code) when this returns.
-        await cks.connect(rec);
+        if (rec.state === 'FAILED' || rec.state === 'DISCONNECTING') {
+          throw kmsError('CustomKeyStoreInvalidStateException', `Custom key store ${rec.id} is ${rec.state}; disconnect it before connecting it again.`);
+        }
+        if ((rec.state === 'CONNECTED' && cks.token(rec.id)) || (rec.state === 'CONNECTING' && cks.connecting(rec.id))) return {};
+        await cks.startConnect(rec);
         return {};
       },
     },
@@ -178,7 +219,7 @@ export function customKeyStoreOperations(kms: Kms, cks: CustomKeyStores): Record
         checks().required(input.CustomKeyStoreId, 'customKeyStoreId').length(input.CustomKeyStoreId, 'customKeyStoreId', 1, 64).done();
         await kms.access.authorizeAccount(ctx, 'DisconnectCustomKeyStore');
         const rec = await cks.get(ctx, input.CustomKeyStoreId);
-        if (rec.state === 'DISCONNECTED') throw kmsError('CustomKeyStoreInvalidStateException', `Custom key store ${rec.id} is not connected.`);
+        if (rec.state === 'DISCONNECTED' || rec.state === 'DISCONNECTING') throw kmsError('CustomKeyStoreInvalidStateException', `Custom key store ${rec.id} is ${rec.state}.`);
         await cks.disconnect(rec);
         return {};
       },
@@ -211,13 +252,18 @@ export function customKeyStoreOperations(kms: Kms, cks: CustomKeyStores): Record
           throw kmsError('CustomKeyStoreInvalidStateException', `Custom key store ${rec.id} must be disconnected to change its password or cluster.`);
         }
         if (input.NewCustomKeyStoreName !== undefined) await nameFree(ctx, input.NewCustomKeyStoreName, rec.id);
-        const next: CksRecord = {
-          ...rec,
-          ...(input.NewCustomKeyStoreName !== undefined ? { name: input.NewCustomKeyStoreName } : {}),
-          ...(input.CloudHsmClusterId !== undefined ? { clusterId: input.CloudHsmClusterId } : {}),
-          ...(input.KeyStorePassword !== undefined ? { sealedPassword: kms.store.seal(rec.id, 'password', Buffer.from(input.KeyStorePassword, 'utf8')) } : {}),
-        };
-        await kms.store.write((tx) => tx.put(NS_CKS, cksKey(ctx.region, rec.id), next));
+        const sealedPassword = input.KeyStorePassword !== undefined ? kms.store.seal(rec.id, 'password', Buffer.from(input.KeyStorePassword, 'utf8')) : undefined;
+        // Read-modify-write in one transaction: a connection finishing meanwhile keeps its state.
+        await kms.store.write(async (tx) => {
+          const cur = await tx.get<CksRecord>(NS_CKS, cksKey(ctx.region, rec.id));
+          if (!cur) throw kmsError('CustomKeyStoreNotFoundException', `Custom key store ${rec.id} does not exist.`);
+          await tx.put(NS_CKS, cksKey(ctx.region, rec.id), {
+            ...cur,
+            ...(input.NewCustomKeyStoreName !== undefined ? { name: input.NewCustomKeyStoreName } : {}),
+            ...(input.CloudHsmClusterId !== undefined ? { clusterId: input.CloudHsmClusterId } : {}),
+            ...(sealedPassword ? { sealedPassword } : {}),
+          });
+        });
         return {};
       },
     },

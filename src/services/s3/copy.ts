@@ -10,7 +10,7 @@ import { type InlineData, loadInline, objectStream } from './blob-stream.js';
 import { checksumMember, parseAlgorithm } from './checksums.js';
 import { checkCopySourceConditions } from './conditions.js';
 import { invalidArgument, s3Error } from './errors.js';
-import type { BucketRecord, ChecksumAlgorithm, ObjectRecord, PartRecord, StoredChecksum } from './model.js';
+import { type BucketRecord, type ChecksumAlgorithm, modifiedAt, type ObjectRecord, type PartRecord, type StoredChecksum } from './model.js';
 import { checkPartNumber, commitPart, partAlgorithm, requireUpload } from './multipart.js';
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody } from './receive-body.js';
@@ -212,7 +212,7 @@ export async function uploadPartCopy(s3: S3, input: UploadPartCopyRequest, ctx: 
     extraAlgorithms: [alg],
     contentMd5Hex: undefined,
   });
-  const part: PartRecord = { partNumber, blob, etag: `"${digests.md5Hex}"`, md5: digests.md5Hex, lastModified: s3.clock.now(), checksums: digests.checksums };
+  const part: PartRecord = { partNumber, blob, etag: `"${digests.md5Hex}"`, md5: digests.md5Hex, lastModified: modifiedAt(s3.clock.nowMs()), checksums: digests.checksums };
   await commitPart(s3, bucket, key, upload.uploadId, part);
   const result: Record<string, unknown> = { ETag: part.etag, LastModified: part.lastModified };
   if (upload.checksumAlgorithm) result[checksumMember(upload.checksumAlgorithm)] = digests.checksums[upload.checksumAlgorithm];

@@ -183,6 +183,11 @@ export function partKey(uploadId: string, partNumber: number): string {
   return `${uploadId}${SEP}${String(partNumber).padStart(5, '0')}`;
 }
 
+/** Last-Modified has second precision on S3 (listings show .000Z): stored that way so every view agrees. */
+export function modifiedAt(nowMs: number): Date {
+  return new Date(nowMs - (nowMs % 1000));
+}
+
 /** S3's canonical user id for an account (64 hex chars), stable per account. */
 export function canonicalUserId(accountId: string): string {
   // Not secret, only stable: a fixed derivation AWS clients treat as opaque.

@@ -21,7 +21,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { ReadTx } from '../../storage/ports.js';
 import { checksumMember, parseAlgorithm, parseContentMd5 } from './checksums.js';
 import { invalidArgument, noSuchUpload, s3Error } from './errors.js';
-import { type BucketRecord, type ChecksumAlgorithm, type ChecksumType, makeUploadId, nsParts, nsUploads, owner, partKey, type PartRecord, SEP, type UploadRecord, uploadKey } from './model.js';
+import { type BucketRecord, type ChecksumAlgorithm, type ChecksumType, makeUploadId, modifiedAt, nsParts, nsUploads, owner, partKey, type PartRecord, SEP, type UploadRecord, uploadKey } from './model.js';
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { checksumRequest, declaredLength, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
 import { accountOf, checkKey, getBucket, requireBucket, type S3 } from './state.js';
@@ -150,7 +150,7 @@ export async function uploadPart(s3: S3, input: UploadPartRequest & RestXmlInput
     blob,
     etag: `"${digests.md5Hex}"`,
     md5: digests.md5Hex,
-    lastModified: s3.clock.now(),
+    lastModified: modifiedAt(s3.clock.nowMs()),
     checksums: digests.checksums,
   };
   await commitPart(s3, bucket, key, upload.uploadId, part);

@@ -11,7 +11,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { ReadTx, WriteTx } from '../../storage/ports.js';
 import { noSuchBucket, noSuchKey, preconditionFailed, s3Error } from './errors.js';
 import type { BucketRecord, EntityHeaders, ObjectRecord, TagPair } from './model.js';
-import { nsInline, nsObjects } from './model.js';
+import { modifiedAt, nsInline, nsObjects } from './model.js';
 import { accountOf, getBucket, type S3 } from './state.js';
 import { putVersion } from './versions.js';
 
@@ -180,7 +180,7 @@ export async function commitObject(
       const { inlineData, ...fields } = obj;
       const first = obj.blobs[0];
       if (inlineData && first?.inline) await tx.put(nsInline(b.name), first.id, new Uint8Array(inlineData.buffer, inlineData.byteOffset, inlineData.byteLength));
-      const rec = { ...fields, lastModified: s3.clock.now(), ownerAccount: accountOf(ctx) };
+      const rec = { ...fields, lastModified: modifiedAt(s3.clock.nowMs()), ownerAccount: accountOf(ctx) };
       return { change: await putVersion(tx, b, rec, s3.clock.nowMs()), versioned: b.versioning !== undefined };
     });
     s3.reaper.free(change.freed.map((f) => f.id));

@@ -8,6 +8,7 @@ import type { ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
 import { accessKeyOperations } from './access-keys.js';
 import { accountOperations } from './account.js';
+import { authorizationDetailsOperations } from './authorization-details.js';
 import { groupOperations } from './groups.js';
 import { managedPolicyOperations } from './managed-policies.js';
 import { mfaOperations } from './mfa.js';
@@ -37,6 +38,7 @@ export async function createIamService(deps: ServiceDeps): Promise<ServiceDefini
     ...mfaOperations(rt),
     ...simulateOperations(rt),
     ...accountOperations(rt),
+    ...authorizationDetailsOperations(rt),
   };
   for (const [name, spec] of Object.entries(operations)) {
     const kind = /Role/.test(name) ? 'role' : /User|AccessKey|MFA/.test(name) ? 'user' : undefined;

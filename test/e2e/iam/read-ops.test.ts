@@ -71,6 +71,13 @@ describe('IAM read operations round-trip through the SDK', () => {
       assert.deepEqual(o.EvaluationResults.map((r: { EvalDecision: string }) => r.EvalDecision), ['allowed', 'allowed', 'implicitDeny'])],
     ['ListInstanceProfilesForRole', { RoleName: 'r1' }, (o) => assert.deepEqual(o.InstanceProfiles, [])],
     ['ListAccountAliases', {}, (o) => assert.deepEqual(o.AccountAliases, [])],
+    ['GetAccountAuthorizationDetails', {}, (o) => {
+      assert.deepEqual(o.UserDetailList[0].GroupList, ['g1']);
+      assert.equal(o.RoleDetailList[0].RolePolicyList[0].PolicyName, 'ri');
+      assert.deepEqual(o.Policies.map((p: { PolicyName: string }) => p.PolicyName).sort(), ['ReadOnlyAccess', 'read']);
+      assert.equal(o.Policies.find((p: { PolicyName: string }) => p.PolicyName === 'read').PolicyVersionList.length, 2);
+    }],
+    ['GetAccountAuthorizationDetails', { Filter: ['Role'] }, (o) => assert.deepEqual([o.RoleDetailList.length, o.UserDetailList ?? []], [1, []])],
   ];
   for (const [op, input, check] of reads) {
     it(`${op} ${JSON.stringify(input).slice(0, 60)}`, async () => {

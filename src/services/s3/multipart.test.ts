@@ -121,6 +121,33 @@ describe('multipart', () => {
     assert.match(ok.ETag ?? '', /-1"$/);
   });
 
+  it('ListMultipartUploads pages by key and upload id markers, with a delimiter', async () => {
+    const c = h.client;
+    const B = 'mpu-list';
+    await c.send(new CreateBucketCommand({ Bucket: B }));
+    const ids: string[] = [];
+    for (const Key of ['a/1', 'a/1', 'b', 'c/2']) {
+      h.clock.advance(1000);
+      ids.push((await c.send(new CreateMultipartUploadCommand({ Bucket: B, Key }))).UploadId as string);
+    }
+    const seen: string[] = [];
+    let km: string | undefined;
+    let um: string | undefined;
+    for (;;) {
+      const page = await c.send(new ListMultipartUploadsCommand({ Bucket: B, MaxUploads: 1, KeyMarker: km, UploadIdMarker: um }));
+      seen.push(...(page.Uploads ?? []).map((u) => `${u.Key}:${u.UploadId}`));
+      if (!page.IsTruncated) break;
+      km = page.NextKeyMarker;
+      um = page.NextUploadIdMarker;
+    }
+    assert.deepEqual(seen, [`a/1:${ids[0]}`, `a/1:${ids[1]}`, `b:${ids[2]}`, `c/2:${ids[3]}`]);
+    const del = await c.send(new ListMultipartUploadsCommand({ Bucket: B, Delimiter: '/' }));
+    assert.deepEqual(del.CommonPrefixes?.map((p) => p.Prefix), ['a/', 'c/']);
+    assert.deepEqual(del.Uploads?.map((u) => u.Key), ['b']);
+    const afterKey = await c.send(new ListMultipartUploadsCommand({ Bucket: B, KeyMarker: 'a/1' }));
+    assert.deepEqual(afterKey.Uploads?.map((u) => u.Key), ['b', 'c/2']);
+  });
+
   it('abort frees the upload', async () => {
     const { UploadId } = await h.client.send(new CreateMultipartUploadCommand({ Bucket, Key: 'ab' }));
     await h.client.send(new UploadPartCommand({ Bucket, Key: 'ab', UploadId, PartNumber: 1, Body: 'x' }));

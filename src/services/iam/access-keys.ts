@@ -112,9 +112,9 @@ export function accessKeyOperations(rt: IamRuntime): Record<string, OperationSpe
     },
     GetAccessKeyLastUsed: {
       schema: GetAccessKeyLastUsed$,
-      async resource(input: sdk.GetAccessKeyLastUsedRequest) {
+      async resource(input: sdk.GetAccessKeyLastUsedRequest, ctx) {
         const k = input.AccessKeyId ? await rt.read((tx) => tx.get<AccessKeyRecord>(NS.accessKey, input.AccessKeyId ?? '')) : undefined;
-        return k ? resource({ UserName: k.userName }, undefined as unknown as RequestContext) : '*';
+        return k ? resource({ UserName: k.userName }, ctx) : '*';
       },
       async handler(input: sdk.GetAccessKeyLastUsedRequest): Promise<sdk.GetAccessKeyLastUsedResponse> {
         const id = keyId(input.AccessKeyId);

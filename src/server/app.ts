@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
 import { indexServices } from '../aws/routing.js';
@@ -14,7 +15,7 @@ import { SERVICES } from '../services/registry.js';
 import { createAdmin } from './admin.js';
 import { createAuditHub } from './audit.js';
 import type { PeerServices, RequestContext, ServiceDeps } from './context.js';
-import { notImplemented } from '../aws/errors.js';
+import { isAwsError, notImplemented } from '../aws/errors.js';
 import { listen, type Listener } from './listener.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createPipeline, type Authorizer } from './pipeline.js';
@@ -56,9 +57,25 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const peerIndex = new Map<string, ServiceDefinition>();
   const peers: PeerServices = {
     async call<O>(service: string, operation: string, input: unknown, ctx: RequestContext): Promise<O> {
-      const spec = peerIndex.get(service)?.operations[operation];
-      if (!spec) throw notImplemented(service, operation);
-      return (await spec.handler(input, { ...ctx, service, operation })) as O;
+      const callee = peerIndex.get(service);
+      const spec = callee?.operations[operation];
+      if (!callee || !spec) throw notImplemented(service, operation);
+      if (!callee.audited || spec.audit?.dataEvent === true) return (await spec.handler(input, { ...ctx, service, operation })) as O;
+      // AWS records a service's calls on the caller's behalf (Kinesis → KMS GenerateDataKey) as the
+      // caller's, invoked by the service, with a request id of their own. The handler and the record
+      // share one ctx: audit shapers may read what the handler noted on it (KMS's key resources).
+      const auditCtx: RequestContext = { ...ctx, service, operation, requestId: randomUUID() };
+      const caller = peerIndex.get(ctx.service);
+      const invokedBy = caller?.eventSource ?? `${ctx.service}.amazonaws.com`;
+      const shaping = { ...(callee.eventSource !== undefined ? { eventSource: callee.eventSource } : {}), ...(spec.audit ? { audit: spec.audit } : {}), invokedBy };
+      try {
+        const output = await spec.handler(input, auditCtx);
+        audit.record({ ctx: auditCtx, input, output, status: 200, ...shaping });
+        return output as O;
+      } catch (e) {
+        audit.record({ ctx: auditCtx, input, status: isAwsError(e) ? e.status : 500, error: isAwsError(e) ? { code: e.code, message: e.message } : { code: 'InternalFailure', message: '' }, ...shaping });
+        throw e;
+      }
     },
   };
   const protection = config.shield ? createProtection(config, metrics.registry) : undefined;

@@ -78,6 +78,12 @@ export interface AuditRecord {
   eventSource?: string;
   /** The operation's CloudTrail shaping (OperationSpec.audit), so the sink needs no service table. */
   audit?: OperationAudit;
+  /**
+   * Set when another service made the call in-process for the caller (PeerServices.call):
+   * its service principal, e.g. 'kinesis.amazonaws.com' — CloudTrail's userIdentity.invokedBy,
+   * sourceIPAddress and userAgent.
+   */
+  invokedBy?: string;
 }
 
 /** Where finished calls go (CloudTrail). Must not throw; must not block the response. */

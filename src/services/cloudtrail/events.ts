@@ -99,13 +99,14 @@ export function toEvent(rec: AuditRecord): StoredEvent {
   const readOnly = a?.readOnly ?? READ_PREFIXES.some((p) => ctx.operation.startsWith(p));
   const record: Record<string, unknown> = {
     eventVersion: '1.11',
-    userIdentity: userIdentity(ctx.principal),
+    // A service calling for the caller (Kinesis → KMS): the caller's identity, invoked by the service, from the service.
+    userIdentity: { ...userIdentity(ctx.principal), ...(rec.invokedBy ? { invokedBy: rec.invokedBy } : {}) },
     eventTime: eventTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     eventSource,
     eventName: ctx.operation,
     awsRegion: ctx.region,
-    sourceIPAddress: ctx.sourceIp,
-    userAgent: ctx.userAgent,
+    sourceIPAddress: rec.invokedBy ?? ctx.sourceIp,
+    userAgent: rec.invokedBy ?? ctx.userAgent,
     ...(rec.error ? { errorCode: rec.error.code, ...(rec.error.message ? { errorMessage: rec.error.message } : {}) } : {}),
     requestParameters,
     responseElements,
@@ -117,7 +118,7 @@ export function toEvent(rec: AuditRecord): StoredEvent {
     managementEvent: true,
     recipientAccountId: ctx.accountId,
     eventCategory: 'Management',
-    ...(ctx.secure ? { tlsDetails: { clientProvidedHostHeader: 'localhost' } } : {}),
+    ...(ctx.secure && !rec.invokedBy ? { tlsDetails: { clientProvidedHostHeader: 'localhost' } } : {}),
   };
   const username = usernameOf(ctx.principal);
   return {

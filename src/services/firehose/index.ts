@@ -1,16 +1,96 @@
 import * as sdk from '@aws-sdk/client-firehose';
-import type { ServiceDefinition } from '../../aws/service.js';
+import type { Registry } from 'prom-client';
+import type { OperationSpec, ServiceDefinition } from '../../aws/service.js';
 import type { ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
+import { FirehoseCore, type FirehoseOptions } from './core.js';
+import { Flusher } from './delivery.js';
+import { StreamEncryption } from './encryption.js';
+import { KinesisSource } from './kinesis-source.js';
+import { stopFunctions } from './lambda.js';
+import { firehoseMetrics } from './metrics.js';
+import { NS_SOURCE } from './model.js';
+import { recordHandlers } from './records.js';
+import { streamHandlers } from './streams.js';
+import { tagHandlers } from './tags.js';
 
-/** Not built yet: every operation answers 501 NotImplemented naming it. */
-export function createFirehoseService(_deps: ServiceDeps): ServiceDefinition {
-  return {
+const READ_ONLY = new Set(['DescribeDeliveryStream', 'ListDeliveryStreams', 'ListTagsForDeliveryStream']);
+
+export interface FirehoseService {
+  service: ServiceDefinition;
+  core: FirehoseCore;
+  flusher: Flusher;
+}
+
+function optionsFrom(deps: ServiceDeps, overrides: Partial<FirehoseOptions>): FirehoseOptions {
+  const cfg = deps.config as { functionsDir?: string };
+  return { creatingMs: 200, tickMs: 100, functionsDir: cfg.functionsDir ?? './functions', ...overrides };
+}
+
+export async function buildFirehose(deps: ServiceDeps, overrides: Partial<FirehoseOptions> = {}): Promise<FirehoseService> {
+  const core = new FirehoseCore(deps, optionsFrom(deps, overrides));
+  const registry = (deps as { metrics?: { registry: Registry } }).metrics?.registry;
+  let flusher: Flusher | undefined;
+  const metrics = firehoseMetrics(registry, () => flusher?.backlogAges() ?? []);
+  flusher = new Flusher(core, metrics);
+  const f = flusher;
+  core.encryption = new StreamEncryption(core);
+  core.onPut = (stream, bytes, count) => f.added(stream, bytes, core.clock.nowMs(), count);
+  const source = new KinesisSource(core, (s, b, at, n) => f.added(s, b, at, n));
+
+  const handlers: Record<string, (input: never, ctx: never) => Promise<unknown>> = {
+    ...streamHandlers(core, {
+      async created() {},
+      deleted(name) {
+        f.forget(name);
+        source.forget(name);
+        void core.store.write((tx) => tx.deleteRange(NS_SOURCE, { prefix: `${name}/` }));
+      },
+    }),
+    ...recordHandlers(core),
+    ...tagHandlers(core),
+    ...core.encryption.handlers(),
+  };
+  const schemas = sdk as unknown as Record<string, unknown>;
+  const operations: Record<string, OperationSpec> = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    operations[name] = {
+      schema: schemas[`${name}$`],
+      action: `firehose:${name}`,
+      handler: handler as OperationSpec['handler'],
+      audit: { readOnly: READ_ONLY.has(name), request: (input: Record<string, unknown>) => redact(input) },
+    };
+  }
+  const service: ServiceDefinition = {
     name: 'firehose',
     signingNames: ['firehose'],
     protocol: 'json-1.1',
     targetPrefix: 'Firehose_20150804',
     knownOperations: sdkOperations(sdk),
-    operations: {},
+    operations,
+    eventSource: 'firehose.amazonaws.com',
+    async start() {
+      await f.start();
+      source.start();
+    },
+    async stop() {
+      source.stop();
+      await f.stop();
+      stopFunctions();
+    },
   };
+  return { service, core, flusher: f };
+}
+
+/** CloudTrail never sees record payloads. */
+function redact(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...input };
+  if ('Record' in out) out['Record'] = '<redacted>';
+  if (Array.isArray(out['Records'])) out['Records'] = `<${out['Records'].length} records>`;
+  return out;
+}
+
+/** Amazon Data Firehose (JSON 1.1, target Firehose_20150804). */
+export async function createFirehoseService(deps: ServiceDeps): Promise<ServiceDefinition> {
+  return (await buildFirehose(deps)).service;
 }

@@ -1,0 +1,165 @@
+/**
+ * The flusher: watches every stream's buffer and delivers it when either
+ * buffering hint is reached (SizeInMBs of data, or the oldest record has
+ * waited IntervalInSeconds by hanul's clock — checked every tick, so a clock
+ * advance triggers delivery too). A delivery reads buffered records in
+ * arrival order, runs the processors, writes the objects, and only then
+ * deletes the records it delivered: at least once, never lost. A failed
+ * delivery keeps the records and retries with backoff.
+ */
+import type { RequestContext } from '../../server/context.js';
+import type { FirehoseCore } from './core.js';
+import { deliverHttp } from './http-endpoint.js';
+import type { FirehoseMetrics } from './metrics.js';
+import { nsBuffer, NS_STREAM, type BufferedRecord, type DeliveryStreamMeta } from './model.js';
+import { processRecords, type SourceRecord } from './processing.js';
+import { deliverS3 } from './s3-writer.js';
+
+interface Pending {
+  bytes: number;
+  oldest: number | undefined;
+  busy: boolean;
+  /** Clock ms before which a failed delivery is not retried. */
+  retryAt: number;
+  failures: number;
+}
+
+/** How many buffered records one delivery reads at most (bounds memory with SizeInMBs). */
+const MAX_RECORDS_PER_DELIVERY = 20_000;
+
+export class Flusher {
+  private readonly pending = new Map<string, Pending>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly core: FirehoseCore,
+    private readonly metrics: FirehoseMetrics,
+  ) {}
+
+  /** Rebuilds buffer sizes from storage (after a restart buffered records are delivered). */
+  async start(): Promise<void> {
+    const streams = await this.core.store.read((tx) => tx.scan<DeliveryStreamMeta>(NS_STREAM));
+    for (const { key } of streams) {
+      const recs = await this.core.store.read((tx) => tx.scan<BufferedRecord>(nsBuffer(key)));
+      const p = this.state(key);
+      for (const r of recs) {
+        p.bytes += r.value.data.byteLength;
+        p.oldest = Math.min(p.oldest ?? Infinity, r.value.at);
+      }
+    }
+    this.timer = setInterval(() => this.tick(), this.core.opts.tickMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private state(name: string): Pending {
+    let p = this.pending.get(name);
+    if (!p) {
+      p = { bytes: 0, oldest: undefined, busy: false, retryAt: 0, failures: 0 };
+      this.pending.set(name, p);
+    }
+    return p;
+  }
+
+  /** Records committed: account for them, deliver at once if the size hint is reached. */
+  added(name: string, bytes: number, at: number, count: number): void {
+    const p = this.state(name);
+    p.bytes += bytes;
+    p.oldest = Math.min(p.oldest ?? Infinity, at);
+    this.metrics.recordsIn.inc({ stream: name }, count);
+    this.metrics.bytesIn.inc({ stream: name }, bytes);
+    this.tick(name);
+  }
+
+  forget(name: string): void {
+    this.pending.delete(name);
+  }
+
+  /** Backlog age of the oldest undelivered record, by stream (for /metrics). */
+  backlogAges(): Array<[string, number]> {
+    const now = this.core.clock.nowMs();
+    return [...this.pending].map(([n, p]) => [n, p.oldest === undefined ? 0 : Math.max(0, now - p.oldest) / 1000]);
+  }
+
+  private tick(only?: string): void {
+    if (this.stopped) return;
+    const now = this.core.clock.nowMs();
+    for (const [name, p] of this.pending) {
+      if (only !== undefined && name !== only) continue;
+      if (p.busy || p.oldest === undefined || now < p.retryAt) continue;
+      const job = this.maybeDeliver(name, p, now).finally(() => this.inflight.delete(job));
+      this.inflight.add(job);
+    }
+  }
+
+  private async maybeDeliver(name: string, p: Pending, now: number): Promise<void> {
+    p.busy = true;
+    try {
+      const meta = await this.core.store.read((tx) => tx.get<DeliveryStreamMeta>(NS_STREAM, name));
+      if (!meta) {
+        this.pending.delete(name);
+        return;
+      }
+      const hints = meta.s3?.BufferingHints ?? meta.http?.BufferingHints ?? {};
+      const sizeLimit = (hints.SizeInMBs ?? 5) * 1024 * 1024;
+      const intervalMs = (hints.IntervalInSeconds ?? 300) * 1000;
+      while (p.oldest !== undefined && !this.stopped && (p.bytes >= sizeLimit || this.core.clock.nowMs() - p.oldest >= intervalMs)) {
+        await this.deliverOnce(meta, sizeLimit, p);
+      }
+      p.failures = 0;
+    } catch (e) {
+      p.failures++;
+      const backoff = Math.min(30_000, 500 * 2 ** Math.min(p.failures, 6));
+      p.retryAt = now + backoff;
+      this.metrics.failures.inc({ stream: name });
+      this.core.log.warn({ err: e, stream: name, failures: p.failures }, 'firehose delivery failed; records stay buffered');
+    } finally {
+      p.busy = false;
+    }
+  }
+
+  /** One buffer's worth: read, process, write, then delete what was written. */
+  private async deliverOnce(meta: DeliveryStreamMeta, sizeLimit: number, p: Pending): Promise<void> {
+    const ns = nsBuffer(meta.name);
+    const rows = await this.core.store.read((tx) => tx.scan<BufferedRecord>(ns, { limit: MAX_RECORDS_PER_DELIVERY }));
+    if (rows.length === 0) {
+      p.bytes = 0;
+      p.oldest = undefined;
+      return;
+    }
+    const take: SourceRecord[] = [];
+    let bytes = 0;
+    for (const r of rows) {
+      if (take.length > 0 && bytes + r.value.data.byteLength > sizeLimit) break;
+      const data = r.value.ref ? await this.core.encryption!.open(meta, r.value, this.ctx()) : r.value.data;
+      take.push({ key: r.key, data, at: r.value.at });
+      bytes += r.value.data.byteLength;
+    }
+    const ctx = this.ctx();
+    const processed = await processRecords(this.core, meta, take, ctx);
+    if (meta.http) await deliverHttp(this.core, meta, take, processed, ctx);
+    else await deliverS3(this.core, meta, take, processed, ctx);
+    await this.core.store.write(async (tx) => {
+      for (const r of take) await tx.delete(ns, r.key);
+    });
+    const latencyBase = this.core.clock.nowMs();
+    for (const r of take) this.metrics.latency.observe({ stream: meta.name }, Math.max(0, latencyBase - r.at) / 1000);
+    this.metrics.bytesOut.inc({ stream: meta.name }, bytes);
+    this.metrics.recordsOut.inc({ stream: meta.name }, take.length);
+    p.bytes = Math.max(0, p.bytes - bytes);
+    const next = await this.core.store.read((tx) => tx.scan<BufferedRecord>(ns, { limit: 1 }));
+    p.oldest = next[0]?.value.at;
+    if (p.oldest === undefined) p.bytes = 0;
+  }
+
+  private ctx(): RequestContext {
+    return this.core.backgroundCtx('Deliver');
+  }
+}

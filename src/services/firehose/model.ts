@@ -1,0 +1,60 @@
+/**
+ * Storage layout. One record per delivery stream (`firehose:stream`, by
+ * name) holding its configuration; buffered records in one namespace per
+ * stream (`firehose:buf:<name>`), keyed `<arrival ms, 13 digits>-<boot>-<n>`
+ * so a scan returns them in arrival order and concurrent puts never touch
+ * the same key (no contention on a counter). A record stays there until the
+ * object holding it is committed in S3 (or at the HTTP endpoint), so a crash
+ * loses nothing and re-delivers at most one buffer (at least once).
+ */
+import type {
+  DeliveryStreamEncryptionConfiguration,
+  ExtendedS3DestinationConfiguration,
+  HttpEndpointDestinationConfiguration,
+  Tag,
+} from '@aws-sdk/client-firehose';
+
+export const NS_STREAM = 'firehose:stream';
+export const nsBuffer = (stream: string): string => `firehose:buf:${stream}`;
+/** Kinesis-source checkpoints: last sequence number read per shard. */
+export const NS_SOURCE = 'firehose:source';
+
+export interface DeliveryStreamMeta {
+  name: string;
+  arn: string;
+  account: string;
+  region: string;
+  type: 'DirectPut' | 'KinesisStreamAsSource';
+  /** CREATING until this time (clock ms), then ACTIVE. */
+  activeAt: number;
+  createdAt: Date;
+  updatedAt?: Date;
+  versionId: number;
+  /** Exactly one destination: S3 (extended) or HTTP endpoint. */
+  s3?: ExtendedS3DestinationConfiguration;
+  http?: HttpEndpointDestinationConfiguration;
+  source?: { streamArn: string; roleArn: string; startedAt: Date };
+  encryption?: DeliveryStreamEncryptionConfiguration;
+  /** Sealed data keys by ref (KMS ciphertext), so old records stay readable. */
+  dataKeys?: Record<string, { keyArn: string; ciphertext: Uint8Array }>;
+  currentKeyRef?: string;
+  tags: Tag[];
+}
+
+/** One buffered record. `ref` names the data key when sealed (encryption on). */
+export interface BufferedRecord {
+  data: Uint8Array;
+  at: number;
+  ref?: string;
+}
+
+export function streamArn(region: string, account: string, name: string): string {
+  return `arn:aws:firehose:${region}:${account}:deliverystream/${name}`;
+}
+
+export function bucketOf(arn: string | undefined): string | undefined {
+  const m = /^arn:aws[a-z-]*:s3:::([a-z0-9.-]{3,63})$/.exec(arn ?? '');
+  return m?.[1];
+}
+
+export const pad = (n: number, w = 2): string => String(n).padStart(w, '0');

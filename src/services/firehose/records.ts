@@ -1,0 +1,90 @@
+/**
+ * PutRecord and PutRecordBatch: each call's records are committed to the
+ * stream's buffer in one durable transaction before the call answers.
+ * Limits as AWS: a record ≤ 1,000 KiB, a batch ≤ 500 records and ≤ 4 MiB.
+ */
+import { randomBytes } from 'node:crypto';
+import type { PutRecordBatchInput, PutRecordBatchOutput, PutRecordInput, PutRecordOutput } from '@aws-sdk/client-firehose';
+import type { RequestContext } from '../../server/context.js';
+import type { FirehoseCore } from './core.js';
+import { constraint, firehoseError } from './errors.js';
+import { nsBuffer, type BufferedRecord, type DeliveryStreamMeta } from './model.js';
+import { checkStreamName } from './validate.js';
+
+export const MAX_RECORD_BYTES = 1_024_000;
+export const MAX_BATCH_RECORDS = 500;
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+const BOOT = randomBytes(4).toString('hex');
+let counter = 0;
+
+/** Arrival-ordered, collision-free buffer keys (see model.ts). */
+export function bufferKey(at: number): string {
+  counter = (counter + 1) % 1e10;
+  return `${String(at).padStart(13, '0')}-${BOOT}-${String(counter).padStart(10, '0')}`;
+}
+
+/** The opaque RecordId callers get back: the buffer key plus entropy, like AWS's long ids. */
+function recordId(key: string): string {
+  return Buffer.concat([Buffer.from(key), randomBytes(24)]).toString('base64url');
+}
+
+function checkDirectPut(s: DeliveryStreamMeta): void {
+  if (s.type !== 'DirectPut') {
+    throw firehoseError('InvalidArgumentException', `This operation is not permitted on KinesisStreamAsSource delivery stream type.`);
+  }
+}
+
+export function recordHandlers(core: FirehoseCore) {
+  /** Commits records and answers their keys; sealing (encryption at rest) happens here when on. */
+  async function append(name: string, datas: Uint8Array[], ctx: RequestContext): Promise<{ keys: string[]; encrypted: boolean }> {
+    const s0 = await core.store.read((tx) => core.activeStream(tx, name));
+    checkDirectPut(s0);
+    const sealer = await core.encryption?.sealer(s0, ctx);
+    const at = ctx.clock.nowMs();
+    const keys = datas.map(() => bufferKey(at));
+    await core.store.write(async (tx) => {
+      const s = await core.activeStream(tx, name);
+      if ((s.currentKeyRef ?? '') !== (sealer?.ref ?? '')) throw firehoseError('ServiceUnavailableException', 'The stream encryption changed during the request; retry.');
+      const ns = nsBuffer(name);
+      for (let i = 0; i < datas.length; i++) {
+        const data = datas[i] as Uint8Array;
+        const rec: BufferedRecord = sealer ? { data: sealer.seal(data), at, ref: sealer.ref } : { data, at };
+        await tx.put(ns, keys[i] as string, rec);
+      }
+    });
+    core.onPut(name, datas.reduce((n, d) => n + d.byteLength, 0), datas.length);
+    return { keys, encrypted: sealer !== undefined };
+  }
+
+  return {
+    async PutRecord(input: PutRecordInput, ctx: RequestContext): Promise<PutRecordOutput> {
+      const name = checkStreamName(input.DeliveryStreamName);
+      const data = input.Record?.Data;
+      if (!input.Record || data === undefined) throw constraint('null', 'record.data', 'Member must not be null');
+      if (data.byteLength > MAX_RECORD_BYTES) throw constraint('java.nio.HeapByteBuffer', 'record.data', `Member must have length less than or equal to ${MAX_RECORD_BYTES}`);
+      const { keys, encrypted } = await append(name, [data], ctx);
+      return { RecordId: recordId(keys[0] as string), Encrypted: encrypted };
+    },
+
+    async PutRecordBatch(input: PutRecordBatchInput, ctx: RequestContext): Promise<PutRecordBatchOutput> {
+      const name = checkStreamName(input.DeliveryStreamName);
+      const records = input.Records;
+      if (!records) throw constraint('null', 'records', 'Member must not be null');
+      if (records.length < 1) throw constraint('[]', 'records', 'Member must have length greater than or equal to 1');
+      if (records.length > MAX_BATCH_RECORDS) throw constraint(`[${records.length} records]`, 'records', `Member must have length less than or equal to ${MAX_BATCH_RECORDS}`);
+      let total = 0;
+      const datas: Uint8Array[] = [];
+      for (const [i, r] of records.entries()) {
+        const d = r.Data;
+        if (d === undefined) throw constraint('null', `records.${i + 1}.member.data`, 'Member must not be null');
+        if (d.byteLength > MAX_RECORD_BYTES) throw constraint('java.nio.HeapByteBuffer', `records.${i + 1}.member.data`, `Member must have length less than or equal to ${MAX_RECORD_BYTES}`);
+        total += d.byteLength;
+        datas.push(d);
+      }
+      if (total > MAX_BATCH_BYTES) throw firehoseError('InvalidArgumentException', `Records size exceeds ${MAX_BATCH_BYTES / 1024 / 1024} MiB limit`);
+      const { keys, encrypted } = await append(name, datas, ctx);
+      return { FailedPutCount: 0, Encrypted: encrypted, RequestResponses: keys.map((k) => ({ RecordId: recordId(k) })) };
+    },
+  };
+}

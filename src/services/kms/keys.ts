@@ -109,14 +109,17 @@ export function keyOperations(kms: Kms): Record<string, OperationSpec> {
         checks().custom(days >= 7 && days <= 30, days, 'pendingWindowInDays', 'Member must have value between 7 and 30').done();
         const k = await setState(kms, ctx, input.KeyId, 'ScheduleKeyDeletion', (k) => {
           requireState(k, ['PendingDeletion', 'PendingReplicaDeletion']);
-          if (k.multiRegion && k.primaryRegion === k.region && (k.replicaRegions ?? []).length > 0) {
-            throw kmsError('UnsupportedOperationException', `${k.arn} is a multi-Region primary key with replicas; delete its replicas first.`);
-          }
-          k.state = 'PendingDeletion';
           k.pendingWindowDays = days;
-          k.deletionDate = new Date(ctx.clock.nowMs() + days * DAY_MS);
+          if (k.multiRegion && k.primaryRegion === k.region && (k.replicaRegions ?? []).length > 0) {
+            // AWS: a primary with replicas waits (indefinitely) for them to be deleted; its waiting period starts then.
+            k.state = 'PendingReplicaDeletion';
+            delete k.deletionDate;
+          } else {
+            k.state = 'PendingDeletion';
+            k.deletionDate = new Date(ctx.clock.nowMs() + days * DAY_MS);
+          }
         });
-        return { KeyId: k.arn, DeletionDate: k.deletionDate as Date, KeyState: 'PendingDeletion', PendingWindowInDays: days };
+        return { KeyId: k.arn, ...(k.deletionDate ? { DeletionDate: k.deletionDate } : {}), KeyState: k.state, PendingWindowInDays: days };
       },
     },
     CancelKeyDeletion: {
@@ -125,7 +128,7 @@ export function keyOperations(kms: Kms): Record<string, OperationSpec> {
       audit: keyAudit(),
       async handler(input: CancelKeyDeletionRequest, ctx): Promise<CancelKeyDeletionResponse> {
         const k = await setState(kms, ctx, input.KeyId, 'CancelKeyDeletion', (k) => {
-          if (k.state !== 'PendingDeletion') throw kmsError('KMSInvalidStateException', `${k.arn} is not pending deletion.`);
+          if (k.state !== 'PendingDeletion' && k.state !== 'PendingReplicaDeletion') throw kmsError('KMSInvalidStateException', `${k.arn} is not pending deletion.`);
           k.state = k.currentMaterialId === undefined ? 'PendingImport' : 'Disabled';
           delete k.deletionDate;
           delete k.pendingWindowDays;

@@ -108,7 +108,8 @@ export function keyMetadata(k: KeyRecord): KeyMetadata {
     MultiRegion: k.multiRegion,
   };
   if (k.deletionDate) m.DeletionDate = k.deletionDate;
-  if (k.state === 'PendingDeletion' && k.pendingWindowDays !== undefined) m.PendingDeletionWindowInDays = k.pendingWindowDays;
+  // AWS: present only while a multi-Region primary waits for its replicas (its deletion date is not known yet).
+  if (k.state === 'PendingReplicaDeletion' && k.pendingWindowDays !== undefined) m.PendingDeletionWindowInDays = k.pendingWindowDays;
   if (k.origin === 'EXTERNAL' && k.state !== 'PendingImport' && k.expirationModel) {
     m.ExpirationModel = k.expirationModel;
     if (k.validTo) m.ValidTo = k.validTo;

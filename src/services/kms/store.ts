@@ -72,7 +72,7 @@ export class KmsStore {
       if (!isDue(rec, this.clock.now())) return readKey(tx, region, keyId);
       const next = applyDue(rec, this.clock.now(), (raw, id) => this.seal(rec.keyId, id, raw));
       if (next === null) {
-        await deleteKeyEverywhere(tx, rec);
+        await deleteKeyEverywhere(tx, rec, this.clock.now());
         return null;
       }
       next.version = rec.version + 1;
@@ -176,7 +176,7 @@ async function readKey(tx: ReadTx, region: string, keyId: string): Promise<Loade
 }
 
 /** Removes a key with its aliases, grants and import parameters; unlinks it from its multi-Region siblings. */
-export async function deleteKeyEverywhere(tx: WriteTx, rec: KeyRecord): Promise<void> {
+export async function deleteKeyEverywhere(tx: WriteTx, rec: KeyRecord, now: Date): Promise<void> {
   await tx.delete(NS_KEY, keyKey(rec.region, rec.keyId));
   await tx.deleteRange(NS_GRANT, { prefix: `${rec.region}/${rec.keyId}/` });
   await tx.delete(NS_IMPORT, keyKey(rec.region, rec.keyId));
@@ -189,6 +189,11 @@ export async function deleteKeyEverywhere(tx: WriteTx, rec: KeyRecord): Promise<
       const sib = await tx.get<KeyRecord>(NS_KEY, keyKey(r, rec.keyId));
       if (!sib) continue;
       sib.replicaRegions = (sib.replicaRegions ?? []).filter((x) => x !== rec.region);
+      if (sib.state === 'PendingReplicaDeletion' && sib.replicaRegions.length === 0) {
+        // The primary's waiting period begins when its last replica is deleted (at that replica's deletion date).
+        sib.state = 'PendingDeletion';
+        sib.deletionDate = new Date((rec.deletionDate ?? now).getTime() + (sib.pendingWindowDays ?? 30) * 86_400_000);
+      }
       sib.version++;
       await tx.put(NS_KEY, keyKey(r, rec.keyId), sib);
     }

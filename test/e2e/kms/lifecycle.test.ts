@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { constants, createCipheriv, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
-  CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand, DisableKeyRotationCommand, EnableKeyRotationCommand, EncryptCommand, GetKeyRotationStatusCommand,
-  GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, ListKeyRotationsCommand, ReplicateKeyCommand, RotateKeyOnDemandCommand, UpdatePrimaryRegionCommand, VerifyCommand,
+  CancelKeyDeletionCommand, CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand, DisableKeyRotationCommand, EnableKeyRotationCommand, EncryptCommand, GetKeyRotationStatusCommand,
+  GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, ListKeyRotationsCommand, ReplicateKeyCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, UpdatePrimaryRegionCommand, VerifyCommand,
   type AlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { awsError, startKms, type KmsFixture } from './helpers.js';
@@ -125,5 +125,55 @@ describe('KMS rotation, imported key material, multi-Region keys', () => {
     assert.equal((await f.kms.send(new DescribeKeyCommand({ KeyId: k?.KeyId }))).KeyMetadata?.MultiRegionConfiguration?.MultiRegionKeyType, 'REPLICA');
     const single = (await f.kms.send(new CreateKeyCommand({}))).KeyMetadata;
     assert.equal((await awsError(f.kms.send(new ReplicateKeyCommand({ KeyId: single?.KeyId, ReplicaRegion: 'eu-west-1' })))).name, 'UnsupportedOperationException');
+  });
+
+  it('deleting a multi-Region primary with replicas: PendingReplicaDeletion until the last replica is deleted, then its own waiting period', async () => {
+    const k = (await f.kms.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata;
+    const west = f.kmsIn('us-west-2');
+    const eu = f.kmsIn('eu-west-1');
+    await f.kms.send(new ReplicateKeyCommand({ KeyId: k?.KeyId, ReplicaRegion: 'us-west-2' }));
+    await f.kms.send(new ReplicateKeyCommand({ KeyId: k?.KeyId, ReplicaRegion: 'eu-west-1' }));
+    const s = await f.kms.send(new ScheduleKeyDeletionCommand({ KeyId: k?.KeyId, PendingWindowInDays: 10 }));
+    assert.equal(s.KeyState, 'PendingReplicaDeletion');
+    assert.equal(s.PendingWindowInDays, 10);
+    // The deletion date is not known until the last replica is gone.
+    assert.equal(s.DeletionDate, undefined);
+    const d = (await f.kms.send(new DescribeKeyCommand({ KeyId: k?.KeyId }))).KeyMetadata;
+    assert.equal(d?.KeyState, 'PendingReplicaDeletion');
+    assert.equal(d?.PendingDeletionWindowInDays, 10);
+    assert.equal(d?.DeletionDate, undefined);
+    const used = await awsError(f.kms.send(new EncryptCommand({ KeyId: k?.KeyId, Plaintext: te.encode('x') })));
+    assert.equal(used.name, 'KMSInvalidStateException');
+    assert.equal(used.message, `${k?.Arn} is pending replica deletion.`);
+    assert.equal((await awsError(f.kms.send(new ReplicateKeyCommand({ KeyId: k?.KeyId, ReplicaRegion: 'ap-south-1' })))).name, 'KMSInvalidStateException');
+    // Replicas keep working meanwhile.
+    const enc = await west.send(new EncryptCommand({ KeyId: k?.KeyId, Plaintext: te.encode('still here') }));
+    assert.equal(new TextDecoder().decode((await eu.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob }))).Plaintext), 'still here');
+
+    // Cancel works on a primary waiting for its replicas (it comes back Disabled); schedule again.
+    await f.kms.send(new CancelKeyDeletionCommand({ KeyId: k?.KeyId }));
+    assert.equal((await f.kms.send(new DescribeKeyCommand({ KeyId: k?.KeyId }))).KeyMetadata?.KeyState, 'Disabled');
+    await f.kms.send(new ScheduleKeyDeletionCommand({ KeyId: k?.KeyId, PendingWindowInDays: 10 }));
+
+    await west.send(new ScheduleKeyDeletionCommand({ KeyId: k?.KeyId, PendingWindowInDays: 7 }));
+    await eu.send(new ScheduleKeyDeletionCommand({ KeyId: k?.KeyId, PendingWindowInDays: 8 }));
+    const t0 = f.clock.nowMs();
+    f.clock.advance(7 * DAY + 1000);
+    assert.equal((await awsError(west.send(new DescribeKeyCommand({ KeyId: k?.KeyId })))).name, 'NotFoundException');
+    // One replica left: the primary still waits.
+    const mid = (await f.kms.send(new DescribeKeyCommand({ KeyId: k?.KeyId }))).KeyMetadata;
+    assert.equal(mid?.KeyState, 'PendingReplicaDeletion');
+    assert.deepEqual(mid?.MultiRegionConfiguration?.ReplicaKeys?.map((r) => r.Region), ['eu-west-1']);
+    f.clock.advance(DAY);
+    assert.equal((await awsError(eu.send(new DescribeKeyCommand({ KeyId: k?.KeyId })))).name, 'NotFoundException');
+    // The last replica is deleted: the primary's 10 days start at that replica's deletion date.
+    const after = (await f.kms.send(new DescribeKeyCommand({ KeyId: k?.KeyId }))).KeyMetadata;
+    assert.equal(after?.KeyState, 'PendingDeletion');
+    assert.equal(after?.PendingDeletionWindowInDays, undefined);
+    assert.ok(after?.DeletionDate);
+    const expected = t0 + 8 * DAY + 10 * DAY;
+    assert.ok(Math.abs(after.DeletionDate.getTime() - expected) < 5000, `deletion date ${after.DeletionDate.toISOString()}`);
+    f.clock.advance(10 * DAY);
+    assert.equal((await awsError(f.kms.send(new DescribeKeyCommand({ KeyId: k?.KeyId })))).name, 'NotFoundException');
   });
 });

@@ -108,6 +108,15 @@ describe('IAM users, groups, access keys', () => {
     await assert.rejects(k.call('iam', 'AddUserToGroup', { GroupName: 'g10', UserName: 'gina' }), code('LimitExceeded', /GroupsPerUser: 10/));
   });
 
+  it('account quota: 300 groups', async () => {
+    const have = (await k.call('iam', 'ListGroups', { MaxItems: 1000 })).Groups.length as number;
+    await Promise.all(Array.from({ length: 300 - have }, (_, i) => k.call('iam', 'CreateGroup', { GroupName: `quota-${i}` })));
+    await assert.rejects(k.call('iam', 'CreateGroup', { GroupName: 'one-too-many' }), code('LimitExceeded', /GroupsPerAccount: 300/));
+    await k.call('iam', 'DeleteGroup', { GroupName: 'quota-0' });
+    await k.call('iam', 'CreateGroup', { GroupName: 'one-too-many' });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => k.call('iam', 'DeleteGroup', { GroupName: `quota-${i + 1}` })));
+  });
+
   it('renames a user and keeps its keys and groups', async () => {
     await k.call('iam', 'CreateUser', { UserName: 'old' });
     await k.call('iam', 'CreateGroup', { GroupName: 'rn' });

@@ -7,7 +7,7 @@ import type { IamRuntime } from '../../iam/runtime.js';
 import { iamError } from './errors.js';
 import { getHolder, holderArn } from './holders.js';
 import { userShape } from './users.js';
-import { name, page, path, pathPrefix } from './validate.js';
+import { name, page, path, pathPrefix, withinQuota } from './validate.js';
 
 export const GROUPS_PER_USER = 10;
 
@@ -28,6 +28,7 @@ export function groupOperations(rt: IamRuntime): Record<string, OperationSpec> {
         const p = path(input.Path);
         const g = await rt.write(async (tx) => {
           if (await tx.get(NS.group, lower(gname))) throw iamError('EntityAlreadyExists', `Group with name ${gname} already exists.`);
+          await withinQuota(tx, NS.group, 'group');
           const rec: GroupRecord = { name: gname, path: p, id: uniqueId('AGPA'), createDate: ctx.clock.now(), inline: {}, attached: [] };
           await tx.put(NS.group, lower(gname), rec);
           return rec;

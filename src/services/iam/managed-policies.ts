@@ -8,7 +8,7 @@ import { policySize } from '../../iam/policy/document.js';
 import type { IamRuntime } from '../../iam/runtime.js';
 import type { ReadTx, WriteTx } from '../../storage/ports.js';
 import { iamError } from './errors.js';
-import { arnOf, encodeDocument, name, page, path, pathPrefix, policyDocument, required, tags } from './validate.js';
+import { arnOf, encodeDocument, name, page, path, pathPrefix, policyDocument, required, tags, withinQuota } from './validate.js';
 
 export const MANAGED_POLICY_MAX = 6144;
 const MAX_VERSIONS = 5;
@@ -98,6 +98,7 @@ export function managedPolicyOperations(rt: IamRuntime): Record<string, Operatio
         const now = ctx.clock.now();
         const rec = await rt.write(async (tx) => {
           if (await tx.get(NS.policy, lower(policyName))) throw iamError('EntityAlreadyExists', `A policy called ${policyName} already exists. Duplicate names are not allowed.`);
+          await withinQuota(tx, NS.policy, 'policy');
           const r: ManagedPolicyRecord = {
             name: policyName, path: p, id: uniqueId('ANPA'), arn: rt.arn('policy', p, policyName), createDate: now, updateDate: now,
             defaultVersion: 'v1', nextVersion: 2, versions: [{ id: 'v1', document: text, createDate: now }], attachmentCount: 0, boundaryCount: 0, tags: t,

@@ -11,7 +11,7 @@ import type { ReadTx } from '../../storage/ports.js';
 import { iamError } from './errors.js';
 import { getHolder, holderArn } from './holders.js';
 import { checkBoundary, setBoundaryCount } from './managed-policies.js';
-import { encodeDocument, mergeTags, name, page, path, pathPrefix, policyDocument, removeTags, required, tags } from './validate.js';
+import { encodeDocument, mergeTags, name, page, path, pathPrefix, policyDocument, removeTags, required, tags, withinQuota } from './validate.js';
 
 export const TRUST_POLICY_MAX = 2048;
 
@@ -88,6 +88,7 @@ export function roleOperations(rt: IamRuntime): Record<string, OperationSpec> {
         const role = await rt.write(async (tx) => {
           const trust = await trustPolicy(rt, tx, input.AssumeRolePolicyDocument, 'assumeRolePolicyDocument');
           if (await tx.get(NS.role, lower(rname))) throw iamError('EntityAlreadyExists', `Role with name ${rname} already exists.`);
+          await withinQuota(tx, NS.role, 'role');
           const r: RoleRecord = { name: rname, path: p, id: uniqueId('AROA'), createDate: ctx.clock.now(), trust, maxSessionDuration: max, tags: t, inline: {}, attached: [] };
           if (desc !== undefined) r.description = desc;
           if (input.PermissionsBoundary !== undefined) {

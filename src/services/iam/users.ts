@@ -8,7 +8,7 @@ import type { WriteTx } from '../../storage/ports.js';
 import { iamError } from './errors.js';
 import { callerUserName, getHolder, holderArn } from './holders.js';
 import { checkBoundary, setBoundaryCount } from './managed-policies.js';
-import { mergeTags, name, page, path, pathPrefix, removeTags, required, tags } from './validate.js';
+import { mergeTags, name, page, path, pathPrefix, removeTags, required, tags, withinQuota } from './validate.js';
 
 export function userShape(rt: IamRuntime, u: UserRecord, full = true): sdk.User {
   const out: sdk.User = { Path: u.path, UserName: u.name, UserId: u.id, Arn: rt.arn('user', u.path, u.name), CreateDate: u.createDate };
@@ -48,6 +48,7 @@ export function userOperations(rt: IamRuntime): Record<string, OperationSpec> {
         const t = tags(input.Tags);
         const user = await rt.write(async (tx) => {
           if (await tx.get(NS.user, lower(userName))) throw iamError('EntityAlreadyExists', `User with name ${userName} already exists.`);
+          await withinQuota(tx, NS.user, 'user');
           const u: UserRecord = { name: userName, path: p, id: uniqueId('AIDA'), createDate: ctx.clock.now(), tags: t, inline: {}, attached: [], groups: [] };
           if (input.PermissionsBoundary !== undefined) {
             u.boundary = await checkBoundary(rt, tx, input.PermissionsBoundary);

@@ -1,6 +1,7 @@
 import { compilePolicy, PolicyError, type PolicyKind } from '../../iam/policy/document.js';
 import type { IamRuntime } from '../../iam/runtime.js';
 import type { Tag } from '../../iam/entities.js';
+import type { ReadTx } from '../../storage/ports.js';
 import { iamError } from './errors.js';
 
 /**
@@ -67,6 +68,14 @@ export function policyDocument(rt: IamRuntime, value: string | undefined, field:
     throw e;
   }
   return text;
+}
+
+/** Account quotas (AWS's defaults): LimitExceeded past them. */
+export const ACCOUNT_QUOTAS = { user: ['UsersPerAccount', 5000], group: ['GroupsPerAccount', 300], role: ['RolesPerAccount', 1000], policy: ['CustomerManagedPolicies', 1500] } as const;
+
+export async function withinQuota(tx: ReadTx, ns: string, kind: keyof typeof ACCOUNT_QUOTAS): Promise<void> {
+  const [name, max] = ACCOUNT_QUOTAS[kind];
+  if ((await tx.count(ns)) >= max) throw iamError('LimitExceeded', `Cannot exceed quota for ${name}: ${max}`);
 }
 
 /** IAM returns policy documents URL-encoded (RFC 3986), as AWS does. */

@@ -26,6 +26,8 @@ export interface Config {
   kinesisLimits: boolean;
   /** How long Kinesis streams and consumers stay CREATING / UPDATING / DELETING (ms). */
   kinesisStateDelayMs: number;
+  /** Where Lambda handlers Firehose runs live (`<name>.mjs` / `.js`). */
+  functionsDir: string;
   /** Shield Standard: connection gate, watchdogs, admission (src/server/shield/). */
   shield: boolean;
   shieldAllowlist: string;
@@ -111,6 +113,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'shieldWatchWindowMs', env: 'HANUL_SHIELD_WATCH_WINDOW_MS', flag: '--shield-watch-window-ms', doc: 'Window of the slow-body and slow-read guards', parse: int('HANUL_SHIELD_WATCH_WINDOW_MS', 500, 3_600_000), default: 30_000 },
   { key: 'shieldBlockSeconds', env: 'HANUL_SHIELD_BLOCK_SECONDS', flag: '--shield-block-seconds', doc: 'How long a flooding client stays blocked', parse: int('HANUL_SHIELD_BLOCK_SECONDS', 1, 86_400), default: 60 },
   { key: 'kinesisStateDelayMs', env: 'HANUL_KINESIS_STATE_DELAY_MS', flag: '--kinesis-state-delay-ms', doc: 'How long Kinesis streams stay CREATING/UPDATING/DELETING (ms)', parse: int('HANUL_KINESIS_STATE_DELAY_MS', 0, 600_000), default: 500 },
+  { key: 'functionsDir', env: 'HANUL_FUNCTIONS_DIR', flag: '--functions-dir', doc: 'Directory of Lambda handlers (`<name>.mjs`/`.js`) run by Firehose transforms', parse: str, default: './functions' },
 ];
 
 /** Flags win over env; env over defaults. Throws ConfigError on bad values or unknown flags. */

@@ -79,6 +79,14 @@ describe('buckets', () => {
     }
   });
 
+  it('x-amz-expected-bucket-owner must name the owning account', async () => {
+    await h.client.send(new HeadBucketCommand({ Bucket: 'alpha', ExpectedBucketOwner: '000000000000' }));
+    const other = await s3Failure(h.client.send(new HeadBucketCommand({ Bucket: 'alpha', ExpectedBucketOwner: '111122223333' })));
+    assert.equal(other.status, 403);
+    const put = await s3Failure(h.client.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'k', Body: 'x', ExpectedBucketOwner: '111122223333' })));
+    assert.equal(put.name, 'AccessDenied');
+  });
+
   it('refuses to delete a non-empty bucket', async () => {
     await h.client.send(new CreateBucketCommand({ Bucket: 'full' }));
     await h.client.send(new PutObjectCommand({ Bucket: 'full', Key: 'k', Body: 'x' }));

@@ -23,6 +23,7 @@ import { getObject, getObjectAttributes, headObject } from './objects-get.js';
 import { putObject } from './objects-put.js';
 import { postObjectHandler } from './post-object.js';
 import { restoreObject } from './restore.js';
+import { checkExpectedOwners } from './expected-owner.js';
 import { BucketCache, type S3 } from './state.js';
 import * as tagging from './tagging.js';
 
@@ -70,7 +71,11 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
 
   function op(name: string, action: string, handler: Handler, extra: Partial<OperationSpec> = {}): [string, OperationSpec] {
     const audit = DATA_EVENTS.has(name) ? { audit: { dataEvent: true } } : {};
-    return [name, { schema: schemaOf(name), action, handler: (input, ctx) => handler(s3, input, ctx), ...audit, ...extra }];
+    const run = async (input: Record<string, unknown>, ctx: RequestContext) => {
+      await checkExpectedOwners(s3, input);
+      return handler(s3, input, ctx);
+    };
+    return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...extra }];
   }
 
   const operations: Record<string, OperationSpec> = Object.fromEntries([

@@ -80,7 +80,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   };
   const protection = config.shield ? createProtection(config, metrics.registry) : undefined;
   if (protection) registerProtection(config, protection);
-  const deps: ServiceDeps = { config, clock, stores, log, audit, peers };
+  const deps: ServiceDeps = { config, clock, stores, log, audit, peers, metrics };
   const services: ServiceDefinition[] = [];
   for (const make of opts.services ?? SERVICES) services.push(await make(deps));
   for (const s of services) peerIndex.set(s.name, s);

@@ -2,6 +2,7 @@ import type { OperationAudit } from '../aws/service.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config.js';
+import type { Metrics } from './metrics.js';
 import type { Stores } from '../storage/ports.js';
 import type { CredentialLookup } from '../aws/sigv4/index.js';
 
@@ -33,6 +34,8 @@ export interface ServiceDeps {
   audit: AuditSink;
   /** Other services' operations, called in-process as the same caller (set by the app). */
   peers?: PeerServices;
+  /** The Prometheus registry behind /metrics, for services' own metrics (Firehose delivery). */
+  metrics?: Pick<Metrics, 'registry'>;
 }
 
 /**

@@ -1,5 +1,4 @@
 import * as sdk from '@aws-sdk/client-firehose';
-import type { Registry } from 'prom-client';
 import type { OperationSpec, ServiceDefinition } from '../../aws/service.js';
 import type { ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
@@ -29,7 +28,7 @@ function optionsFrom(deps: ServiceDeps, overrides: Partial<FirehoseOptions>): Fi
 
 export async function buildFirehose(deps: ServiceDeps, overrides: Partial<FirehoseOptions> = {}): Promise<FirehoseService> {
   const core = new FirehoseCore(deps, optionsFrom(deps, overrides));
-  const registry = (deps as { metrics?: { registry: Registry } }).metrics?.registry;
+  const registry = deps.metrics?.registry;
   let flusher: Flusher | undefined;
   const metrics = firehoseMetrics(registry, () => flusher?.backlogAges() ?? []);
   flusher = new Flusher(core, metrics);

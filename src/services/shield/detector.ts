@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import type * as T from '@aws-sdk/client-shield';
+import type { Clock } from '../../lib/clock.js';
+import type { Protection as Layer, TrafficSample } from '../../server/shield/protection.js';
+import { membersOf } from './groups.js';
+import { bucketOf, requestHitsBucket } from './resources.js';
+import { K, NS, ShieldStore, type StoredAttack } from './store.js';
+import { DIMENSIONS, newTables, type DimTables, type Dimension } from './top-k.js';
+import { attackDetail } from './attack-view.js';
+
+export interface DetectorOptions {
+  /** Requests per second below which nothing is an attack. */
+  floor: number;
+  /** An attack is traffic above k × the learned baseline (and the floor)… */
+  k: number;
+  /** …for this many consecutive seconds; it ends after `quietSeconds` below. */
+  sustainSeconds: number;
+  quietSeconds: number;
+  /** Watchdog kills per second (slow headers/body/read) that count as a slow-connection attack. */
+  slowFloor: number;
+}
+export const DEFAULT_DETECTOR: DetectorOptions = { floor: 100, k: 3, sustainSeconds: 3, quietSeconds: 5, slowFloor: 3 };
+
+type Sample = Omit<TrafficSample, 'status' | 'bytesIn' | 'bytesOut'> & Partial<TrafficSample>;
+
+/** An attack in progress: what the API shows and what the response installed. */
+export interface LiveAttack {
+  id: string;
+  start: Date;
+  perSecond: number[];
+  bitsPerSecond: number[];
+  connections: number[];
+  dims: DimTables;
+  slow: Map<string, number>;
+  threshold: number;
+  mitigation?: string;
+  removeRule?: () => void;
+}
+
+interface Monitor {
+  arn: string;
+  match?: (s: Sample) => boolean;
+  members?: Monitor[];
+  aggregation?: string | undefined;
+  cur: { n: number; bits: number; dims: DimTables; slow: Map<string, number> };
+  rate: number;
+  baseline: number;
+  base: DimTables;
+  pending: DimTables;
+  over: number;
+  under: number;
+  attack?: LiveAttack;
+  auto?: T.ApplicationLayerAutomaticResponseConfiguration | undefined;
+}
+
+const SLOW_VECTOR: Record<string, string> = { 'header-timeout': 'SLOW_HEADERS', 'slow-body': 'SLOW_BODY', 'slow-read': 'SLOW_READ' };
+
+function dimValue(s: Sample, d: Dimension): string {
+  return d === 'SOURCE_IP_ADDRESS' ? s.address : d === 'DESTINATION_URL' ? s.path : d === 'SOURCE_USER_AGENT' ? s.userAgent : s.referer;
+}
+
+/**
+ * Detection per protected resource and protection group: per-second
+ * counters and bounded top-K tables; an attack starts when traffic exceeds
+ * max(floor, k × learned baseline) for a few seconds, and (when automatic
+ * response is on) a rule on the attack's signature is installed until it ends.
+ */
+export class Detector {
+  private monitors = new Map<string, Monitor>();
+  private groups: Monitor[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: ShieldStore,
+    private readonly clock: Clock,
+    private readonly endpoint: string,
+    private readonly layer: Layer | undefined,
+    private readonly opts: DetectorOptions = DEFAULT_DETECTOR,
+  ) {
+    layer?.onTraffic((s) => this.observe(s));
+    layer?.counters.onReject?.((reason) => this.slowEvent(reason));
+    layer?.attackGauge(() => this.live().length);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const m of this.all()) m.attack?.removeRule?.();
+  }
+
+  /** Re-reads protections and groups (after any change to them). */
+  async reload(): Promise<void> {
+    const { protections, groups } = await this.store.read(async (tx) => {
+      const sub = await tx.get(NS, K.subscription);
+      return sub ? { protections: await ShieldStore.protections(tx), groups: await ShieldStore.groups(tx) } : { protections: [], groups: [] };
+    });
+    const next = new Map<string, Monitor>();
+    for (const p of protections) {
+      const arn = p.ResourceArn as string;
+      const m = this.monitors.get(arn) ?? this.monitor(arn);
+      const bucket = bucketOf(arn);
+      m.match = bucket ? (s) => requestHitsBucket(bucket, s.hostname, s.path) : () => true;
+      m.auto = p.ApplicationLayerAutomaticResponseConfiguration;
+      if (m.auto?.Status !== 'ENABLED' && m.attack?.removeRule) {
+        m.attack.removeRule();
+        delete m.attack.removeRule;
+      }
+      next.set(arn, m);
+    }
+    for (const [arn, m] of this.monitors) if (!next.has(arn)) m.attack?.removeRule?.();
+    this.monitors = next;
+    const oldGroups = new Map(this.groups.map((g) => [g.arn, g]));
+    this.groups = groups.map((g) => {
+      const m = oldGroups.get(g.ProtectionGroupArn as string) ?? this.monitor(g.ProtectionGroupArn as string);
+      m.members = membersOf(g, protections).map((a) => next.get(a)).filter((x): x is Monitor => x !== undefined);
+      m.aggregation = g.Aggregation;
+      return m;
+    });
+  }
+
+  /** Attacks in progress, as stored records (for ListAttacks/DescribeAttack). */
+  live(): StoredAttack[] {
+    return this.all().filter((m) => m.attack).map((m) => attackDetail(m.arn, m.attack as LiveAttack, undefined));
+  }
+
+  private all(): Monitor[] {
+    return [...this.monitors.values(), ...this.groups];
+  }
+
+  private monitor(arn: string): Monitor {
+    return { arn, cur: { n: 0, bits: 0, dims: newTables(), slow: new Map() }, rate: 0, baseline: 0, base: newTables(), pending: newTables(), over: 0, under: 0 };
+  }
+
+  private observe(s: Sample): void {
+    for (const m of this.monitors.values()) {
+      if (!m.match?.(s)) continue;
+      m.cur.n++;
+      m.cur.bits += ((s.bytesIn ?? 0) + (s.bytesOut ?? 0)) * 8;
+      for (const d of DIMENSIONS) {
+        const v = dimValue(s, d);
+        if (v) m.cur.dims[d].add(v);
+      }
+    }
+  }
+
+  private slowEvent(reason: string): void {
+    if (!SLOW_VECTOR[reason]) return;
+    const m = this.monitors.get(this.endpoint);
+    if (m) m.cur.slow.set(reason, (m.cur.slow.get(reason) ?? 0) + 1);
+  }
+
+  private async tick(): Promise<void> {
+    for (const g of this.groups) {
+      const rates = (g.members ?? []).map((m) => m.cur.n);
+      const sum = rates.reduce((a, b) => a + b, 0);
+      g.cur.n = g.aggregation === 'MAX' ? Math.max(0, ...rates) : g.aggregation === 'MEAN' ? (rates.length ? sum / rates.length : 0) : sum;
+      g.cur.bits = (g.members ?? []).reduce((a, m) => a + m.cur.bits, 0);
+      g.cur.dims = newTables();
+      for (const m of g.members ?? []) for (const d of DIMENSIONS) g.cur.dims[d].merge(m.cur.dims[d]);
+    }
+    const events: Promise<void>[] = [];
+    for (const m of this.all()) {
+      const e = this.step(m);
+      if (e) events.push(e);
+    }
+    for (const m of this.all()) m.cur = { n: 0, bits: 0, dims: newTables(), slow: new Map() };
+    await Promise.allSettled(events);
+  }
+
+  /** One second of one monitor; returns the store write of a start or end, if any. */
+  private step(m: Monitor): Promise<void> | undefined {
+    const { floor, k, sustainSeconds, quietSeconds, slowFloor } = this.opts;
+    const rate = m.cur.n;
+    const slowKills = [...m.cur.slow.values()].reduce((a, b) => a + b, 0);
+    if (!m.attack) {
+      const threshold = Math.max(floor, k * m.baseline);
+      const hot = rate > threshold || slowKills >= slowFloor;
+      if (hot) {
+        m.over++;
+        for (const d of DIMENSIONS) m.pending[d].merge(m.cur.dims[d]);
+      } else {
+        m.over = 0;
+        m.pending = newTables();
+        m.baseline = m.baseline * 0.9 + rate * 0.1;
+        for (const d of DIMENSIONS) {
+          m.base[d].decay(0.98);
+          m.base[d].merge(m.cur.dims[d]);
+        }
+      }
+      if (m.over < sustainSeconds) return undefined;
+      const a: LiveAttack = { id: randomUUID(), start: new Date(this.clock.nowMs() - sustainSeconds * 1000), perSecond: [], bitsPerSecond: [], connections: [], dims: m.pending, slow: new Map(), threshold };
+      m.attack = a;
+      m.pending = newTables();
+      m.under = 0;
+      this.record(m, a);
+      if (m.auto?.Status === 'ENABLED') this.respond(m, a);
+      this.layer?.counters.attackStarted(m.arn);
+      return this.persist(m.arn, a, undefined);
+    }
+    const a = m.attack;
+    a.perSecond.push(rate);
+    a.bitsPerSecond.push(m.cur.bits);
+    a.connections.push(this.layer?.gate.stats().connections ?? 0);
+    this.record(m, a);
+    for (const [r, n] of m.cur.slow) a.slow.set(r, (a.slow.get(r) ?? 0) + n);
+    const hot = rate > a.threshold || slowKills >= slowFloor;
+    m.under = hot ? 0 : m.under + 1;
+    if (m.under < quietSeconds) return undefined;
+    delete m.attack;
+    m.over = 0;
+    a.removeRule?.();
+    return this.persist(m.arn, a, this.clock.now());
+  }
+
+  private record(m: Monitor, a: LiveAttack): void {
+    for (const d of DIMENSIONS) a.dims[d].merge(m.cur.dims[d]);
+  }
+
+  /**
+   * The signature: the dimension value that covers the most attack traffic
+   * and the least baseline traffic (score = share in attack − share in baseline).
+   */
+  private respond(m: Monitor, a: LiveAttack): void {
+    let best: { d: Dimension; v: string; score: number } | undefined;
+    for (const d of ['SOURCE_USER_AGENT', 'DESTINATION_URL', 'REFERRER', 'SOURCE_IP_ADDRESS'] as const) {
+      const total = a.dims[d].total || 1;
+      const baseTotal = m.base[d].total;
+      for (const { value, count } of a.dims[d].top(5)) {
+        const share = count / total;
+        const baseShare = baseTotal > 0 ? m.base[d].get(value) / baseTotal : 0;
+        const score = share - baseShare;
+        if (share >= 0.3 && baseShare <= 0.2 && (!best || score > best.score)) best = { d, v: value, score };
+      }
+    }
+    if (!best || !this.layer) return;
+    const action = m.auto?.Action?.Block ? 'Block' : 'Count';
+    const { d, v } = best;
+    const scope = m.members ? (s: Sample) => (m.members ?? []).some((x) => x.match?.(s)) : (m.match ?? (() => true));
+    let counted = 0;
+    a.mitigation = `hanul-automatic-response/${action}/${d}=${v}`;
+    a.removeRule = this.layer.addRule((s) => {
+      if (dimValue(s, d) !== v || !scope(s)) return false;
+      counted++;
+      return action === 'Block';
+    });
+    void counted;
+  }
+
+  private async persist(arn: string, a: LiveAttack, end: Date | undefined): Promise<void> {
+    const rec = attackDetail(arn, a, end);
+    await this.store.write((tx) => tx.put(NS, K.attack(a.id), rec));
+  }
+}

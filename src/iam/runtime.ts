@@ -123,7 +123,8 @@ export class IamRuntime {
   /** The cached identity without awaiting anything (the hot path); undefined when it must be resolved. */
   cachedIdentity(principal: Principal): ResolvedIdentity | undefined {
     if (principal.type === 'anonymous') return anonymousIdentity;
-    if (principal.accessKeyId === undefined || (principal.type === 'root' && principal.sessionToken === undefined)) return undefined;
+    if (principal.type === 'root' && principal.sessionToken === undefined) return this.roots.get(principal);
+    if (principal.accessKeyId === undefined) return undefined;
     const hit = this.cache.get(principal.accessKeyId);
     return hit && hit.gen === this.generation && Date.now() - hit.at < CACHE_TTL_MS ? hit.identity : undefined;
   }
@@ -141,9 +142,16 @@ export class IamRuntime {
     return { principal, facts: factsOf(principal, []), identity: [], keys: new Map() };
   }
 
+  private readonly roots = new WeakMap<Principal, ResolvedIdentity>();
+
+  /** The root user's identity; the long-term root principal is one object per app, so it is built once. */
   private rootIdentity(principal: Principal): ResolvedIdentity {
+    const hit = this.roots.get(principal);
+    if (hit) return hit;
     const keys = baseKeys(principal, 'Account', []);
-    return { principal, facts: { anonymous: false, root: true, accountId: this.accountId, arns: [[principal.arn, 'direct']] }, keys };
+    const id: ResolvedIdentity = { principal, facts: { anonymous: false, root: true, accountId: this.accountId, arns: [[principal.arn, 'direct']] }, keys };
+    if (principal.sessionToken === undefined) this.roots.set(principal, id);
+    return id;
   }
 
   private async entry(accessKeyId: string): Promise<CacheEntry> {

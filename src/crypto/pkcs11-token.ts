@@ -165,8 +165,9 @@ export function pkcs11Opener(modulePath: string): OpenToken {
       if (!open) throw new Error('the token session is closed');
     };
     // The binding's calls are synchronous, so an Init/Final pair never interleaves with another request on the session.
+    // The methods are async so that every failure is a rejected promise, never a synchronous throw.
     const token: KeyToken = {
-      generateAesKey(label) {
+      async generateAesKey(label) {
         live();
         const h = p11.C_GenerateKey(s, { mechanism: k('CKM_AES_KEY_GEN') }, [
           { type: k('CKA_CLASS'), value: k('CKO_SECRET_KEY') },
@@ -182,27 +183,26 @@ export function pkcs11Opener(modulePath: string): OpenToken {
           { type: k('CKA_WRAP'), value: false },
         ]);
         handles.set(label, h);
-        return Promise.resolve();
       },
-      encrypt(label, iv, aad, plaintext) {
+      async encrypt(label, iv, aad, plaintext) {
         live();
-        return Promise.resolve(withKey(label, (h) => {
+        return withKey(label, (h) => {
           p11.C_EncryptInit(s, gcm(iv, aad), h);
           return Buffer.from(p11.C_Encrypt(s, Buffer.from(plaintext), Buffer.alloc(plaintext.length + 16)));
-        }));
+        });
       },
-      decrypt(label, iv, aad, data) {
+      async decrypt(label, iv, aad, data) {
         live();
-        return Promise.resolve(withKey(label, (h) => {
+        return withKey(label, (h) => {
           p11.C_DecryptInit(s, gcm(iv, aad), h);
           return Buffer.from(p11.C_Decrypt(s, data, Buffer.alloc(data.length)));
-        }));
+        });
       },
-      random(bytes) {
+      async random(bytes) {
         live();
-        return Promise.resolve(Buffer.from(p11.C_GenerateRandom(s, Buffer.alloc(bytes))));
+        return Buffer.from(p11.C_GenerateRandom(s, Buffer.alloc(bytes)));
       },
-      destroyKey(label) {
+      async destroyKey(label) {
         live();
         try {
           withKey(label, (h) => p11.C_DestroyObject(s, h));
@@ -210,10 +210,9 @@ export function pkcs11Opener(modulePath: string): OpenToken {
           // Already gone.
         }
         handles.delete(label);
-        return Promise.resolve();
       },
-      close() {
-        if (!open) return Promise.resolve();
+      async close() {
+        if (!open) return;
         open = false;
         try {
           // Closing the token's last session also logs the user out (PKCS#11 §5.6).
@@ -223,7 +222,6 @@ export function pkcs11Opener(modulePath: string): OpenToken {
         } finally {
           releaseModule(modulePath, mod);
         }
-        return Promise.resolve();
       },
     };
     return token;

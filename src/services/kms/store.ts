@@ -66,6 +66,7 @@ export class KmsStore {
 
   /** Applies whatever the clock says is due (deletion, rotation, import expiry) in one transaction. */
   async maintain(region: string, keyId: string): Promise<LoadedKey | null> {
+    let deleted: KeyRecord | undefined;
     const out = await this.meta.write(async (tx) => {
       const rec = await tx.get<KeyRecord>(NS_KEY, keyKey(region, keyId));
       if (!rec) return null;
@@ -73,6 +74,7 @@ export class KmsStore {
       const next = applyDue(rec, this.clock.now(), (raw, id) => this.seal(rec.keyId, id, raw));
       if (next === null) {
         await deleteKeyEverywhere(tx, rec, this.clock.now());
+        deleted = rec;
         return null;
       }
       next.version = rec.version + 1;
@@ -85,6 +87,7 @@ export class KmsStore {
       this.records.clear();
       this.aliases.clear();
     } else this.forget(region, keyId);
+    if (deleted?.customKeyStoreId !== undefined) await this.destroyInToken(deleted, deleted.customKeyStoreId);
     return out;
   }
 
@@ -130,6 +133,16 @@ export class KmsStore {
 
   unsealRaw(keyId: string, materialId: string, sealed: Uint8Array): Buffer {
     return this.sealer.open(sealed, `kms-material:${keyId}:${materialId}`);
+  }
+
+  /**
+   * AWS, for a deleted key of a CloudHSM key store: "makes a best effort to delete
+   * the key material from the associated cluster". After the commit: a store that is
+   * disconnected now leaves the objects in the token (orphans, as in AWS).
+   */
+  private async destroyInToken(rec: KeyRecord, storeId: string): Promise<void> {
+    const token = this.tokenFor?.(storeId);
+    for (const m of token ? rec.materials : []) await token?.destroyKey(tokenKeyLabel(rec.keyId, m.id)).catch(() => undefined);
   }
 
   /** The live token of a connected custom key store (set by the custom key store manager). */

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { ConnectCustomKeyStoreCommand, DecryptCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import pkcs11js from 'pkcs11js';
 import { openSymmetricWith, parseCiphertextBlob } from '../../../src/crypto/ciphertext-blob.js';
 import { loadPkcs11Binding, pkcs11Opener } from '../../../src/crypto/pkcs11-token.js';
 import { parseConfig } from '../../../src/config.js';
@@ -36,26 +35,46 @@ async function withConf<T>(conf: string, fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/** The slice of the pkcs11js API the inspection uses (loaded at run time: the test fails, clearly, without it). */
+type Attr = { type: number; value?: unknown };
+interface Inspector {
+  load(path: string): void;
+  C_Initialize(): void;
+  C_Finalize(): void;
+  C_GetSlotList(present: boolean): Buffer[];
+  C_GetTokenInfo(slot: Buffer): { label: string };
+  C_OpenSession(slot: Buffer, flags: number): Buffer;
+  C_Login(session: Buffer, userType: number, pin: string): void;
+  C_FindObjectsInit(session: Buffer, template: Attr[]): void;
+  C_FindObjects(session: Buffer, max: number): Buffer[];
+  C_FindObjectsFinal(session: Buffer): void;
+  C_GetAttributeValue(session: Buffer, obj: Buffer, template: Attr[]): Attr[];
+}
+
 /** Every secret key object in the token, with the attributes that say whether its value can ever leave. */
-function inspectToken(): { label: string; sensitive: boolean; extractable: boolean; neverExtractable: boolean; valueReadable: boolean }[] {
+async function inspectToken(): Promise<{ label: string; sensitive: boolean; extractable: boolean; neverExtractable: boolean; valueReadable: boolean }[]> {
+  const binding = await loadPkcs11Binding();
+  assert.ok(binding, 'the npm binding pkcs11js is not installed');
+  const pkcs11js = binding as unknown as { PKCS11: new () => Inspector } & Record<string, number>;
+  const c = (name: string): number => pkcs11js[name] as number;
   const p11 = new pkcs11js.PKCS11();
   p11.load(MODULE);
   p11.C_Initialize();
   try {
     const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === LABEL);
     assert.ok(slot, 'the test token exists');
-    const session = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
-    p11.C_Login(session, pkcs11js.CKU_USER, PIN);
-    p11.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }]);
+    const session = p11.C_OpenSession(slot, c('CKF_SERIAL_SESSION'));
+    p11.C_Login(session, c('CKU_USER'), PIN);
+    p11.C_FindObjectsInit(session, [{ type: c('CKA_CLASS'), value: c('CKO_SECRET_KEY') }]);
     const handles = p11.C_FindObjects(session, 100);
     p11.C_FindObjectsFinal(session);
     return handles.map((h) => {
       const [label, sensitive, extractable, never] = p11.C_GetAttributeValue(session, h, [
-        { type: pkcs11js.CKA_LABEL }, { type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE }, { type: pkcs11js.CKA_NEVER_EXTRACTABLE },
+        { type: c('CKA_LABEL') }, { type: c('CKA_SENSITIVE') }, { type: c('CKA_EXTRACTABLE') }, { type: c('CKA_NEVER_EXTRACTABLE') },
       ]);
       let valueReadable = true;
       try {
-        p11.C_GetAttributeValue(session, h, [{ type: pkcs11js.CKA_VALUE }]);
+        p11.C_GetAttributeValue(session, h, [{ type: c('CKA_VALUE') }]);
       } catch (e) {
         assert.match(String((e as Error).message), /CKR_ATTRIBUTE_SENSITIVE/);
         valueReadable = false;
@@ -122,9 +141,18 @@ describe('KMS custom key store on a real SoftHSM2 token through PKCS#11', () => 
           await token.close();
         }
         // …and the token will not give its value to anyone: sensitive, never extractable.
-        const keys = inspectToken();
+        const keys = await inspectToken();
         assert.deepEqual(keys.map((k) => k.label).sort(), [label]);
         for (const k of keys) assert.deepEqual(k, { label, sensitive: true, extractable: false, neverExtractable: true, valueReadable: false });
+        // What hanul does when such a key's deletion comes due (custom-key-store.test.ts checks that it does): the object goes.
+        const again = await pkcs11Opener(MODULE)(LABEL, PIN);
+        try {
+          await again.destroyKey(label);
+          await assert.rejects(again.encrypt(label, Buffer.alloc(12), Buffer.alloc(0), new Uint8Array(1)));
+        } finally {
+          await again.close();
+        }
+        assert.deepEqual(await inspectToken(), []);
       });
       // A wrong PIN is INVALID_CREDENTIALS, an unknown label CLUSTER_NOT_FOUND (the opener hanul uses).
       await withConf(conf, async () => {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
-  ConnectCustomKeyStoreCommand, CreateCustomKeyStoreCommand, CreateKeyCommand, DeleteCustomKeyStoreCommand, DescribeCustomKeyStoresCommand,
-  DisconnectCustomKeyStoreCommand, UpdateCustomKeyStoreCommand,
+  ConnectCustomKeyStoreCommand, CreateCustomKeyStoreCommand, CreateKeyCommand, DeleteCustomKeyStoreCommand, DescribeCustomKeyStoresCommand, DescribeKeyCommand,
+  DisconnectCustomKeyStoreCommand, ScheduleKeyDeletionCommand, UpdateCustomKeyStoreCommand,
 } from '@aws-sdk/client-kms';
 import { TokenError, type KeyToken, type OpenToken } from '../../../src/crypto/token.js';
-import { ANCHOR, connectionOutcome, exerciseStore } from './cks-flow.js';
+import { ANCHOR, connect, connectionOutcome, exerciseStore } from './cks-flow.js';
 import { awsError, startKms, type KmsFixture } from './helpers.js';
 
 /** An in-memory token: keys are created inside and never handed out. */
@@ -64,8 +64,16 @@ describe('KMS custom key stores (AWS_CLOUDHSM) with an in-memory token', () => {
   });
 
   it('connects, keeps keys inside the token, goes Unavailable when disconnected, refuses to delete a store with keys', async () => {
-    await exerciseStore(f.kms, 'cluster-fake0001', 'kmsuser-pass');
-    assert.ok(tokens.keyCount() >= 1);
+    const { id, keyId } = await exerciseStore(f.kms, 'cluster-fake0001', 'kmsuser-pass');
+    const inToken = tokens.keyCount();
+    assert.ok(inToken >= 1);
+    // A deleted key's material is destroyed in the token (AWS: best effort, while connected).
+    await connect(f.kms, id);
+    await f.kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+    f.clock.advance(7 * 86_400_000 + 1000);
+    assert.equal((await awsError(f.kms.send(new DescribeKeyCommand({ KeyId: keyId })))).name, 'NotFoundException');
+    assert.equal(tokens.keyCount(), inToken - 1);
+    await f.kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
   });
 
   it('reports connection failures with AWS connection error codes; names are unique; password changes need a disconnected store', async () => {

@@ -53,7 +53,7 @@ const ckr = (e: unknown): string => /CKR_[A-Z_]+/.exec(e instanceof Error ? `${e
  */
 interface LoadedModule {
   p11: P11;
-  k(name: string): number;
+  k: (name: string) => number;
   refs: number;
 }
 const loaded = new Map<string, LoadedModule>();

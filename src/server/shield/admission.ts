@@ -30,7 +30,8 @@ export type Verdict = { ok: true } | { ok: false; reason: 'client-rate' | 'load-
 /**
  * Request admission: a generous per-client rate ceiling, and under pressure
  * (event-loop delay or in-flight requests) a much lower one for clients that
- * share the server with others, so one heavy client cannot starve the rest.
+ * share the server with others — or that take more than half of all traffic
+ * among others — so one heavy client cannot starve the rest.
  * A lone client (a test, a benchmark) is never shed for being busy.
  */
 export class Admission {
@@ -39,6 +40,8 @@ export class Admission {
   private readonly timer: NodeJS.Timeout;
   private pressure = false;
   private activeClients = 0;
+  /** All requests in the previous second: a client with more than half of them, among others, dominates. */
+  private totalPrev = 0;
   private inFlightNow = 0;
   private inFlightPeak = 0;
 
@@ -76,7 +79,7 @@ export class Admission {
     c.cur++;
     let reason: 'client-rate' | 'load-shed' | undefined;
     if (c.tokens < 1) reason = 'client-rate';
-    else if (this.pressure && this.activeClients > 1 && Math.max(c.cur, c.prev) > this.limits.pressureClientRps) reason = 'load-shed';
+    else if (this.activeClients > 1 && Math.max(c.cur, c.prev) > this.limits.pressureClientRps && (this.pressure || c.prev > this.totalPrev / 2)) reason = 'load-shed';
     if (!reason) {
       c.tokens -= 1;
       return { ok: true };
@@ -94,8 +97,10 @@ export class Admission {
     const p99 = this.eld.percentile(99) / 1e6;
     this.eld.reset();
     let active = 0;
+    let total = 0;
     for (const [key, c] of this.clients) {
       if (c.cur > 0) active++;
+      total += c.cur;
       c.badSeconds = c.rejectedNow ? c.badSeconds + 1 : 0;
       c.rejectedNow = false;
       if (c.cur === 0 && c.prev === 0 && c.badSeconds === 0) this.clients.delete(key);
@@ -103,6 +108,7 @@ export class Admission {
       c.cur = 0;
     }
     this.activeClients = active;
+    this.totalPrev = total;
     this.pressure = p99 > this.limits.pressureDelayMs || this.inFlightPeak > this.limits.pressureInFlight;
     this.inFlightPeak = this.inFlightNow;
   }

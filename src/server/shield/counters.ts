@@ -6,12 +6,15 @@ export interface ShieldCounters {
   rejected(reason: string): void;
   blocked(key: string, ms: number): void;
   attackStarted(resource: string): void;
+  /** Listens to every refusal (Shield's detection counts slow-connection kills). */
+  onReject?(fn: (reason: string) => void): void;
   /** Totals by reason, for tests and the health view. */
   snapshot(): Record<string, number>;
 }
 
 export function createShieldCounters(registry: Registry | undefined, activeBlocks: () => number, activeAttacks: () => number): ShieldCounters {
   const totals: Record<string, number> = {};
+  const listeners: ((reason: string) => void)[] = [];
   const bump = (k: string) => (totals[k] = (totals[k] ?? 0) + 1);
   const admitted = registry ? new Counter({ name: 'hanul_shield_admitted_total', help: 'Requests admitted by the protection layer', registers: [registry] }) : undefined;
   const rejected = registry ? new Counter({ name: 'hanul_shield_rejected_total', help: 'Connections and requests refused, by reason', labelNames: ['reason'] as const, registers: [registry] }) : undefined;
@@ -29,6 +32,7 @@ export function createShieldCounters(registry: Registry | undefined, activeBlock
     rejected(reason) {
       rejected?.inc({ reason });
       bump(reason);
+      for (const l of listeners) l(reason);
     },
     blocked() {
       blocks?.inc();
@@ -38,6 +42,7 @@ export function createShieldCounters(registry: Registry | undefined, activeBlock
       attacks?.inc();
       bump('attacks');
     },
+    onReject: (fn) => void listeners.push(fn),
     snapshot: () => ({ ...totals }),
   };
 }

@@ -99,14 +99,12 @@ export function createProtection(config: Config, registry?: Registry): Protectio
       let reason: string | undefined;
       if (gate.isBlocked(address)) reason = 'blocked';
       else {
-        for (const r of rules) if (r(sample)) reason = 'automatic-response';
-        if (!reason) {
-          const v = admission.check(address);
-          if (!v.ok) {
-            reason = v.reason;
-            if (v.block) gate.block(address, config.shieldBlockSeconds * 1000);
-          }
-        }
+        // Rate first, so a flooding source is blocked at the gate even while a signature rule refuses its requests.
+        const v = admission.check(address);
+        if (!v.ok) {
+          reason = v.reason;
+          if (v.block) gate.block(address, config.shieldBlockSeconds * 1000);
+        } else for (const r of rules) if (r(sample)) reason = 'automatic-response';
       }
       if (!reason) {
         counters.admitted();

@@ -20,13 +20,27 @@ export function createMetrics(): Metrics {
   });
   const bytesInC = new Counter({ name: 'hanul_bytes_in_total', help: 'Request body bytes received', labelNames: ['service'] as const, registers: [registry] });
   const bytesOutC = new Counter({ name: 'hanul_bytes_out_total', help: 'Response body bytes sent', labelNames: ['service'] as const, registers: [registry] });
+  // prom-client hashes a label object on every call; the children per label set are cached instead (hot path).
+  type Children = { requests: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels>; bytesIn: ReturnType<typeof bytesInC.labels>; bytesOut: ReturnType<typeof bytesOutC.labels> };
+  const children = new Map<string, Children>();
   return {
     registry,
     observe(service, operation, status, seconds, bytesIn, bytesOut) {
-      requests.inc({ service, operation, status: String(status) });
-      latency.observe({ service, operation }, seconds);
-      if (bytesIn > 0) bytesInC.inc({ service }, bytesIn);
-      if (bytesOut > 0) bytesOutC.inc({ service }, bytesOut);
+      const key = `${service}\u0000${operation}\u0000${status}`;
+      let c = children.get(key);
+      if (!c) {
+        c = {
+          requests: requests.labels(service, operation, String(status)),
+          latency: latency.labels(service, operation),
+          bytesIn: bytesInC.labels(service),
+          bytesOut: bytesOutC.labels(service),
+        };
+        if (children.size < 10_000) children.set(key, c);
+      }
+      c.requests.inc();
+      c.latency.observe(seconds);
+      if (bytesIn > 0) c.bytesIn.inc(bytesIn);
+      if (bytesOut > 0) c.bytesOut.inc(bytesOut);
     },
   };
 }

@@ -68,11 +68,15 @@ export function createPipeline(deps: PipelineDeps) {
     nreq.on('data', (c: Buffer) => (bytesIn += c.length));
 
     let trailersOf: () => Record<string, string> = () => ({});
+    let query: URLSearchParams | undefined;
     const req: HttpRequest = {
       method: nreq.method ?? 'GET',
       rawPath,
       rawQuery,
-      query: new URLSearchParams(rawQuery),
+      // Parsed on first use: many requests (JSON protocols, HeadBucket) never read it.
+      get query() {
+        return (query ??= new URLSearchParams(rawQuery));
+      },
       headers: nreq.headers,
       hostname: stripPort(hostHeader),
       body: nreq,
@@ -94,7 +98,7 @@ export function createPipeline(deps: PipelineDeps) {
     const refusal = seen && deps.protection?.admit(sourceIp, { ...seen, service: '' });
     try {
       // SigV4 joins repeated headers with ',' where Node joins them with ', ' (and drops some): sign-check the distinct values.
-      const distinct = (nreq as { headersDistinct?: Record<string, string[]> }).headersDistinct;
+      const distinct = hasRepeatedHeader(nreq) ? (nreq as { headersDistinct?: Record<string, string[]> }).headersDistinct : undefined;
       const signedView = distinct ? { ...req, headers: { ...distinct, ...pseudoHeaders(nreq.headers) } } : req;
       const scope = credentialScope(req);
       const admin = rawPath.startsWith('/_hanul/') || (rawPath === '/metrics' && scope === undefined && rawQuery === '');
@@ -224,6 +228,7 @@ export function createPipeline(deps: PipelineDeps) {
       const svcName = service?.name ?? 'hanul';
       deps.metrics.observe(svcName, operation, status, seconds, bytesIn, out);
       if (seen) deps.protection?.observe({ ...seen, service: svcName, status, bytesIn, bytesOut: out });
+      if (!deps.log.isLevelEnabled('info')) return;
       deps.log.info(
         {
           requestId,
@@ -240,6 +245,19 @@ export function createPipeline(deps: PipelineDeps) {
       );
     }
   };
+}
+
+/** Whether a header name repeats (rare): only then is the distinct-values view worth building. */
+function hasRepeatedHeader(nreq: NodeRequest): boolean {
+  const raw = nreq.rawHeaders;
+  if (raw.length <= 2) return false;
+  const names = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = (raw[i] as string).toLowerCase();
+    if (names.has(n)) return true;
+    names.add(n);
+  }
+  return false;
 }
 
 /** HTTP/2's pseudo-headers (:authority, :method…), which headersDistinct does not carry. */

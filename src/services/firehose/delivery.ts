@@ -11,7 +11,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { deliverHttp } from './http-endpoint.js';
 import type { FirehoseMetrics } from './metrics.js';
-import { nsBuffer, NS_STREAM, type BufferedRecord, type DeliveryStreamMeta } from './model.js';
+import { nsBuffer, NS_STREAM, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
 import { processRecords, type SourceRecord } from './processing.js';
 import { deliverS3 } from './s3-writer.js';
 
@@ -24,8 +24,8 @@ interface Pending {
   failures: number;
 }
 
-/** How many buffered records one delivery reads at most (bounds memory with SizeInMBs). */
-const MAX_RECORDS_PER_DELIVERY = 20_000;
+/** How many buffered chunks (put calls) one delivery reads at most; SizeInMBs bounds the bytes. */
+const MAX_CHUNKS_PER_DELIVERY = 2_000;
 
 export class Flusher {
   private readonly pending = new Map<string, Pending>();
@@ -42,10 +42,10 @@ export class Flusher {
   async start(): Promise<void> {
     const streams = await this.core.store.read((tx) => tx.scan<DeliveryStreamMeta>(NS_STREAM));
     for (const { key } of streams) {
-      const recs = await this.core.store.read((tx) => tx.scan<BufferedRecord>(nsBuffer(key)));
+      const chunks = await this.core.store.read((tx) => tx.scan<BufferedChunk>(nsBuffer(key)));
       const p = this.state(key);
-      for (const r of recs) {
-        p.bytes += r.value.data.byteLength;
+      for (const r of chunks) {
+        p.bytes += r.value.bytes;
         p.oldest = Math.min(p.oldest ?? Infinity, r.value.at);
       }
     }
@@ -128,33 +128,39 @@ export class Flusher {
   /** One buffer's worth: read, process, write, then delete what was written. */
   private async deliverOnce(meta: DeliveryStreamMeta, sizeLimit: number, p: Pending): Promise<void> {
     const ns = nsBuffer(meta.name);
-    const rows = await this.core.store.read((tx) => tx.scan<BufferedRecord>(ns, { limit: MAX_RECORDS_PER_DELIVERY }));
+    const rows = await this.core.store.read((tx) => tx.scan<BufferedChunk>(ns, { limit: MAX_CHUNKS_PER_DELIVERY }));
     if (rows.length === 0) {
       p.bytes = 0;
       p.oldest = undefined;
       return;
     }
     const take: SourceRecord[] = [];
+    const keys: string[] = [];
     let bytes = 0;
+    // Whole chunks: an object may pass SizeInMBs by at most one put (≤ 4 MiB).
     for (const r of rows) {
-      if (take.length > 0 && bytes + r.value.data.byteLength > sizeLimit) break;
-      const data = r.value.ref ? await this.core.encryption!.open(meta, r.value, this.ctx()) : r.value.data;
-      take.push({ key: r.key, data, at: r.value.at });
-      bytes += r.value.data.byteLength;
+      if (keys.length > 0 && bytes + r.value.bytes > sizeLimit) break;
+      keys.push(r.key);
+      const ref = r.value.ref;
+      for (const d of r.value.records) {
+        const data = ref ? await this.core.encryption!.open(meta, ref, d, this.ctx()) : d;
+        take.push({ key: r.key, data, at: r.value.at });
+      }
+      bytes += r.value.bytes;
     }
     const ctx = this.ctx();
     const processed = await processRecords(this.core, meta, take, ctx);
     if (meta.http) await deliverHttp(this.core, meta, take, processed, ctx);
     else await deliverS3(this.core, meta, take, processed, ctx);
     await this.core.store.write(async (tx) => {
-      for (const r of take) await tx.delete(ns, r.key);
+      for (const k of keys) await tx.delete(ns, k);
     });
     const latencyBase = this.core.clock.nowMs();
     for (const r of take) this.metrics.latency.observe({ stream: meta.name }, Math.max(0, latencyBase - r.at) / 1000);
     this.metrics.bytesOut.inc({ stream: meta.name }, bytes);
     this.metrics.recordsOut.inc({ stream: meta.name }, take.length);
     p.bytes = Math.max(0, p.bytes - bytes);
-    const next = await this.core.store.read((tx) => tx.scan<BufferedRecord>(ns, { limit: 1 }));
+    const next = await this.core.store.read((tx) => tx.scan<BufferedChunk>(ns, { limit: 1 }));
     p.oldest = next[0]?.value.at;
     if (p.oldest === undefined) p.bytes = 0;
   }

@@ -17,7 +17,7 @@ import { isAwsError } from '../../aws/errors.js';
 import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { firehoseError } from './errors.js';
-import { NS_STREAM, type BufferedRecord, type DeliveryStreamMeta } from './model.js';
+import { NS_STREAM, type DeliveryStreamMeta } from './model.js';
 import { checkStreamName } from './validate.js';
 
 export interface Sealer {
@@ -68,9 +68,9 @@ export class StreamEncryption {
     };
   }
 
-  async open(meta: DeliveryStreamMeta, rec: BufferedRecord, ctx: RequestContext): Promise<Uint8Array> {
-    const key = await this.dataKey(meta, rec.ref as string, ctx);
-    const b = Buffer.from(rec.data);
+  async open(meta: DeliveryStreamMeta, ref: string, sealed: Uint8Array, ctx: RequestContext): Promise<Uint8Array> {
+    const key = await this.dataKey(meta, ref, ctx);
+    const b = Buffer.from(sealed);
     const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));
     d.setAuthTag(b.subarray(b.length - 16));
     return Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]);

@@ -7,7 +7,7 @@
  */
 import type { GetRecordsOutput, GetShardIteratorOutput, ListShardsOutput } from '@aws-sdk/client-kinesis';
 import type { FirehoseCore } from './core.js';
-import { NS_SOURCE, NS_STREAM, nsBuffer, type BufferedRecord, type DeliveryStreamMeta } from './model.js';
+import { NS_SOURCE, NS_STREAM, nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
 import { bufferKey } from './records.js';
 
 interface ShardCursor {
@@ -75,15 +75,13 @@ export class KinesisSource {
       const recs = out.Records ?? [];
       if (recs.length > 0) {
         const at = this.core.clock.nowMs();
-        let bytes = 0;
+        const datas = recs.map((r) => r.Data as Uint8Array);
+        const bytes = datas.reduce((n, d) => n + d.byteLength, 0);
+        const first = recs[0]?.ApproximateArrivalTimestamp?.getTime() ?? at;
+        const chunk: BufferedChunk = { records: datas, bytes, at: Math.min(first, at) };
         await this.core.store.write(async (tx) => {
           if (!(await tx.get(NS_STREAM, s.name))) return;
-          for (const r of recs) {
-            const data = r.Data as Uint8Array;
-            bytes += data.byteLength;
-            const rec: BufferedRecord = { data, at: r.ApproximateArrivalTimestamp?.getTime() ?? at };
-            await tx.put(nsBuffer(s.name), bufferKey(at), rec);
-          }
+          await tx.put(nsBuffer(s.name), bufferKey(at), chunk);
           await tx.put(NS_SOURCE, ckKey, recs[recs.length - 1]?.SequenceNumber as string);
         });
         this.added(s.name, bytes, at, recs.length);

@@ -1,7 +1,7 @@
 /**
  * Storage layout. One record per delivery stream (`firehose:stream`, by
  * name) holding its configuration; buffered records in one namespace per
- * stream (`firehose:buf:<name>`), keyed `<arrival ms, 13 digits>-<boot>-<n>`
+ * stream (`firehose:buf:<name>`), one chunk per put call, keyed `<arrival ms, 13 digits>-<boot>-<n>`
  * so a scan returns them in arrival order and concurrent puts never touch
  * the same key (no contention on a counter). A record stays there until the
  * object holding it is committed in S3 (or at the HTTP endpoint), so a crash
@@ -41,9 +41,14 @@ export interface DeliveryStreamMeta {
   tags: Tag[];
 }
 
-/** One buffered record. `ref` names the data key when sealed (encryption on). */
-export interface BufferedRecord {
-  data: Uint8Array;
+/**
+ * One put's records, buffered together (one key per call, not per record:
+ * 500 records cost one store entry). `ref` names the data key when the
+ * records are sealed (encryption on). `bytes` is the records' plaintext size.
+ */
+export interface BufferedChunk {
+  records: Uint8Array[];
+  bytes: number;
   at: number;
   ref?: string;
 }

@@ -8,7 +8,7 @@ import type { PutRecordBatchInput, PutRecordBatchOutput, PutRecordInput, PutReco
 import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { constraint, firehoseError } from './errors.js';
-import { nsBuffer, type BufferedRecord, type DeliveryStreamMeta } from './model.js';
+import { nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
 import { checkStreamName } from './validate.js';
 
 export const MAX_RECORD_BYTES = 1_024_000;
@@ -25,8 +25,8 @@ export function bufferKey(at: number): string {
 }
 
 /** The opaque RecordId callers get back: the buffer key plus entropy, like AWS's long ids. */
-function recordId(key: string): string {
-  return Buffer.concat([Buffer.from(key), randomBytes(24)]).toString('base64url');
+function recordId(key: string, index: number): string {
+  return Buffer.concat([Buffer.from(`${key}-${String(index).padStart(3, '0')}`), randomBytes(24)]).toString('base64url');
 }
 
 function checkDirectPut(s: DeliveryStreamMeta): void {
@@ -37,24 +37,21 @@ function checkDirectPut(s: DeliveryStreamMeta): void {
 
 export function recordHandlers(core: FirehoseCore) {
   /** Commits records and answers their keys; sealing (encryption at rest) happens here when on. */
-  async function append(name: string, datas: Uint8Array[], ctx: RequestContext): Promise<{ keys: string[]; encrypted: boolean }> {
+  async function append(name: string, datas: Uint8Array[], ctx: RequestContext): Promise<{ key: string; encrypted: boolean }> {
     const s0 = await core.store.read((tx) => core.activeStream(tx, name));
     checkDirectPut(s0);
     const sealer = await core.encryption?.sealer(s0, ctx);
     const at = ctx.clock.nowMs();
-    const keys = datas.map(() => bufferKey(at));
+    const key = bufferKey(at);
+    const bytes = datas.reduce((n, d) => n + d.byteLength, 0);
+    const chunk: BufferedChunk = sealer ? { records: datas.map((d) => sealer.seal(d)), bytes, at, ref: sealer.ref } : { records: datas, bytes, at };
     await core.store.write(async (tx) => {
       const s = await core.activeStream(tx, name);
       if ((s.currentKeyRef ?? '') !== (sealer?.ref ?? '')) throw firehoseError('ServiceUnavailableException', 'The stream encryption changed during the request; retry.');
-      const ns = nsBuffer(name);
-      for (let i = 0; i < datas.length; i++) {
-        const data = datas[i] as Uint8Array;
-        const rec: BufferedRecord = sealer ? { data: sealer.seal(data), at, ref: sealer.ref } : { data, at };
-        await tx.put(ns, keys[i] as string, rec);
-      }
+      await tx.put(nsBuffer(name), key, chunk);
     });
-    core.onPut(name, datas.reduce((n, d) => n + d.byteLength, 0), datas.length);
-    return { keys, encrypted: sealer !== undefined };
+    core.onPut(name, bytes, datas.length);
+    return { key, encrypted: sealer !== undefined };
   }
 
   return {
@@ -63,8 +60,8 @@ export function recordHandlers(core: FirehoseCore) {
       const data = input.Record?.Data;
       if (!input.Record || data === undefined) throw constraint('null', 'record.data', 'Member must not be null');
       if (data.byteLength > MAX_RECORD_BYTES) throw constraint('java.nio.HeapByteBuffer', 'record.data', `Member must have length less than or equal to ${MAX_RECORD_BYTES}`);
-      const { keys, encrypted } = await append(name, [data], ctx);
-      return { RecordId: recordId(keys[0] as string), Encrypted: encrypted };
+      const { key, encrypted } = await append(name, [data], ctx);
+      return { RecordId: recordId(key, 0), Encrypted: encrypted };
     },
 
     async PutRecordBatch(input: PutRecordBatchInput, ctx: RequestContext): Promise<PutRecordBatchOutput> {
@@ -83,8 +80,8 @@ export function recordHandlers(core: FirehoseCore) {
         datas.push(d);
       }
       if (total > MAX_BATCH_BYTES) throw firehoseError('InvalidArgumentException', `Records size exceeds ${MAX_BATCH_BYTES / 1024 / 1024} MiB limit`);
-      const { keys, encrypted } = await append(name, datas, ctx);
-      return { FailedPutCount: 0, Encrypted: encrypted, RequestResponses: keys.map((k) => ({ RecordId: recordId(k) })) };
+      const { key, encrypted } = await append(name, datas, ctx);
+      return { FailedPutCount: 0, Encrypted: encrypted, RequestResponses: datas.map((_, i) => ({ RecordId: recordId(key, i) })) };
     },
   };
 }

@@ -16,6 +16,13 @@ import type { FailedRecord, OutRecord, Processed, SourceRecord } from './process
 
 export const MAX_ACTIVE_PARTITIONS = 500;
 
+/** The oldest arrival time (no spread: a delivery may hold 100,000s of records). */
+function minAt(recs: Array<{ at: number }>): number {
+  let m = Infinity;
+  for (const r of recs) if (r.at < m) m = r.at;
+  return m;
+}
+
 export async function putObject(core: FirehoseCore, bucketArn: string | undefined, key: string, body: Buffer, ctx: RequestContext): Promise<void> {
   if (!core.peers) throw new Error('S3 is not available in-process');
   await core.peers.call('s3', 'PutObject', { Bucket: bucketOf(bucketArn), Key: key, Body: Readable.from([body]), ContentLength: body.length }, ctx);
@@ -56,7 +63,7 @@ export async function writeFailed(core: FirehoseCore, meta: DeliveryStreamMeta, 
   }
   const now = core.clock.nowMs();
   for (const [type, list] of byType) {
-    const at = Math.min(...list.map((f) => f.at));
+    const at = minAt(list);
     const prefix = errorPrefix(conf.Prefix, conf.ErrorOutputPrefix, { at, errorType: type });
     await writeObject(core, meta, conf, prefix, list.map((f) => errorDocument(f, now)), at, ctx);
   }
@@ -65,7 +72,7 @@ export async function writeFailed(core: FirehoseCore, meta: DeliveryStreamMeta, 
 /** The source records, untransformed, to the backup bucket. */
 export async function writeBackup(core: FirehoseCore, meta: DeliveryStreamMeta, conf: S3DestinationConfiguration, recs: Array<{ data: Uint8Array; at: number }>, ctx: RequestContext): Promise<void> {
   if (recs.length === 0) return;
-  const at = Math.min(...recs.map((r) => r.at));
+  const at = minAt(recs);
   await writeObject(core, meta, conf, dataPrefix(conf.Prefix, { at }), recs.map((r) => r.data), at, ctx);
 }
 
@@ -74,7 +81,7 @@ export async function deliverS3(core: FirehoseCore, meta: DeliveryStreamMeta, so
   const dynamic = conf.DynamicPartitioningConfiguration?.Enabled === true;
   const failed = [...processed.failed];
   const groups = new Map<string, OutRecord[]>();
-  const at0 = Math.min(...source.map((r) => r.at));
+  const at0 = minAt(source);
   for (const r of processed.ok) {
     let prefix: string;
     if (dynamic) {
@@ -96,7 +103,7 @@ export async function deliverS3(core: FirehoseCore, meta: DeliveryStreamMeta, so
     else groups.set(prefix, [r]);
   }
   for (const [group, list] of groups) {
-    const at = Math.min(...list.map((r) => r.at));
+    const at = minAt(list);
     const prefix = dynamic ? group.replace(/\u0000/g, () => dataPrefix('!{firehose:random-string}', { at })) : dataPrefix(conf.Prefix, { at });
     await writeObject(core, meta, conf, prefix, list.map((r) => r.data), at, ctx);
   }

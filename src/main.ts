@@ -1,5 +1,6 @@
 import { parseConfig, ConfigError, type Config } from './config.js';
 import { startApp, type App } from './server/app.js';
+import { endpointArn } from './server/shield/endpoint.js';
 
 /** The only place that reads the environment: env + flags → config → storage → server. */
 export async function main(argv: readonly string[]): Promise<App> {
@@ -48,6 +49,7 @@ export function banner(app: App): string {
   if (rootKey.source === 'generated') lines.push(`  secret      ${rootKey.secretAccessKey}  (shown once)`);
   lines.push(
     `  health      ${endpoint}/_hanul/health`,
+    `  shield      ${config.shield ? 'on' : 'off'}  endpoint resource ${endpointArn(config.region, config.accountId)}`,
     '',
     '  try:',
     `    AWS_ACCESS_KEY_ID=${rootKey.accessKeyId} AWS_SECRET_ACCESS_KEY=<secret> AWS_REGION=${config.region} aws --endpoint-url ${endpoint} s3 ls`,

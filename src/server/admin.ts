@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import { readAll } from '../lib/streams.js';
 import type { Principal } from './context.js';
 import type { Metrics } from './metrics.js';
+import { endpointArn } from './shield/endpoint.js';
 
 export interface AdminDeps {
   config: Config;
@@ -34,6 +35,7 @@ export function createAdmin(deps: AdminDeps) {
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
         region: deps.config.region,
         accountId: deps.config.accountId,
+        shield: { protection: deps.config.shield ? 'on' : 'off', endpointResourceArn: endpointArn(deps.config.region, deps.config.accountId) },
         services: Object.fromEntries(
           deps.services.all.map((s) => [
             s.name,

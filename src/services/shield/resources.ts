@@ -1,16 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../server/context.js';
 import { shieldError } from './errors.js';
 
+import { endpointArn } from '../../server/shield/endpoint.js';
+
 /**
- * hanul's protectable resources: the API endpoint itself, shaped as an
- * Application Load Balancer ARN (so tools that protect ALBs work), and each
- * bucket's website endpoint as `arn:aws:s3:::<bucket>` (a hanul extension).
+ * hanul's protectable resources: the API endpoint itself (an ALB-shaped ARN,
+ * src/server/shield/endpoint.ts) and each bucket's website endpoint as
+ * `arn:aws:s3:::<bucket>` (a hanul extension).
  */
-export function endpointArn(region: string, accountId: string): string {
-  const id = createHash('sha256').update(`hanul-endpoint:${accountId}:${region}`).digest('hex').slice(0, 16);
-  return `arn:aws:elasticloadbalancing:${region}:${accountId}:loadbalancer/app/hanul/${id}`;
-}
+export { endpointArn };
 
 export type ResourceKind = 'APPLICATION_LOAD_BALANCER' | 'S3_BUCKET_WEBSITE';
 

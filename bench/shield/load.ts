@@ -92,7 +92,7 @@ export function p99(xs: number[]): number {
 }
 
 /** Slow headers (or, with `body`, a slow body): connections that drip a byte at a time. Resolves with how many the server cut. */
-export async function slowloris(opts: { port: number; sources: string[]; connections: number; durationMs: number; everyMs: number; body?: boolean }): Promise<{ opened: number; cut: number }> {
+export async function slowloris(opts: { port: number; sources: string[]; connections: number; durationMs: number; everyMs: number; body?: boolean; head?: string }): Promise<{ opened: number; cut: number }> {
   const deadline = Date.now() + opts.durationMs;
   let opened = 0;
   let cut = 0;
@@ -103,7 +103,7 @@ export async function slowloris(opts: { port: number; sources: string[]; connect
       s.on('error', () => undefined);
       s.on('connect', () => {
         opened++;
-        if (opts.body) s.write('PUT /slow/body HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n');
+        if (opts.body) s.write(opts.head ?? 'PUT /slow/body HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n');
         else s.write('GET / HTTP/1.1\r\nHost: localhost\r\n');
       });
       const timer = setInterval(() => {

@@ -4,9 +4,17 @@
  * The legitimate client is 127.0.0.2; attackers use other 127.0.0.x addresses.
  */
 import * as sh from '@aws-sdk/client-shield';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { startHanul, type TestServer } from '../../test/support/hanul.js';
 import { endpointArn } from '../../src/services/shield/resources.js';
-import { flood, legit, p99, range, slowloris } from './load.js';
+import { p99, range, type FloodResult, type LegitResult } from './load.js';
+import { inWorker } from './worker.js';
+
+const flood = (o: Parameters<typeof import('./load.js').flood>[0]) => inWorker<FloodResult>('flood', o);
+const legit = (o: Parameters<typeof import('./load.js').legit>[0]) => inWorker<LegitResult>('legit', o);
+const slowloris = (o: Parameters<typeof import('./load.js').slowloris>[0]) => inWorker<{ opened: number; cut: number }>('slowloris', o);
 
 const SECONDS = Number(process.argv[2] ?? 10);
 
@@ -80,10 +88,22 @@ const scenarios: [string, (h: TestServer, ms: number) => Promise<{ served: numbe
     return { served: r.opened - r.cut, sent: r.opened, detail: `opened ${r.opened}, cut by server ${r.cut}` };
   }],
   ['slow body (100 conns)', async (h, ms) => {
-    const r = await slowloris({ port: h.port, sources: range(80, 10), connections: 100, durationMs: ms, everyMs: 500, body: true });
+    const head = await signedSlowPut(h);
+    const r = await slowloris({ port: h.port, sources: range(80, 10), connections: 100, durationMs: ms, everyMs: 500, body: true, head });
     return { served: r.opened - r.cut, sent: r.opened, detail: `opened ${r.opened}, cut by server ${r.cut}` };
   }],
 ];
+
+/** A correctly signed S3 PutObject head (UNSIGNED-PAYLOAD), so the body is really awaited and read. */
+async function signedSlowPut(h: TestServer): Promise<string> {
+  const s3 = new S3Client({ ...h.clientConfig, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: 'slow' })).catch(() => undefined);
+  s3.destroy();
+  const signer = new SignatureV4({ credentials: h.credentials, region: h.region, service: 's3', sha256: Sha256 });
+  const host = `127.0.0.1:${h.port}`;
+  const req = await signer.sign({ method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: h.port, path: '/slow/body', headers: { host, 'content-length': '1000000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, query: {} });
+  return `PUT /slow/body HTTP/1.1\r\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+}
 
 const rows: Row[] = [];
 for (const [name, attack] of scenarios) {

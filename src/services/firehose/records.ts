@@ -29,6 +29,11 @@ function recordId(key: string, index: number): string {
   return Buffer.concat([Buffer.from(`${key}-${String(index).padStart(3, '0')}`), randomBytes(24)]).toString('base64url');
 }
 
+/** How AWS's Java front end prints a blob in validation messages. */
+function heap(d: Uint8Array): string {
+  return `java.nio.HeapByteBuffer[pos=0 lim=${d.byteLength} cap=${d.byteLength}]`;
+}
+
 function checkDirectPut(s: DeliveryStreamMeta): void {
   if (s.type !== 'DirectPut') {
     throw firehoseError('InvalidArgumentException', `This operation is not permitted on KinesisStreamAsSource delivery stream type.`);
@@ -59,7 +64,7 @@ export function recordHandlers(core: FirehoseCore) {
       const name = checkStreamName(input.DeliveryStreamName);
       const data = input.Record?.Data;
       if (!input.Record || data === undefined) throw constraint('null', 'record.data', 'Member must not be null');
-      if (data.byteLength > MAX_RECORD_BYTES) throw constraint('java.nio.HeapByteBuffer', 'record.data', `Member must have length less than or equal to ${MAX_RECORD_BYTES}`);
+      if (data.byteLength > MAX_RECORD_BYTES) throw constraint(heap(data), 'record.data', `Member must have length less than or equal to ${MAX_RECORD_BYTES}`);
       const { key, encrypted } = await append(name, [data], ctx);
       return { RecordId: recordId(key, 0), Encrypted: encrypted };
     },
@@ -72,14 +77,20 @@ export function recordHandlers(core: FirehoseCore) {
       if (records.length > MAX_BATCH_RECORDS) throw constraint(`[${records.length} records]`, 'records', `Member must have length less than or equal to ${MAX_BATCH_RECORDS}`);
       let total = 0;
       const datas: Uint8Array[] = [];
+      const problems: string[] = [];
       for (const [i, r] of records.entries()) {
         const d = r.Data;
-        if (d === undefined) throw constraint('null', `records.${i + 1}.member.data`, 'Member must not be null');
-        if (d.byteLength > MAX_RECORD_BYTES) throw constraint('java.nio.HeapByteBuffer', `records.${i + 1}.member.data`, `Member must have length less than or equal to ${MAX_RECORD_BYTES}`);
+        if (d === undefined) {
+          problems.push(`Value null at 'records.${i + 1}.member.data' failed to satisfy constraint: Member must not be null`);
+          continue;
+        }
+        if (d.byteLength > MAX_RECORD_BYTES) problems.push(`Value '${heap(d)}' at 'records.${i + 1}.member.data' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORD_BYTES}`);
         total += d.byteLength;
         datas.push(d);
       }
-      if (total > MAX_BATCH_BYTES) throw firehoseError('InvalidArgumentException', `Records size exceeds ${MAX_BATCH_BYTES / 1024 / 1024} MiB limit`);
+      // AWS lists every failing member in one ValidationException.
+      if (problems.length > 0) throw firehoseError('ValidationException', `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${problems.join('; ')}`);
+      if (total > MAX_BATCH_BYTES) throw firehoseError('InvalidArgumentException', 'Records size exceeds 4 MB limit');
       const { key, encrypted } = await append(name, datas, ctx);
       return { FailedPutCount: 0, Encrypted: encrypted, RequestResponses: datas.map((_, i) => ({ RecordId: recordId(key, i) })) };
     },

@@ -52,9 +52,10 @@ export class FirehoseCore {
     return s;
   }
 
-  async activeStream(tx: ReadTx, name: string): Promise<DeliveryStreamMeta> {
+  /** Puts on a CREATING stream answer ResourceNotFoundException; control-plane changes ResourceInUseException. */
+  async activeStream(tx: ReadTx, name: string, code: 'ResourceNotFoundException' | 'ResourceInUseException' = 'ResourceNotFoundException'): Promise<DeliveryStreamMeta> {
     const s = await this.getStream(tx, name);
-    if (this.status(s) !== 'ACTIVE') throw firehoseError('ResourceNotFoundException', `Firehose ${name} under account ${this.account} is not ACTIVE, instead in state CREATING.`);
+    if (this.status(s) !== 'ACTIVE') throw firehoseError(code, `Firehose ${name} under account ${this.account} is not ACTIVE, instead in state CREATING.`);
     return s;
   }
 

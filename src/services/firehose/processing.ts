@@ -1,9 +1,11 @@
 /**
  * Data transformation before delivery: the processors of a stream's
  * ProcessingConfiguration, in order — RecordDeAggregation (JSON arrays,
- * delimited text, KPL aggregates), Lambda (hanul runs the handler), 
+ * delimited text, KPL aggregates), Decompression and CloudWatchLogProcessing
+ * (CloudWatch Logs subscription data), Lambda (hanul runs the handler),
  * MetadataExtraction (partition keys) and AppendDelimiterToRecord.
  */
+import { gunzipSync } from 'node:zlib';
 import type { Processor } from '@aws-sdk/client-firehose';
 import { deaggregateSync } from 'aws-kinesis-agg';
 import type { RequestContext } from '../../server/context.js';
@@ -92,6 +94,34 @@ function deaggregate(p: Processor, recs: OutRecord[]): OutRecord[] {
   return out;
 }
 
+/** Decompression (CompressionFormat GZIP): CloudWatch Logs subscriptions send gzip'd records. */
+function decompress(recs: OutRecord[], failed: FailedRecord[]): OutRecord[] {
+  const out: OutRecord[] = [];
+  for (const r of recs) {
+    try {
+      out.push({ ...r, data: gunzipSync(r.data) });
+    } catch (e) {
+      failed.push({ data: r.data, at: r.at, errorCode: 'Decompression.Failed', errorMessage: e instanceof Error ? e.message : String(e), attempts: 1 });
+    }
+  }
+  return out;
+}
+
+/** CloudWatchLogProcessing with DataMessageExtraction: each log event's message becomes a record; control messages are dropped. */
+function extractLogEvents(recs: OutRecord[], failed: FailedRecord[]): OutRecord[] {
+  const out: OutRecord[] = [];
+  for (const r of recs) {
+    try {
+      const doc = JSON.parse(Buffer.from(r.data).toString()) as { messageType?: string; logEvents?: Array<{ message?: string }> };
+      if (doc.messageType === 'CONTROL_MESSAGE') continue;
+      for (const ev of doc.logEvents ?? []) out.push({ ...r, data: Buffer.from(ev.message ?? '') });
+    } catch (e) {
+      failed.push({ data: r.data, at: r.at, errorCode: 'CloudWatchLogProcessing.Failed', errorMessage: e instanceof Error ? e.message : String(e), attempts: 1 });
+    }
+  }
+  return out;
+}
+
 export async function processRecords(core: FirehoseCore, meta: DeliveryStreamMeta, recs: SourceRecord[], ctx: RequestContext): Promise<Processed> {
   const conf = meta.s3?.ProcessingConfiguration ?? meta.http?.ProcessingConfiguration;
   let ok: OutRecord[] = recs.map((r) => ({ data: r.data, at: r.at }));
@@ -99,6 +129,8 @@ export async function processRecords(core: FirehoseCore, meta: DeliveryStreamMet
   if (!conf?.Enabled) return { ok, failed };
   for (const p of conf.Processors ?? []) {
     if (p.Type === 'RecordDeAggregation') ok = deaggregate(p, ok);
+    else if (p.Type === 'Decompression') ok = decompress(ok, failed);
+    else if (p.Type === 'CloudWatchLogProcessing') ok = params(p).get('DataMessageExtraction') === 'true' ? extractLogEvents(ok, failed) : ok;
     else if (p.Type === 'Lambda') {
       const r = await invokeTransform(core, meta, p, ok, ctx);
       ok = r.ok;

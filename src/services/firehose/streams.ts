@@ -153,7 +153,7 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
       const version = input.CurrentDeliveryStreamVersionId;
       if (version === undefined || !/^[0-9]+$/.test(version)) throw constraint(String(version), 'currentDeliveryStreamVersionId', 'Member must satisfy regular expression pattern: [0-9]+');
       await core.store.write(async (tx) => {
-        const s = await core.activeStream(tx, name);
+        const s = await core.activeStream(tx, name, 'ResourceInUseException');
         if (String(s.versionId) !== version) {
           throw firehoseError('ConcurrentModificationException', `Cannot update firehose: ${name} since the current version id: ${s.versionId} and the specified version id: ${version} do not match`);
         }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inflateRawSync } from 'node:zlib';
+import { gzipSync, inflateRawSync } from 'node:zlib';
 import * as f from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
@@ -17,7 +17,7 @@ describe('Firehose dynamic partitioning, processors, ZIP and S3 backup', () => {
   before(async () => {
     server = await startHanul();
     c = clients(server);
-    for (const b of ['dp-out', 'zip', 'zip-backup']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
+    for (const b of ['dp-out', 'zip', 'zip-backup', 'cwlogs']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
   });
   after(async () => {
     await server.stop();
@@ -94,5 +94,26 @@ describe('Firehose dynamic partitioning, processors, ZIP and S3 backup', () => {
     // The backup has its own CompressionFormat (default UNCOMPRESSED) and gets the untransformed source.
     assert.match(backup[0] as string, /^source\/\d{4}\/\d\d\/\d\d\/\d\d\/zip-1-[0-9-]+-[0-9a-f-]{36}$/);
     assert.equal((await readObject(c.s3, 'zip-backup', backup[0] as string)).toString(), '{"a":1}{"a":2}\n{"a":{"b":"}"}}');
+  });
+
+  it('Decompression + CloudWatchLogProcessing turn CloudWatch Logs subscription data into log lines', async () => {
+    await c.firehose.send(new f.CreateDeliveryStreamCommand({
+      DeliveryStreamName: 'cwlogs',
+      ExtendedS3DestinationConfiguration: s3Dest('cwlogs', {
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: [
+            { Type: 'Decompression', Parameters: [{ ParameterName: 'CompressionFormat', ParameterValue: 'GZIP' }] },
+            { Type: 'CloudWatchLogProcessing', Parameters: [{ ParameterName: 'DataMessageExtraction', ParameterValue: 'true' }] },
+            { Type: 'AppendDelimiterToRecord', Parameters: [] },
+          ],
+        },
+      }),
+    }));
+    await waitActive(c.firehose, 'cwlogs');
+    const data = { messageType: 'DATA_MESSAGE', owner: '000000000000', logGroup: 'g', logStream: 's', logEvents: [{ id: '1', timestamp: 1, message: 'first line' }, { id: '2', timestamp: 2, message: 'second line' }] };
+    const control = { messageType: 'CONTROL_MESSAGE', logEvents: [{ message: 'CWL CONTROL MESSAGE' }] };
+    await c.firehose.send(new f.PutRecordBatchCommand({ DeliveryStreamName: 'cwlogs', Records: [data, control].map((d) => ({ Data: gzipSync(JSON.stringify(d)) })) }));
+    await waitFor(async () => (await readAll(c.s3, 'cwlogs')) === 'first line\nsecond line\n', { what: 'extracted log lines' });
   });
 });

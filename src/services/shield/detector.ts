@@ -82,6 +82,14 @@ export class Detector {
     layer?.attackGauge(() => this.live().length);
   }
 
+  /** Attacks left open by a stop or crash end at restart: their counters stop there. */
+  async closeDangling(): Promise<void> {
+    const now = this.clock.now();
+    await this.store.write(async (tx) => {
+      for (const e of await tx.scan<StoredAttack>(NS, { prefix: K.attackPrefix })) if (!e.value.EndTime) await tx.put(NS, e.key, { ...e.value, EndTime: now });
+    });
+  }
+
   start(): void {
     this.timer = setInterval(() => void this.tick(), 1000);
     this.timer.unref();

@@ -55,6 +55,7 @@ export function buildShield(deps: ServiceDeps, opts: Partial<DetectorOptions> = 
     knownOperations: sdkOperations(sdk),
     operations,
     async start() {
+      await detector.closeDangling();
       await detector.reload();
       detector.start();
     },

@@ -201,7 +201,9 @@ export function createPipeline(deps: PipelineDeps) {
     // A body we did not read to the end cannot be left on a keep-alive connection.
     // (`complete`: the whole request arrived; an unread rest is then dropped by Node, and
     // a bodiless request — HEAD, GET — keeps its keep-alive connection.)
-    if (!nreq.readableEnded && !(nreq as http.IncomingMessage).complete && nreq.httpVersionMajor === 1) response.headers['connection'] = 'close';
+    // A request with no body at all has nothing left unread, even when answered before Node marks it complete (a refusal by Shield's admission is synchronous).
+    const bodiless = (nreq.headers['content-length'] === undefined || nreq.headers['content-length'] === '0') && nreq.headers['transfer-encoding'] === undefined;
+    if (!bodiless && !nreq.readableEnded && !(nreq as http.IncomingMessage).complete && nreq.httpVersionMajor === 1) response.headers['connection'] = 'close';
     let bytesOut = 0;
     try {
       bytesOut = await send(nres, response, requestId);

@@ -74,7 +74,7 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
     },
     counted,
   );
-  const h2settings: http2.Settings = { maxConcurrentStreams: 128, maxHeaderListSize: opts.maxHeaderSize };
+  const h2settings: http2.Settings = { maxConcurrentStreams: 256, maxHeaderListSize: opts.maxHeaderSize };
   const h2 = http2.createServer({ settings: h2settings, maxSessionMemory: 32 });
   h2.on('request', counted);
   h2.on('sessionError', () => undefined);

@@ -142,9 +142,10 @@ export class Flusher {
       if (keys.length > 0 && bytes + r.value.bytes > sizeLimit) break;
       keys.push(r.key);
       const ref = r.value.ref;
-      for (const d of r.value.records) {
+      for (const [i, d] of r.value.records.entries()) {
         const data = ref ? await this.core.encryption!.open(meta, ref, d, this.ctx()) : d;
-        take.push({ key: r.key, data, at: r.value.at });
+        const kinesis = r.value.kinesis?.[i];
+        take.push({ key: r.key, data, at: kinesis?.approximateArrivalTimestamp ?? r.value.at, ...(kinesis ? { kinesis } : {}) });
       }
       bytes += r.value.bytes;
     }

@@ -78,7 +78,11 @@ export class KinesisSource {
         const datas = recs.map((r) => r.Data as Uint8Array);
         const bytes = datas.reduce((n, d) => n + d.byteLength, 0);
         const first = recs[0]?.ApproximateArrivalTimestamp?.getTime() ?? at;
-        const chunk: BufferedChunk = { records: datas, bytes, at: Math.min(first, at) };
+        const kinesis = recs.map((r) => ({
+          shardId: id, partitionKey: r.PartitionKey as string, approximateArrivalTimestamp: r.ApproximateArrivalTimestamp?.getTime() ?? at,
+          sequenceNumber: r.SequenceNumber as string, subsequenceNumber: '',
+        }));
+        const chunk: BufferedChunk = { records: datas, bytes, at: Math.min(first, at), kinesis };
         await this.core.store.write(async (tx) => {
           if (!(await tx.get(NS_STREAM, s.name))) return;
           await tx.put(nsBuffer(s.name), bufferKey(at), chunk);

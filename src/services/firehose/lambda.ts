@@ -112,7 +112,11 @@ async function runBatch(core: FirehoseCore, meta: DeliveryStreamMeta, arn: strin
     invocationId: randomUUID(),
     deliveryStreamArn: meta.arn,
     region: meta.region,
-    records: batch.map((r, i) => ({ recordId: ids[i], approximateArrivalTimestamp: r.at, data: Buffer.from(r.data).toString('base64') })),
+    ...(meta.source ? { sourceKinesisStreamArn: meta.source.streamArn } : {}),
+    records: batch.map((r, i) => ({
+      recordId: ids[i], approximateArrivalTimestamp: r.at, data: Buffer.from(r.data).toString('base64'),
+      ...(r.kinesis ? { kinesisRecordMetadata: r.kinesis } : {}),
+    })),
   };
   const res = (await invoke(arn, core.opts.functionsDir, event)) as { records?: LambdaRecord[] } | null;
   if (!res || !Array.isArray(res.records)) throw new InvokeError('Lambda.JsonProcessingException', 'The Lambda response is not a JSON object with a records array.');
@@ -130,7 +134,7 @@ async function runBatch(core: FirehoseCore, meta: DeliveryStreamMeta, arn: strin
     if (r.result === 'Dropped') continue;
     if (r.result === 'Ok') {
       if (typeof r.data !== 'string') throw new InvokeError('Lambda.JsonProcessingException', `Record ${r.recordId} has result Ok but no data.`);
-      ok.push({ data: Buffer.from(r.data, 'base64'), at: rec.at, ...(r.metadata?.partitionKeys ? { partitionKeys: { ...rec.partitionKeys, ...r.metadata.partitionKeys } } : rec.partitionKeys ? { partitionKeys: rec.partitionKeys } : {}) });
+      ok.push({ data: Buffer.from(r.data, 'base64'), at: rec.at, ...(rec.kinesis ? { kinesis: rec.kinesis } : {}), ...(r.metadata?.partitionKeys ? { partitionKeys: { ...rec.partitionKeys, ...r.metadata.partitionKeys } } : rec.partitionKeys ? { partitionKeys: rec.partitionKeys } : {}) });
     } else if (r.result === 'ProcessingFailed') {
       failed.push({ data: rec.data, at: rec.at, errorCode: 'Lambda.ProcessingFailedStatus', errorMessage: 'ProcessingFailed status set for record', attempts: 1, lambdaArn: arn });
     } else throw new InvokeError('Lambda.InvalidResult', `Record ${r.recordId} has result ${String(r.result)}: expected Ok, Dropped or ProcessingFailed.`);

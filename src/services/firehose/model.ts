@@ -51,6 +51,16 @@ export interface BufferedChunk {
   bytes: number;
   at: number;
   ref?: string;
+  /** Kinesis source: each record's origin, for the Lambda event's kinesisRecordMetadata. */
+  kinesis?: KinesisRecordMetadata[];
+}
+
+export interface KinesisRecordMetadata {
+  shardId: string;
+  partitionKey: string;
+  approximateArrivalTimestamp: number;
+  sequenceNumber: string;
+  subsequenceNumber: string;
 }
 
 export function streamArn(region: string, account: string, name: string): string {

@@ -12,18 +12,20 @@ import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { invokeTransform } from './lambda.js';
 import { extractPartitionKeys } from './partitioning.js';
-import type { DeliveryStreamMeta } from './model.js';
+import type { DeliveryStreamMeta, KinesisRecordMetadata } from './model.js';
 
 export interface SourceRecord {
   key: string;
   data: Uint8Array;
   at: number;
+  kinesis?: KinesisRecordMetadata;
 }
 
 export interface OutRecord {
   data: Uint8Array;
   at: number;
   partitionKeys?: Record<string, string>;
+  kinesis?: KinesisRecordMetadata;
 }
 
 export interface FailedRecord {
@@ -124,7 +126,7 @@ function extractLogEvents(recs: OutRecord[], failed: FailedRecord[]): OutRecord[
 
 export async function processRecords(core: FirehoseCore, meta: DeliveryStreamMeta, recs: SourceRecord[], ctx: RequestContext): Promise<Processed> {
   const conf = meta.s3?.ProcessingConfiguration ?? meta.http?.ProcessingConfiguration;
-  let ok: OutRecord[] = recs.map((r) => ({ data: r.data, at: r.at }));
+  let ok: OutRecord[] = recs.map((r) => ({ data: r.data, at: r.at, ...(r.kinesis ? { kinesis: r.kinesis } : {}) }));
   const failed: FailedRecord[] = [];
   if (!conf?.Enabled) return { ok, failed };
   for (const p of conf.Processors ?? []) {

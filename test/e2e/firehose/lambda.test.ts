@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as f from '@aws-sdk/client-firehose';
+import * as k from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 import { clients, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
@@ -27,6 +28,13 @@ export const handler = async (event, context) => {
   };
 };`;
 const BROKEN = `export const handler = async () => { throw new TypeError('boom'); };`;
+const META = `
+export const handler = async (event) => ({
+  records: event.records.map((r) => ({
+    recordId: r.recordId, result: 'Ok',
+    data: Buffer.from(JSON.stringify({ src: event.sourceKinesisStreamArn, pk: r.kinesisRecordMetadata.partitionKey, shard: r.kinesisRecordMetadata.shardId, seq: typeof r.kinesisRecordMetadata.sequenceNumber, body: Buffer.from(r.data, 'base64').toString() }) + '\\n').toString('base64'),
+  })),
+});`;
 const SLOW = `export const handler = (event) => new Promise(() => {});`;
 
 const lambdaArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
@@ -43,10 +51,11 @@ describe('Firehose Lambda transforms', () => {
     await writeFile(join(dir, 'upper.mjs'), UPPER);
     await writeFile(join(dir, 'broken.mjs'), BROKEN);
     await writeFile(join(dir, 'slow.mjs'), SLOW);
+    await writeFile(join(dir, 'meta.mjs'), META);
     await writeFile(join(dir, 'slow.json'), JSON.stringify({ Timeout: 1 }));
-    server = await startHanul({ env: { HANUL_FUNCTIONS_DIR: dir } });
+    server = await startHanul({ env: { HANUL_FUNCTIONS_DIR: dir, HANUL_KINESIS_STATE_DELAY_MS: '50' } });
     c = clients(server);
-    for (const b of ['fn-upper', 'fn-broken', 'fn-slow']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
+    for (const b of ['fn-upper', 'fn-broken', 'fn-slow', 'fn-meta']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
   });
   after(async () => {
     await server.stop();
@@ -95,5 +104,21 @@ describe('Firehose Lambda transforms', () => {
     const doc = JSON.parse((await readObject(c.s3, 'fn-slow', keys[0] as string)).toString().trim()) as Record<string, unknown>;
     assert.match(doc['errorMessage'] as string, /timed out after 1\.00 seconds/);
     await assert.rejects(c.firehose.send(new f.CreateDeliveryStreamCommand({ DeliveryStreamName: 'badarn', ExtendedS3DestinationConfiguration: s3Dest('fn-slow', { ProcessingConfiguration: { Enabled: true, Processors: [{ Type: 'Lambda', Parameters: [{ ParameterName: 'LambdaArn', ParameterValue: 'not-an-arn' }] }] } }) })), { name: 'InvalidArgumentException' });
+  });
+
+  it('a Kinesis-sourced stream’s event carries sourceKinesisStreamArn and kinesisRecordMetadata', async () => {
+    const kc = new k.KinesisClient({ ...server.clientConfig, maxAttempts: 1 });
+    await kc.send(new k.CreateStreamCommand({ StreamName: 'meta-src', ShardCount: 1 }));
+    await k.waitUntilStreamExists({ client: kc, maxWaitTime: 20, minDelay: 1, maxDelay: 1 }, { StreamName: 'meta-src' });
+    const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/meta-src';
+    await c.firehose.send(new f.CreateDeliveryStreamCommand({
+      DeliveryStreamName: 'meta', DeliveryStreamType: 'KinesisStreamAsSource',
+      KinesisStreamSourceConfiguration: { KinesisStreamARN: arn, RoleARN: 'arn:aws:iam::000000000000:role/r' },
+      ExtendedS3DestinationConfiguration: s3Dest('fn-meta', { ProcessingConfiguration: processing('meta') }),
+    }));
+    await waitActive(c.firehose, 'meta');
+    await kc.send(new k.PutRecordCommand({ StreamName: 'meta-src', PartitionKey: 'pk-1', Data: Buffer.from('payload') }));
+    const text = await waitFor(async () => (await readAll(c.s3, 'fn-meta')) || undefined, { timeoutMs: 15_000 });
+    assert.deepEqual(JSON.parse(text.trim()), { src: arn, pk: 'pk-1', shard: 'shardId-000000000000', seq: 'string', body: 'payload' });
   });
 });

@@ -141,4 +141,13 @@ describe('Firehose: HTTP endpoint, Kinesis source, AWS CLI, metrics', () => {
     assert.match(metrics, /hanul_firehose_delivery_latency_seconds_count\{stream="cli"\} 2/);
     assert.match(metrics, /hanul_firehose_backlog_age_seconds/);
   });
+
+  it('keeps records while the bucket is missing, counts the failures, delivers once it exists', async () => {
+    await c.firehose.send(new f.CreateDeliveryStreamCommand({ DeliveryStreamName: 'later', ExtendedS3DestinationConfiguration: s3Dest('later-bucket') }));
+    await waitActive(c.firehose, 'later');
+    await c.firehose.send(new f.PutRecordCommand({ DeliveryStreamName: 'later', Record: { Data: Buffer.from('kept') } }));
+    await waitFor(async () => /hanul_firehose_delivery_failures_total\{stream="later"\} [1-9]/.test(await (await fetch(`${server.endpoint}/metrics`)).text()), { what: 'a counted failure' });
+    await c.s3.send(new CreateBucketCommand({ Bucket: 'later-bucket' }));
+    await waitFor(async () => (await readAll(c.s3, 'later-bucket')) === 'kept', { timeoutMs: 20_000, what: 'delivery after the bucket appeared' });
+  });
 });

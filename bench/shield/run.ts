@@ -53,7 +53,7 @@ async function scenario(name: string, on: boolean, attack: (h: TestServer, ms: n
     let firstAttackMs = -1;
     const watch = setInterval(() => {
       void (async () => {
-        if (!on) return;
+        // Polled with protection off too, so both runs pay the same /metrics cost.
         const m = await fetch(`${h.endpoint}/metrics`).then((r) => r.text()).catch(() => '');
         if (firstBlockMs < 0 && /hanul_shield_active_blocks [1-9]/.test(m)) firstBlockMs = Date.now() - t0;
         if (firstAttackMs < 0 && /hanul_shield_attacks_total [1-9]/.test(m)) firstAttackMs = Date.now() - t0;

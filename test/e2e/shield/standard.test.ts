@@ -54,7 +54,7 @@ describe('shield standard: admission with each service\'s throttling error', () 
     assert.match(m.body, /hanul_shield_admitted_total [1-9]/);
   });
 
-  it('a client rejected for 3 s in a row is blocked: its new connections are held, unanswered', async () => {
+  it('a client rejected for 2 s in a row is blocked: its new connections are held, unanswered', async () => {
     const from = '127.0.0.6';
     await waitFor(async () => {
       const r = await rawRequest(h.port, { from, path: '/', timeoutMs: 1000 }).catch(() => ({ status: -1 }));

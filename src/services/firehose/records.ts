@@ -24,9 +24,13 @@ export function bufferKey(at: number): string {
   return `${String(at).padStart(13, '0')}-${BOOT}-${String(counter).padStart(10, '0')}`;
 }
 
-/** The opaque RecordId callers get back: the buffer key plus entropy, like AWS's long ids. */
-function recordId(key: string, index: number): string {
-  return Buffer.concat([Buffer.from(`${key}-${String(index).padStart(3, '0')}`), randomBytes(24)]).toString('base64url');
+/**
+ * The opaque RecordIds callers get back: the buffer key, the index, and
+ * entropy (one draw per call: a draw per record cost more than the put).
+ */
+function recordIds(key: string, count: number): string[] {
+  const salt = randomBytes(24);
+  return Array.from({ length: count }, (_, i) => Buffer.concat([Buffer.from(`${key}-${String(i).padStart(3, '0')}`), salt]).toString('base64url'));
 }
 
 /** How AWS's Java front end prints a blob in validation messages. */
@@ -66,7 +70,7 @@ export function recordHandlers(core: FirehoseCore) {
       if (!input.Record || data === undefined) throw constraint('null', 'record.data', 'Member must not be null');
       if (data.byteLength > MAX_RECORD_BYTES) throw constraint(heap(data), 'record.data', `Member must have length less than or equal to ${MAX_RECORD_BYTES}`);
       const { key, encrypted } = await append(name, [data], ctx);
-      return { RecordId: recordId(key, 0), Encrypted: encrypted };
+      return { RecordId: recordIds(key, 1)[0] as string, Encrypted: encrypted };
     },
 
     async PutRecordBatch(input: PutRecordBatchInput, ctx: RequestContext): Promise<PutRecordBatchOutput> {
@@ -92,7 +96,7 @@ export function recordHandlers(core: FirehoseCore) {
       if (problems.length > 0) throw firehoseError('ValidationException', `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${problems.join('; ')}`);
       if (total > MAX_BATCH_BYTES) throw firehoseError('InvalidArgumentException', 'Records size exceeds 4 MB limit');
       const { key, encrypted } = await append(name, datas, ctx);
-      return { FailedPutCount: 0, Encrypted: encrypted, RequestResponses: datas.map((_, i) => ({ RecordId: recordId(key, i) })) };
+      return { FailedPutCount: 0, Encrypted: encrypted, RequestResponses: recordIds(key, datas.length).map((RecordId) => ({ RecordId })) };
     },
   };
 }

@@ -24,8 +24,8 @@ interface Pending {
   failures: number;
 }
 
-/** How many buffered chunks (put calls) one delivery reads at most; SizeInMBs bounds the bytes. */
-const MAX_CHUNKS_PER_DELIVERY = 2_000;
+/** Chunks read per store read: memory stays near SizeInMBs plus one page, whatever the backlog. */
+const PAGE = 16;
 
 export class Flusher {
   private readonly pending = new Map<string, Pending>();
@@ -42,9 +42,8 @@ export class Flusher {
   async start(): Promise<void> {
     const streams = await this.core.store.read((tx) => tx.scan<DeliveryStreamMeta>(NS_STREAM));
     for (const { key } of streams) {
-      const chunks = await this.core.store.read((tx) => tx.scan<BufferedChunk>(nsBuffer(key)));
       const p = this.state(key);
-      for (const r of chunks) {
+      for await (const r of this.pages(nsBuffer(key))) {
         p.bytes += r.value.bytes;
         p.oldest = Math.min(p.oldest ?? Infinity, r.value.at);
       }
@@ -128,17 +127,11 @@ export class Flusher {
   /** One buffer's worth: read, process, write, then delete what was written. */
   private async deliverOnce(meta: DeliveryStreamMeta, sizeLimit: number, p: Pending): Promise<void> {
     const ns = nsBuffer(meta.name);
-    const rows = await this.core.store.read((tx) => tx.scan<BufferedChunk>(ns, { limit: MAX_CHUNKS_PER_DELIVERY }));
-    if (rows.length === 0) {
-      p.bytes = 0;
-      p.oldest = undefined;
-      return;
-    }
     const take: SourceRecord[] = [];
     const keys: string[] = [];
     let bytes = 0;
     // Whole chunks: an object may pass SizeInMBs by at most one put (≤ 4 MiB).
-    for (const r of rows) {
+    for await (const r of this.pages(ns)) {
       if (keys.length > 0 && bytes + r.value.bytes > sizeLimit) break;
       keys.push(r.key);
       const ref = r.value.ref;
@@ -148,6 +141,11 @@ export class Flusher {
         take.push({ key: r.key, data, at: kinesis?.approximateArrivalTimestamp ?? r.value.at, ...(kinesis ? { kinesis } : {}) });
       }
       bytes += r.value.bytes;
+    }
+    if (keys.length === 0) {
+      p.bytes = 0;
+      p.oldest = undefined;
+      return;
     }
     const ctx = this.ctx();
     const processed = await processRecords(this.core, meta, take, ctx);
@@ -164,6 +162,17 @@ export class Flusher {
     const next = await this.core.store.read((tx) => tx.scan<BufferedChunk>(ns, { limit: 1 }));
     p.oldest = next[0]?.value.at;
     if (p.oldest === undefined) p.bytes = 0;
+  }
+
+  /** A stream's buffered chunks in arrival order, PAGE at a time. */
+  private async *pages(ns: string): AsyncGenerator<{ key: string; value: BufferedChunk }> {
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.core.store.read((tx) => tx.scan<BufferedChunk>(ns, { limit: PAGE, ...(after !== undefined ? { startAfter: after } : {}) }));
+      yield* rows;
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1]?.key;
+    }
   }
 
   private ctx(): RequestContext {

@@ -53,6 +53,7 @@ export class ConnectionGate {
   private readonly watched = new Map<net.Socket, Watched>();
   private readonly held = new Set<net.Socket>();
   private total = 0;
+  private scans = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -189,6 +190,10 @@ export class ConnectionGate {
 
   private scan(): void {
     const t = this.now();
+    // Forget idle clients now and then, so many distinct sources cannot grow the table for ever.
+    if (++this.scans % 40 === 0) {
+      for (const [key, c] of this.clients) if (c.open <= 0 && c.blockedUntil <= t && t - c.refill > 10_000) this.clients.delete(key);
+    }
     const { headerTimeoutMs, bodyMinRate, watchWindowMs } = this.limits;
     const minBytes = (bodyMinRate * watchWindowMs) / 1000;
     for (const w of this.watched.values()) {

@@ -1,0 +1,270 @@
+// bench/s3: hanul's S3 against s3rver (npm) and, as the physical limit, a bare
+// Node http server streaming files from the same disk — all in one run.
+//   - 4 KiB PUT and GET, 32 keep-alive connections (wrk replaying one SigV4
+//     header signature; PUT signs UNSIGNED-PAYLOAD): ops/s
+//   - 64 MiB PUT and GET: MB/s (best of 3)
+//   - ListObjectsV2 of 1,000 keys from a 100,000-key bucket (wrk): lists/s
+//   - hanul's RSS (sampled from /proc) while 2 GiB goes up by one streamed PUT
+//     and by a lib-storage multipart Upload
+// Run: npm run build && node dist/bench/s3/run.js [seconds-per-wrk-run]
+import { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { spawnHanul, TEST_KEY } from '../../test/support/hanul.js';
+import { signedHeaders } from '../lib/sign.js';
+import { haveWrk, wrk } from '../lib/wrk.js';
+
+const seconds = Number(process.argv[2] ?? 8);
+const KEYS = Number(process.argv[3] ?? 100_000);
+const FILL_BUDGET_MS = 120_000;
+const MiB = 1024 * 1024;
+
+interface Target {
+  name: string;
+  endpoint: string;
+  creds: { accessKeyId: string; secretAccessKey: string };
+  pid: number;
+  signed: boolean;
+}
+
+if (!(await haveWrk())) {
+  console.error('bench/s3 needs wrk (apt-get install wrk)');
+  process.exit(1);
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function waitUp(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await fetch(url);
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function headersFor(t: Target, method: string, path: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  if (!t.signed) return { ...extra };
+  const h = await signedHeaders({ url: `${t.endpoint}${path}`, method, service: 's3', region: 'us-east-1', credentials: t.creds, headers: extra });
+  delete h['host'];
+  return h;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One request with a body from a buffer or a stream; resolves with status and the body's length. */
+function send(t: Target, method: string, path: string, headers: Record<string, string>, body?: Buffer | Readable): Promise<{ status: number; bytes: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${t.endpoint}${path}`, { method, headers, agent }, (res) => {
+      let bytes = 0;
+      let text = '';
+      res.on('data', (d: Buffer) => {
+        bytes += d.length;
+        if (text.length < 2000) text += d.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body instanceof Readable) body.pipe(req);
+    else req.end(body);
+  });
+}
+
+async function ok(p: Promise<{ status: number; text: string }>, what: string): Promise<void> {
+  const r = await p;
+  if (r.status >= 300) throw new Error(`${what}: ${r.status} ${r.text}`);
+}
+
+async function putBuffer(t: Target, path: string, body: Buffer): Promise<void> {
+  const h = await headersFor(t, 'PUT', path, { 'content-length': String(body.length) });
+  await ok(send(t, 'PUT', path, h, body), `PUT ${path}`);
+}
+
+/** Fills a bucket with empty objects, 64 at a time, within a time budget; returns how many went in and how long it took. */
+async function fill(t: Target, bucket: string, n: number): Promise<{ keys: number; ms: number }> {
+  const t0 = Date.now();
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < n && Date.now() - t0 < FILL_BUDGET_MS) {
+      const i = next++;
+      await putBuffer(t, `/${bucket}/k/${String(i).padStart(6, '0')}`, Buffer.alloc(0));
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  return { keys: done, ms: Date.now() - t0 };
+}
+
+async function bigPut(t: Target, path: string, file: string): Promise<number> {
+  const body = readFileSync(file);
+  const h = await headersFor(t, 'PUT', path, { 'content-length': String(body.length) });
+  const t0 = process.hrtime.bigint();
+  await ok(send(t, 'PUT', path, h, body), `PUT ${path}`);
+  return body.length / MiB / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+async function bigGet(t: Target, path: string, size: number): Promise<number> {
+  const h = await headersFor(t, 'GET', path);
+  const t0 = process.hrtime.bigint();
+  const r = await send(t, 'GET', path, h);
+  if (r.status !== 200 || r.bytes !== size) throw new Error(`GET ${path}: ${r.status}, ${r.bytes} bytes`);
+  return size / MiB / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Runs `fn` while sampling the RSS of `pid` every 50 ms; returns the peak and the seconds taken. */
+async function sampled(pid: number, fn: () => Promise<void>): Promise<{ peakMb: number; s: number }> {
+  let peak = rssMb(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
+  const t0 = Date.now();
+  try {
+    await fn();
+  } finally {
+    clearInterval(timer);
+  }
+  return { peakMb: Math.max(peak, rssMb(pid)), s: (Date.now() - t0) / 1000 };
+}
+
+function generated(total: number, chunk: Buffer): Readable {
+  return Readable.from(
+    (function* () {
+      for (let sent = 0; sent < total; sent += chunk.length) yield chunk.subarray(0, Math.min(chunk.length, total - sent));
+    })(),
+  );
+}
+
+const load0 = loadavg();
+const dir = await mkdtemp(join(tmpdir(), 'hanul-bench-s3-'));
+const children: ChildProcess[] = [];
+const hanul = await spawnHanul({ dataDir: join(dir, 'hanul'), env: { HANUL_LOG_LEVEL: 'silent' } });
+try {
+  const s3rverPort = await freePort();
+  const s3rverBin = fileURLToPath(new URL('../../../node_modules/s3rver/bin/s3rver.js', import.meta.url));
+  await (await import('node:fs/promises')).mkdir(join(dir, 's3rver'));
+  const s3rver = spawn(process.execPath, [s3rverBin, '-d', join(dir, 's3rver'), '-a', '127.0.0.1', '-p', String(s3rverPort), '-s'], { stdio: 'ignore' });
+  children.push(s3rver);
+  await (await import('node:fs/promises')).mkdir(join(dir, 'bare'));
+  const bare = spawn(process.execPath, [fileURLToPath(new URL('./bare-file-server.js', import.meta.url)), join(dir, 'bare')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(bare);
+  const barePort = await new Promise<number>((resolve) => {
+    let out = '';
+    bare.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  await waitUp(`http://127.0.0.1:${s3rverPort}/`);
+
+  const targets: Target[] = [
+    { name: 'hanul', endpoint: hanul.endpoint, creds: TEST_KEY, pid: hanul.child.pid as number, signed: true },
+    { name: 's3rver', endpoint: `http://127.0.0.1:${s3rverPort}`, creds: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, pid: s3rver.pid as number, signed: true },
+    { name: 'bare node http (same disk)', endpoint: `http://127.0.0.1:${barePort}`, creds: TEST_KEY, pid: bare.pid as number, signed: false },
+  ];
+  const [th, ts, tb] = targets as [Target, Target, Target];
+  for (const t of [th, ts]) for (const b of ['small', 'big', 'list']) await ok(send(t, 'PUT', `/${b}`, await headersFor(t, 'PUT', `/${b}`)), `CreateBucket ${t.name}`);
+
+  const rows: string[] = [];
+  const res: Record<string, Record<string, number>> = { hanul: {}, s3rver: {}, bare: {} };
+  const key = (t: Target): string => (t === th ? 'hanul' : t === ts ? 's3rver' : 'bare');
+
+  // 4 KiB PUT and GET.
+  const small = 'x'.repeat(4096);
+  for (const t of targets) {
+    const path = t === tb ? '/small-obj' : '/small/obj';
+    const putH = await headersFor(t, 'PUT', path, { 'content-type': 'application/octet-stream' });
+    const put = await wrk({ url: `${t.endpoint}${path}`, method: 'PUT', body: small, headers: putH, connections: 32, seconds });
+    const getH = await headersFor(t, 'GET', path);
+    const get = await wrk({ url: `${t.endpoint}${path}`, headers: getH, connections: 32, seconds });
+    res[key(t)]!['put4k'] = put.requestsPerSec;
+    res[key(t)]!['get4k'] = get.requestsPerSec;
+    if (put.non2xx + put.errors + get.non2xx + get.errors > 0) console.error(`${t.name}: 4 KiB non-2xx/errors PUT ${put.non2xx}/${put.errors} GET ${get.non2xx}/${get.errors}`);
+  }
+
+  // 64 MiB PUT and GET, best of 3.
+  const bigFile = join(dir, 'big.bin');
+  await writeFile(bigFile, randomBytes(64 * MiB));
+  for (const t of targets) {
+    const path = t === tb ? '/big-obj' : '/big/obj';
+    let put = 0;
+    let get = 0;
+    for (let i = 0; i < 3; i++) put = Math.max(put, await bigPut(t, path, bigFile));
+    for (let i = 0; i < 3; i++) get = Math.max(get, await bigGet(t, path, 64 * MiB));
+    res[key(t)]!['put64m'] = put;
+    res[key(t)]!['get64m'] = get;
+  }
+
+  // LIST 1,000 keys from a bucket of KEYS empty objects.
+  const filled: Record<string, { keys: number; ms: number }> = {};
+  for (const t of [th, ts]) {
+    filled[t.name] = await fill(t, 'list', KEYS);
+    const path = '/list?list-type=2&max-keys=1000&start-after=k%2F050000';
+    const h = await headersFor(t, 'GET', path);
+    const probe = await send(t, 'GET', path, h);
+    if (probe.status !== 200 || (probe.text.match(/<Key>/g) ?? []).length === 0) throw new Error(`${t.name} LIST: ${probe.status} ${probe.text.slice(0, 300)}`);
+    const r = await wrk({ url: `${t.endpoint}${path}`, headers: h, connections: 32, seconds });
+    res[key(t)]!['list'] = r.requestsPerSec;
+  }
+
+  // Memory while 2 GiB goes up, by one streamed PUT and by lib-storage multipart.
+  const GiB2 = 2 * 1024 * MiB;
+  const chunk = randomBytes(MiB);
+  const single = await sampled(th.pid, async () => {
+    const h = await headersFor(th, 'PUT', '/big/two-gib', { 'content-length': String(GiB2) });
+    await ok(send(th, 'PUT', '/big/two-gib', h, generated(GiB2, chunk)), '2 GiB PUT');
+  });
+  await ok(send(th, 'DELETE', '/big/two-gib', await headersFor(th, 'DELETE', '/big/two-gib')), 'DELETE 2 GiB');
+  const s3 = new S3Client({ endpoint: th.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: TEST_KEY });
+  const multi = await sampled(th.pid, async () => {
+    await new Upload({ client: s3, params: { Bucket: 'big', Key: 'two-gib-mpu', Body: generated(GiB2, chunk) }, partSize: 16 * MiB, queueSize: 4 }).done();
+  });
+  s3.destroy();
+
+  const f = (n: number | undefined, d = 0): string => (n === undefined ? '—' : n.toFixed(d));
+  const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? `${(a / b).toFixed(1)}×` : '—');
+  const pct = (a: number | undefined, b: number | undefined): string => (a && b ? `${((a / b) * 100).toFixed(0)}%` : '—');
+  const h = res['hanul']!;
+  const s = res['s3rver']!;
+  const b = res['bare']!;
+  rows.push(`| 4 KiB PUT, 32 conns (ops/s) | ${f(h['put4k'])} | ${f(s['put4k'])} | ${f(b['put4k'])} | ${ratio(h['put4k'], s['put4k'])} (≥ 5×) | ${pct(h['put4k'], b['put4k'])} |`);
+  rows.push(`| 4 KiB GET, 32 conns (ops/s) | ${f(h['get4k'])} | ${f(s['get4k'])} | ${f(b['get4k'])} | ${ratio(h['get4k'], s['get4k'])} (≥ 5×) | ${pct(h['get4k'], b['get4k'])} |`);
+  rows.push(`| 64 MiB PUT (MB/s, best of 3) | ${f(h['put64m'])} | ${f(s['put64m'])} | ${f(b['put64m'])} | ${ratio(h['put64m'], s['put64m'])} | ${pct(h['put64m'], b['put64m'])} |`);
+  rows.push(`| 64 MiB GET (MB/s, best of 3) | ${f(h['get64m'])} | ${f(s['get64m'])} | ${f(b['get64m'])} | ${ratio(h['get64m'], s['get64m'])} | ${pct(h['get64m'], b['get64m'])} (≥ 70%) |`);
+  rows.push(`| LIST 1,000 of ${filled['hanul']?.keys} / ${filled['s3rver']?.keys} keys, 32 conns (lists/s) | ${f(h['list'], 1)} | ${f(s['list'], 1)} | — | ${ratio(h['list'], s['list'])} (≥ 10×) | — |`);
+  console.log(`\nbench/s3 — ${seconds}s per wrk run; load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log('| | hanul | s3rver | bare node http | hanul / s3rver | hanul / bare |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+  console.log(`\nbucket fill (64 parallel PUTs of empty objects): hanul ${filled['hanul']?.keys} keys in ${((filled['hanul']?.ms ?? 0) / 1000).toFixed(1)} s, s3rver ${filled['s3rver']?.keys} keys in ${((filled['s3rver']?.ms ?? 0) / 1000).toFixed(1)} s (budget ${FILL_BUDGET_MS / 1000} s each)`);
+  console.log(`hanul peak RSS during 2 GiB single streamed PUT: ${single.peakMb.toFixed(0)} MB (${(2048 / single.s).toFixed(0)} MB/s); during 2 GiB lib-storage multipart (16 MiB parts, 4 at a time): ${multi.peakMb.toFixed(0)} MB (${(2048 / multi.s).toFixed(0)} MB/s); target < 300 MB`);
+} finally {
+  agent.destroy();
+  for (const c of children) c.kill('SIGTERM');
+  await hanul.kill('SIGTERM');
+  await rm(dir, { recursive: true, force: true });
+}

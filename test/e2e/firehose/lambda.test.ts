@@ -35,6 +35,13 @@ export const handler = async (event) => ({
     data: Buffer.from(JSON.stringify({ src: event.sourceKinesisStreamArn, pk: r.kinesisRecordMetadata.partitionKey, shard: r.kinesisRecordMetadata.shardId, seq: typeof r.kinesisRecordMetadata.sequenceNumber, body: Buffer.from(r.data, 'base64').toString() }) + '\\n').toString('base64'),
   })),
 });`;
+const KEYS = `
+export const handler = async (event) => ({
+  records: event.records.map((r) => {
+    const doc = JSON.parse(Buffer.from(r.data, 'base64').toString());
+    return { recordId: r.recordId, result: 'Ok', data: r.data, metadata: { partitionKeys: { tenant: doc.tenant } } };
+  }),
+});`;
 const SLOW = `export const handler = (event) => new Promise(() => {});`;
 
 const lambdaArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
@@ -52,10 +59,11 @@ describe('Firehose Lambda transforms', () => {
     await writeFile(join(dir, 'broken.mjs'), BROKEN);
     await writeFile(join(dir, 'slow.mjs'), SLOW);
     await writeFile(join(dir, 'meta.mjs'), META);
+    await writeFile(join(dir, 'keys.mjs'), KEYS);
     await writeFile(join(dir, 'slow.json'), JSON.stringify({ Timeout: 1 }));
     server = await startHanul({ env: { HANUL_FUNCTIONS_DIR: dir, HANUL_KINESIS_STATE_DELAY_MS: '50' } });
     c = clients(server);
-    for (const b of ['fn-upper', 'fn-broken', 'fn-slow', 'fn-meta']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
+    for (const b of ['fn-upper', 'fn-broken', 'fn-slow', 'fn-meta', 'fn-keys']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
   });
   after(async () => {
     await server.stop();
@@ -120,5 +128,21 @@ describe('Firehose Lambda transforms', () => {
     await kc.send(new k.PutRecordCommand({ StreamName: 'meta-src', PartitionKey: 'pk-1', Data: Buffer.from('payload') }));
     const text = await waitFor(async () => (await readAll(c.s3, 'fn-meta')) || undefined, { timeoutMs: 15_000 });
     assert.deepEqual(JSON.parse(text.trim()), { src: arn, pk: 'pk-1', shard: 'shardId-000000000000', seq: 'string', body: 'payload' });
+  });
+
+  it('partitions by the keys the function returns (partitionKeyFromLambda)', async () => {
+    await c.firehose.send(new f.CreateDeliveryStreamCommand({
+      DeliveryStreamName: 'keys',
+      ExtendedS3DestinationConfiguration: s3Dest('fn-keys', {
+        BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 1 },
+        Prefix: 'tenant=!{partitionKeyFromLambda:tenant}/', ErrorOutputPrefix: 'err/',
+        DynamicPartitioningConfiguration: { Enabled: true }, ProcessingConfiguration: processing('keys'),
+      }),
+    }));
+    await waitActive(c.firehose, 'keys');
+    await c.firehose.send(new f.PutRecordBatchCommand({ DeliveryStreamName: 'keys', Records: ['a', 'b', 'a'].map((t, i) => ({ Data: Buffer.from(JSON.stringify({ tenant: t, i }) + '\n') })) }));
+    await waitFor(async () => (await listKeys(c.s3, 'fn-keys')).length >= 2);
+    assert.equal(await readAll(c.s3, 'fn-keys', 'tenant=a/'), '{"tenant":"a","i":0}\n{"tenant":"a","i":2}\n');
+    assert.equal(await readAll(c.s3, 'fn-keys', 'tenant=b/'), '{"tenant":"b","i":1}\n');
   });
 });

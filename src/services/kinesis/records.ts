@@ -11,7 +11,7 @@
  */
 import type { ChildShard, GetRecordsInput, GetRecordsOutput, PutRecordInput, PutRecordOutput, PutRecordsInput, PutRecordsOutput, PutRecordsResultEntry, _Record } from '@aws-sdk/client-kinesis';
 import type { RequestContext } from '../../server/context.js';
-import type { ReadTx } from '../../storage/ports.js';
+import type { ReadTx, WriteTx } from '../../storage/ports.js';
 import type { KinesisCore } from './core.js';
 import { type RecordKey, EncryptionChanged } from './encryption.js';
 import { dryRunSucceeded, kinesisError, streamNotFound, throughputExceeded } from './errors.js';
@@ -59,6 +59,21 @@ type PutResult = { shard: ShardMeta; seq: string } | { shard: ShardMeta; throttl
 
 export function recordHandlers(core: KinesisCore) {
   const acct = core.account;
+  /**
+   * The shard counters as the last committed put left them ('<stream id>/<ix>'
+   * → counter): puts are the only writers of a live shard's counter and run one
+   * at a time, so a put reads its counters here instead of from the store (4
+   * point reads and decodes per call). An entry is set only inside a put's
+   * transaction and the whole cache is dropped whenever a put fails, so a
+   * rolled-back write never leaves a counter ahead of the store; after a
+   * restart it starts empty and fills from the store. This leans on the
+   * embedded store running write fns one at a time, each once: should a put's
+   * fn ever run twice (a retrying adapter) or overlap another's, the cache is
+   * dropped and no longer used.
+   */
+  const counters = new Map<string, ShardCounter>();
+  let cacheOn = true;
+  let inPut = false;
 
   /** Writes entries in one transaction; a throttled entry is skipped (PutRecords reports it). */
   async function put(name: string, entries: Entry[], ctx: RequestContext): Promise<{ results: PutResult[]; encrypted: boolean }> {
@@ -78,7 +93,29 @@ export function recordHandlers(core: KinesisCore) {
     const touched = new Set<number>();
     const hot = new Set<number>();
     let streamId = '';
+    const written: Array<[string, ShardCounter]> = [];
+    let runs = 0;
     const out = await core.store.write(async (tx) => {
+      if (runs++ > 0 || inPut) {
+        cacheOn = false;
+        counters.clear();
+      }
+      inPut = true;
+      try {
+        return await putTx(tx);
+      } finally {
+        inPut = false;
+      }
+    }).catch((e: unknown) => {
+      // This put (or its whole group) rolled back: what was cached may be ahead of the store.
+      counters.clear();
+      throw e;
+    });
+    for (const ix of touched) core.signals.notify(streamId, ix);
+    for (const ix of hot) core.lifecycle?.autoSplit(name, streamId, ix);
+    return out;
+
+    async function putTx(tx: WriteTx) {
       const s = await tx.get<StreamMeta>('kinesis:stream', name);
       if (!s || (s.status !== 'ACTIVE' && s.status !== 'UPDATING')) throw streamNotFound(name, acct);
       streamId = s.id;
@@ -110,7 +147,7 @@ export function recordHandlers(core: KinesisCore) {
         }
         let g = groups.get(sh.ix);
         if (!g) {
-          const c = await counterOf(tx, s.id, sh.ix);
+          const c = (cacheOn ? counters.get(counterKey(s.id, sh.ix)) : undefined) ?? (await counterOf(tx, s.id, sh.ix));
           g = { sh, c, first: c.next, recs: [], slots: [] };
           groups.set(sh.ix, g);
         }
@@ -131,14 +168,16 @@ export function recordHandlers(core: KinesisCore) {
         g.slots.forEach((slot, j) => {
           results[slot] = { shard: g.sh, seq: seqs[j] as string };
         });
-        await tx.put(NS_SEQ, counterKey(s.id, g.sh.ix), { next: g.first + g.recs.length, lastMs: arrival } satisfies ShardCounter);
+        const next: ShardCounter = { next: g.first + g.recs.length, lastMs: arrival };
+        const ck = counterKey(s.id, g.sh.ix);
+        await tx.put(NS_SEQ, ck, next);
+        written.push([ck, next]);
         touched.add(g.sh.ix);
       }
+      // Cached while the transaction is still open: the next put (next in line, maybe in the same group) must see it.
+      if (cacheOn) for (const [ck, c] of written) counters.set(ck, c);
       return { results, encrypted: key !== undefined };
-    });
-    for (const ix of touched) core.signals.notify(streamId, ix);
-    for (const ix of hot) core.lifecycle?.autoSplit(name, streamId, ix);
-    return out;
+    }
   }
 
   /** A dry run checks what the real call would check, then stops. */

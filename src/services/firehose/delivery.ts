@@ -22,6 +22,8 @@ interface Pending {
   /** Clock ms before which a failed delivery is not retried. */
   retryAt: number;
   failures: number;
+  /** SizeInMBs in bytes as last read (puts check it without a store read; ticks refresh it). */
+  sizeLimit?: number;
 }
 
 /** Chunks read per store read: memory stays near SizeInMBs plus one page, whatever the backlog. */
@@ -74,7 +76,7 @@ export class Flusher {
     p.oldest = Math.min(p.oldest ?? Infinity, at);
     this.metrics.recordsIn.inc({ stream: name }, count);
     this.metrics.bytesIn.inc({ stream: name }, bytes);
-    this.tick(name);
+    if (p.sizeLimit === undefined || p.bytes >= p.sizeLimit) this.tick(name);
   }
 
   forget(name: string): void {
@@ -108,6 +110,7 @@ export class Flusher {
       }
       const hints = meta.s3?.BufferingHints ?? meta.http?.BufferingHints ?? {};
       const sizeLimit = (hints.SizeInMBs ?? 5) * 1024 * 1024;
+      p.sizeLimit = sizeLimit;
       const intervalMs = (hints.IntervalInSeconds ?? 300) * 1000;
       while (p.oldest !== undefined && !this.stopped && (p.bytes >= sizeLimit || this.core.clock.nowMs() - p.oldest >= intervalMs)) {
         await this.deliverOnce(meta, sizeLimit, p);

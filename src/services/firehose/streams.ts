@@ -35,6 +35,18 @@ export function withS3Defaults(c: ExtendedS3DestinationConfiguration): ExtendedS
   };
 }
 
+/** The defaults AWS fills in and describes for an HTTP endpoint destination. */
+function withHttpDefaults(h: NonNullable<DeliveryStreamMeta['http']>): NonNullable<DeliveryStreamMeta['http']> {
+  return {
+    ...h,
+    BufferingHints: { SizeInMBs: h.BufferingHints?.SizeInMBs ?? 5, IntervalInSeconds: h.BufferingHints?.IntervalInSeconds ?? 300 },
+    RequestConfiguration: { ContentEncoding: h.RequestConfiguration?.ContentEncoding ?? 'NONE', ...(h.RequestConfiguration?.CommonAttributes ? { CommonAttributes: h.RequestConfiguration.CommonAttributes } : {}) },
+    RetryOptions: { DurationInSeconds: h.RetryOptions?.DurationInSeconds ?? 300 },
+    S3BackupMode: h.S3BackupMode ?? 'FailedDataOnly',
+    S3Configuration: withS3Defaults((h.S3Configuration ?? {}) as ExtendedS3DestinationConfiguration),
+  };
+}
+
 function describe(core: FirehoseCore, s: DeliveryStreamMeta): DeliveryStreamDescription {
   const dest: DestinationDescription = { DestinationId: DESTINATION_ID };
   if (s.s3) {
@@ -106,7 +118,7 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
         name, arn: streamArn(ctx.region, core.account, name), account: core.account, region: ctx.region, type,
         activeAt: now + core.opts.creatingMs, createdAt: new Date(now), versionId: 1, tags,
         ...(s3in ? { s3: withS3Defaults(s3in) } : {}),
-        ...(http ? { http: { ...http, S3Configuration: withS3Defaults(http.S3Configuration ?? {} as ExtendedS3DestinationConfiguration) } as typeof http } : {}),
+        ...(http ? { http: withHttpDefaults(http) } : {}),
         ...(input.KinesisStreamSourceConfiguration ? { source: { streamArn: input.KinesisStreamSourceConfiguration.KinesisStreamARN as string, roleArn: input.KinesisStreamSourceConfiguration.RoleARN as string, startedAt: new Date(now) } } : {}),
       };
       await core.store.write(async (tx) => {
@@ -165,7 +177,7 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
           s.s3 = merged;
         } else if (input.HttpEndpointDestinationUpdate) {
           if (!s.http) throw firehoseError('InvalidArgumentException', 'Changing the destination type is not supported by hanul.');
-          const merged = { ...s.http, ...input.HttpEndpointDestinationUpdate } as NonNullable<DeliveryStreamMeta['http']>;
+          const merged = withHttpDefaults({ ...s.http, ...input.HttpEndpointDestinationUpdate } as NonNullable<DeliveryStreamMeta['http']>);
           checkHttp(merged);
           s.http = merged;
         } else throw firehoseError('InvalidArgumentException', 'A destination update (ExtendedS3DestinationUpdate, S3DestinationUpdate or HttpEndpointDestinationUpdate) is required.');

@@ -1,6 +1,6 @@
 /**
  * Shield's proof under load (loopback only, bounded): each scenario with
- * protection on and, as the control, off. Run: `node .build/<dir>/bench/shield/run.js [seconds]`.
+ * protection on and, as the control, off. Run: `node .build/<dir>/bench/shield/run.js [seconds] [scenario-substring]`.
  * The legitimate client is 127.0.0.2; attackers use other 127.0.0.x addresses.
  */
 import * as sh from '@aws-sdk/client-shield';
@@ -106,7 +106,9 @@ async function signedSlowPut(h: TestServer): Promise<string> {
 }
 
 const rows: Row[] = [];
+const only = process.argv[3];
 for (const [name, attack] of scenarios) {
+  if (only && !name.includes(only)) continue;
   for (const on of [true, false]) {
     const row = await scenario(name, on, attack);
     rows.push(row);

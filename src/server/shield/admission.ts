@@ -42,6 +42,9 @@ export class Admission {
   private activeClients = 0;
   /** All requests in the previous second: a client with more than half of them, among others, dominates. */
   private totalPrev = 0;
+  /** This second so far: clients seen and requests (a flood is shed within its first second). */
+  private activeNow = 0;
+  private totalCur = 0;
   private inFlightNow = 0;
   private inFlightPeak = 0;
 
@@ -76,10 +79,16 @@ export class Admission {
       c.tokens = Math.min(this.limits.clientRps * 2, c.tokens + ((t - c.refill) / 1000) * this.limits.clientRps);
       c.refill = t;
     }
+    if (c.cur === 0) this.activeNow++;
     c.cur++;
+    this.totalCur++;
     let reason: 'client-rate' | 'load-shed' | undefined;
     if (c.tokens < 1) reason = 'client-rate';
-    else if (this.activeClients > 1 && Math.max(c.cur, c.prev) > this.limits.pressureClientRps && (this.pressure || c.prev > this.totalPrev / 2)) reason = 'load-shed';
+    else if (
+      Math.max(this.activeClients, this.activeNow) > 1 &&
+      Math.max(c.cur, c.prev) > this.limits.pressureClientRps &&
+      (this.pressure || c.prev > this.totalPrev / 2 || c.cur > this.totalCur / 2)
+    ) reason = 'load-shed';
     if (!reason) {
       c.tokens -= 1;
       return { ok: true };
@@ -109,6 +118,8 @@ export class Admission {
     }
     this.activeClients = active;
     this.totalPrev = total;
+    this.activeNow = 0;
+    this.totalCur = 0;
     this.pressure = p99 > this.limits.pressureDelayMs || this.inFlightPeak > this.limits.pressureInFlight;
     this.inFlightPeak = this.inFlightNow;
   }

@@ -3,7 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import * as sh from '@aws-sdk/client-shield';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 import { endpointArn } from '../../../src/services/shield/resources.js';
-import { flood, legit, p99, range } from '../../../bench/shield/load.js';
+import { p99, range, type FloodResult, type LegitResult } from '../../../bench/shield/load.js';
+import { inWorker } from '../../../bench/shield/worker.js';
+
+// Clients in worker threads: the server's event loop is then the server's alone.
+const flood = (o: Parameters<typeof import('../../../bench/shield/load.js').flood>[0]) => inWorker<FloodResult>('flood', o);
+const legit = (o: Parameters<typeof import('../../../bench/shield/load.js').legit>[0]) => inWorker<LegitResult>('legit', o);
 import { rawRequest } from './kit.js';
 
 /** Bounded, loopback-only floods: protection must keep the legitimate client served. */

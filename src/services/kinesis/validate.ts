@@ -55,8 +55,24 @@ function show(v: unknown, rule: Rule): string {
   return `'${scalar(v)}'`;
 }
 
+/** Code points, as Java counts a String's length here (a surrogate pair is one). */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 function lengthOf(v: unknown): number {
-  if (typeof v === 'string') return [...v].length;
+  if (typeof v === 'string') return codePoints(v);
   if (v instanceof Uint8Array || Array.isArray(v)) return v.length;
   if (typeof v === 'object' && v !== null) return Object.keys(v).length;
   return 0;
@@ -66,9 +82,10 @@ export function collect(input: unknown, rules: readonly Rule[], path: string, er
   const obj = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   for (const rule of rules) {
     const v = obj[rule.field];
-    const at = `${path}${lowerFirst(rule.field)}`;
+    // Runs per record of a PutRecords call: the path and the closure are only built when something fails.
+    const at = (): string => `${path}${lowerFirst(rule.field)}`;
     const fail = (msg: string) => {
-      if (errors.length < 10) errors.push(`Value ${show(v, rule)} at '${at}' failed to satisfy constraint: ${msg}`);
+      if (errors.length < 10) errors.push(`Value ${show(v, rule)} at '${at()}' failed to satisfy constraint: ${msg}`);
     };
     if (v === undefined || v === null) {
       if (rule.notNull) fail('Member must not be null');
@@ -95,9 +112,10 @@ export function collect(input: unknown, rules: readonly Rule[], path: string, er
       }
     }
     if (rule.members && Array.isArray(v)) {
-      v.forEach((m, i) => collect(m, rule.members as Rule[], `${at}.${i + 1}.member.`, errors));
+      const base = at();
+      for (let i = 0; i < v.length; i++) collect(v[i], rule.members, `${base}.${i + 1}.member.`, errors);
     }
-    if (rule.children && typeof v === 'object') collect(v, rule.children, `${at}.`, errors);
+    if (rule.children && typeof v === 'object') collect(v, rule.children, `${at()}.`, errors);
   }
 }
 

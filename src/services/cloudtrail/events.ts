@@ -101,7 +101,7 @@ export function toEvent(rec: AuditRecord): StoredEvent {
     eventVersion: '1.11',
     // A service calling for the caller (Kinesis → KMS): the caller's identity, invoked by the service, from the service.
     userIdentity: { ...userIdentity(ctx.principal), ...(rec.invokedBy ? { invokedBy: rec.invokedBy } : {}) },
-    eventTime: eventTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventTime: `${eventTime.toISOString().slice(0, 19)}Z`,
     eventSource,
     eventName: ctx.operation,
     awsRegion: ctx.region,
@@ -126,6 +126,28 @@ export function toEvent(rec: AuditRecord): StoredEvent {
     ...(username !== undefined ? { username } : {}),
     ...(ctx.principal.accessKeyId !== undefined ? { accessKeyId: ctx.principal.accessKeyId } : {}),
     resources: resources.map((r) => ({ type: r.type, name: r.ARN })),
-    json: JSON.stringify(record, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? undefined : v)),
+    json: stringifyRecord(record, requestParameters, responseElements),
   };
+}
+
+/**
+ * The record as JSON, bytes (Uint8Array) left out. A replacer function takes
+ * JSON.stringify off its fast path, so it is used only when a shaped part
+ * actually holds bytes (rare); Dates serialize through their toJSON either way.
+ */
+function stringifyRecord(record: Record<string, unknown>, ...shaped: unknown[]): string {
+  return shaped.some(hasBytes)
+    ? JSON.stringify(record, (_k, v: unknown) => (v instanceof Uint8Array ? undefined : v))
+    : JSON.stringify(record);
+}
+
+function hasBytes(v: unknown, depth = 0): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (v instanceof Uint8Array) return true;
+  // Deeper than any shaper builds: let the replacer decide.
+  if (depth > 32) return true;
+  if (Array.isArray(v)) return v.some((x) => hasBytes(x, depth + 1));
+  if (v instanceof Date) return false;
+  for (const k in v) if (hasBytes((v as Record<string, unknown>)[k], depth + 1)) return true;
+  return false;
 }

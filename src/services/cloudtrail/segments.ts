@@ -23,11 +23,18 @@ const MAX_DISTINCT = 256;
 
 export const timeKey = (ms: number) => String(Math.max(0, ms)).padStart(15, '0');
 
-type Line = [id: string, time: number, name: string, source: string, readOnly: 0 | 1, user: string | null, akid: string | null, resources: [string, string][], json: string];
+/**
+ * The record's JSON is the line's last element, embedded as JSON (not as a
+ * string holding JSON: escaping it again cost as much as writing it). Older
+ * segments hold it as a string; both read back to the same text, because
+ * JSON.stringify(JSON.parse(x)) === x for any x JSON.stringify produced.
+ */
+type Line = [id: string, time: number, name: string, source: string, readOnly: 0 | 1, user: string | null, akid: string | null, resources: [string, string][], json: string | object];
 
 export function toLine(e: StoredEvent): string {
-  const l: Line = [e.eventId, e.eventTime.getTime(), e.eventName, e.eventSource, e.readOnly ? 1 : 0, e.username ?? null, e.accessKeyId ?? null, e.resources.map((r) => [r.type, r.name]), e.json];
-  return JSON.stringify(l);
+  const head = [e.eventId, e.eventTime.getTime(), e.eventName, e.eventSource, e.readOnly ? 1 : 0, e.username ?? null, e.accessKeyId ?? null, e.resources.map((r) => [r.type, r.name])];
+  const h = JSON.stringify(head);
+  return `${h.slice(0, -1)},${e.json}]`;
 }
 
 export function fromLine(text: string): StoredEvent {
@@ -35,7 +42,7 @@ export function fromLine(text: string): StoredEvent {
   return {
     eventId, eventTime: new Date(t), eventName, eventSource, readOnly: ro === 1,
     ...(username !== null ? { username } : {}), ...(accessKeyId !== null ? { accessKeyId } : {}),
-    resources: resources.map(([type, name]) => ({ type, name })), json,
+    resources: resources.map(([type, name]) => ({ type, name })), json: typeof json === 'string' ? json : JSON.stringify(json),
   };
 }
 

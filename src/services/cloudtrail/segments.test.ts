@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { StoredEvent } from './events.js';
+import { fromLine, toLine } from './segments.js';
+
+const json = JSON.stringify({ eventVersion: '1.11', eventName: 'HeadBucket', requestParameters: { bucketName: 'a"b\\c\u2028', n: 1.5e-7, list: [1, null, true] }, '1': 'x', readOnly: true });
+const event: StoredEvent = {
+  eventId: 'e1', eventTime: new Date(1_700_000_000_123), eventName: 'HeadBucket', eventSource: 's3.amazonaws.com', readOnly: true,
+  username: 'root', resources: [{ type: 'AWS::S3::Bucket', name: 'arn:aws:s3:::a' }], json,
+};
+
+test('a line reads back to the same event, CloudTrailEvent text byte for byte', () => {
+  const back = fromLine(toLine(event));
+  assert.deepEqual(back, event);
+  assert.equal(back.json, json);
+});
+
+test('lines of older segments (the record as a JSON string) still read', () => {
+  const old = JSON.stringify([event.eventId, event.eventTime.getTime(), event.eventName, event.eventSource, 1, 'root', null, [['AWS::S3::Bucket', 'arn:aws:s3:::a']], json]);
+  assert.deepEqual(fromLine(old), event);
+});

@@ -53,6 +53,9 @@ interface Monitor {
   auto?: T.ApplicationLayerAutomaticResponseConfiguration | undefined;
 }
 
+/** Matching requests per second from one source that the automatic rule tolerates. */
+const RULE_RATE = 10;
+
 const SLOW_VECTOR: Record<string, string> = { 'header-timeout': 'SLOW_HEADERS', 'slow-body': 'SLOW_BODY', 'slow-read': 'SLOW_READ' };
 
 function dimValue(s: Sample, d: Dimension): string {
@@ -248,14 +251,26 @@ export class Detector {
     const action = m.auto?.Action?.Block ? 'Block' : 'Count';
     const { d, v } = best;
     const scope = m.members ? (s: Sample) => (m.members ?? []).some((x) => x.match?.(s)) : (m.match ?? (() => true));
-    let counted = 0;
-    a.mitigation = `hanul-automatic-response/${action}/${d}=${v}`;
+    // Rate-based, as AWS's automatic response installs it: a source sending the signature faster
+    // than RULE_RATE/s is refused (Block) or only counted (Count) until the attack ends.
+    const offenders = new Set<string>();
+    const windows = new Map<string, { sec: number; n: number }>();
+    a.mitigation = `hanul-automatic-response/${action}/${d}=${v} (rate-based: more than ${RULE_RATE} matching requests/s from one source)`;
     a.removeRule = this.layer.addRule((s) => {
       if (dimValue(s, d) !== v || !scope(s)) return false;
-      counted++;
+      if (!offenders.has(s.address)) {
+        const sec = Math.floor(performance.now() / 1000);
+        let w = windows.get(s.address);
+        if (!w || w.sec !== sec) {
+          if (windows.size > 10_000) windows.clear();
+          w = { sec, n: 0 };
+          windows.set(s.address, w);
+        }
+        if (++w.n <= RULE_RATE) return false;
+        offenders.add(s.address);
+      }
       return action === 'Block';
     });
-    void counted;
   }
 
   private async persist(arn: string, a: LiveAttack, end: Date | undefined): Promise<void> {

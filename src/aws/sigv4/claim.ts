@@ -39,7 +39,19 @@ function malformed(form: AuthForm, message: string): SigV4Failure {
  * `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` as a map.
  * Throws for another scheme, a component that is not key=value, or a repeat.
  */
-export function authorizationFields(authz: string): Map<string, string> {
+export function authorizationFields(authz: string): ReadonlyMap<string, string> {
+  // Routing (credentialScope) and authenticate parse the same header one after the other.
+  if (authz === lastAuthz && lastFields !== undefined) return lastFields;
+  const fields = parseAuthorizationFields(authz);
+  lastAuthz = authz;
+  lastFields = fields;
+  return fields;
+}
+
+let lastAuthz: string | undefined;
+let lastFields: ReadonlyMap<string, string> | undefined;
+
+function parseAuthorizationFields(authz: string): Map<string, string> {
   const sp = authz.indexOf(' ');
   const alg = sp < 0 ? authz : authz.slice(0, sp);
   if (alg !== ALGORITHM) {
@@ -131,19 +143,20 @@ export function claimFromQuery(params: readonly QueryParam[], maxExpires: number
  */
 export function checkTime(claim: Claim, now: number, skewMs: number): Date | undefined {
   const at = claim.signedAt.getTime();
-  const details = { RequestTime: claim.amzDate, ServerTime: new Date(now).toISOString(), MaxAllowedSkewMilliseconds: String(skewMs) };
+  // Built only for a failure: formatting dates on every request is wasted work.
+  const details = () => ({ RequestTime: claim.amzDate, ServerTime: new Date(now).toISOString(), MaxAllowedSkewMilliseconds: String(skewMs) });
   if (claim.form === 'header') {
     if (Math.abs(now - at) > skewMs) {
-      throw new SigV4Failure('skew', 'The difference between the request time and the current time is too large.', 'header', details);
+      throw new SigV4Failure('skew', 'The difference between the request time and the current time is too large.', 'header', details());
     }
     return undefined;
   }
   const expiresAt = new Date(at + (claim.expires as number) * 1000);
   if (now > expiresAt.getTime()) {
     throw new SigV4Failure('presign-expired', 'Request has expired', 'presigned', {
-      'X-Amz-Expires': String(claim.expires), Expires: expiresAt.toISOString(), ServerTime: details.ServerTime,
+      'X-Amz-Expires': String(claim.expires), Expires: expiresAt.toISOString(), ServerTime: new Date(now).toISOString(),
     });
   }
-  if (at - now > skewMs) throw new SigV4Failure('presign-not-yet-valid', 'Request is not valid yet', 'presigned', details);
+  if (at - now > skewMs) throw new SigV4Failure('presign-not-yet-valid', 'Request is not valid yet', 'presigned', details());
   return expiresAt;
 }

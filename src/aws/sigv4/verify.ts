@@ -116,9 +116,11 @@ export async function authenticate(req: SignedRequestView, opts: SigV4Options): 
   }
   const signed = new Set(claim.signedHeaders);
   if (s3) {
-    const unsigned = Object.keys(headers).filter((n) => n.startsWith('x-amz-') && !signed.has(n) && n !== 'x-amz-security-token'
-      && !(form === 'presigned' && n === 'x-amz-content-sha256'));
-    if (unsigned.length > 0) {
+    let unsigned: string[] | undefined;
+    for (const n in headers) {
+      if (n.startsWith('x-amz-') && !signed.has(n) && n !== 'x-amz-security-token' && !(form === 'presigned' && n === 'x-amz-content-sha256')) (unsigned ??= []).push(n);
+    }
+    if (unsigned !== undefined) {
       throw new SigV4Failure('headers-not-signed', 'There were headers present in the request which were not signed', form, { HeadersNotSigned: unsigned.join(', ') });
     }
   }

@@ -1,12 +1,19 @@
 /**
  * Signing keys and the HMAC/SHA-256 primitives of SigV4, on node:crypto.
  */
+import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+/** One-shot hashing (Node ≥ 20.12): no Hash object per call. */
+const oneShot = (crypto as { hash?: (alg: string, data: string | Uint8Array, enc: 'hex') => string }).hash;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export function sha256Hex(data: string | Uint8Array): string {
+  // Strings are byte strings (latin1); one-shot hashing reads strings as UTF-8, the same bytes when ASCII.
+  if (oneShot) return oneShot('sha256', typeof data === 'string' && NON_ASCII.test(data) ? Buffer.from(data, 'latin1') : data, 'hex');
   return typeof data === 'string'
     ? createHash('sha256').update(data, 'latin1').digest('hex')
     : createHash('sha256').update(data).digest('hex');

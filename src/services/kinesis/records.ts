@@ -151,7 +151,7 @@ export function recordHandlers(core: KinesisCore) {
           g = { sh, c, first: c.next, recs: [], slots: [] };
           groups.set(sh.ix, g);
         }
-        g.recs.push({ pk: e.pk, data: e.data, pkBytes: e.pkBytes });
+        g.recs.push(e); // an Entry is a ChunkRecord: no copy per record
         g.slots.push(i);
       }
       // On-demand scaling: a shard past its limit splits — when the keys it refused spread over both halves.
@@ -213,13 +213,20 @@ export function recordHandlers(core: KinesisCore) {
       if (input.DryRun === true) await dryRun(name);
       const { results, encrypted } = await put(name, entries, ctx);
       let failed = 0;
-      const out: PutRecordsResultEntry[] = results.map((r) => {
+      // One ShardId string per shard, not per record.
+      const ids = new Map<number, string>();
+      const out: PutRecordsResultEntry[] = new Array<PutRecordsResultEntry>(results.length);
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i] as PutResult;
+        let id = ids.get(r.shard.ix);
+        if (id === undefined) ids.set(r.shard.ix, (id = shardIdOf(r.shard.ix)));
         if ('throttled' in r) {
           failed++;
-          return { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard ${shardIdOf(r.shard.ix)} in stream ${name} under account ${acct}.` };
+          out[i] = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard ${id} in stream ${name} under account ${acct}.` };
+        } else {
+          out[i] = { ShardId: id, SequenceNumber: r.seq };
         }
-        return { ShardId: shardIdOf(r.shard.ix), SequenceNumber: r.seq };
-      });
+      }
       return { FailedRecordCount: failed, Records: out, EncryptionType: encrypted ? 'KMS' : 'NONE' };
     },
 

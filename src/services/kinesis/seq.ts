@@ -88,10 +88,13 @@ export function formatSeqRun(first: SeqParts, count: number): string[] {
   let b = Number(s.slice(14, 28));
   let c = Number(s.slice(28, 42));
   let d = Number(s.slice(42, 56));
+  // The upper 28 digits change only on a carry (2^80 < 10^28): their text is reused until then.
+  let hi = s.slice(0, 28);
   for (let i = 1; i < count; i++) {
     d += STEP[3];
     c += STEP[2] + (d >= L ? 1 : 0);
     if (d >= L) d -= L;
+    const carry = STEP[1] !== 0 || STEP[0] !== 0 || c >= L;
     b += STEP[1] + (c >= L ? 1 : 0);
     if (c >= L) c -= L;
     a += STEP[0] + (b >= L ? 1 : 0);
@@ -101,7 +104,8 @@ export function formatSeqRun(first: SeqParts, count: number): string[] {
       for (let j = i; j < count; j++) out[j] = formatSeq({ ...first, index: first.index + BigInt(j) });
       return out;
     }
-    out[i] = String(a).padStart(14, '0') + String(b).padStart(14, '0') + String(c).padStart(14, '0') + String(d).padStart(14, '0');
+    if (carry) hi = String(a).padStart(14, '0') + String(b).padStart(14, '0');
+    out[i] = hi + String(c).padStart(14, '0') + String(d).padStart(14, '0');
   }
   return out;
 }

@@ -32,10 +32,17 @@ function ms(v: string, unit: string): number {
  * for 15 minutes, so one signed request can be replayed: the server still
  * verifies every copy in full).
  */
-export async function wrk(opts: { url: string; method?: string; headers?: Record<string, string>; connections: number; threads?: number; seconds: number; body?: string }): Promise<WrkResult> {
+export async function wrk(opts: { url: string; method?: string; headers?: Record<string, string>; connections: number; threads?: number; seconds: number; body?: string; script?: string }): Promise<WrkResult> {
   const args = ['-c', String(opts.connections), '-t', String(opts.threads ?? 2), '-d', `${opts.seconds}s`, '--latency'];
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
-  if ((opts.method && opts.method !== 'GET') || opts.body !== undefined) {
+  if (opts.script !== undefined) {
+    // A caller's own Lua script (e.g. a rotation of pre-signed requests).
+    const { writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = `${tmpdir()}/hanul-wrk-${process.pid}-${Date.now()}.lua`;
+    await writeFile(path, opts.script);
+    args.push('-s', path);
+  } else if ((opts.method && opts.method !== 'GET') || opts.body !== undefined) {
     const lua = `wrk.method = ${JSON.stringify(opts.method ?? 'GET')}\n${opts.body !== undefined ? `wrk.body = ${JSON.stringify(opts.body)}\n` : ''}`;
     const { writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');

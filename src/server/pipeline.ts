@@ -12,7 +12,7 @@ import type { CredentialLookup, ErrorFamily } from '../aws/sigv4/index.js';
 import { authenticate, credentialScope, sigv4Error, verifiedBody } from '../aws/sigv4/index.js';
 import { anonymousPrincipal } from '../iam/root-key.js';
 import { requestId as newRequestId, s3HostId, s3RequestId } from '../lib/ids.js';
-import type { Principal, RequestContext, ServiceDeps } from './context.js';
+import type { AuditRecord, Principal, RequestContext, ServiceDeps } from './context.js';
 import type { Metrics } from './metrics.js';
 import type { Protection } from './shield/protection.js';
 
@@ -228,15 +228,12 @@ export function createPipeline(deps: PipelineDeps) {
     const auditSpec = ctx && service?.audited ? service.operations[operation] : undefined;
     if (ctx && service?.audited && auditSpec?.audit?.dataEvent !== true) {
       const spec = auditSpec;
-      deps.audit.record({
-        ctx,
-        input,
-        output,
-        status: response.status,
-        ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
-        ...(service.eventSource !== undefined ? { eventSource: service.eventSource } : {}),
-        ...(spec?.audit ? { audit: spec.audit } : {}),
-      });
+      // Assigned, not spread: no throwaway objects per audited request.
+      const rec: AuditRecord = { ctx, input, output, status: response.status };
+      if (failure) rec.error = { code: failure.code, message: failure.message };
+      if (service.eventSource !== undefined) rec.eventSource = service.eventSource;
+      if (spec?.audit) rec.audit = spec.audit;
+      deps.audit.record(rec);
     }
 
     function log(status: number, out = 0): void {
@@ -289,10 +286,23 @@ function stripPort(host: string): string {
   return (c < 0 ? host : host.slice(0, c)).toLowerCase();
 }
 
+// The Date header changes once a second: formatted once per second, not per response.
+let dateSecond = -1;
+let dateText = '';
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
 /** Writes a response; resolves with the body bytes sent. */
 async function send(nres: NodeResponse, res: HttpResponse, requestId: string): Promise<number> {
   const headers = res.headers;
-  if (!('date' in headers)) headers['date'] = new Date().toUTCString();
+  if (!('date' in headers)) headers['date'] = httpDate();
   const body = res.body;
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;

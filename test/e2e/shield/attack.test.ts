@@ -31,8 +31,8 @@ describe('shield under load (short)', () => {
 
   it('distributed flood from 40 addresses: detected as REQUEST_FLOOD with its top contributors, blocked by an automatic rule, lifted after', async (t) => {
     const t0 = Date.now();
-    const good = legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: 9000 });
-    const bad = flood({ port: h.port, sources: range(10, 40), connections: 40, durationMs: 8000, path: '/flood-target' });
+    const good = legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: 7000 });
+    const bad = flood({ port: h.port, sources: range(10, 40), connections: 40, durationMs: 6000, path: '/flood-target' });
     const summary = await waitFor(async () => (await c.send(new sh.ListAttacksCommand({ ResourceArns: [alb] }))).AttackSummaries?.[0], { timeoutMs: 10_000, intervalMs: 250 });
     const detectedMs = Date.now() - t0;
     assert.ok(detectedMs <= 10_000, `detected after ${detectedMs} ms`);
@@ -56,8 +56,8 @@ describe('shield under load (short)', () => {
     assert.match(detail?.Mitigations?.[0]?.MitigationName ?? '', /Block\/SOURCE_USER_AGENT=flood\/1\.0/);
     assert.ok(detail?.AttackCounters?.some((x) => x.Unit === 'REQUESTS' && (x.Max ?? 0) > 100));
     assert.ok(g.ok / g.sent >= 0.99, `legitimate success ${g.ok}/${g.sent}`);
-    // Served only until detection (~3 s of 8).
-    assert.ok(b.served < b.sent * 0.8, `attackers served ${b.served}/${b.sent}`);
+    // Served only until detection (~3 s of 6).
+    assert.ok(b.served < b.sent * 0.75, `attackers served ${b.served}/${b.sent}`);
     // The rule is lifted once the attack has ended.
     const ended = await waitFor(async () => (await c.send(new sh.DescribeAttackCommand({ AttackId: summary.AttackId }))).Attack?.EndTime, { timeoutMs: 12_000, intervalMs: 500 });
     assert.ok(ended);
@@ -67,8 +67,8 @@ describe('shield under load (short)', () => {
 
   it('single-source flood (64 connections): the source is blocked within 5 s, the legitimate client keeps being served', async (t) => {
     const t0 = Date.now();
-    const good = legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: 6000 });
-    const bad = flood({ port: h.port, sources: ['127.0.0.3'], connections: 64, durationMs: 6000, userAgent: 'single/1.0', timeoutMs: 500 });
+    const good = legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: 4000 });
+    const bad = flood({ port: h.port, sources: ['127.0.0.3'], connections: 64, durationMs: 4000, userAgent: 'single/1.0', timeoutMs: 500 });
     await waitFor(async () => /hanul_shield_active_blocks [1-9]/.test((await rawRequest(h.port, { from: '127.0.0.2', path: '/metrics' })).body), { timeoutMs: 8000, intervalMs: 200 });
     const blockedMs = Date.now() - t0;
     const [g, b] = await Promise.all([good, bad]);

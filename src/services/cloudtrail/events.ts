@@ -69,6 +69,21 @@ function userIdentity(p: Principal): Record<string, unknown> {
   }
 }
 
+/**
+ * userIdentity per principal object: a principal is fixed once built (the
+ * root's is one object for the server's life), and the record holding it is
+ * serialized at once and never changed, so the identity can be shared.
+ */
+const identities = new WeakMap<Principal, Record<string, unknown>>();
+function identityOf(p: Principal): Record<string, unknown> {
+  let id = identities.get(p);
+  if (id === undefined) {
+    id = userIdentity(p);
+    identities.set(p, id);
+  }
+  return id;
+}
+
 function usernameOf(p: Principal): string | undefined {
   if (p.type === 'root') return 'root';
   return p.name;
@@ -100,7 +115,7 @@ export function toEvent(rec: AuditRecord): StoredEvent {
   const record: Record<string, unknown> = {
     eventVersion: '1.11',
     // A service calling for the caller (Kinesis → KMS): the caller's identity, invoked by the service, from the service.
-    userIdentity: { ...userIdentity(ctx.principal), ...(rec.invokedBy ? { invokedBy: rec.invokedBy } : {}) },
+    userIdentity: rec.invokedBy ? { ...identityOf(ctx.principal), invokedBy: rec.invokedBy } : identityOf(ctx.principal),
     eventTime: `${eventTime.toISOString().slice(0, 19)}Z`,
     eventSource,
     eventName: ctx.operation,

@@ -46,32 +46,44 @@ export function fromLine(text: string): StoredEvent {
   };
 }
 
-/** The attribute values of one event that a segment summary lists (not EventId: unique per event, so a summary of them would be as big as the segment). */
-function indexed(e: StoredEvent): [string, string][] {
-  const out: [string, string][] = [['EventName', e.eventName]];
-  if (e.username !== undefined) out.push(['Username', e.username]);
-  if (e.accessKeyId !== undefined) out.push(['AccessKeyId', e.accessKeyId]);
-  for (const r of e.resources) out.push(['ResourceName', r.name]);
-  return out;
+/**
+ * An event waiting for its tick, already in its stored form: its line, its
+ * time and the indexed values a segment summary lists (flat: attribute,
+ * value, attribute, value…). The queue keeps these alive until the tick, so
+ * they are a few objects rather than the event's.
+ */
+export interface QueuedEvent {
+  line: string;
+  time: number;
+  attrs: string[];
 }
 
-export async function writeSegment(blobs: BlobStore, events: StoredEvent[]): Promise<Segment> {
+/** The attribute values of one event that a segment summary lists (not EventId: unique per event, so a summary of them would be as big as the segment). */
+export function queued(e: StoredEvent): QueuedEvent {
+  const attrs = ['EventName', e.eventName];
+  if (e.username !== undefined) attrs.push('Username', e.username);
+  if (e.accessKeyId !== undefined) attrs.push('AccessKeyId', e.accessKeyId);
+  for (const r of e.resources) attrs.push('ResourceName', r.name);
+  return { line: toLine(e), time: e.eventTime.getTime(), attrs };
+}
+
+export async function writeSegment(blobs: BlobStore, events: QueuedEvent[]): Promise<Segment> {
   const sets = new Map<string, Set<string> | null>(INDEXED.filter((a) => a !== 'EventId').map((a) => [a, new Set<string>()]));
   for (const e of events) {
-    for (const [a, v] of indexed(e)) {
-      const s = sets.get(a);
+    for (let i = 0; i + 1 < e.attrs.length; i += 2) {
+      const s = sets.get(e.attrs[i] as string);
       if (!s) continue;
-      s.add(v);
-      if (s.size > MAX_DISTINCT) sets.set(a, null);
+      s.add(e.attrs[i + 1] as string);
+      if (s.size > MAX_DISTINCT) sets.set(e.attrs[i] as string, null);
     }
   }
-  const body = Buffer.from(events.map(toLine).join('\n'), 'utf8');
+  const body = Buffer.from(events.map((e) => e.line).join('\n'), 'utf8');
   const { id } = await blobs.write((async function* () {
     yield body;
   })());
   const attrs: Record<string, string[] | null> = {};
   for (const [a, s] of sets) attrs[a] = s ? [...s] : null;
-  return { blobId: id, first: (events[0] as StoredEvent).eventTime.getTime(), last: (events[events.length - 1] as StoredEvent).eventTime.getTime(), count: events.length, attrs };
+  return { blobId: id, first: (events[0] as QueuedEvent).time, last: (events[events.length - 1] as QueuedEvent).time, count: events.length, attrs };
 }
 
 /** Whether a segment can hold an event with this attribute value. */

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { AuditRecord, AuditSink } from '../../server/context.js';
 import type { BlobStore, MetadataStore } from '../../storage/ports.js';
 import { randomId } from '../../lib/ids.js';
-import { toEvent, type StoredEvent } from './events.js';
-import { NS_SEGMENT, forgetSegment, timeKey, writeSegment, type Segment } from './segments.js';
+import { toEvent } from './events.js';
+import { NS_SEGMENT, forgetSegment, queued, timeKey, writeSegment, type QueuedEvent, type Segment } from './segments.js';
 
 /** CloudTrail event history keeps 90 days. */
 export const HISTORY_MS = 90 * 86_400_000;
@@ -16,7 +16,7 @@ export const HISTORY_MS = 90 * 86_400_000;
  * the last tick's events. flush() drains, for shutdown and for lookups.
  */
 export class TrailRecorder implements AuditSink {
-  private queue: StoredEvent[] = [];
+  private queue: QueuedEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   recorded = 0;
@@ -32,7 +32,7 @@ export class TrailRecorder implements AuditSink {
 
   record(rec: AuditRecord): void {
     try {
-      this.queue.push(toEvent(rec));
+      this.queue.push(queued(toEvent(rec)));
     } catch (e) {
       this.dropped++;
       this.log.error({ err: e }, 'cloudtrail: could not build an event');

@@ -104,10 +104,26 @@ export function formatSeqRun(first: SeqParts, count: number): string[] {
       for (let j = i; j < count; j++) out[j] = formatSeq({ ...first, index: first.index + BigInt(j) });
       return out;
     }
-    if (carry) hi = String(a).padStart(14, '0') + String(b).padStart(14, '0');
-    out[i] = hi + String(c).padStart(14, '0') + String(d).padStart(14, '0');
+    if (carry) hi = digits14(a) + digits14(b);
+    out[i] = hi + digits14(c) + digits14(d);
   }
   return out;
+}
+
+/** '0000' … '9999'. */
+const FOUR = Array.from({ length: 10_000 }, (_, i) => String(i).padStart(4, '0'));
+
+/**
+ * A limb (< 10^14) as exactly 14 digits, from table lookups: String() of a
+ * number this large runs V8's double-to-string (its number cache misses on
+ * fresh values), which cost more than everything else in a run.
+ */
+function digits14(x: number): string {
+  const h = Math.floor(x / 1e8); // < 10^6
+  const l = x - h * 1e8; // < 10^8
+  const hh = Math.floor(h / 1e4); // < 100
+  const lh = Math.floor(l / 1e4);
+  return (FOUR[hh] as string).slice(2) + (FOUR[h - hh * 1e4] as string) + (FOUR[lh] as string) + (FOUR[l - lh * 1e4] as string);
 }
 
 /** 2^80 as four 14-digit limbs (most significant first). */

@@ -77,7 +77,7 @@ const cpuPerOp: Record<string, number> = {};
 async function measured(t: Target, label: string, opts: Parameters<typeof wrk>[0]): Promise<Awaited<ReturnType<typeof wrk>>> {
   const cpu0 = cpuSeconds(t.pid);
   const r = await wrk(opts);
-  cpuPerOp[`${t.name}:${label}`] = ((cpuSeconds(t.pid) - cpu0) * 1e6) / (r.requestsPerSec * seconds);
+  if (r.requestsPerSec > 0) cpuPerOp[`${t.name}:${label}`] = ((cpuSeconds(t.pid) - cpu0) * 1e6) / (r.requestsPerSec * seconds);
   return r;
 }
 
@@ -253,13 +253,17 @@ try {
   // LIST 1,000 keys from a bucket of KEYS empty objects.
   const filled: Record<string, { keys: number; ms: number }> = {};
   const listFailed: Record<string, string> = {};
+  const listMs: Record<string, number> = {};
   for (const t of [th, ts]) {
     filled[t.name] = await fill(t, 'list', KEYS);
     progress(`${t.name}: ${filled[t.name]?.keys} keys in ${filled[t.name]?.ms} ms`);
     // The first page (s3rver answers 500 to start-after).
     const path = '/list?list-type=2&max-keys=1000&prefix=k%2F';
     const h = await headersFor(t, 'GET', path);
+    const p0 = Date.now();
     const probe = await send(t, 'GET', path, h);
+    listMs[t.name] = Date.now() - p0;
+    progress(`${t.name}: one LIST alone took ${listMs[t.name]} ms`);
     if (probe.status !== 200 || (probe.text.match(/<Key>/g) ?? []).length === 0) {
       const why = /error[^\n]*/i.exec(s3rverLog.slice(-5000).replace(/\x1b\[[0-9;]*m/g, ''))?.[0] ?? '';
       progress(`${t.name} LIST: ${probe.status} ${probe.text.slice(0, 200)} ${t === ts ? why : ''}`);
@@ -315,6 +319,7 @@ try {
   console.log('| | hanul | s3rver | bare node http |');
   console.log('|---|---|---|---|');
   for (const [l, what] of [['put4k', '4 KiB PUT'], ['get4k', '4 KiB GET'], ['list', 'LIST 1,000 of 100,000'], ['list10k', 'LIST 1,000 of 10,000']] as const) console.log(`| ${what} | ${c('hanul', l)} | ${c('s3rver', l)} | ${c('bare node http (same disk)', l)} |`);
+  console.log(`\none LIST of 1,000 keys on an idle server: hanul ${listMs['hanul']} ms, s3rver ${listMs['s3rver']} ms (${((listMs['s3rver'] ?? 0) / (listMs['hanul'] ?? 1)).toFixed(0)}×)`);
   console.log(`\nbucket fill (64 parallel PUTs of empty objects): hanul ${filled['hanul']?.keys} keys in ${((filled['hanul']?.ms ?? 0) / 1000).toFixed(1)} s, s3rver ${filled['s3rver']?.keys} keys in ${((filled['s3rver']?.ms ?? 0) / 1000).toFixed(1)} s (budget ${FILL_BUDGET_MS / 1000} s each)`);
   console.log(`hanul peak RSS during 2 GiB single streamed PUT: ${single.peakMb.toFixed(0)} MB (${(2048 / single.s).toFixed(0)} MB/s); during 2 GiB lib-storage multipart (16 MiB parts, 4 at a time): ${multi.peakMb.toFixed(0)} MB (${(2048 / multi.s).toFixed(0)} MB/s); target < 300 MB`);
 } finally {

@@ -9,7 +9,7 @@ import { DEFAULT_OPTIONS, KinesisCore, type KinesisOptions } from './core.js';
 import { StreamCrypto, kmsViaPeers, type StreamKms } from './encryption.js';
 import { iteratorHandlers } from './iterators.js';
 import { Lifecycle } from './lifecycle.js';
-import { NS_META } from './model.js';
+import { NS_CONSUMER, NS_META, NS_STREAM, parseArn, type ConsumerMeta, type StreamMeta } from './model.js';
 import { recordHandlers } from './records.js';
 import { shardHandlers } from './shards.js';
 import { streamHandlers } from './streams.js';
@@ -89,6 +89,17 @@ export async function buildKinesis(deps: ServiceDeps, overrides: Partial<Kinesis
     knownOperations: sdkOperations(sdk),
     operations,
     eventSource: 'kinesis.amazonaws.com',
+    // The stream's (or consumer's) resource policy, for the IAM engine: it can grant on its own and its Deny binds even root.
+    async resourcePolicy(arn) {
+      const p = parseArn(arn);
+      if (!p || p.account !== core.account) return undefined;
+      const policy = await core.store.read(async (tx) => {
+        const s = await tx.get<StreamMeta>(NS_STREAM, p.stream);
+        if (!s || p.consumer === undefined) return s?.policy;
+        return (await tx.get<ConsumerMeta>(NS_CONSUMER, `${s.id}/${p.consumer}`))?.policy;
+      });
+      return policy === undefined ? undefined : { document: policy };
+    },
     async start() {
       await lifecycle.start();
     },

@@ -36,7 +36,7 @@ function once(agent: http.Agent, port: number, path: string, headers: Record<str
 export async function flood(opts: { port: number; sources: string[]; connections: number; durationMs: number; path?: string; userAgent?: string; timeoutMs?: number }): Promise<FloodResult> {
   const r: FloodResult = { sent: 0, served: 0, throttled: 0, failed: 0 };
   const deadline = Date.now() + opts.durationMs;
-  const agents = opts.sources.map((s) => new http.Agent({ keepAlive: true, localAddress: loopback(s) } as http.AgentOptions));
+  const agents = opts.sources.map((s) => new http.Agent({ keepAlive: true, localAddress: loopback(s) }));
   const headers = { 'user-agent': opts.userAgent ?? 'flood/1.0' };
   const loop = async (i: number) => {
     const agent = agents[i % agents.length] as http.Agent;
@@ -63,7 +63,7 @@ export interface LegitResult {
 
 /** A well-behaved client: `rps` requests per second from one address, each timed. */
 export async function legit(opts: { port: number; from: string; rps: number; durationMs: number; path?: string }): Promise<LegitResult> {
-  const agent = new http.Agent({ keepAlive: true, localAddress: loopback(opts.from) } as http.AgentOptions);
+  const agent = new http.Agent({ keepAlive: true, localAddress: loopback(opts.from) });
   const r: LegitResult = { sent: 0, ok: 0, latenciesMs: [] };
   const deadline = Date.now() + opts.durationMs;
   const gap = 1000 / opts.rps;

@@ -49,7 +49,7 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
   let active = 0;
   const counted: RequestListener = (req, res) => {
     active++;
-    const sock = req.socket as net.Socket;
+    const sock = req.socket;
     opts.gate?.requestStarted(sock, req.httpVersionMajor === 1 ? (req as http.IncomingMessage) : undefined);
     let done = false;
     const finish = () => {

@@ -105,7 +105,7 @@ export function createPipeline(deps: PipelineDeps) {
     const isS3 = () => service?.protocol === 'rest-xml';
     const rid = () => (isS3() ? s3RequestId() : newRequestId());
     let requestId = '';
-    const sourceIp = deps.protection ? deps.protection.addressOf(nreq.socket?.remoteAddress, nreq.headers as http.IncomingHttpHeaders) : (nreq.socket?.remoteAddress ?? '');
+    const sourceIp = deps.protection ? deps.protection.addressOf(nreq.socket?.remoteAddress, nreq.headers) : (nreq.socket?.remoteAddress ?? '');
     const seen = deps.protection && { address: sourceIp, hostname: req.hostname, path: rawPath, userAgent: String(nreq.headers['user-agent'] ?? ''), referer: String(nreq.headers['referer'] ?? '') };
     const refusal = seen && deps.protection?.admit(sourceIp, { ...seen, service: '' });
     try {
@@ -156,7 +156,7 @@ export function createPipeline(deps: PipelineDeps) {
         }
         const vb = verifiedBody(req.body, auth, req.headers, familyOf(service));
         req.body = vb.body;
-        trailersOf = vb.trailers;
+        trailersOf = () => vb.trailers();
       } catch (e) {
         throw sigv4Error(e, familyOf(service));
       }

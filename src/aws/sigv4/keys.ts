@@ -6,6 +6,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** One-shot hashing (Node ≥ 20.12): no Hash object per call. */
 const oneShot = (crypto as { hash?: (alg: string, data: string | Uint8Array, enc: 'hex') => string }).hash;
+// eslint-disable-next-line no-control-regex -- an ASCII range test, not a control character
 const NON_ASCII = /[^\x00-\x7f]/;
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';

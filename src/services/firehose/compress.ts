@@ -14,7 +14,7 @@ const gzipAsync = promisify(gzip);
 const deflateRawAsync = promisify(deflateRaw);
 
 export async function compress(format: string | undefined, data: Buffer, entryName: string): Promise<Buffer> {
-  switch (format) {
+  switch (format ?? 'UNCOMPRESSED') {
     case 'GZIP':
       return gzipAsync(data);
     case 'ZIP':

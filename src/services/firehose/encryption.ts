@@ -96,7 +96,7 @@ export class StreamEncryption {
       const s = await this.core.getStream(tx, name);
       s.dataKeys = { ...s.dataKeys, [ref]: { keyArn: r.KeyId as string, ciphertext: r.CiphertextBlob as Uint8Array } };
       s.currentKeyRef = ref;
-      s.encryption = { KeyARN: r.KeyId as string, KeyType: type, Status: 'ENABLED' };
+      s.encryption = { KeyARN: r.KeyId, KeyType: type, Status: 'ENABLED' };
       await tx.put(NS_STREAM, name, s);
     });
   }

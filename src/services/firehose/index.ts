@@ -29,6 +29,7 @@ function optionsFrom(deps: ServiceDeps, overrides: Partial<FirehoseOptions>): Fi
 export async function buildFirehose(deps: ServiceDeps, overrides: Partial<FirehoseOptions> = {}): Promise<FirehoseService> {
   const core = new FirehoseCore(deps, optionsFrom(deps, overrides));
   const registry = deps.metrics?.registry;
+  // eslint-disable-next-line prefer-const -- the metrics callback closes over it before it is built
   let flusher: Flusher | undefined;
   const metrics = firehoseMetrics(registry, () => flusher?.backlogAges() ?? []);
   flusher = new Flusher(core, metrics);

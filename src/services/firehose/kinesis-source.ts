@@ -86,7 +86,7 @@ export class KinesisSource {
         await this.core.store.write(async (tx) => {
           if (!(await tx.get(NS_STREAM, s.name))) return;
           await tx.put(nsBuffer(s.name), bufferKey(at), chunk);
-          await tx.put(NS_SOURCE, ckKey, recs[recs.length - 1]?.SequenceNumber as string);
+          await tx.put(NS_SOURCE, ckKey, recs[recs.length - 1]?.SequenceNumber);
         });
         this.added(s.name, bytes, at, recs.length);
       }

@@ -45,7 +45,7 @@ parentPort?.on('message', (msg: Invoke) => {
     try {
       const h = await handler;
       const result = await new Promise((resolve, reject) => {
-        const r = h(event, context, (err, res) => (err ? reject(err) : resolve(res)));
+        const r = h(event, context, (err, res) => (err ? reject(err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err))) : resolve(res)));
         if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(resolve, reject);
         else if (h.length < 3) resolve(r);
       });

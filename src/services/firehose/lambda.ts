@@ -41,7 +41,7 @@ class InvokeError extends Error {
 const warm = new Map<string, Warm>();
 
 function environment(file: string): Warm {
-  let w = warm.get(file);
+  const w = warm.get(file);
   if (w) return w;
   const worker = new Worker(WORKER, { workerData: { file } });
   worker.unref();

@@ -53,7 +53,7 @@ export function extractPartitionKeys(p: Processor, recs: OutRecord[]): { ok: Out
         let v: unknown = doc;
         for (const step of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[step] : undefined;
         if (v === undefined || v === null || typeof v === 'object') throw new Error(`partition key ${name} is missing or not a scalar`);
-        keys[name] = String(v);
+        keys[name] = typeof v === 'string' ? v : JSON.stringify(v);
       }
       ok.push({ ...r, partitionKeys: keys });
     } catch (e) {

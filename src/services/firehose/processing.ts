@@ -65,9 +65,9 @@ function deaggregate(p: Processor, recs: OutRecord[]): OutRecord[] {
     if (type === 'KPL') {
       const buf = Buffer.from(r.data);
       let parts: Array<{ data: string }> = [];
-      deaggregateSync({ data: buf.toString('base64') } as never, true, ((err: unknown, res?: Array<{ data: string }>) => {
+      deaggregateSync({ data: buf.toString('base64') }, true, ((err: unknown, res?: Array<{ data: string }>) => {
         if (!err && res) parts = res;
-      }) as never);
+      }));
       if (parts.length === 0) out.push(r);
       for (const s of parts) out.push({ ...r, data: Buffer.from(s.data, 'base64') });
     } else if (type === 'DELIMITED') {

@@ -104,6 +104,7 @@ export async function deliverS3(core: FirehoseCore, meta: DeliveryStreamMeta, so
   }
   for (const [group, list] of groups) {
     const at = minAt(list);
+    // eslint-disable-next-line no-control-regex -- NUL separates partition keys in the group name
     const prefix = dynamic ? group.replace(/\u0000/g, () => dataPrefix('!{firehose:random-string}', { at })) : dataPrefix(conf.Prefix, { at });
     await writeObject(core, meta, conf, prefix, list.map((r) => r.data), at, ctx);
   }

@@ -102,7 +102,7 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
       } else if (input.KinesisStreamSourceConfiguration) {
         throw firehoseError('InvalidArgumentException', 'KinesisStreamSourceConfiguration is only allowed when DeliveryStreamType is KinesisStreamAsSource.');
       }
-      const s3in = input.ExtendedS3DestinationConfiguration ?? (input.S3DestinationConfiguration as ExtendedS3DestinationConfiguration | undefined);
+      const s3in = input.ExtendedS3DestinationConfiguration ?? (input.S3DestinationConfiguration);
       const http = input.HttpEndpointDestinationConfiguration;
       const others = ['ElasticsearchDestinationConfiguration', 'AmazonopensearchserviceDestinationConfiguration', 'RedshiftDestinationConfiguration', 'SplunkDestinationConfiguration',
         'AmazonOpenSearchServerlessDestinationConfiguration', 'SnowflakeDestinationConfiguration', 'IcebergDestinationConfiguration', 'MSKSourceConfiguration', 'DatabaseSourceConfiguration'] as const;
@@ -172,12 +172,12 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
         const upd = input.ExtendedS3DestinationUpdate ?? input.S3DestinationUpdate;
         if (upd) {
           if (!s.s3) throw firehoseError('InvalidArgumentException', 'Changing the destination type is not supported by hanul.');
-          const merged = withS3Defaults({ ...s.s3, ...upd, BufferingHints: { ...s.s3.BufferingHints, ...upd.BufferingHints } } as ExtendedS3DestinationConfiguration);
+          const merged = withS3Defaults({ ...s.s3, ...upd, BufferingHints: { ...s.s3.BufferingHints, ...upd.BufferingHints } });
           checkS3(merged);
           s.s3 = merged;
         } else if (input.HttpEndpointDestinationUpdate) {
           if (!s.http) throw firehoseError('InvalidArgumentException', 'Changing the destination type is not supported by hanul.');
-          const merged = withHttpDefaults({ ...s.http, ...input.HttpEndpointDestinationUpdate } as NonNullable<DeliveryStreamMeta['http']>);
+          const merged = withHttpDefaults({ ...s.http, ...input.HttpEndpointDestinationUpdate });
           checkHttp(merged);
           s.http = merged;
         } else throw firehoseError('InvalidArgumentException', 'A destination update (ExtendedS3DestinationUpdate, S3DestinationUpdate or HttpEndpointDestinationUpdate) is required.');

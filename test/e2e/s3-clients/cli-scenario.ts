@@ -109,7 +109,7 @@ export function describeCli(title: string, bin: string | undefined, tls: boolean
       assert.equal(markers.length, 1);
       assert.equal(markers[0]?.IsLatest, true);
       const out = join(rig.dir, 'v1.back');
-      await aws('s3api', 'get-object', '--bucket', 'ver-bucket', '--key', 'doc.txt', '--version-id', String(p1['VersionId']), out);
+      await aws('s3api', 'get-object', '--bucket', 'ver-bucket', '--key', 'doc.txt', '--version-id', p1['VersionId'] as string, out);
       assert.equal(await readFile(out, 'utf8'), 'version one');
       await assert.rejects(aws('s3api', 'get-object', '--bucket', 'ver-bucket', '--key', 'doc.txt', join(rig.dir, 'x')), /NoSuchKey/);
     });

@@ -275,26 +275,8 @@ async function bench(s: Server): Promise<Result> {
 
 /** A SubscribeToShard consumer (the JS SDK over HTTP/2) noting when each trickle record arrives. */
 async function subscriber(s: Server, stream: string, sent: Map<string, number>): Promise<{ finish(): Promise<number[]>; arrivals: [string, number][] }> {
-  // The SDK's default, HTTP/2. If the server's SigV4 refuses the SDK's ':authority' signing, sign 'host' instead (same wire otherwise).
+  // The SDK's default, HTTP/2.
   const client = new k.KinesisClient({ endpoint: s.endpoint, region: REGION, credentials: CREDS });
-  try {
-    await client.send(new k.ListStreamsCommand({ Limit: 1 }));
-  } catch (e) {
-    console.error(`${s.name}: SDK over HTTP/2 refused (${(e as Error).message}); signing 'host' instead of ':authority'`);
-    type Args = { request: { headers: Record<string, string> } };
-    client.middlewareStack.addRelativeTo(
-      ((next: (a: Args) => Promise<unknown>) => async (args: Args) => {
-        const h = args.request.headers;
-        const authority = h[':authority'];
-        if (authority !== undefined) {
-          h['host'] = authority;
-          delete h[':authority'];
-        }
-        return next(args);
-      }) as never,
-      { relation: 'after', toMiddleware: 'hostHeaderMiddleware', name: 'hanulSignHost' },
-    );
-  }
   const arn = (await client.send(new k.DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamARN as string;
   const reg = await client.send(new k.RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'bench' }));
   for (;;) {

@@ -9,16 +9,6 @@ import { decide, deniedMessage, type Decision, type PolicySet } from './policy/e
 import type { ContextKeys } from './policy/variables.js';
 import { iamRuntime, loadedIamRuntime, type IamRuntime, type ResolvedIdentity } from './runtime.js';
 
-/**
- * The root-only authorizer hanul started with: kept for embedders and tests
- * that want no policy evaluation at all.
- */
-export const rootOnlyAuthorizer: Authorizer = (ctx: RequestContext, service: ServiceDefinition, operation: string) => {
-  if (ctx.principal.type !== 'anonymous') return Promise.resolve();
-  if (service.operations[operation]?.anonymous === true) return Promise.resolve();
-  return Promise.reject(new AwsError('AccessDenied', 403, 'Access Denied'));
-};
-
 /** One access check: what a handler passes for a second resource (CopyObject's source, ReEncrypt's destination). */
 export interface AccessCheck {
   action: string;

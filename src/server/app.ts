@@ -39,7 +39,7 @@ export interface AppOptions {
   clock?: Clock;
   log?: Logger;
   services?: readonly ServiceFactory[];
-  /** Default: the IAM policy engine (src/iam/authorize.ts); `rootOnlyAuthorizer` turns policies off. */
+  /** Default: the IAM policy engine (src/iam/authorize.ts). */
   authorize?: Authorizer;
   /** Credential sources consulted after the root key. Default: IAM users' access keys and STS sessions. */
   credentials?: (deps: ServiceDeps) => CredentialLookup;

@@ -327,4 +327,3 @@ async function send(nres: NodeResponse, res: HttpResponse, requestId: string): P
   return sent;
 }
 
-export { AwsError };

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -137,4 +138,15 @@ export async function waitFor<T>(check: () => Promise<T> | T, opts: { timeoutMs?
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
   }
+}
+
+/** A call's failure: `name` is the wire error code (the SDK's `Code` where it names the class differently). */
+export async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { name: string; Code?: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: err.Code ?? err.name, message: err.message, status: err.$metadata?.httpStatusCode };
+  }
+  assert.fail('expected the call to fail');
 }

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ServiceDefinition } from '../../../src/aws/service.js';
 import { sdkOperations } from '../../../src/services/sdk-operations.js';
 import * as firehoseSdk from '@aws-sdk/client-firehose';
-import { startHanul, type TestServer } from '../../support/hanul.js';
+import { failure, startHanul, type TestServer } from '../../support/hanul.js';
 
 /** Firehose with nothing built: every call must reach the operation table and get 501. */
 const unbuiltFirehose = (): ServiceDefinition => ({
@@ -18,15 +18,6 @@ const unbuiltFirehose = (): ServiceDefinition => ({
   operations: {},
 });
 
-async function rejects(p: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('edge: SigV4 and routing through the real SDK (JSON protocol)', () => {
   let server: TestServer;
@@ -39,32 +30,32 @@ describe('edge: SigV4 and routing through the real SDK (JSON protocol)', () => {
     new FirehoseClient({ ...server.clientConfig, maxAttempts: 1, ...over });
 
   it('a correctly signed call passes authentication and gets 501 NotImplemented naming the operation', async () => {
-    const e = await rejects(client().send(new ListDeliveryStreamsCommand({})));
+    const e = await failure(client().send(new ListDeliveryStreamsCommand({})));
     assert.equal(e.status, 501);
     assert.equal(e.name, 'NotImplemented');
     assert.match(e.message, /ListDeliveryStreams/);
   });
 
   it('a wrong secret → InvalidSignatureException', async () => {
-    const e = await rejects(client({ credentials: { accessKeyId: server.credentials.accessKeyId, secretAccessKey: 'wrong' } }).send(new ListDeliveryStreamsCommand({})));
+    const e = await failure(client({ credentials: { accessKeyId: server.credentials.accessKeyId, secretAccessKey: 'wrong' } }).send(new ListDeliveryStreamsCommand({})));
     assert.equal(e.name, 'InvalidSignatureException');
     assert.equal(e.status, 400);
   });
 
   it('an unknown key → UnrecognizedClientException', async () => {
-    const e = await rejects(client({ credentials: { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'x' } }).send(new ListDeliveryStreamsCommand({})));
+    const e = await failure(client({ credentials: { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'x' } }).send(new ListDeliveryStreamsCommand({})));
     assert.equal(e.name, 'UnrecognizedClientException');
     assert.equal(e.status, 400);
   });
 
   it('a date 20 minutes stale → InvalidSignatureException "Signature expired"', async () => {
-    const e = await rejects(client({ systemClockOffset: -20 * 60 * 1000 }).send(new ListDeliveryStreamsCommand({})));
+    const e = await failure(client({ systemClockOffset: -20 * 60 * 1000 }).send(new ListDeliveryStreamsCommand({})));
     assert.equal(e.name, 'InvalidSignatureException');
     assert.match(e.message, /Signature expired/);
   });
 
   it('the SDK corrects its clock from our Date header and then succeeds past auth', async () => {
-    const e = await rejects(new FirehoseClient({ ...server.clientConfig, systemClockOffset: -20 * 60 * 1000, maxAttempts: 3 }).send(new ListDeliveryStreamsCommand({})));
+    const e = await failure(new FirehoseClient({ ...server.clientConfig, systemClockOffset: -20 * 60 * 1000, maxAttempts: 3 }).send(new ListDeliveryStreamsCommand({})));
     assert.equal(e.name, 'NotImplemented');
   });
 
@@ -94,7 +85,7 @@ describe('edge: SigV4 and routing through the real SDK (JSON protocol)', () => {
   });
 
   it('an unknown operation → UnknownOperationException; a known unbuilt one → 501', async () => {
-    const e = await rejects(client().send(new PutRecordCommand({ DeliveryStreamName: 'x', Record: { Data: new Uint8Array([1]) } })));
+    const e = await failure(client().send(new PutRecordCommand({ DeliveryStreamName: 'x', Record: { Data: new Uint8Array([1]) } })));
     assert.equal(e.status, 501);
     assert.match(e.message, /PutRecord/);
   });

@@ -9,17 +9,8 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { startHanul, type TestServer } from '../../support/hanul.js';
+import { failure, startHanul, type TestServer } from '../../support/hanul.js';
 
-async function rejects(p: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  assert.fail('expected the call to fail');
-}
 
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
 const sha256hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -86,21 +77,21 @@ describe('edge: SigV4 failures, S3 flavour', () => {
 
   it('a wrong secret → 403 SignatureDoesNotMatch', async () => {
     const bad = new S3Client({ ...server.clientConfig, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: server.credentials.accessKeyId, secretAccessKey: 'wrong' } });
-    const e = await rejects(bad.send(new ListBucketsCommand({})));
+    const e = await failure(bad.send(new ListBucketsCommand({})));
     assert.equal(e.name, 'SignatureDoesNotMatch');
     assert.equal(e.status, 403);
   });
 
   it('an unknown key → 403 InvalidAccessKeyId', async () => {
     const bad = new S3Client({ ...server.clientConfig, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'x' } });
-    const e = await rejects(bad.send(new ListBucketsCommand({})));
+    const e = await failure(bad.send(new ListBucketsCommand({})));
     assert.equal(e.name, 'InvalidAccessKeyId');
     assert.equal(e.status, 403);
   });
 
   it('a stale date → 403 RequestTimeTooSkewed', async () => {
     const bad = new S3Client({ ...server.clientConfig, forcePathStyle: true, maxAttempts: 1, systemClockOffset: -20 * 60 * 1000 });
-    const e = await rejects(bad.send(new ListBucketsCommand({})));
+    const e = await failure(bad.send(new ListBucketsCommand({})));
     assert.equal(e.name, 'RequestTimeTooSkewed');
     assert.equal(e.status, 403);
   });
@@ -138,7 +129,7 @@ describe('edge: SigV4 failures, S3 flavour', () => {
     const r = await chunkedPut(server, 'tampered', [Buffer.alloc(70_000, 'a'), Buffer.alloc(10, 'b')], true);
     assert.equal(r.status, 403, r.body);
     assert.match(r.body, /SignatureDoesNotMatch/);
-    const e = await rejects(s3.send(new GetObjectCommand({ Bucket: 'chunked-bucket', Key: 'tampered' })));
+    const e = await failure(s3.send(new GetObjectCommand({ Bucket: 'chunked-bucket', Key: 'tampered' })));
     assert.equal(e.name, 'NoSuchKey');
   });
 });

@@ -18,13 +18,4 @@ export async function userWith(server: TestServer, name: string, inline: string[
   return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
 }
 
-/** A call's failure: `name` is the wire error code (the SDK's `Code` where it names the class differently). */
-export async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; Code?: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.Code ?? err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  assert.fail('expected the call to fail');
-}
+export { failure } from '../../support/hanul.js';

@@ -7,7 +7,7 @@ import { after, before, describe, it as test } from 'node:test';
 import * as k from '@aws-sdk/client-kinesis';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { http2Problem, kinesisClient, type Protocol } from './helpers.js';
+import { kinesisClient, type Protocol } from './helpers.js';
 
 const enc = (s: string) => new Uint8Array(Buffer.from(s));
 const dec = (b: Uint8Array | undefined) => Buffer.from(b ?? new Uint8Array()).toString();
@@ -27,18 +27,11 @@ function suite(protocol: Protocol): void {
 describe(`Kinesis through the JS SDK v3 (${protocol})`, () => {
   let server: TestServer;
   let client: k.KinesisClient;
-  let note: string | undefined;
   const account = '000000000000';
-  const it = (name: string, fn: () => Promise<void>) =>
-    test(name, async (t) => {
-      if (note) t.diagnostic(note);
-      await fn();
-    });
+  const it = test;
   before(async () => {
     server = await startHanul({ env: { HANUL_KINESIS_STATE_DELAY_MS: '200' } });
-    const problem = protocol === 'HTTP/2' ? await http2Problem(server) : undefined;
-    if (problem) note = `${problem} — signing 'host' instead of ':authority' to test Kinesis over HTTP/2`;
-    client = kinesisClient(server, protocol, { signHost: problem !== undefined });
+    client = kinesisClient(server, protocol);
   });
   after(async () => {
     client.destroy();

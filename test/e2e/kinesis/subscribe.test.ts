@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as k from '@aws-sdk/client-kinesis';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { http2Problem, kinesisClient } from './helpers.js';
+import { kinesisClient } from './helpers.js';
 
 const enc = (s: string) => new Uint8Array(Buffer.from(s));
 const dec = (b: Uint8Array | undefined) => Buffer.from(b ?? new Uint8Array()).toString();
@@ -18,10 +18,8 @@ describe('SubscribeToShard through the JS SDK v3', () => {
   let consumerArn: string;
   before(async () => {
     server = await startHanul({ env: { HANUL_KINESIS_STATE_DELAY_MS: '100' } });
-    // The SDK's default, HTTP/2 (see helpers.ts for signHost).
-    const problem = await http2Problem(server);
-    if (problem) console.error(`# ${problem}: signing 'host' instead of ':authority'`);
-    client = kinesisClient(server, 'HTTP/2', { signHost: problem !== undefined });
+    // The SDK's default, HTTP/2, signing ':authority'.
+    client = kinesisClient(server, 'HTTP/2');
     await client.send(new k.CreateStreamCommand({ StreamName: 'fan', ShardCount: 1 }));
     await k.waitUntilStreamExists({ client, maxWaitTime: 20, minDelay: 1, maxDelay: 1 }, { StreamName: 'fan' });
     streamArn = (await client.send(new k.DescribeStreamSummaryCommand({ StreamName: 'fan' }))).StreamDescriptionSummary?.StreamARN as string;

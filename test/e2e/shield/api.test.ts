@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 import * as sh from '@aws-sdk/client-shield';
-import { startHanul, type TestServer } from '../../support/hanul.js';
+import { failure, startHanul, type TestServer } from '../../support/hanul.js';
 import { endpointArn } from '../../../src/services/shield/resources.js';
 
-async function failure(p: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { name: (e as Error).name, message: (e as Error).message };
-  }
-  throw new Error('expected a failure');
-}
 
 describe('shield API: subscription, protections, groups, DRT, contacts, tags', () => {
   let h: TestServer;
@@ -31,7 +23,7 @@ describe('shield API: subscription, protections, groups, DRT, contacts, tags', (
   it('without a subscription: ResourceNotFoundException "The subscription does not exist."', async () => {
     assert.equal((await c.send(new sh.GetSubscriptionStateCommand({}))).SubscriptionState, 'INACTIVE');
     const f = await failure(c.send(new sh.DescribeSubscriptionCommand({})));
-    assert.deepEqual(f, { name: 'ResourceNotFoundException', message: 'The subscription does not exist.' });
+    assert.deepEqual(f, { name: 'ResourceNotFoundException', message: 'The subscription does not exist.', status: 400 });
     assert.equal((await failure(c.send(new sh.CreateProtectionCommand({ Name: 'x', ResourceArn: alb })))).name, 'ResourceNotFoundException');
   });
 

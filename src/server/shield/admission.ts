@@ -6,23 +6,28 @@ export interface AdmissionLimits {
   clientRps: number;
   /** Per-client ceiling while the server is under pressure and serves more than one client. */
   pressureClientRps: number;
-  /** Event-loop delay (p99 over the last ~second, ms) that means pressure. */
+  /** Event-loop delay (p99 over the last window, ms) that means pressure. */
   pressureDelayMs: number;
-  /** Requests in flight that mean pressure. */
+  /** Requests in flight that mean pressure (seen at once, not only at the next window). */
   pressureInFlight: number;
-  /** A client rejected in this many consecutive seconds is blocked at the gate. */
-  blockAfterSeconds: number;
+  /** A client rejected in every window for this long is blocked at the gate. */
+  blockAfterMs: number;
 }
+
+/** Counting window: a flood is shed within its first quarter second, not after a whole second. */
+const WINDOW_MS = 250;
 
 interface ClientRate {
   tokens: number;
   refill: number;
-  /** Requests in the current and previous second. */
+  /** Requests in the current and previous window. */
   cur: number;
   prev: number;
-  /** Consecutive seconds with rejections, and whether this second had one. */
-  badSeconds: number;
+  /** Consecutive windows with rejections, and whether this window had one. */
+  badWindows: number;
   rejectedNow: boolean;
+  /** Windows since its last request: a client seen in the last second is still active. */
+  idle: number;
 }
 
 export type Verdict = { ok: true } | { ok: false; reason: 'client-rate' | 'load-shed'; block: boolean };
@@ -33,25 +38,31 @@ export type Verdict = { ok: true } | { ok: false; reason: 'client-rate' | 'load-
  * share the server with others — or that take more than half of all traffic
  * among others — so one heavy client cannot starve the rest.
  * A lone client (a test, a benchmark) is never shed for being busy.
+ * Rates are counted per quarter second: the pressure ceiling applies to each
+ * quarter (pressureClientRps / 4), so a flood leaks at most a quarter second's worth.
  */
 export class Admission {
   private readonly clients = new Map<string, ClientRate>();
   private readonly eld: IntervalHistogram;
   private readonly timer: NodeJS.Timeout;
+  private readonly perWindow: number;
+  private readonly blockAfter: number;
   private pressure = false;
   private activeClients = 0;
-  /** All requests in the previous second: a client with more than half of them, among others, dominates. */
+  /** All requests in the previous window: a client with more than half of them, among others, dominates. */
   private totalPrev = 0;
-  /** This second so far: clients seen and requests (a flood is shed within its first second). */
+  /** This window so far: clients seen and requests. */
   private activeNow = 0;
   private totalCur = 0;
   private inFlightNow = 0;
   private inFlightPeak = 0;
 
   constructor(private readonly limits: AdmissionLimits, private readonly now: () => number = () => performance.now()) {
+    this.perWindow = Math.max(1, (limits.pressureClientRps * WINDOW_MS) / 1000);
+    this.blockAfter = Math.max(1, Math.round(limits.blockAfterMs / WINDOW_MS));
     this.eld = monitorEventLoopDelay({ resolution: 10 });
     this.eld.enable();
-    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer = setInterval(() => this.tick(), WINDOW_MS);
     this.timer.unref();
   }
 
@@ -65,7 +76,7 @@ export class Admission {
   }
 
   underPressure(): boolean {
-    return this.pressure;
+    return this.pressure || this.inFlightNow > this.limits.pressureInFlight;
   }
 
   check(address: string | undefined): Verdict {
@@ -73,7 +84,7 @@ export class Admission {
     const t = this.now();
     let c = this.clients.get(key);
     if (!c) {
-      c = { tokens: this.limits.clientRps * 2, refill: t, cur: 0, prev: 0, badSeconds: 0, rejectedNow: false };
+      c = { tokens: this.limits.clientRps * 2, refill: t, cur: 0, prev: 0, badWindows: 0, rejectedNow: false, idle: 0 };
       this.clients.set(key, c);
     } else {
       c.tokens = Math.min(this.limits.clientRps * 2, c.tokens + ((t - c.refill) / 1000) * this.limits.clientRps);
@@ -86,15 +97,15 @@ export class Admission {
     if (c.tokens < 1) reason = 'client-rate';
     else if (
       Math.max(this.activeClients, this.activeNow) > 1 &&
-      Math.max(c.cur, c.prev) > this.limits.pressureClientRps &&
-      (this.pressure || c.prev > this.totalPrev / 2 || c.cur > this.totalCur / 2)
+      Math.max(c.cur, c.prev) > this.perWindow &&
+      (this.underPressure() || c.prev > this.totalPrev / 2 || c.cur > this.totalCur / 2)
     ) reason = 'load-shed';
     if (!reason) {
       c.tokens -= 1;
       return { ok: true };
     }
     c.rejectedNow = true;
-    return { ok: false, reason, block: c.badSeconds + 1 >= this.limits.blockAfterSeconds };
+    return { ok: false, reason, block: c.badWindows + 1 >= this.blockAfter };
   }
 
   close(): void {
@@ -108,11 +119,13 @@ export class Admission {
     let active = 0;
     let total = 0;
     for (const [key, c] of this.clients) {
-      if (c.cur > 0) active++;
+      c.idle = c.cur > 0 ? 0 : c.idle + 1;
+      // A client seen in the last second is active: a quarter without its request is not its departure.
+      if (c.idle < 4) active++;
       total += c.cur;
-      c.badSeconds = c.rejectedNow ? c.badSeconds + 1 : 0;
+      c.badWindows = c.rejectedNow ? c.badWindows + 1 : 0;
       c.rejectedNow = false;
-      if (c.cur === 0 && c.prev === 0 && c.badSeconds === 0) this.clients.delete(key);
+      if (c.idle >= 8 && c.badWindows === 0) this.clients.delete(key);
       c.prev = c.cur;
       c.cur = 0;
     }

@@ -6,6 +6,8 @@ export interface ShieldCounters {
   rejected(reason: string): void;
   blocked(key: string, ms: number): void;
   attackStarted(resource: string): void;
+  /** A request matched Shield Advanced's automatic rule ('Block': refused, 'Count': only counted). */
+  ruleMatched(action: 'Block' | 'Count'): void;
   /** Listens to every refusal (Shield's detection counts slow-connection kills). */
   onReject?(fn: (reason: string) => void): void;
   /** Totals by reason, for tests and the health view. */
@@ -20,6 +22,7 @@ export function createShieldCounters(registry: Registry | undefined, activeBlock
   const rejected = registry ? new Counter({ name: 'hanul_shield_rejected_total', help: 'Connections and requests refused, by reason', labelNames: ['reason'] as const, registers: [registry] }) : undefined;
   const blocks = registry ? new Counter({ name: 'hanul_shield_blocks_total', help: 'Clients blocked', registers: [registry] }) : undefined;
   const attacks = registry ? new Counter({ name: 'hanul_shield_attacks_total', help: 'Attacks detected', registers: [registry] }) : undefined;
+  const matched = registry ? new Counter({ name: 'hanul_shield_rule_matches_total', help: 'Requests matched by the automatic application-layer response, by action (Block refuses, Count only counts)', labelNames: ['action'] as const, registers: [registry] }) : undefined;
   if (registry) {
     new Gauge({ name: 'hanul_shield_active_blocks', help: 'Clients blocked now', registers: [registry], collect() { this.set(activeBlocks()); } });
     new Gauge({ name: 'hanul_shield_active_attacks', help: 'Attacks in progress', registers: [registry], collect() { this.set(activeAttacks()); } });
@@ -41,6 +44,10 @@ export function createShieldCounters(registry: Registry | undefined, activeBlock
     attackStarted() {
       attacks?.inc();
       bump('attacks');
+    },
+    ruleMatched(action) {
+      matched?.inc({ action });
+      bump(`rule-${action.toLowerCase()}`);
     },
     onReject: (fn) => void listeners.push(fn),
     snapshot: () => ({ ...totals }),

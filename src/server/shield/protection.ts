@@ -78,7 +78,7 @@ export function createProtection(config: Config, registry?: Registry): Protectio
     pressureClientRps: config.shieldPressureClientRps,
     pressureDelayMs: 50,
     pressureInFlight: 48,
-    blockAfterSeconds: 2,
+    blockAfterMs: 1000,
   });
   const listeners: ((s: TrafficSample) => void)[] = [];
   const rules = new Set<RequestRule>();

@@ -33,7 +33,13 @@ export function attackDetail(arn: string, a: LiveAttack, end: Date | undefined):
     SubResources: urls.map((u) => ({ Type: 'URL', Id: u.value, AttackVectors: [{ VectorType: 'REQUEST_FLOOD', VectorCounters: [{ Name: 'Requests', Max: u.count, Average: u.count, Sum: u.count, N: 1, Unit: 'REQUESTS' }] }], Counters: [] })),
     StartTime: a.start,
     ...(end ? { EndTime: end } : {}),
-    AttackCounters: [requests, summarize('Bits', 'BITS', a.bitsPerSecond), summarize('Connections', 'CONNECTIONS', a.connections)],
+    AttackCounters: [
+      requests,
+      summarize('Bits', 'BITS', a.bitsPerSecond),
+      summarize('Connections', 'CONNECTIONS', a.connections),
+      // What the automatic response did: requests it refused (Block) or only counted (Count).
+      ...(a.mitigation ? [summarize(/\/Count\//.test(a.mitigation) ? 'AutomaticResponseCounted' : 'AutomaticResponseBlocked', 'REQUESTS', a.ruleNow > 0 || a.ruleMatches.length === 0 ? [...a.ruleMatches, a.ruleNow] : a.ruleMatches)] : []),
+    ],
     AttackProperties: properties,
     Mitigations: a.mitigation ? [{ MitigationName: a.mitigation }] : [],
     // Kept for ListAttacks' summaries (dropped from DescribeAttack).

@@ -18,8 +18,10 @@ export interface DetectorOptions {
   quietSeconds: number;
   /** Watchdog kills per second (slow headers/body/read) that count as a slow-connection attack. */
   slowFloor: number;
+  /** Traffic above this many times the threshold is an attack within its first second (a massive flood needs no waiting). */
+  surge: number;
 }
-export const DEFAULT_DETECTOR: DetectorOptions = { floor: 100, k: 3, sustainSeconds: 3, quietSeconds: 5, slowFloor: 3 };
+export const DEFAULT_DETECTOR: DetectorOptions = { floor: 100, k: 3, sustainSeconds: 3, quietSeconds: 5, slowFloor: 3, surge: 5 };
 
 type Sample = Omit<TrafficSample, 'status' | 'bytesIn' | 'bytesOut'> & Partial<TrafficSample>;
 
@@ -33,6 +35,9 @@ export interface LiveAttack {
   dims: DimTables;
   slow: Map<string, number>;
   threshold: number;
+  /** Requests the automatic rule matched, per second (refused under Block, only counted under Count). */
+  ruleMatches: number[];
+  ruleNow: number;
   mitigation?: string;
   removeRule?: () => void;
 }
@@ -115,11 +120,15 @@ export class Detector {
       const m = this.monitors.get(arn) ?? this.monitor(arn);
       const bucket = bucketOf(arn);
       m.match = bucket ? (s) => requestHitsBucket(bucket, s.hostname, s.path) : () => true;
+      const was = m.auto;
       m.auto = p.ApplicationLayerAutomaticResponseConfiguration;
-      if (m.auto?.Status !== 'ENABLED' && m.attack?.removeRule) {
+      const changed = m.auto?.Status !== 'ENABLED' || (was?.Action?.Block === undefined) !== (m.auto.Action?.Block === undefined);
+      if (changed && m.attack?.removeRule) {
         m.attack.removeRule();
         delete m.attack.removeRule;
       }
+      // Enabled (or switched between Block and Count) during an attack: the rule follows at once.
+      if (m.attack && !m.attack.removeRule && m.auto?.Status === 'ENABLED') this.respond(m, m.attack);
       next.set(arn, m);
     }
     for (const [arn, m] of this.monitors) if (!next.has(arn)) m.attack?.removeRule?.();
@@ -184,14 +193,14 @@ export class Detector {
 
   /** One second of one monitor; returns the store write of a start or end, if any. */
   private step(m: Monitor): Promise<void> | undefined {
-    const { floor, k, sustainSeconds, quietSeconds, slowFloor } = this.opts;
+    const { floor, k, sustainSeconds, quietSeconds, slowFloor, surge } = this.opts;
     const rate = m.cur.n;
     const slowKills = [...m.cur.slow.values()].reduce((a, b) => a + b, 0);
     if (!m.attack) {
       const threshold = Math.max(floor, k * m.baseline);
       const hot = rate > threshold || slowKills >= slowFloor;
       if (hot) {
-        m.over++;
+        m.over = rate > surge * threshold ? Math.max(m.over + 1, sustainSeconds) : m.over + 1;
         for (const d of DIMENSIONS) m.pending[d].merge(m.cur.dims[d]);
       } else {
         m.over = 0;
@@ -203,7 +212,8 @@ export class Detector {
         }
       }
       if (m.over < sustainSeconds) return undefined;
-      const a: LiveAttack = { id: randomUUID(), start: new Date(this.clock.nowMs() - sustainSeconds * 1000), perSecond: [], bitsPerSecond: [], connections: [], dims: m.pending, slow: new Map(), threshold };
+      const seconds = Math.min(m.over, sustainSeconds);
+      const a: LiveAttack = { id: randomUUID(), start: new Date(this.clock.nowMs() - seconds * 1000), perSecond: [], bitsPerSecond: [], connections: [], dims: m.pending, slow: new Map(), threshold, ruleMatches: [], ruleNow: 0 };
       m.attack = a;
       m.pending = newTables();
       m.under = 0;
@@ -216,6 +226,10 @@ export class Detector {
     a.perSecond.push(rate);
     a.bitsPerSecond.push(m.cur.bits);
     a.connections.push(this.layer?.gate.stats().connections ?? 0);
+    if (a.mitigation) {
+      a.ruleMatches.push(a.ruleNow);
+      a.ruleNow = 0;
+    }
     this.record(m, a);
     for (const [r, n] of m.cur.slow) a.slow.set(r, (a.slow.get(r) ?? 0) + n);
     const hot = rate > a.threshold || slowKills >= slowFloor;
@@ -256,6 +270,7 @@ export class Detector {
     const offenders = new Set<string>();
     const windows = new Map<string, { sec: number; n: number }>();
     a.mitigation = `hanul-automatic-response/${action}/${d}=${v} (rate-based: more than ${RULE_RATE} matching requests/s from one source)`;
+    const layer = this.layer;
     a.removeRule = this.layer.addRule((s) => {
       if (dimValue(s, d) !== v || !scope(s)) return false;
       if (!offenders.has(s.address)) {
@@ -269,6 +284,8 @@ export class Detector {
         if (++w.n <= RULE_RATE) return false;
         offenders.add(s.address);
       }
+      a.ruleNow++;
+      layer.counters.ruleMatched(action);
       return action === 'Block';
     });
   }

@@ -8,7 +8,7 @@ export interface AdmissionLimits {
   pressureClientRps: number;
   /** Event-loop delay (p99 over the last window, ms) that means pressure. */
   pressureDelayMs: number;
-  /** Requests in flight that mean pressure (seen at once, not only at the next window). */
+  /** Requests in flight (peak over a window) that mean pressure. */
   pressureInFlight: number;
   /** A client rejected in every window for this long is blocked at the gate. */
   blockAfterMs: number;
@@ -16,6 +16,8 @@ export interface AdmissionLimits {
 
 /** Counting window: a flood is shed within its first quarter second, not after a whole second. */
 const WINDOW_MS = 250;
+/** Under pressure, a client sending fewer than this in a window is never shed. */
+const MIN_SHED = 10;
 
 interface ClientRate {
   tokens: number;
@@ -25,7 +27,9 @@ interface ClientRate {
   prev: number;
   /** Consecutive windows with rejections, and whether this window had one. */
   badWindows: number;
-  rejectedNow: boolean;
+  /** This window: refused at the hard ceiling, and how many shed. */
+  overCeiling: boolean;
+  shedNow: number;
   /** Windows since its last request: a client seen in the last second is still active. */
   idle: number;
 }
@@ -38,8 +42,9 @@ export type Verdict = { ok: true } | { ok: false; reason: 'client-rate' | 'load-
  * share the server with others — or that take more than half of all traffic
  * among others — so one heavy client cannot starve the rest.
  * A lone client (a test, a benchmark) is never shed for being busy.
- * Rates are counted per quarter second: the pressure ceiling applies to each
- * quarter (pressureClientRps / 4), so a flood leaks at most a quarter second's worth.
+ * Rates are counted per quarter second (the pressure ceiling is pressureClientRps / 4
+ * a quarter, for two quarters running or twice over in one), so a flood is shed within
+ * half a second rather than after a whole second's worth has been served.
  */
 export class Admission {
   private readonly clients = new Map<string, ClientRate>();
@@ -76,7 +81,7 @@ export class Admission {
   }
 
   underPressure(): boolean {
-    return this.pressure || this.inFlightNow > this.limits.pressureInFlight;
+    return this.pressure;
   }
 
   check(address: string | undefined): Verdict {
@@ -84,7 +89,7 @@ export class Admission {
     const t = this.now();
     let c = this.clients.get(key);
     if (!c) {
-      c = { tokens: this.limits.clientRps * 2, refill: t, cur: 0, prev: 0, badWindows: 0, rejectedNow: false, idle: 0 };
+      c = { tokens: this.limits.clientRps * 2, refill: t, cur: 0, prev: 0, badWindows: 0, overCeiling: false, shedNow: 0, idle: 0 };
       this.clients.set(key, c);
     } else {
       c.tokens = Math.min(this.limits.clientRps * 2, c.tokens + ((t - c.refill) / 1000) * this.limits.clientRps);
@@ -95,17 +100,34 @@ export class Admission {
     this.totalCur++;
     let reason: 'client-rate' | 'load-shed' | undefined;
     if (c.tokens < 1) reason = 'client-rate';
-    else if (
-      Math.max(this.activeClients, this.activeNow) > 1 &&
-      Math.max(c.cur, c.prev) > this.perWindow &&
-      (this.underPressure() || c.prev > this.totalPrev / 2 || c.cur > this.totalCur / 2)
-    ) reason = 'load-shed';
+    else if (this.shed(c)) reason = 'load-shed';
     if (!reason) {
       c.tokens -= 1;
       return { ok: true };
     }
-    c.rejectedNow = true;
-    return { ok: false, reason, block: c.badWindows + 1 >= this.blockAfter };
+    if (reason === 'client-rate') c.overCeiling = true;
+    else c.shedNow++;
+    return { ok: false, reason, block: c.badWindows + 1 >= this.blockAfter && this.bad(c) };
+  }
+
+  /** Only among other clients: a lone client is never shed for being busy. */
+  private shed(c: ClientRate): boolean {
+    const active = Math.max(this.activeClients, this.activeNow);
+    if (active <= 1) return false;
+    // Under pressure, fair share: a client with well over its share of the last window (and more than a trickle) waits.
+    if (this.pressure && c.prev > Math.max(MIN_SHED, (1.5 * this.totalPrev) / active)) return true;
+    // Always: a client over the pressure rate for two quarters running (or twice over in one — an
+    // SDK's burst of 50 passes) that also takes more than half of all traffic.
+    const fast = (c.cur > this.perWindow && c.prev > this.perWindow) || c.cur > 2 * this.perWindow;
+    return fast && (c.prev > this.totalPrev / 2 || c.cur > this.totalCur / 2);
+  }
+
+  /**
+   * A window that counts towards a block: refused at the hard ceiling, or shed many times —
+   * a client that keeps sending after being told to slow down (an SDK backs off; a flood does not).
+   */
+  private bad(c: ClientRate): boolean {
+    return c.overCeiling || c.shedNow >= this.perWindow / 2;
   }
 
   close(): void {
@@ -123,8 +145,9 @@ export class Admission {
       // A client seen in the last second is active: a quarter without its request is not its departure.
       if (c.idle < 4) active++;
       total += c.cur;
-      c.badWindows = c.rejectedNow ? c.badWindows + 1 : 0;
-      c.rejectedNow = false;
+      c.badWindows = this.bad(c) ? c.badWindows + 1 : 0;
+      c.overCeiling = false;
+      c.shedNow = 0;
       if (c.idle >= 8 && c.badWindows === 0) this.clients.delete(key);
       c.prev = c.cur;
       c.cur = 0;

@@ -5,8 +5,8 @@ import type { Protection as Layer, TrafficSample } from '../../server/shield/pro
 import { membersOf } from './groups.js';
 import { bucketOf, requestHitsBucket } from './resources.js';
 import { K, NS, ShieldStore, type StoredAttack } from './store.js';
-import { DIMENSIONS, newTables, type DimTables, type Dimension } from './top-k.js';
-import { attackDetail } from './attack-view.js';
+import { DIMENSIONS, newTables, TopK, type DimTables, type Dimension } from './top-k.js';
+import { attackDetail, CONNECTION_VECTOR } from './attack-view.js';
 
 export interface DetectorOptions {
   /** Requests per second below which nothing is an attack. */
@@ -34,6 +34,8 @@ export interface LiveAttack {
   connections: number[];
   dims: DimTables;
   slow: Map<string, number>;
+  /** Addresses whose connections the watchdogs cut during the attack. */
+  slowSources: TopK;
   threshold: number;
   /** Requests the automatic rule matched, per second (refused under Block, only counted under Count). */
   ruleMatches: number[];
@@ -47,7 +49,9 @@ interface Monitor {
   match?: (s: Sample) => boolean;
   members?: Monitor[];
   aggregation?: string | undefined;
-  cur: { n: number; bits: number; dims: DimTables; slow: Map<string, number> };
+  cur: { n: number; bits: number; dims: DimTables; slow: Map<string, number>; slowSources: TopK };
+  pendingSlow: TopK;
+  pendingKinds: Map<string, number>;
   rate: number;
   baseline: number;
   base: DimTables;
@@ -61,7 +65,6 @@ interface Monitor {
 /** Matching requests per second from one source that the automatic rule tolerates. */
 const RULE_RATE = 10;
 
-const SLOW_VECTOR: Record<string, string> = { 'header-timeout': 'SLOW_HEADERS', 'slow-body': 'SLOW_BODY', 'slow-read': 'SLOW_READ' };
 
 function dimValue(s: Sample, d: Dimension): string {
   return d === 'SOURCE_IP_ADDRESS' ? s.address : d === 'DESTINATION_URL' ? s.path : d === 'SOURCE_USER_AGENT' ? s.userAgent : s.referer;
@@ -86,7 +89,7 @@ export class Detector {
     private readonly opts: DetectorOptions = DEFAULT_DETECTOR,
   ) {
     layer?.onTraffic((s) => this.observe(s));
-    layer?.counters.onReject?.((reason) => this.slowEvent(reason));
+    layer?.counters.onReject?.((reason, client) => this.slowEvent(reason, client));
     layer?.attackGauge(() => this.live().length);
   }
 
@@ -152,7 +155,11 @@ export class Detector {
   }
 
   private monitor(arn: string): Monitor {
-    return { arn, cur: { n: 0, bits: 0, dims: newTables(), slow: new Map() }, rate: 0, baseline: 0, base: newTables(), pending: newTables(), over: 0, under: 0 };
+    return { arn, cur: this.fresh(), pendingSlow: new TopK(), pendingKinds: new Map(), rate: 0, baseline: 0, base: newTables(), pending: newTables(), over: 0, under: 0 };
+  }
+
+  private fresh(): Monitor['cur'] {
+    return { n: 0, bits: 0, dims: newTables(), slow: new Map(), slowSources: new TopK() };
   }
 
   private observe(s: Sample): void {
@@ -167,10 +174,12 @@ export class Detector {
     }
   }
 
-  private slowEvent(reason: string): void {
-    if (!SLOW_VECTOR[reason]) return;
+  private slowEvent(reason: string, client: string | undefined): void {
+    if (!CONNECTION_VECTOR[reason]) return;
     const m = this.monitors.get(this.endpoint);
-    if (m) m.cur.slow.set(reason, (m.cur.slow.get(reason) ?? 0) + 1);
+    if (!m) return;
+    m.cur.slow.set(reason, (m.cur.slow.get(reason) ?? 0) + 1);
+    if (client) m.cur.slowSources.add(client);
   }
 
   private async tick(): Promise<void> {
@@ -187,7 +196,7 @@ export class Detector {
       const e = this.step(m);
       if (e) events.push(e);
     }
-    for (const m of this.all()) m.cur = { n: 0, bits: 0, dims: newTables(), slow: new Map() };
+    for (const m of this.all()) m.cur = this.fresh();
     await Promise.allSettled(events);
   }
 
@@ -202,9 +211,13 @@ export class Detector {
       if (hot) {
         m.over = rate > surge * threshold ? Math.max(m.over + 1, sustainSeconds) : m.over + 1;
         for (const d of DIMENSIONS) m.pending[d].merge(m.cur.dims[d]);
+        m.pendingSlow.merge(m.cur.slowSources);
+        for (const [r, n] of m.cur.slow) m.pendingKinds.set(r, (m.pendingKinds.get(r) ?? 0) + n);
       } else {
         m.over = 0;
         m.pending = newTables();
+        m.pendingSlow = new TopK();
+        m.pendingKinds = new Map();
         m.baseline = m.baseline * 0.9 + rate * 0.1;
         for (const d of DIMENSIONS) {
           m.base[d].decay(0.98);
@@ -213,9 +226,11 @@ export class Detector {
       }
       if (m.over < sustainSeconds) return undefined;
       const seconds = Math.min(m.over, sustainSeconds);
-      const a: LiveAttack = { id: randomUUID(), start: new Date(this.clock.nowMs() - seconds * 1000), perSecond: [], bitsPerSecond: [], connections: [], dims: m.pending, slow: new Map(), threshold, ruleMatches: [], ruleNow: 0 };
+      const a: LiveAttack = { id: randomUUID(), start: new Date(this.clock.nowMs() - seconds * 1000), perSecond: [], bitsPerSecond: [], connections: [], dims: m.pending, slow: m.pendingKinds, slowSources: m.pendingSlow, threshold, ruleMatches: [], ruleNow: 0 };
       m.attack = a;
       m.pending = newTables();
+      m.pendingSlow = new TopK();
+      m.pendingKinds = new Map();
       m.under = 0;
       this.record(m, a);
       if (m.auto?.Status === 'ENABLED') this.respond(m, a);
@@ -232,6 +247,7 @@ export class Detector {
     }
     this.record(m, a);
     for (const [r, n] of m.cur.slow) a.slow.set(r, (a.slow.get(r) ?? 0) + n);
+    a.slowSources.merge(m.cur.slowSources);
     const hot = rate > a.threshold || slowKills >= slowFloor;
     m.under = hot ? 0 : m.under + 1;
     if (m.under < quietSeconds) return undefined;

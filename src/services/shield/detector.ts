@@ -131,7 +131,7 @@ export class Detector {
         delete m.attack.removeRule;
       }
       // Enabled (or switched between Block and Count) during an attack: the rule follows at once.
-      if (m.attack && !m.attack.removeRule && m.auto?.Status === 'ENABLED') this.respond(m, m.attack);
+      if (m.attack && !m.attack.removeRule && m.auto?.Status === 'ENABLED' && m.attack.perSecond.some((n) => n > (m.attack?.threshold ?? 0))) this.respond(m, m.attack);
       next.set(arn, m);
     }
     for (const [arn, m] of this.monitors) if (!next.has(arn)) m.attack?.removeRule?.();
@@ -233,7 +233,9 @@ export class Detector {
       m.pendingKinds = new Map();
       m.under = 0;
       this.record(m, a);
-      if (m.auto?.Status === 'ENABLED') this.respond(m, a);
+      // A request rule answers a request flood only: a slow-connection attack is the watchdogs'
+      // (its few finished requests are the legitimate ones — a rule on them would block the innocent).
+      if (m.auto?.Status === 'ENABLED' && rate > threshold) this.respond(m, a);
       this.layer?.counters.attackStarted(m.arn);
       return this.persist(m.arn, a, undefined);
     }
@@ -248,6 +250,8 @@ export class Detector {
     this.record(m, a);
     for (const [r, n] of m.cur.slow) a.slow.set(r, (a.slow.get(r) ?? 0) + n);
     a.slowSources.merge(m.cur.slowSources);
+    // A slow-connection attack that turns into a request flood gets its rule now.
+    if (rate > a.threshold && !a.removeRule && !a.mitigation && m.auto?.Status === 'ENABLED') this.respond(m, a);
     const hot = rate > a.threshold || slowKills >= slowFloor;
     m.under = hot ? 0 : m.under + 1;
     if (m.under < quietSeconds) return undefined;

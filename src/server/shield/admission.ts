@@ -16,7 +16,7 @@ export interface AdmissionLimits {
 
 /** Counting window: a flood is shed within its first quarter second, not after a whole second. */
 const WINDOW_MS = 250;
-/** Under pressure, a client sending fewer than this in a window is never shed. */
+/** A client shed this often in every window for blockAfterMs is blocked (it did not back off). */
 const MIN_SHED = 10;
 
 interface ClientRate {
@@ -114,8 +114,10 @@ export class Admission {
   private shed(c: ClientRate): boolean {
     const active = Math.max(this.activeClients, this.activeNow);
     if (active <= 1) return false;
-    // Under pressure, fair share: a client with well over its share of the last window (and more than a trickle) waits.
-    if (this.pressure && c.prev > Math.max(MIN_SHED, (1.5 * this.totalPrev) / active)) return true;
+    // Under pressure, a heavy hitter waits: well over its fair share of the last window, a quarter or more
+    // of all traffic, and more than half the pressure rate. (Not merely the largest of many small sources:
+    // among a distributed flood the legitimate client is often that, and detection handles the flood.)
+    if (this.pressure && c.prev > Math.max(this.perWindow / 2, (1.5 * this.totalPrev) / active, this.totalPrev / 4)) return true;
     // Always: a client over the pressure rate for two quarters running (or twice over in one — an
     // SDK's burst of 50 passes) that also takes more than half of all traffic.
     const fast = (c.cur > this.perWindow && c.prev > this.perWindow) || c.cur > 2 * this.perWindow;
@@ -127,7 +129,7 @@ export class Admission {
    * a client that keeps sending after being told to slow down (an SDK backs off; a flood does not).
    */
   private bad(c: ClientRate): boolean {
-    return c.overCeiling || c.shedNow >= this.perWindow / 2;
+    return c.overCeiling || c.shedNow >= MIN_SHED;
   }
 
   close(): void {

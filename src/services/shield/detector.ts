@@ -18,10 +18,10 @@ export interface DetectorOptions {
   quietSeconds: number;
   /** Watchdog kills per second (slow headers/body/read) that count as a slow-connection attack. */
   slowFloor: number;
-  /** Traffic above this many times the threshold is an attack within its first second (a massive flood needs no waiting). */
+  /** Traffic above this many times the threshold within one second is an attack at once (a massive flood needs no waiting). */
   surge: number;
 }
-export const DEFAULT_DETECTOR: DetectorOptions = { floor: 100, k: 3, sustainSeconds: 3, quietSeconds: 5, slowFloor: 3, surge: 5 };
+export const DEFAULT_DETECTOR: DetectorOptions = { floor: 100, k: 3, sustainSeconds: 3, quietSeconds: 5, slowFloor: 3, surge: 3 };
 
 type Sample = Omit<TrafficSample, 'status' | 'bytesIn' | 'bytesOut'> & Partial<TrafficSample>;
 
@@ -55,6 +55,8 @@ interface Monitor {
   rate: number;
   baseline: number;
   base: DimTables;
+  /** Seconds with traffic learned into `base`: a young baseline (a flood from the start, or its ramp) is not trusted. */
+  baseSeconds: number;
   pending: DimTables;
   over: number;
   under: number;
@@ -62,8 +64,14 @@ interface Monitor {
   auto?: T.ApplicationLayerAutomaticResponseConfiguration | undefined;
 }
 
-/** Matching requests per second from one source that the automatic rule tolerates. */
-const RULE_RATE = 10;
+/**
+ * Matching requests per second from one source that the automatic rule tolerates. Low: the
+ * signature is a value rare in baseline traffic, and a flood spread over many sources sends
+ * little from each (40 sources on a busy machine: a few a second each).
+ */
+const RULE_RATE = 3;
+/** Seconds of traffic before the learned baseline weighs in the signature choice. */
+const MIN_BASE_SECONDS = 10;
 
 
 function dimValue(s: Sample, d: Dimension): string {
@@ -155,7 +163,7 @@ export class Detector {
   }
 
   private monitor(arn: string): Monitor {
-    return { arn, cur: this.fresh(), pendingSlow: new TopK(), pendingKinds: new Map(), rate: 0, baseline: 0, base: newTables(), pending: newTables(), over: 0, under: 0 };
+    return { arn, cur: this.fresh(), pendingSlow: new TopK(), pendingKinds: new Map(), rate: 0, baseline: 0, base: newTables(), baseSeconds: 0, pending: newTables(), over: 0, under: 0 };
   }
 
   private fresh(): Monitor['cur'] {
@@ -171,6 +179,7 @@ export class Detector {
         const v = dimValue(s, d);
         if (v) m.cur.dims[d].add(v);
       }
+      if (!m.attack) this.surging(m);
     }
   }
 
@@ -219,24 +228,15 @@ export class Detector {
         m.pendingSlow = new TopK();
         m.pendingKinds = new Map();
         m.baseline = m.baseline * 0.9 + rate * 0.1;
+        if (rate > 0) m.baseSeconds++;
         for (const d of DIMENSIONS) {
           m.base[d].decay(0.98);
           m.base[d].merge(m.cur.dims[d]);
         }
       }
       if (m.over < sustainSeconds) return undefined;
-      const seconds = Math.min(m.over, sustainSeconds);
-      const a: LiveAttack = { id: randomUUID(), start: new Date(this.clock.nowMs() - seconds * 1000), perSecond: [], bitsPerSecond: [], connections: [], dims: m.pending, slow: m.pendingKinds, slowSources: m.pendingSlow, threshold, ruleMatches: [], ruleNow: 0 };
-      m.attack = a;
-      m.pending = newTables();
-      m.pendingSlow = new TopK();
-      m.pendingKinds = new Map();
-      m.under = 0;
+      const a = this.begin(m, threshold, rate > threshold, Math.min(m.over, sustainSeconds) * 1000);
       this.record(m, a);
-      // A request rule answers a request flood only: a slow-connection attack is the watchdogs'
-      // (its few finished requests are the legitimate ones — a rule on them would block the innocent).
-      if (m.auto?.Status === 'ENABLED' && rate > threshold) this.respond(m, a);
-      this.layer?.counters.attackStarted(m.arn);
       return this.persist(m.arn, a, undefined);
     }
     const a = m.attack;
@@ -261,6 +261,35 @@ export class Detector {
     return this.persist(m.arn, a, this.clock.now());
   }
 
+  /** An attack starts on `m`: what was pending becomes its first counts; a request flood gets its rule. */
+  private begin(m: Monitor, threshold: number, flood: boolean, sinceMs: number): LiveAttack {
+    const a: LiveAttack = { id: randomUUID(), start: new Date(this.clock.nowMs() - sinceMs), perSecond: [], bitsPerSecond: [], connections: [], dims: m.pending, slow: m.pendingKinds, slowSources: m.pendingSlow, threshold, ruleMatches: [], ruleNow: 0 };
+    m.attack = a;
+    m.pending = newTables();
+    m.pendingSlow = new TopK();
+    m.pendingKinds = new Map();
+    m.under = 0;
+    // A request rule answers a request flood only: a slow-connection attack is the watchdogs'
+    // (its few finished requests are the legitimate ones — a rule on them would block the innocent).
+    if (flood && m.auto?.Status === 'ENABLED') this.respond(m, a);
+    this.layer?.counters.attackStarted(m.arn);
+    return a;
+  }
+
+  /**
+   * A surge — surge × threshold requests within one second — is an attack the moment it is
+   * reached, not at the next tick: a massive flood is answered within a fraction of a second.
+   */
+  private surging(m: Monitor): void {
+    const threshold = Math.max(this.opts.floor, this.opts.k * m.baseline);
+    if (m.cur.n !== Math.floor(this.opts.surge * threshold) + 1) return;
+    for (const d of DIMENSIONS) m.pending[d].merge(m.cur.dims[d]);
+    // The rest of this second counts towards the attack from here (its first part is in `pending`).
+    m.cur.dims = newTables();
+    const a = this.begin(m, threshold, true, 0);
+    void this.persist(m.arn, a, undefined).catch(() => undefined);
+  }
+
   private record(m: Monitor, a: LiveAttack): void {
     for (const d of DIMENSIONS) a.dims[d].merge(m.cur.dims[d]);
   }
@@ -273,7 +302,7 @@ export class Detector {
     let best: { d: Dimension; v: string; score: number } | undefined;
     for (const d of ['SOURCE_USER_AGENT', 'DESTINATION_URL', 'REFERRER', 'SOURCE_IP_ADDRESS'] as const) {
       const total = a.dims[d].total || 1;
-      const baseTotal = m.base[d].total;
+      const baseTotal = m.baseSeconds >= MIN_BASE_SECONDS ? m.base[d].total : 0;
       for (const { value, count } of a.dims[d].top(5)) {
         const share = count / total;
         const baseShare = baseTotal > 0 ? m.base[d].get(value) / baseTotal : 0;

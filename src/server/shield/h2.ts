@@ -34,9 +34,11 @@ export function watchH2Session(session: http2.ServerHttp2Session, limits: H2Limi
       if (++resets <= limits.resetRate) return;
       cut = true;
       counters.rejected('h2-rapid-reset', clientKey(session.socket?.remoteAddress));
+      // GOAWAY so the client learns why, then a graceful close that flushes it (an immediate
+      // destroy can drop the frame on a busy machine); destroyed anyway a second later.
       session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
-      // GOAWAY first so the client learns why; then the socket goes.
-      setImmediate(() => session.destroy());
+      session.close();
+      setTimeout(() => session.destroy(), 1000).unref();
     });
   });
 }

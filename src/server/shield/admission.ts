@@ -120,7 +120,8 @@ export class Admission {
     if (this.pressure && c.prev > Math.max(this.perWindow / 2, (1.5 * this.totalPrev) / active, this.totalPrev / 4)) return true;
     // Always: a client over the pressure rate for two quarters running (or twice over in one — an
     // SDK's burst of 50 passes) that also takes more than half of all traffic.
-    const fast = (c.cur > this.perWindow && c.prev > this.perWindow) || c.cur > 2 * this.perWindow;
+    // Once shed, a client still over the rate is shed from its first request of the next window.
+    const fast = (c.prev > this.perWindow && (c.cur > this.perWindow || c.badWindows > 0)) || c.cur > 2 * this.perWindow;
     return fast && (c.prev > this.totalPrev / 2 || c.cur > this.totalCur / 2);
   }
 

@@ -3,6 +3,8 @@ import { errorFactory } from '../../aws/errors.js';
 /** Every S3 error code hanul answers with, and its HTTP status (AWS's S3 error table). */
 export const S3Errors = {
   AccessDenied: 403,
+  AccessForbidden: 403,
+  BadRequest: 400,
   BadDigest: 400,
   BucketAlreadyExists: 409,
   BucketAlreadyOwnedByYou: 409,
@@ -37,10 +39,12 @@ export const S3Errors = {
   MissingContentLength: 411,
   MissingRequestBodyError: 400,
   NoSuchBucket: 404,
+  NoSuchCORSConfiguration: 404,
   NoSuchKey: 404,
   NoSuchTagSet: 404,
   NoSuchUpload: 404,
   NoSuchVersion: 404,
+  NoSuchWebsiteConfiguration: 404,
   NotImplemented: 501,
   NotModified: 304,
   PreconditionFailed: 412,

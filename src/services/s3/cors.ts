@@ -81,13 +81,13 @@ function wildcardMatch(pattern: string, value: string): boolean {
   return value.length >= head.length + tail.length && value.startsWith(head) && value.endsWith(tail);
 }
 
-interface Match {
+export interface Match {
   rule: CorsRule;
   /** The rule allowed every origin: S3 answers `*` and no credentials. */
   anyOrigin: boolean;
 }
 
-function matchRule(rules: readonly CorsRule[], origin: string, method: string, requestHeaders: readonly string[] | undefined): Match | undefined {
+export function matchCorsRule(rules: readonly CorsRule[], origin: string, method: string, requestHeaders: readonly string[] | undefined): Match | undefined {
   for (const rule of rules) {
     if (!(rule.AllowedMethods ?? []).includes(method)) continue;
     const origins = rule.AllowedOrigins ?? [];
@@ -126,7 +126,7 @@ export async function preflight(s3: S3, req: HttpRequest, bucketName: string | u
   if (method === undefined) throw s3Error('BadRequest', 'Invalid Access-Control-Request-Method: null');
   const raw = header(req, 'access-control-request-headers');
   const requested = raw === undefined ? [] : raw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
-  const m = matchRule(bucket.cors, origin, method, requested);
+  const m = matchCorsRule(bucket.cors, origin, method, requested);
   if (!m) {
     throw forbidden(
       "This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
@@ -151,6 +151,6 @@ export async function addCorsHeaders(s3: S3, req: HttpRequest, bucketName: strin
     return;
   }
   if (!bucket?.cors) return;
-  const m = matchRule(bucket.cors, origin, req.method, undefined);
+  const m = matchCorsRule(bucket.cors, origin, req.method, undefined);
   if (m) corsHeaders(m, origin, res.headers);
 }

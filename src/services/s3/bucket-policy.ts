@@ -17,7 +17,6 @@ import type {
 import { compilePolicy, PolicyError } from '../../iam/policy/document.js';
 import type { RequestContext } from '../../server/context.js';
 import { s3Error } from './errors.js';
-import type { BucketRecord } from './model.js';
 import { isPublicPolicy } from './public-policy.js';
 import { requireBucket, type S3 } from './state.js';
 import { updateBucket } from './bucket-config.js';

@@ -8,7 +8,7 @@ import type { DeletePublicAccessBlockRequest, GetPublicAccessBlockOutput, GetPub
 import type { RequestContext } from '../../server/context.js';
 import { updateBucket } from './bucket-config.js';
 import { malformedXml, s3Error } from './errors.js';
-import type { BucketRecord, PublicAccessBlock } from './model.js';
+import type { PublicAccessBlock } from './model.js';
 import { requireBucket, type S3 } from './state.js';
 
 export const BLOCK_ALL: PublicAccessBlock = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };

@@ -18,6 +18,8 @@ import type {
   PutObjectAclOutput,
   PutObjectAclRequest,
 } from '@aws-sdk/client-s3';
+import type { ServiceDefinition } from '../../aws/service.js';
+import { checkAccess } from '../../iam/authorize.js';
 import type { RequestContext } from '../../server/context.js';
 import { cannedGrants, grantsFromBody, isPublicGrant, parseGrantHeader, wireGrants } from './acl-model.js';
 import { updateBucket } from './bucket-config.js';
@@ -157,4 +159,19 @@ export function newBucketAccess(input: CreateBucketRequest, account: string): Pi
     throw s3Error('InvalidBucketAclWithBlockPublicAccessError', 'Bucket cannot have public ACLs set with BlockPublicAccess enabled');
   }
   return { ownership, publicAccessBlock, ...aclField(grants) };
+}
+
+/**
+ * POST Object: the form's signer (or, for an unsigned form, the anonymous
+ * caller) must be allowed s3:PutObject on the key, as for PutObject; the
+ * form's `acl` field is the object's ACL.
+ */
+export async function authorizeFormUpload(service: ServiceDefinition, ctx: RequestContext, b: BucketRecord, key: string, fields: ReadonlyMap<string, string>): Promise<StoredGrant[] | undefined> {
+  const canned = fields.get('acl');
+  const conditions: Record<string, string> = {};
+  if (canned !== undefined) conditions['s3:x-amz-acl'] = canned;
+  const sse = fields.get('x-amz-server-side-encryption');
+  if (sse !== undefined) conditions['s3:x-amz-server-side-encryption'] = sse;
+  await checkAccess(ctx, service, { action: 's3:PutObject', resource: `arn:aws:s3:::${b.name}/${key}`, conditions });
+  return requestedAcl(b, canned === undefined ? {} : { ACL: canned }, 'object', writerId(ctx));
 }

@@ -30,7 +30,7 @@ import * as acl from './acl.js';
 import * as policy from './bucket-policy.js';
 import * as ownership from './ownership.js';
 import * as pab from './public-access.js';
-import { EXISTING_TAG_OPERATIONS, existingObjectTagKeys, s3ResourcePolicy } from './s3-authz.js';
+import { EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
 type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
 
@@ -79,7 +79,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     const tagKeys = EXISTING_TAG_OPERATIONS.has(name) ? { conditions: (input: Record<string, unknown>, ctx: RequestContext) => existingObjectTagKeys(s3, input, ctx) } : {};
     const run = async (input: Record<string, unknown>, ctx: RequestContext) => {
       await checkExpectedOwners(s3, input);
-      return handler(s3, input, ctx);
+      if (!MISSING_KEY_HIDDEN.has(name)) return handler(s3, input, ctx);
+      return handler(s3, input, ctx).catch((e: unknown) => missingKeyAs(e, service, input, ctx));
     };
     return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...tagKeys, ...extra }];
   }

@@ -134,3 +134,19 @@ export async function authorizeAnonymous(service: ServiceDefinition, ctx: Reques
     throw e;
   }
 }
+
+/** Reads whose "no such key" S3 shows only to callers who may list the bucket. */
+export const MISSING_KEY_HIDDEN = new Set(['GetObject', 'HeadObject', 'GetObjectAttributes', 'GetObjectTagging', 'GetObjectAcl']);
+
+/**
+ * S3 answers a read of a missing key with 404 NoSuchKey only when the caller
+ * has s3:ListBucket on the bucket; otherwise with 403 AccessDenied, so that
+ * keys cannot be probed for (e.g. an anonymous caller a policy lets GetObject).
+ */
+export async function missingKeyAs(e: unknown, service: ServiceDefinition, input: { Bucket?: unknown }, ctx: RequestContext): Promise<never> {
+  if (!isAwsError(e) || e.code !== 'NoSuchKey' || typeof input.Bucket !== 'string') throw e;
+  if (ctx.principal.type === 'root' && ctx.principal.sessionToken === undefined) throw e;
+  // Without s3:ListBucket this throws AccessDenied in place of the NoSuchKey.
+  await checkAccess(ctx, service, { action: 's3:ListBucket', resource: `arn:aws:s3:::${input.Bucket}` });
+  throw e;
+}

@@ -82,6 +82,23 @@ describe('s3 access control: bucket policies', () => {
     // GetObject only: an anonymous PUT and an anonymous listing stay denied.
     assert.equal((await anon('pol-public', 'site/new.html', { method: 'PUT', body: 'x' })).status, 403);
     assert.equal((await fetch(`${server.endpoint}/pol-public?list-type=2`)).status, 403);
+    // A missing key reads as 403 to a caller who may not list the bucket, 404 to one who may.
+    const missing = await anon('pol-public', 'site/nothing.html');
+    assert.equal(missing.status, 403);
+    assert.match(await missing.text(), /<Code>AccessDenied<\/Code>/);
+    assert.equal((await failure(root.send(new GetObjectCommand({ Bucket: 'pol-public', Key: 'site/nothing.html' })))).name, 'NoSuchKey');
+    await root.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'pol-public',
+        Policy: policyOf(
+          { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol-public/site/*' },
+          { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::pol-public' },
+        ),
+      }),
+    );
+    const listed = await anon('pol-public', 'site/nothing.html');
+    assert.equal(listed.status, 404);
+    assert.match(await listed.text(), /<Code>NoSuchKey<\/Code>/);
     await root.send(new DeleteBucketPolicyCommand({ Bucket: 'pol-public' }));
     assert.equal((await anon('pol-public', 'site/index.html')).status, 403);
   });
@@ -111,6 +128,18 @@ describe('s3 access control: bucket policies', () => {
     const denied = await failure(b.send(new GetObjectCommand({ Bucket: 'pol-users', Key: 'a.txt' })));
     assert.deepEqual([denied.name, denied.status], ['AccessDenied', 403]);
     assert.match(denied.message, /explicit deny in a resource-based policy/);
+    // Another account's principals are valid in a policy; they match no caller here.
+    await root.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'pol-users',
+        Policy: policyOf(
+          { Effect: 'Allow', Principal: { AWS: ['111122223333', 'arn:aws:iam::111122223333:role/reader'] }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol-users/*' },
+          { Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/bob` }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol-users/*' },
+        ),
+      }),
+    );
+    assert.equal((await root.send(new GetBucketPolicyStatusCommand({ Bucket: 'pol-users' }))).PolicyStatus?.IsPublic, false);
+    assert.equal((await anon('pol-users', 'a.txt')).status, 403);
     // Alice lost her grant with the replaced policy.
     assert.equal((await failure(a.send(new GetObjectCommand({ Bucket: 'pol-users', Key: 'a.txt' })))).name, 'AccessDenied');
     a.destroy();

@@ -2,6 +2,7 @@ import { errorFactory } from '../../aws/errors.js';
 
 /** Every S3 error code hanul answers with, and its HTTP status (AWS's S3 error table). */
 export const S3Errors = {
+  AccessControlListNotSupported: 400,
   AccessDenied: 403,
   AccessForbidden: 403,
   BadRequest: 400,
@@ -16,6 +17,8 @@ export const S3Errors = {
   IncompleteBody: 400,
   InternalError: 500,
   InvalidArgument: 400,
+  InvalidBucketAclWithBlockPublicAccessError: 400,
+  InvalidBucketAclWithObjectOwnership: 400,
   InvalidBucketName: 400,
   InvalidDigest: 400,
   InvalidLocationConstraint: 400,
@@ -30,6 +33,8 @@ export const S3Errors = {
   InvalidTag: 400,
   InvalidURI: 400,
   KeyTooLongError: 400,
+  MalformedACLError: 400,
+  MalformedPolicy: 400,
   MalformedPOSTRequest: 400,
   MalformedXML: 400,
   MaxMessageLengthExceeded: 400,
@@ -37,9 +42,12 @@ export const S3Errors = {
   MetadataTooLarge: 400,
   MethodNotAllowed: 405,
   MissingContentLength: 411,
+  MissingSecurityHeader: 400,
   MissingRequestBodyError: 400,
   NoSuchBucket: 404,
   NoSuchCORSConfiguration: 404,
+  NoSuchBucketPolicy: 404,
+  NoSuchPublicAccessBlockConfiguration: 404,
   NoSuchKey: 404,
   NoSuchTagSet: 404,
   NoSuchUpload: 404,
@@ -47,10 +55,12 @@ export const S3Errors = {
   NoSuchWebsiteConfiguration: 404,
   NotImplemented: 501,
   NotModified: 304,
+  OwnershipControlsNotFoundError: 404,
   PreconditionFailed: 412,
   RestoreAlreadyInProgress: 409,
   SignatureDoesNotMatch: 403,
   TooManyBuckets: 400,
+  UnresolvableGrantByEmailAddress: 400,
   IncorrectNumberOfFilesInPostRequest: 400,
 } as const;
 

@@ -30,6 +30,11 @@ import * as website from './website.js';
 import { isWebsiteRequest, serveWebsite, websiteBucket } from './website-serve.js';
 import { BucketCache, type S3 } from './state.js';
 import * as tagging from './tagging.js';
+import * as acl from './acl.js';
+import * as policy from './bucket-policy.js';
+import * as ownership from './ownership.js';
+import * as pab from './public-access.js';
+import { EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
 type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
 
@@ -76,11 +81,13 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
 
   function op(name: string, action: string, handler: Handler, extra: Partial<OperationSpec> = {}): [string, OperationSpec] {
     const audit = DATA_EVENTS.has(name) ? { audit: { dataEvent: true } } : {};
+    const tagKeys = EXISTING_TAG_OPERATIONS.has(name) ? { conditions: (input: Record<string, unknown>, ctx: RequestContext) => existingObjectTagKeys(s3, input, ctx) } : {};
     const run = async (input: Record<string, unknown>, ctx: RequestContext) => {
       await checkExpectedOwners(s3, input);
-      return handler(s3, input, ctx);
+      if (!MISSING_KEY_HIDDEN.has(name)) return handler(s3, input, ctx);
+      return handler(s3, input, ctx).catch((e: unknown) => missingKeyAs(e, service, input, ctx));
     };
-    return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...extra }];
+    return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...tagKeys, ...extra }];
   }
 
   const operations: Record<string, OperationSpec> = Object.fromEntries([
@@ -121,6 +128,21 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
     op('RestoreObject', 's3:RestoreObject', restoreObject),
+    // Access control (bucket-policy.ts, public-access.ts, ownership.ts, acl.ts; evaluation in s3-authz.ts).
+    op('PutBucketPolicy', 's3:PutBucketPolicy', policy.putBucketPolicy, { maxBodyBytes: 64 * 1024 }),
+    op('GetBucketPolicy', 's3:GetBucketPolicy', policy.getBucketPolicy),
+    op('DeleteBucketPolicy', 's3:DeleteBucketPolicy', policy.deleteBucketPolicy),
+    op('GetBucketPolicyStatus', 's3:GetBucketPolicyStatus', policy.getBucketPolicyStatus),
+    op('PutPublicAccessBlock', 's3:PutBucketPublicAccessBlock', pab.putPublicAccessBlock),
+    op('GetPublicAccessBlock', 's3:GetBucketPublicAccessBlock', pab.getPublicAccessBlock),
+    op('DeletePublicAccessBlock', 's3:PutBucketPublicAccessBlock', pab.deletePublicAccessBlock),
+    op('PutBucketOwnershipControls', 's3:PutBucketOwnershipControls', ownership.putBucketOwnershipControls),
+    op('GetBucketOwnershipControls', 's3:GetBucketOwnershipControls', ownership.getBucketOwnershipControls),
+    op('DeleteBucketOwnershipControls', 's3:PutBucketOwnershipControls', ownership.deleteBucketOwnershipControls),
+    op('GetBucketAcl', 's3:GetBucketAcl', acl.getBucketAcl),
+    op('PutBucketAcl', 's3:PutBucketAcl', acl.putBucketAcl),
+    op('GetObjectAcl', 's3:GetObjectAcl', acl.getObjectAcl),
+    op('PutObjectAcl', 's3:PutObjectAcl', acl.putObjectAcl),
     // Browser form uploads are answered by rawHandler (post-object.ts); listed for IAM and audit.
     op('PostObject', 's3:PutObject', () => Promise.reject(new Error('POST Object is served by rawHandler')), { anonymous: true }),
     // CORS preflights (cors.ts) are answered by rawHandler without authorization, as S3; listed for metrics and audit.
@@ -157,6 +179,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
       }
       await cors.addCorsHeaders(s3, req, bucket, res);
     },
+    resourcePolicy: (arn, ctx) => s3ResourcePolicy(s3, arn, ctx),
     audited: true,
     eventSource: 's3.amazonaws.com',
     async stop() {

@@ -18,7 +18,7 @@ import { CreateBucketCommand, GetObjectCommand, PutBucketCorsCommand, PutBucketW
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { chromium, type Browser } from 'playwright-core';
 import { startHanul, type TestServer } from '../../support/hanul.js';
-import { publicRead } from './web-support.js';
+import { makePublic } from './web-support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SITE = 'browser-site';
@@ -52,10 +52,11 @@ describe('s3 e2e: a browser on a bucket website and CORS uploads', { skip: exist
   }
 
   before(async () => {
-    server = await startHanul({ app: { authorize: publicRead(new Set([SITE]), new Set([SITE])) } });
+    server = await startHanul();
     s3 = new S3Client({ ...server.clientConfig, forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: SITE }));
     await s3.send(new CreateBucketCommand({ Bucket: UPLOADS }));
+    await makePublic(s3, SITE, { list: true });
     await s3.send(
       new PutBucketWebsiteCommand({
         Bucket: SITE,

@@ -1,10 +1,9 @@
 /**
  * Shared pieces of the CORS and website tests: raw HTTP with any Host header
- * (fetch may not set one), and public-read access for the anonymous principal.
+ * (fetch may not set one), and publishing a bucket with a public-read policy.
  */
 import { request } from 'node:http';
-import { createIamAuthorizer } from '../../../src/iam/authorize.js';
-import type { Authorizer } from '../../../src/server/pipeline.js';
+import { DeletePublicAccessBlockCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 
 export interface RawResponse {
   status: number;
@@ -28,21 +27,13 @@ export function raw(port: number, path: string, opts: { host?: string; method?: 
 }
 
 /**
- * Public read for the anonymous principal on the named buckets: s3:GetObject
- * (and s3:ListBucket for `listable`), otherwise the real IAM authorizer.
- * A stand-in for a `Principal: "*"` bucket policy while bucket policies are
- * being built on another branch (hw/access); the website code authorizes
- * through this same Authorizer hook the pipeline uses, so a real policy
- * replaces it without changes on the serving side.
+ * Publishes a bucket as S3 users do: Block Public Access lifted (new buckets
+ * have it on) and a bucket policy granting `Principal: "*"` s3:GetObject, plus
+ * s3:ListBucket when `list` (then missing keys read as 404, not 403).
  */
-export function publicRead(readable: ReadonlySet<string>, listable: ReadonlySet<string> = new Set()): Authorizer {
-  const iam = createIamAuthorizer();
-  return async (ctx, service, operation, input) => {
-    const bucket = (input as { Bucket?: string } | undefined)?.Bucket;
-    if (ctx.principal.type === 'anonymous' && service.name === 's3' && bucket !== undefined) {
-      if ((operation === 'GetObject' || operation === 'HeadObject') && readable.has(bucket)) return;
-      if (operation === 'ListObjectsV2' && listable.has(bucket)) return;
-    }
-    return iam(ctx, service, operation, input);
-  };
+export async function makePublic(s3: S3Client, bucket: string, opts: { list?: boolean } = {}): Promise<void> {
+  await s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
+  const Statement: unknown[] = [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }];
+  if (opts.list === true) Statement.push({ Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}` });
+  await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement }) }));
 }

@@ -19,7 +19,7 @@ import {
   type WebsiteConfiguration,
 } from '@aws-sdk/client-s3';
 import { failure, startHanul, type TestServer } from '../../support/hanul.js';
-import { publicRead, raw } from './web-support.js';
+import { makePublic, raw } from './web-support.js';
 
 const SITE = 'web-site';
 const CLOSED = 'web-closed'; // public s3:GetObject, no s3:ListBucket
@@ -48,7 +48,6 @@ describe('s3 e2e: static website hosting', () => {
   async function start(dataDir?: string) {
     server = await startHanul({
       env: { HANUL_WEBSITE_PORT: '0' },
-      app: { authorize: publicRead(new Set([SITE, CLOSED, BARE, MOVED]), new Set([SITE, BARE])) },
       ...(dataDir ? { dataDir } : {}),
     });
     s3 = new S3Client({ ...server.clientConfig, forcePathStyle: true });
@@ -58,6 +57,8 @@ describe('s3 e2e: static website hosting', () => {
   before(async () => {
     await start();
     for (const Bucket of [SITE, CLOSED, PRIVATE, BARE, MOVED]) await s3.send(new CreateBucketCommand({ Bucket }));
+    for (const Bucket of [SITE, BARE]) await makePublic(s3, Bucket, { list: true });
+    for (const Bucket of [CLOSED, MOVED]) await makePublic(s3, Bucket);
     await s3.send(new PutBucketWebsiteCommand({ Bucket: SITE, WebsiteConfiguration: site }));
     await s3.send(new PutBucketWebsiteCommand({ Bucket: CLOSED, WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' }, ErrorDocument: { Key: 'missing-error.html' } } }));
     await s3.send(new PutBucketWebsiteCommand({ Bucket: PRIVATE, WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } }));

@@ -7,6 +7,7 @@
  */
 import type { CORSRule, DeleteBucketCorsRequest, GetBucketCorsOutput, GetBucketCorsRequest, PutBucketCorsRequest } from '@aws-sdk/client-s3';
 import { header, type HttpRequest, type HttpResponse } from '../../aws/http.js';
+import { s3HostId } from '../../lib/ids.js';
 import type { RequestContext } from '../../server/context.js';
 import { malformedXml, s3Error } from './errors.js';
 import { type BucketRecord, type CorsRule, NS_BUCKETS } from './model.js';
@@ -134,7 +135,7 @@ export async function preflight(s3: S3, req: HttpRequest, bucketName: string | u
       key,
     );
   }
-  const headers: Record<string, string | string[]> = { 'x-amz-request-id': requestId };
+  const headers: Record<string, string | string[]> = { 'x-amz-request-id': requestId, 'x-amz-id-2': s3HostId() };
   corsHeaders(m, origin, headers);
   if (requested.length > 0) headers['access-control-allow-headers'] = requested.join(', ');
   return { status: 200, headers };

@@ -13,6 +13,7 @@ import {
   CreateBucketCommand,
   DeleteBucketWebsiteCommand,
   GetBucketWebsiteCommand,
+  PutBucketCorsCommand,
   PutBucketWebsiteCommand,
   PutObjectCommand,
   S3Client,
@@ -201,6 +202,18 @@ describe('s3 e2e: static website hosting', () => {
     const notApi = await raw(webPort, '/', { host: 'localhost' });
     assert.equal(notApi.status, 404);
     assert.match(notApi.body, /NoSuchBucket/);
+  });
+
+  it('adds the bucket CORS headers and answers preflights on the website endpoint too', async () => {
+    await s3.send(new PutBucketCorsCommand({ Bucket: SITE, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example.com'], AllowedMethods: ['GET'] }] } }));
+    const r = await get(SITE, '/style.css', { headers: { origin: 'https://app.example.com' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['access-control-allow-origin'], 'https://app.example.com');
+    const pre = await get(SITE, '/style.css', { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' } });
+    assert.equal(pre.status, 200);
+    assert.equal(pre.headers['access-control-allow-methods'], 'GET');
+    const other = await get(SITE, '/style.css', { headers: { origin: 'https://evil.example' } });
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
   });
 
   it('keeps the configuration across a restart', async () => {

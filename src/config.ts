@@ -15,6 +15,8 @@ export interface Config {
   tlsKey: string | undefined;
   /** Extra domain for virtual-hosted-style S3 (`<bucket>.<domain>`), besides localhost. */
   domain: string | undefined;
+  /** Optional second port serving only S3's website endpoint (any `<bucket>.…` Host). */
+  websitePort: number | undefined;
   timeTravel: boolean;
   logLevel: string;
   /** Graceful shutdown: how long in-flight requests may take. */
@@ -97,6 +99,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tlsCert', env: 'HANUL_TLS_CERT', flag: '--tls-cert', doc: 'PEM certificate file: serve HTTPS (h2 + http/1.1 by ALPN)', parse: str, default: undefined },
   { key: 'tlsKey', env: 'HANUL_TLS_KEY', flag: '--tls-key', doc: 'PEM private key file for --tls-cert', parse: str, default: undefined },
   { key: 'domain', env: 'HANUL_DOMAIN', flag: '--domain', doc: 'Domain for virtual-hosted-style S3 (`<bucket>.<domain>`)', parse: str, default: undefined },
+  { key: 'websitePort', env: 'HANUL_WEBSITE_PORT', flag: '--website-port', doc: 'Extra port serving only S3 static websites (Host `<bucket>.…`; 0 picks a free one)', parse: int('HANUL_WEBSITE_PORT', 0, 65535), default: undefined },
   { key: 'timeTravel', env: 'HANUL_TIME_TRAVEL', flag: '--time-travel', doc: 'Allow `POST /_hanul/clock` to move the clock forward', parse: bool('HANUL_TIME_TRAVEL'), default: false },
   { key: 'logLevel', env: 'HANUL_LOG_LEVEL', flag: '--log-level', doc: 'pino level: fatal, error, warn, info, debug, silent', parse: str, default: 'info' },
   { key: 'shutdownGraceMs', env: 'HANUL_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', doc: 'How long shutdown waits for in-flight requests', parse: int('HANUL_SHUTDOWN_GRACE_MS', 0, 600_000), default: 10_000 },

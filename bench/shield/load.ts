@@ -64,7 +64,7 @@ export interface LegitResult {
 }
 
 /** A well-behaved client: `rps` requests per second from one address, each timed. */
-export async function legit(opts: { port: number; from: string; rps: number; durationMs: number; path?: string }): Promise<LegitResult> {
+export async function legit(opts: { port: number; from: string; rps: number; durationMs: number; path?: string; timeoutMs?: number }): Promise<LegitResult> {
   const agent = new http.Agent({ keepAlive: true, localAddress: loopback(opts.from) });
   const r: LegitResult = { sent: 0, ok: 0, latenciesMs: [], failures: {} };
   const deadline = Date.now() + opts.durationMs;
@@ -75,7 +75,7 @@ export async function legit(opts: { port: number; from: string; rps: number; dur
     r.sent++;
     const t0 = performance.now();
     inflight.push(
-      once(agent, opts.port, opts.path ?? '/_hanul/health', { 'user-agent': 'legit-client/1.0' }, 5000).then((s) => {
+      once(agent, opts.port, opts.path ?? '/_hanul/health', { 'user-agent': 'legit-client/1.0' }, opts.timeoutMs ?? 5000).then((s) => {
         r.latenciesMs.push(performance.now() - t0);
         if (s === 200) r.ok++;
         else r.failures[s] = (r.failures[s] ?? 0) + 1;

@@ -12,6 +12,13 @@ const legit = (o: Parameters<typeof import('../../../bench/shield/load.js').legi
 import { rawRequest } from './kit.js';
 import { protectionOf, type Protection } from '../../../src/server/shield/protection.js';
 
+/**
+ * The legitimate client waits up to 20 s for an answer: what protection decides is whether it is
+ * served or refused; its latency is the machine's when other test files run beside this one
+ * (bench/shield measures p99 against the 100 ms target).
+ */
+const LEGIT_TIMEOUT_MS = 20_000;
+
 /** Bounded, loopback-only floods: protection must keep the legitimate client served. */
 describe('shield under load (short)', () => {
   let h: TestServer;
@@ -34,7 +41,7 @@ describe('shield under load (short)', () => {
 
   it('distributed flood from 40 addresses: detected as REQUEST_FLOOD with its top contributors, blocked by an automatic rule, lifted after', async (t) => {
     const t0 = Date.now();
-    const good = legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: 11_000 });
+    const good = legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: 11_000, timeoutMs: LEGIT_TIMEOUT_MS });
     const bad = flood({ port: h.port, sources: range(10, 40), connections: 40, durationMs: 10_000, path: '/flood-target' });
     // Timed in-process: an API call would wait in the queue the flood fills. The target (10 s) is
     // bench/shield's; the budget here is for a machine starved by other work (idle: under 2 s).
@@ -62,8 +69,7 @@ describe('shield under load (short)', () => {
     assert.ok(attackers.length >= 9, JSON.stringify(ips?.TopContributors));
     assert.match(detail?.Mitigations?.[0]?.MitigationName ?? '', /Block\/SOURCE_USER_AGENT=flood\/1\.0/);
     assert.ok(detail?.AttackCounters?.some((x) => x.Unit === 'REQUESTS' && (x.Max ?? 0) > 40));
-    // ≥ 99% is the target (bench/shield); on a machine starved by other work a few 5 s timeouts are the machine's.
-    assert.ok(g.ok / g.sent >= 0.95, `legitimate success ${g.ok}/${g.sent}`);
+    assert.ok(g.ok / g.sent >= 0.99, `legitimate success ${g.ok}/${g.sent}`);
     // Served only until detection (~3 s of 6).
     assert.ok(b.served < b.sent * 0.75, `attackers served ${b.served}/${b.sent}`);
     // The rule is lifted once the attack has ended.
@@ -78,7 +84,7 @@ describe('shield under load (short)', () => {
 
   it('single-source flood (64 connections): the source is blocked (target 5 s), the legitimate client keeps being served', async (t) => {
     const t0 = Date.now();
-    const good = legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: 8000 });
+    const good = legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: 8000, timeoutMs: LEGIT_TIMEOUT_MS });
     const bad = flood({ port: h.port, sources: ['127.0.0.3'], connections: 64, durationMs: 8000, userAgent: 'single/1.0', timeoutMs: 500 });
     // Timed in-process (see above); target 5 s in bench/shield, budget 10 s here (idle: about 1 s).
     await waitFor(() => layer().gate.activeBlocks() > 0, { timeoutMs: 10_000, intervalMs: 50 });
@@ -86,8 +92,7 @@ describe('shield under load (short)', () => {
     const [g, b] = await Promise.all([good, bad]);
     t.diagnostic(`blocked ${blockedMs} ms; legit ${g.ok}/${g.sent} p99 ${p99(g.latenciesMs).toFixed(1)} ms; attacker served ${b.served}/${b.sent}`);
     assert.ok(blockedMs <= 10_000, `blocked after ${blockedMs} ms`);
-    // ≥ 99% is the target (bench/shield); on a machine starved by other work a few 5 s timeouts are the machine's.
-    assert.ok(g.ok / g.sent >= 0.95, `legitimate success ${g.ok}/${g.sent}`);
+    assert.ok(g.ok / g.sent >= 0.99, `legitimate success ${g.ok}/${g.sent}`);
     assert.ok(b.served < b.sent * 0.5, `attacker served ${b.served}/${b.sent}`);
   });
 });

@@ -15,13 +15,14 @@ function h2From(port: number, from: string): http2.ClientHttp2Session {
   return s;
 }
 
-/** Opens `n` streams and cancels each at once (CVE-2023-44487); resolves with the GOAWAY code, if one came. */
-function rapidReset(port: number, from: string, n: number): Promise<number | undefined> {
+/** Opens `n` streams and cancels each at once (CVE-2023-44487); resolves with the GOAWAY code, if one came, and whether the server ended the session. */
+function rapidReset(port: number, from: string, n: number): Promise<{ code: number | undefined; byServer: boolean }> {
   return new Promise((resolve) => {
     const s = h2From(port, from);
     let code: number | undefined;
+    let byUs = false;
     s.on('goaway', (c) => (code = c));
-    s.on('close', () => resolve(code));
+    s.on('close', () => resolve({ code, byServer: !byUs }));
     s.on('connect', () => {
       for (let i = 0; i < n && !s.destroyed && !s.closed; i++) {
         const st = s.request({ ':path': '/_hanul/health' });
@@ -30,7 +31,10 @@ function rapidReset(port: number, from: string, n: number): Promise<number | und
       }
     });
     // Bounded: the session is given up after 3 s whatever happened.
-    setTimeout(() => s.destroy(), 3000).unref();
+    setTimeout(() => {
+      byUs = true;
+      s.destroy();
+    }, 3000).unref();
   });
 }
 
@@ -58,8 +62,10 @@ describe('shield: HTTP/2 limits and connection-level attack vectors', () => {
   });
 
   it('rapid reset: a connection cancelling streams past the rate gets GOAWAY ENHANCE_YOUR_CALM; normal h2 requests are untouched', async () => {
-    const code = await rapidReset(h.port, '127.0.0.21', 200);
-    assert.equal(code, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    const { code, byServer } = await rapidReset(h.port, '127.0.0.21', 200);
+    assert.ok(byServer, 'the server ended the session');
+    // The GOAWAY normally arrives first; on a starved machine the close can overtake it.
+    if (code !== undefined) assert.equal(code, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
     const m = await rawRequest(h.port, { from: '127.0.0.22', path: '/metrics' });
     assert.match(m.body, /hanul_shield_rejected_total\{reason="h2-rapid-reset"\} [1-9]/);
     // 60 ordinary requests at once on one session (more than the reset rate, within its 64 streams) are all answered.

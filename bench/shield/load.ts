@@ -81,7 +81,8 @@ export async function legit(opts: { port: number; from: string; rps: number; dur
         else r.failures[s] = (r.failures[s] ?? 0) + 1;
       }),
     );
-    next += gap;
+    // A real client does not fire a backlog after a stall: missed slots are skipped, not burst.
+    next = Math.max(next + gap, Date.now());
     await new Promise((res) => setTimeout(res, Math.max(0, next - Date.now())));
   }
   await Promise.all(inflight);

@@ -43,7 +43,9 @@ describe('shield: HTTP/2 limits and connection-level attack vectors', () => {
   let c: sh.ShieldClient;
   let alb: string;
   before(async () => {
-    h = await startHanul({ env: { HANUL_SHIELD_HEADER_TIMEOUT_MS: '300', HANUL_SHIELD_H2_RESET_RATE: '50', HANUL_SHIELD_H2_MAX_STREAMS: '64' } });
+    // Head deadline 1 s: short enough for many slow-head cuts a second, long enough that a starved
+    // client's HTTP/2 preface is not cut as a slow head before the rapid-reset watch can act.
+    h = await startHanul({ env: { HANUL_SHIELD_HEADER_TIMEOUT_MS: '1000', HANUL_SHIELD_H2_RESET_RATE: '20', HANUL_SHIELD_H2_MAX_STREAMS: '64' } });
     c = new sh.ShieldClient({ ...h.clientConfig, maxAttempts: 1 });
     alb = endpointArn(h.region, '000000000000');
     await c.send(new sh.CreateSubscriptionCommand({}));
@@ -68,7 +70,7 @@ describe('shield: HTTP/2 limits and connection-level attack vectors', () => {
     if (code !== undefined) assert.equal(code, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
     const m = await rawRequest(h.port, { from: '127.0.0.22', path: '/metrics' });
     assert.match(m.body, /hanul_shield_rejected_total\{reason="h2-rapid-reset"\} [1-9]/);
-    // 60 ordinary requests at once on one session (more than the reset rate, within its 64 streams) are all answered.
+    // 60 ordinary requests at once on one session (more than the reset rate of 20, within its 64 streams) are all answered.
     const s = h2From(h.port, '127.0.0.23');
     await new Promise((resolve) => s.once('remoteSettings', resolve));
     const statuses = await Promise.all(

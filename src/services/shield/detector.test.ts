@@ -103,4 +103,19 @@ describe('shield detector: surges and the automatic response', () => {
       await close();
     }
   });
+
+  it('a flood without a user agent does not make the few legitimate user agents its signature', async () => {
+    const { d, layer, close } = await setup('SUM', 'Block');
+    try {
+      const driver = d as unknown as { observe(s: object): void };
+      for (let i = 0; i < 20; i++) driver.observe({ address: '10.0.0.2', hostname: 'localhost', path: '/health', userAgent: 'legit/1', referer: '', service: 's3' });
+      for (let i = 0; i < 300; i++) driver.observe({ address: `10.9.0.${i % 50}`, hostname: 'localhost', path: '/slow/body', userAgent: '', referer: '', service: 's3' });
+      const live = d.live().find((a) => a.ResourceArn === ALB);
+      assert.ok(live, 'an attack');
+      assert.doesNotMatch(live.Mitigations?.[0]?.MitigationName ?? '', /legit/);
+      for (let i = 0; i < 30; i++) assert.equal(layer?.admit('10.0.0.2', { address: '10.0.0.2', hostname: 'localhost', path: '/health', userAgent: 'legit/1', referer: '', service: '' }), undefined);
+    } finally {
+      await close();
+    }
+  });
 });

@@ -300,8 +300,11 @@ export class Detector {
    */
   private respond(m: Monitor, a: LiveAttack): void {
     let best: { d: Dimension; v: string; score: number } | undefined;
+    // Shares of all attack requests (every request has a source address), not of those carrying the
+    // dimension: when the flood sends no user agent, the few legitimate ones must not look like 100%.
+    const requests = a.dims.SOURCE_IP_ADDRESS.total || 1;
     for (const d of ['SOURCE_USER_AGENT', 'DESTINATION_URL', 'REFERRER', 'SOURCE_IP_ADDRESS'] as const) {
-      const total = a.dims[d].total || 1;
+      const total = requests;
       const baseTotal = m.baseSeconds >= MIN_BASE_SECONDS ? m.base[d].total : 0;
       for (const { value, count } of a.dims[d].top(5)) {
         const share = count / total;

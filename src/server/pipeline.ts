@@ -14,7 +14,7 @@ import { anonymousPrincipal } from '../iam/root-key.js';
 import { requestId as newRequestId, s3HostId, s3RequestId } from '../lib/ids.js';
 import type { AuditRecord, Principal, RequestContext, ServiceDeps } from './context.js';
 import type { Metrics } from './metrics.js';
-import type { Protection } from './shield/protection.js';
+import type { Protection, TrafficSample } from './shield/protection.js';
 
 export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -73,11 +73,15 @@ export function createPipeline(deps: PipelineDeps) {
       return ac.signal;
     };
     let bytesIn = 0;
-    // Paused first: a 'data' listener on a stream not explicitly paused switches it to
-    // flowing mode, and body bytes arriving before the handler reads would be lost.
-    // Paused, the listener only counts what readers (pipe, for-await) pull.
-    nreq.pause();
-    nreq.on('data', (c: Buffer) => (bytesIn += c.length));
+    // HTTP/1 with no content-length (or 0) and no transfer-encoding carries no body: nothing to count.
+    const bodiless = nreq.httpVersionMajor === 1 && (nreq.headers['content-length'] === undefined || nreq.headers['content-length'] === '0') && nreq.headers['transfer-encoding'] === undefined;
+    if (!bodiless) {
+      // Paused first: a 'data' listener on a stream not explicitly paused switches it to
+      // flowing mode, and body bytes arriving before the handler reads would be lost.
+      // Paused, the listener only counts what readers (pipe, for-await) pull.
+      nreq.pause();
+      nreq.on('data', (c: Buffer) => (bytesIn += c.length));
+    }
 
     let trailersOf: () => Record<string, string> = () => ({});
     let query: URLSearchParams | undefined;
@@ -106,8 +110,9 @@ export function createPipeline(deps: PipelineDeps) {
     const rid = () => (isS3() ? s3RequestId() : newRequestId());
     let requestId = '';
     const sourceIp = deps.protection ? deps.protection.addressOf(nreq.socket?.remoteAddress, nreq.headers) : (nreq.socket?.remoteAddress ?? '');
-    const seen = deps.protection && { address: sourceIp, hostname: req.hostname, path: rawPath, userAgent: String(nreq.headers['user-agent'] ?? ''), referer: String(nreq.headers['referer'] ?? '') };
-    const refusal = seen && deps.protection?.admit(sourceIp, { ...seen, service: '' });
+    // One sample per request: admission sees it first (service not yet known), detection after the response.
+    const seen: TrafficSample | undefined = deps.protection && { address: sourceIp, service: '', hostname: req.hostname, path: rawPath, userAgent: String(nreq.headers['user-agent'] ?? ''), referer: String(nreq.headers['referer'] ?? ''), status: 0, bytesIn: 0, bytesOut: 0 };
+    const refusal = seen && deps.protection?.admit(sourceIp, seen);
     try {
       // SigV4 joins repeated headers with ',' where Node joins them with ', ' (and drops some): sign-check the distinct values.
       const distinct = hasRepeatedHeader(nreq) ? (nreq as { headersDistinct?: Record<string, string[]> }).headersDistinct : undefined;
@@ -160,8 +165,17 @@ export function createPipeline(deps: PipelineDeps) {
       } catch (e) {
         throw sigv4Error(e, familyOf(service));
       }
+      // The dependencies are listed, not spread: a spread copies every pipeline dependency
+      // (services, admin, shutdown…) into a fresh dictionary-sized object per request.
       ctx = {
-        ...deps,
+        config: deps.config,
+        clock: deps.clock,
+        stores: deps.stores,
+        log: deps.log,
+        audit: deps.audit,
+        peers: deps.peers,
+        metrics: deps.metrics,
+        credentials: deps.credentials,
         requestId,
         principal,
         region: signedRegion,
@@ -216,8 +230,8 @@ export function createPipeline(deps: PipelineDeps) {
     // (`complete`: the whole request arrived; an unread rest is then dropped by Node, and
     // a bodiless request — HEAD, GET — keeps its keep-alive connection.)
     // A request with no body at all has nothing left unread, even when answered before Node marks it complete (a refusal by Shield's admission is synchronous).
-    const bodiless = (nreq.headers['content-length'] === undefined || nreq.headers['content-length'] === '0') && nreq.headers['transfer-encoding'] === undefined;
-    if (!bodiless && !nreq.readableEnded && !(nreq as http.IncomingMessage).complete && nreq.httpVersionMajor === 1) response.headers['connection'] = 'close';
+    const noBody = bodiless || ((nreq.headers['content-length'] === undefined || nreq.headers['content-length'] === '0') && nreq.headers['transfer-encoding'] === undefined);
+    if (!noBody && !nreq.readableEnded && !(nreq as http.IncomingMessage).complete && nreq.httpVersionMajor === 1) response.headers['connection'] = 'close';
     let bytesOut = 0;
     try {
       bytesOut = await send(nres, response, requestId);
@@ -240,7 +254,13 @@ export function createPipeline(deps: PipelineDeps) {
       const seconds = (performance.now() - started) / 1e3;
       const svcName = service?.name ?? 'hanul';
       deps.metrics.observe(svcName, operation, status, seconds, bytesIn, out);
-      if (seen) deps.protection?.observe({ ...seen, service: svcName, status, bytesIn, bytesOut: out });
+      if (seen) {
+        seen.service = svcName;
+        seen.status = status;
+        seen.bytesIn = bytesIn;
+        seen.bytesOut = out;
+        deps.protection?.observe(seen);
+      }
       if (!deps.log.isLevelEnabled('info')) return;
       deps.log.info(
         {

@@ -1,10 +1,10 @@
 import type http from 'node:http';
 import type http2 from 'node:http2';
-import { Readable } from 'node:stream';
-import { pipeline as pipe } from 'node:stream/promises';
+import { Readable, type Writable } from 'node:stream';
 import { AwsError, commonError, internalError, isAwsError, notImplemented } from '../aws/errors.js';
 import { rawResponseOf, type HttpRequest, type HttpResponse } from '../aws/http.js';
 import { codecFor } from '../aws/protocols/index.js';
+import type { EncodeContext } from '../aws/protocols/codec.js';
 import type { ServiceIndex } from '../aws/routing.js';
 import { routeService } from '../aws/routing.js';
 import type { ServiceDefinition } from '../aws/service.js';
@@ -147,7 +147,7 @@ export function createPipeline(deps: PipelineDeps) {
         }
         const vb = verifiedBody(req.body, auth, req.headers, familyOf(service));
         req.body = vb.body;
-        req.trailersOf = vb.trailers;
+        req.trailersOf = () => vb.trailers();
       } catch (e) {
         throw sigv4Error(e, familyOf(service));
       }
@@ -197,7 +197,7 @@ export function createPipeline(deps: PipelineDeps) {
         const raw = rawResponseOf(output);
         response = raw
           ? raw({ requestContentType: req.headers['content-type'] as string | undefined })
-          : codec.encode(output, operation, service, { requestId, ...(isS3() ? { hostId: s3HostId() } : {}), requestContentType: req.headers['content-type'] as string | undefined });
+          : codec.encode(output, operation, service, encodeContext(requestId, isS3(), req.headers['content-type'] as string | undefined));
       }
     } catch (e) {
       failure = isAwsError(e) ? e : undefined;
@@ -264,6 +264,13 @@ export function createPipeline(deps: PipelineDeps) {
       );
     }
   };
+}
+
+/** What a codec needs to render a response (assigned, not spread: this runs per request). */
+function encodeContext(requestId: string, s3: boolean, requestContentType: string | undefined): EncodeContext {
+  const c: EncodeContext = { requestId, requestContentType };
+  if (s3) c.hostId = s3HostId();
+  return c;
 }
 
 const NO_TRAILERS = (): Record<string, string> => ({});
@@ -352,14 +359,52 @@ async function send(nres: NodeResponse, res: HttpResponse, requestId: string): P
     return 0;
   }
   nres.writeHead(res.status, headers as http.OutgoingHttpHeaders);
-  let sent = 0;
-  const counted = (body instanceof Readable ? body : Readable.from(body, { objectMode: false })).on('data', (c: Buffer) => (sent += c.length));
   try {
-    await pipe(counted, nres as unknown as NodeJS.WritableStream);
+    return await pump(body instanceof Readable ? body : Readable.from(body, { objectMode: false }), nres);
   } catch (e) {
     nres.destroy();
     throw Object.assign(new Error(`response ${requestId} aborted`), { cause: e });
   }
-  return sent;
 }
 
+/**
+ * Streams `src` into the response with backpressure; resolves with the bytes
+ * sent once the response has finished. What stream.pipeline does for this one
+ * pair, without its per-call AbortController, DOMException and end-of-stream
+ * watchers (a measurable share of a small GET). Either side failing or the
+ * client going away destroys the source (releasing what it holds).
+ */
+function pump(src: Readable, res: NodeResponse): Promise<number> {
+  const dst = res as unknown as Writable;
+  return new Promise<number>((resolve, reject) => {
+    let sent = 0;
+    let settled = false;
+    // 'error' listeners stay attached after settling: a late error must not go unhandled.
+    const settle = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      src.off('data', onData).off('end', onEnd).off('close', onSrcClose);
+      dst.off('drain', onDrain).off('finish', onFinish).off('close', onDstClose);
+      if (err === undefined) resolve(sent);
+      else {
+        src.destroy();
+        reject(err instanceof Error ? err : new Error('response stream failed', { cause: err }));
+      }
+    };
+    const onData = (c: Buffer): void => {
+      sent += c.length;
+      if (!dst.write(c)) src.pause();
+    };
+    const onDrain = (): void => void src.resume();
+    const onEnd = (): void => void dst.end();
+    const onFinish = (): void => settle();
+    const onSrcClose = (): void => {
+      if (!src.readableEnded) settle(new Error('response body closed before its end'));
+    };
+    const onDstClose = (): void => {
+      if (!dst.writableFinished) settle(new Error('client went away'));
+    };
+    src.on('data', onData).on('end', onEnd).on('error', settle).on('close', onSrcClose);
+    dst.on('drain', onDrain).on('finish', onFinish).on('close', onDstClose).on('error', settle);
+  });
+}

@@ -108,6 +108,8 @@ export class Flusher {
         this.pending.delete(name);
         return;
       }
+      // A DELETING stream's buffered records go with it, as AWS's do.
+      if (meta.deletingSince !== undefined) return;
       const hints = meta.s3?.BufferingHints ?? meta.http?.BufferingHints ?? {};
       const sizeLimit = (hints.SizeInMBs ?? 5) * 1024 * 1024;
       p.sizeLimit = sizeLimit;

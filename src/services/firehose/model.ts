@@ -27,6 +27,8 @@ export interface DeliveryStreamMeta {
   type: 'DirectPut' | 'KinesisStreamAsSource';
   /** CREATING until this time (clock ms), then ACTIVE. */
   activeAt: number;
+  /** Set by DeleteDeliveryStream: DELETING (visible to Describe) until the removal finishes. */
+  deletingSince?: number;
   createdAt: Date;
   updatedAt?: Date;
   versionId: number;

@@ -49,10 +49,12 @@ export function recordHandlers(core: FirehoseCore) {
   async function append(name: string, datas: Uint8Array[], ctx: RequestContext): Promise<{ key: string; encrypted: boolean }> {
     const s0 = await core.store.read((tx) => core.activeStream(tx, name));
     checkDirectPut(s0);
+    const bytes = datas.reduce((n, d) => n + d.byteLength, 0);
+    // Real time, not hanul's clock: quotas are about the caller's actual rate.
+    core.throttle.take(name, Date.now(), datas.length, bytes);
     const sealer = await core.encryption?.sealer(s0, ctx);
     const at = ctx.clock.nowMs();
     const key = bufferKey(at);
-    const bytes = datas.reduce((n, d) => n + d.byteLength, 0);
     const chunk: BufferedChunk = sealer ? { records: datas.map((d) => sealer.seal(d)), bytes, at, ref: sealer.ref } : { records: datas, bytes, at };
     await core.store.write(async (tx) => {
       const s = await core.activeStream(tx, name);

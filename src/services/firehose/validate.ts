@@ -5,6 +5,7 @@
  */
 import type { ExtendedS3DestinationConfiguration, HttpEndpointDestinationConfiguration, ProcessingConfiguration } from '@aws-sdk/client-firehose';
 import { constraint, firehoseError } from './errors.js';
+import { checkJqQuery } from './jq.js';
 import { checkPrefixes } from './keys.js';
 import { bucketOf } from './model.js';
 
@@ -79,4 +80,15 @@ export function checkHttp(c: HttpEndpointDestinationConfiguration, member = 'htt
   if (!c.S3Configuration) throw constraint('null', `${member}.s3Configuration`, 'Member must not be null');
   if (!bucketOf(c.S3Configuration.BucketARN)) throw firehoseError('InvalidArgumentException', `BucketARN ${c.S3Configuration.BucketARN ?? 'null'} is not a valid S3 bucket ARN.`);
   checkProcessing(c.ProcessingConfiguration, `${member}.processingConfiguration`);
+}
+
+/** Compile-checks every MetadataExtractionQuery in real jq (async, so before the store transaction). */
+export async function checkQueries(...confs: Array<ProcessingConfiguration | undefined>): Promise<void> {
+  for (const c of confs) {
+    for (const p of c?.Processors ?? []) {
+      if (p.Type !== 'MetadataExtraction') continue;
+      const q = p.Parameters?.find((x) => x.ParameterName === 'MetadataExtractionQuery')?.ParameterValue;
+      if (q) await checkJqQuery(q);
+    }
+  }
 }

@@ -117,7 +117,18 @@ describe('Firehose with the AWS SDK', () => {
     assert.deepEqual(t.Tags, [{ Key: 'team', Value: 'logs' }]);
     assert.equal(t.HasMoreTags, false);
     await c.firehose.send(new f.DeleteDeliveryStreamCommand({ DeliveryStreamName: 'custom' }));
-    await assert.rejects(c.firehose.send(new f.DescribeDeliveryStreamCommand({ DeliveryStreamName: 'custom' })), { name: 'ResourceNotFoundException' });
+    // DELETING until the removal finishes: puts are refused, then the stream is gone.
+    const d = await c.firehose.send(new f.DescribeDeliveryStreamCommand({ DeliveryStreamName: 'custom' }));
+    assert.equal(d.DeliveryStreamDescription?.DeliveryStreamStatus, 'DELETING');
+    await assert.rejects(c.firehose.send(new f.PutRecordCommand({ DeliveryStreamName: 'custom', Record: { Data: enc('late') } })), (e: Error) => e.name === 'ResourceNotFoundException' && /DELETING/.test(e.message));
+    await waitFor(async () => {
+      try {
+        await c.firehose.send(new f.DescribeDeliveryStreamCommand({ DeliveryStreamName: 'custom' }));
+        return undefined;
+      } catch (e) {
+        return (e as Error).name === 'ResourceNotFoundException';
+      }
+    }, { what: 'stream removed' });
   });
 
   it('encrypts buffered records with KMS and still delivers them', async () => {

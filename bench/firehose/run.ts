@@ -46,7 +46,7 @@ function pct(xs: number[], p: number): number {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'hanul-bench-firehose-'));
-  const server = await spawnHanul({ dataDir: dir, env: { HANUL_SHIELD: 'off' } });
+  const server = await spawnHanul({ dataDir: dir, env: { HANUL_SHIELD: 'off', HANUL_FIREHOSE_LIMITS: 'off' } });
   const pid = server.child.pid as number;
   const base = { endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_KEY, maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpAgent: { maxSockets: CONCURRENCY * 2, keepAlive: true } }) };
   const fh = new f.FirehoseClient(base);

@@ -8,6 +8,7 @@ import { constraint, firehoseError } from './errors.js';
 import { checkJqQuery } from './jq.js';
 import { checkPrefixes } from './keys.js';
 import { bucketOf } from './model.js';
+import { checkConversion } from './parquet.js';
 
 export const COMPRESSION = ['UNCOMPRESSED', 'GZIP', 'ZIP', 'Snappy', 'HADOOP_SNAPPY'] as const;
 const PROCESSORS = ['RecordDeAggregation', 'Decompression', 'CloudWatchLogProcessing', 'Lambda', 'MetadataExtraction', 'AppendDelimiterToRecord'];
@@ -62,9 +63,7 @@ export function checkS3(c: ExtendedS3DestinationConfiguration, member = 'extende
   }
   checkPrefixes(c.Prefix, c.ErrorOutputPrefix, { dynamicPartitioning: dp });
   checkProcessing(c.ProcessingConfiguration, `${member}.processingConfiguration`);
-  if (c.DataFormatConversionConfiguration?.Enabled) {
-    throw firehoseError('InvalidArgumentException', 'DataFormatConversionConfiguration (Parquet/ORC record format conversion) is not supported by hanul yet.');
-  }
+  checkConversion(c.DataFormatConversionConfiguration, c.CompressionFormat);
   if (c.S3BackupMode === 'Enabled') {
     if (!c.S3BackupConfiguration) throw firehoseError('InvalidArgumentException', 'S3BackupConfiguration is required when S3BackupMode is Enabled.');
     if (!bucketOf(c.S3BackupConfiguration.BucketARN)) throw firehoseError('InvalidArgumentException', `BucketARN ${c.S3BackupConfiguration.BucketARN ?? 'null'} is not a valid S3 bucket ARN.`);

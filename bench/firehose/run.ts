@@ -25,6 +25,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import http from 'node:http';
+import { createDeliveryRole } from '../../test/e2e/firehose/helpers.js';
 import { spawnHanul, TEST_KEY } from '../../test/support/hanul.js';
 import { cpuSeconds } from '../lib/processes.js';
 
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   const c3 = new s3.S3Client({ ...base, forcePathStyle: true });
   try {
     await c3.send(new s3.CreateBucketCommand({ Bucket: 'bench' }));
+    await createDeliveryRole({ endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_KEY }, 'bench');
     const create = async (name: string, prefix: string, hints: f.BufferingHints) => {
       await fh.send(new f.CreateDeliveryStreamCommand({ DeliveryStreamName: name, ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: 'arn:aws:s3:::bench', Prefix: prefix, CompressionFormat: 'GZIP', BufferingHints: hints } }));
       for (;;) {

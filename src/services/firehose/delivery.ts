@@ -13,6 +13,7 @@ import { deliverHttp } from './http-endpoint.js';
 import type { FirehoseMetrics } from './metrics.js';
 import { nsBuffer, NS_STREAM, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
 import { processRecords, type SourceRecord } from './processing.js';
+import { roleContext } from './role.js';
 import { deliverS3 } from './s3-writer.js';
 
 interface Pending {
@@ -152,8 +153,9 @@ export class Flusher {
       p.oldest = undefined;
       return;
     }
-    const ctx = this.ctx();
-    const processed = await processRecords(this.core, meta, take, ctx);
+    // Processing (Lambda) runs as the service; objects are written as the destination's role.
+    const processed = await processRecords(this.core, meta, take, this.ctx());
+    const ctx = await roleContext(this.core, meta.http ? meta.http.S3Configuration?.RoleARN : meta.s3?.RoleARN, 'Deliver');
     if (meta.http) await deliverHttp(this.core, meta, take, processed, ctx);
     else await deliverS3(this.core, meta, take, processed, ctx);
     await this.core.store.write(async (tx) => {

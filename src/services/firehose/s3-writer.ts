@@ -12,6 +12,7 @@ import { compress } from './compress.js';
 import type { FirehoseCore } from './core.js';
 import { dataPrefix, errorPrefix, EXTENSIONS, objectName } from './keys.js';
 import { toParquet } from './parquet.js';
+import { checkPut } from './role.js';
 import { bucketOf, type DeliveryStreamMeta } from './model.js';
 import type { FailedRecord, OutRecord, Processed, SourceRecord } from './processing.js';
 
@@ -26,6 +27,7 @@ function minAt(recs: Array<{ at: number }>): number {
 
 export async function putObject(core: FirehoseCore, bucketArn: string | undefined, key: string, body: Buffer, ctx: RequestContext): Promise<void> {
   if (!core.peers) throw new Error('S3 is not available in-process');
+  await checkPut(ctx, bucketArn, key);
   await core.peers.call('s3', 'PutObject', { Bucket: bucketOf(bucketArn), Key: key, Body: Readable.from([body]), ContentLength: body.length }, ctx);
 }
 

@@ -11,7 +11,7 @@ import * as f from '@aws-sdk/client-firehose';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { clients, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
+import { clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
 const conversion = (serializer: f.Serializer, table = 'id:bigint,Level:string,score:double,ok:boolean,ts:timestamp'): f.DataFormatConversionConfiguration => ({
   Enabled: true,
@@ -26,6 +26,7 @@ describe('Firehose record format conversion (Parquet)', () => {
   before(async () => {
     server = await startHanul();
     c = clients(server);
+    await createDeliveryRole(server.clientConfig);
     await c.s3.send(new CreateBucketCommand({ Bucket: 'pq-out' }));
   });
   after(async () => {

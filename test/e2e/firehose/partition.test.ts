@@ -9,7 +9,7 @@ import { gzipSync, inflateRawSync } from 'node:zlib';
 import * as f from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { clients, listKeys, readAll, readObject, ROLE, s3Dest, waitActive } from './helpers.js';
+import { ROLE, clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
 describe('Firehose dynamic partitioning, processors, ZIP and S3 backup', () => {
   let server: TestServer;
@@ -17,6 +17,7 @@ describe('Firehose dynamic partitioning, processors, ZIP and S3 backup', () => {
   before(async () => {
     server = await startHanul();
     c = clients(server);
+    await createDeliveryRole(server.clientConfig);
     for (const b of ['dp-out', 'zip', 'zip-backup', 'cwlogs']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
   });
   after(async () => {

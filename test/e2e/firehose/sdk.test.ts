@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import * as f from '@aws-sdk/client-firehose';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { clients, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
+import { clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -14,6 +14,7 @@ describe('Firehose with the AWS SDK', () => {
   before(async () => {
     server = await startHanul();
     c = clients(server);
+    await createDeliveryRole(server.clientConfig);
     for (const b of ['fh-gzip', 'fh-plain', 'fh-size', 'fh-clock', 'fh-custom']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
   });
   after(async () => {

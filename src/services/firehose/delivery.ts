@@ -11,7 +11,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { deliverHttp } from './http-endpoint.js';
 import type { FirehoseMetrics } from './metrics.js';
-import { nsBuffer, NS_STREAM, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
+import { decodeChunk, nsBuffer, NS_STREAM, type BufferedChunk, type DeliveryStreamMeta, type StoredChunk } from './model.js';
 import { processRecords, type SourceRecord } from './processing.js';
 import { roleContext } from './role.js';
 import { deliverS3 } from './s3-writer.js';
@@ -166,8 +166,8 @@ export class Flusher {
     this.metrics.bytesOut.inc({ stream: meta.name }, bytes);
     this.metrics.recordsOut.inc({ stream: meta.name }, take.length);
     p.bytes = Math.max(0, p.bytes - bytes);
-    const next = await this.core.store.read((tx) => tx.scan<BufferedChunk>(ns, { limit: 1 }));
-    p.oldest = next[0]?.value.at;
+    const next = await this.core.store.read((tx) => tx.scan<StoredChunk>(ns, { limit: 1 }));
+    p.oldest = next[0] ? decodeChunk(next[0].value).at : undefined;
     if (p.oldest === undefined) p.bytes = 0;
   }
 
@@ -175,8 +175,8 @@ export class Flusher {
   private async *pages(ns: string): AsyncGenerator<{ key: string; value: BufferedChunk }> {
     let after: string | undefined;
     for (;;) {
-      const rows = await this.core.store.read((tx) => tx.scan<BufferedChunk>(ns, { limit: PAGE, ...(after !== undefined ? { startAfter: after } : {}) }));
-      yield* rows;
+      const rows = await this.core.store.read((tx) => tx.scan<StoredChunk>(ns, { limit: PAGE, ...(after !== undefined ? { startAfter: after } : {}) }));
+      for (const r of rows) yield { key: r.key, value: decodeChunk(r.value) };
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1]?.key;
     }

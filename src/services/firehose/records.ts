@@ -8,7 +8,7 @@ import type { PutRecordBatchInput, PutRecordBatchOutput, PutRecordInput, PutReco
 import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { constraint, firehoseError } from './errors.js';
-import { nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
+import { encodeChunk, nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
 import { checkStreamName } from './validate.js';
 
 export const MAX_RECORD_BYTES = 1_024_000;
@@ -59,7 +59,7 @@ export function recordHandlers(core: FirehoseCore) {
     await core.store.write(async (tx) => {
       const s = await core.activeStream(tx, name);
       if ((s.currentKeyRef ?? '') !== (sealer?.ref ?? '')) throw firehoseError('ServiceUnavailableException', 'The stream encryption changed during the request; retry.');
-      await tx.put(nsBuffer(name), key, chunk);
+      await tx.put(nsBuffer(name), key, encodeChunk(chunk));
     });
     core.onPut(name, bytes, datas.length);
     return { key, encrypted: sealer !== undefined };

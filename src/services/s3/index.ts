@@ -25,6 +25,9 @@ import { postObjectHandler } from './post-object.js';
 import { restoreObject } from './restore.js';
 import { checkExpectedOwners } from './expected-owner.js';
 import { BucketCache, type S3 } from './state.js';
+import { SseKeys } from './sse-keys.js';
+import { loadKmsRootKey } from '../../crypto/root-key.js';
+import * as bucketEncryption from './bucket-encryption.js';
 import * as tagging from './tagging.js';
 
 type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
@@ -57,6 +60,8 @@ const DATA_EVENTS = new Set([
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
+  // SSE-S3's master key derives from the root key KMS seals its keys under (sse-keys.ts).
+  const root = await loadKmsRootKey({ dataDir: deps.config.dataDir, kmsRootKey: deps.config.kmsRootKey });
   const s3: S3 = {
     meta: deps.stores.metadata,
     blobs: deps.stores.blobs,
@@ -65,6 +70,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     clock: deps.clock,
     config: deps.config,
     log: deps.log,
+    sse: new SseKeys(root.key, deps.peers, deps.clock),
   };
   const schemas: StaticOperationSchema[] = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema);
   const schemaOf = (name: string) => (sdk as Record<string, unknown>)[`${name}$`];
@@ -89,6 +95,9 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('GetBucketTagging', 's3:GetBucketTagging', tagging.getBucketTagging),
     op('PutBucketTagging', 's3:PutBucketTagging', tagging.putBucketTagging),
     op('DeleteBucketTagging', 's3:PutBucketTagging', tagging.deleteBucketTagging),
+    op('GetBucketEncryption', 's3:GetEncryptionConfiguration', bucketEncryption.getBucketEncryption),
+    op('PutBucketEncryption', 's3:PutEncryptionConfiguration', bucketEncryption.putBucketEncryption),
+    op('DeleteBucketEncryption', 's3:PutEncryptionConfiguration', bucketEncryption.deleteBucketEncryption),
     op('PutObject', 's3:PutObject', putObject),
     op('GetObject', 's3:GetObject', getObject),
     op('HeadObject', 's3:GetObject', headObject),

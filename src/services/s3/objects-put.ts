@@ -13,6 +13,7 @@ import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
 import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
+import { etagHex, newCipher, sealingBody, sseHeaders, sseRequest } from './sse.js';
 import {
   checkMetadata,
   checkStorageClass,
@@ -45,6 +46,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
   checkWriteConditionHeaders(cond);
   const checksum = checksumRequest(headers, input.ChecksumAlgorithm);
   const declared = declaredLength(headers, input.ContentLength);
+  const sseReq = sseRequest(ctx, input);
 
   const { bucket, seen } = await s3.meta.read(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
@@ -52,6 +54,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     return { bucket: b, seen: s };
   });
 
+  const cipher = await newCipher(s3, ctx, bucket, key, sseReq);
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
   const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
     declared,
@@ -60,6 +63,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     checksum,
     extraAlgorithms: [algorithm],
     contentMd5Hex: md5,
+    seal: cipher && sealingBody(cipher.keys),
     ...(req ? { trailers: () => req.trailers() } : {}),
   });
   const stored: StoredChecksum = { algorithm, value: digests.checksums[algorithm] as string, type: 'FULL_OBJECT' };
@@ -70,19 +74,20 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     bucket,
     {
       key,
-      etag: `"${digests.md5Hex}"`,
+      etag: `"${etagHex(cipher?.sse, digests.md5Hex, blob)}"`,
       size: digests.size,
       blobs: [blob],
       ...(data ? { inlineData: data } : {}),
       meta,
       checksum: stored,
       storageClass,
+      ...(cipher ? { sse: cipher.sse } : {}),
       ...tagsOf(tags),
       ...entityHeaders({ ...input, ContentEncoding: contentEncoding }, header({ headers }, 'expires')),
     },
     { cond, ...(seen ? { seen } : {}) },
   );
-  const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored) };
+  const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored), ...sseHeaders(cipher?.sse, bucket.name, key) };
   if (versioned) out.VersionId = record.versionId;
   return out;
 }

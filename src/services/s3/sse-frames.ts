@@ -149,6 +149,11 @@ function openTrimmed(k: FrameKeys, size: number, i: number, sealed: Buffer, star
   return to > from ? (from === 0 && to === plain.length ? plain : plain.subarray(from, to)) : Buffer.alloc(0);
 }
 
+/** The last frame [start, end] touches (an empty blob's range still reads its one frame). */
+function lastFrame(size: number, start: number, end: number): number {
+  return Math.max(Math.floor(start / FRAME_BYTES), Math.min(frameCount(size) - 1, Math.floor(end / FRAME_BYTES)));
+}
+
 function frameLen(size: number, layers: number, i: number): number {
   return Math.min(size, (i + 1) * FRAME_BYTES) - i * FRAME_BYTES + TAG * layers;
 }
@@ -170,7 +175,7 @@ export async function* decryptFrames(
   const layers = k.keys.length;
   const buf = Buffer.allocUnsafe(FRAME_BYTES + TAG * layers);
   let i = Math.floor(start / FRAME_BYTES);
-  const last = Math.min(frameCount(size) - 1, Math.floor(end / FRAME_BYTES));
+  const last = lastFrame(size, start, end);
   let want = frameLen(size, layers, i);
   let fill = 0;
   for await (const c of src) {
@@ -201,7 +206,7 @@ export function openRange(k: FrameKeys, size: number, stored: Uint8Array, start:
   if (b.length !== cipherSize(size, layers)) throw new FrameError();
   const stride = FRAME_BYTES + TAG * layers;
   const out: Buffer[] = [];
-  const last = Math.min(frameCount(size) - 1, Math.floor(end / FRAME_BYTES));
+  const last = lastFrame(size, start, end);
   for (let i = Math.floor(start / FRAME_BYTES); i <= last; i++) {
     out.push(openTrimmed(k, size, i, b.subarray(i * stride, i * stride + frameLen(size, layers, i)), start, end));
   }

@@ -196,11 +196,11 @@ export interface SseHeaders {
   SSEKMSEncryptionContext?: string;
 }
 
-/** The SSE response headers of an object (withContext: PUT/COPY/CreateMultipartUpload echo the context). */
+/** The SSE response headers of an object; with bucket and key, also the KMS context (PUT, copy and CreateMultipartUpload echo it). */
 export function sseHeaders(sse: SseRecord | undefined, bucket?: string, key?: string): SseHeaders {
   if (!sse) return {};
   if (sse.customer) return { SSECustomerAlgorithm: 'AES256', SSECustomerKeyMD5: sse.customer.keyMd5 };
-  const out: SseHeaders = { ServerSideEncryption: sse.algorithm as ServerSideEncryption };
+  const out: SseHeaders = { ServerSideEncryption: sse.algorithm };
   if (sse.kmsKeyArn !== undefined) out.SSEKMSKeyId = sse.kmsKeyArn;
   if (sse.bucketKey) out.BucketKeyEnabled = true;
   if (sse.context !== undefined && bucket !== undefined && key !== undefined) {

@@ -178,23 +178,33 @@ export async function* decryptFrames(
   const last = lastFrame(size, start, end);
   let want = frameLen(size, layers, i);
   let fill = 0;
-  for await (const c of src) {
+  for await (const raw of src) {
+    const c = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    // What one stored chunk (1 MiB from the blob store) opens goes out as one chunk: fewer, larger socket writes.
+    const outs: Buffer[] = [];
     let off = 0;
     while (off < c.length) {
       if (i > last) throw new FrameError();
-      const n = Math.min(want - fill, c.length - off);
-      buf.set(c.subarray(off, off + n), fill);
-      fill += n;
-      off += n;
-      if (fill === want) {
-        const out = openTrimmed(k, size, i, buf.subarray(0, want), start, end);
-        if (stats) stats.opened++;
-        if (out.length > 0) yield out;
-        i++;
+      let frame: Buffer;
+      if (fill === 0 && c.length - off >= want) {
+        frame = c.subarray(off, off + want);
+        off += want;
+      } else {
+        const n = Math.min(want - fill, c.length - off);
+        c.copy(buf, fill, off, off + n);
+        fill += n;
+        off += n;
+        if (fill < want) continue;
+        frame = buf.subarray(0, want);
         fill = 0;
-        if (i <= last) want = frameLen(size, layers, i);
       }
+      const out = openTrimmed(k, size, i, frame, start, end);
+      if (stats) stats.opened++;
+      if (out.length > 0) outs.push(out);
+      i++;
+      if (i <= last) want = frameLen(size, layers, i);
     }
+    if (outs.length > 0) yield outs.length === 1 ? (outs[0] as Buffer) : Buffer.concat(outs);
   }
   if (i <= last || fill !== 0) throw new FrameError();
 }

@@ -141,7 +141,7 @@ describe('s3 e2e: encryption at rest', () => {
     assert.equal((await body(s3.send(new GetObjectCommand({ Bucket, Key: 'kms-obj' })))).toString(), 'secret');
   });
 
-  it('each KMS use shows in CloudTrail as the caller, invoked by s3.amazonaws.com, with the object ARN as context', async () => {
+  it('each KMS use shows in CloudTrail as the caller, invoked by s3.amazonaws.com, with the object ARN as context; bucket keys cut the calls', async () => {
     const trail = new CloudTrailClient(server.clientConfig);
     try {
       await s3.send(new PutObjectCommand({ Bucket, Key: 'trail', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn }));
@@ -155,6 +155,23 @@ describe('s3 e2e: encryption at rest', () => {
         }, { what: `${name} invoked by S3` });
         assert.equal(ev.userIdentity.type, 'Root');
       }
+      // With a bucket key, a burst of PUTs and GETs costs one GenerateDataKey (bucket ARN as context) and no Decrypt.
+      const bk = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+      for (let i = 0; i < 5; i++) {
+        await s3.send(new PutObjectCommand({ Bucket, Key: `bk-${i}`, Body: `v${i}`, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: bk, BucketKeyEnabled: true }));
+        assert.equal((await body(s3.send(new GetObjectCommand({ Bucket, Key: `bk-${i}` })))).toString(), `v${i}`);
+      }
+      const kmsEvents = async (name: string) => {
+        const r = await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: bk }], MaxResults: 50 }));
+        return (r.Events ?? []).filter((e) => e.EventName === name).map((e) => JSON.parse(e.CloudTrailEvent ?? '{}') as { requestParameters?: { encryptionContext?: Record<string, string> } });
+      };
+      const generated = await waitFor(async () => {
+        const g = await kmsEvents('GenerateDataKey');
+        return g.length > 0 ? g : undefined;
+      }, { what: 'the bucket key GenerateDataKey' });
+      assert.equal(generated.length, 1);
+      assert.equal(generated[0]?.requestParameters?.encryptionContext?.['aws:s3:arn'], `arn:aws:s3:::${Bucket}`);
+      assert.equal((await kmsEvents('Decrypt')).length, 0);
     } finally {
       trail.destroy();
     }

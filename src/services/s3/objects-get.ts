@@ -161,6 +161,7 @@ export async function getObjectAttributes(s3: S3, input: GetObjectAttributesRequ
     const b = await requireBucket(tx, input.Bucket, ctx);
     return { bucket: b, rec: await readableVersion(tx, b, key, input.VersionId) };
   });
+  checkCustomer(s3, rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
   const out: GetObjectAttributesOutput = { LastModified: rec.lastModified };
   if (bucket.versioning !== undefined) out.VersionId = rec.versionId;
   if (wanted.has('ETag')) out.ETag = rec.etag.replace(/"/g, '');

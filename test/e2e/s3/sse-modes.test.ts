@@ -14,6 +14,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteBucketEncryptionCommand,
   GetBucketEncryptionCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutBucketEncryptionCommand,
@@ -132,6 +133,10 @@ describe('s3 e2e: server-side encryption modes', () => {
     assert.ok((await read('ssec', { ...ssec, Range: 'bytes=5-70000' })).body.equals(data.subarray(5, 70001)));
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'ssec', ...ssec }));
     assert.equal(head.SSECustomerAlgorithm, 'AES256');
+    const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket, Key: 'ssec', ObjectAttributes: ['ObjectSize'], ...ssec }));
+    assert.equal(attrs.ObjectSize, data.length);
+    const attrsNoKey = await failure(s3.send(new GetObjectAttributesCommand({ Bucket, Key: 'ssec', ObjectAttributes: ['ObjectSize'] })));
+    assert.equal(attrsNoKey.status, 400);
 
     const missing = await failure(s3.send(new GetObjectCommand({ Bucket, Key: 'ssec' })));
     assert.deepEqual([missing.name, missing.status], ['InvalidRequest', 400]);

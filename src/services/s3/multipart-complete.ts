@@ -125,6 +125,7 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
       storageClass: upload.storageClass,
       ...(upload.sse ? { sse: upload.sse } : {}),
       ...(upload.tags ? { tags: upload.tags } : {}),
+      ...(upload.acl ? { acl: upload.acl } : {}),
       ...entity(upload),
     },
     {

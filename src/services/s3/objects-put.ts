@@ -12,6 +12,7 @@ import { checksumMember, parseContentMd5 } from './checksums.js';
 import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
 import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
+import { aclField, requestedAcl, writerId } from './acl.js';
 import { parseTaggingHeader } from './tagging.js';
 import { etagHex, newCipher, sealingBody, sseHeaders, sseRequest } from './sse.js';
 import {
@@ -53,6 +54,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
     return { bucket: b, seen: s };
   });
+  const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
 
   const cipher = await newCipher(s3, ctx, bucket, key, sseReq);
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
@@ -83,6 +85,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
       storageClass,
       ...(cipher ? { sse: cipher.sse } : {}),
       ...tagsOf(tags),
+      ...aclField(acl),
       ...entityHeaders({ ...input, ContentEncoding: contentEncoding }, header({ headers }, 'expires')),
     },
     { cond, ...(seen ? { seen } : {}) },

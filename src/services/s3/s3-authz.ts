@@ -125,7 +125,8 @@ export async function existingObjectTagKeys(s3: S3, input: { Bucket?: string; Ke
  * endpoint decides. `conditions` adds request keys (e.g. 's3:ExistingObjectTag/x').
  */
 export async function authorizeAnonymous(service: ServiceDefinition, ctx: RequestContext, action: string, resourceArn: string, conditions?: ConditionValues): Promise<boolean> {
-  const anon: RequestContext = { ...ctx, principal: anonymousPrincipal() };
+  // A view of the request with another principal; not a spread, which would run ctx's lazy `signal` getter.
+  const anon = Object.assign(Object.create(ctx) as RequestContext, { principal: anonymousPrincipal() });
   try {
     await checkAccess(anon, service, { action, resource: resourceArn, ...(conditions ? { conditions } : {}) });
     return true;

@@ -10,7 +10,9 @@
  * ever allowed), otherwise identity policies must allow.
  */
 import { checkAccess } from '../../iam/authorize.js';
+import type { CompiledPolicy } from '../../iam/policy/document.js';
 import { anonymousPrincipal } from '../../iam/root-key.js';
+import { iamRuntime, loadedIamRuntime } from '../../iam/runtime.js';
 import { isAwsError } from '../../aws/errors.js';
 import type { ConditionValues, ResourcePolicy, ServiceDefinition } from '../../aws/service.js';
 import type { RequestContext } from '../../server/context.js';
@@ -101,20 +103,40 @@ export const EXISTING_TAG_OPERATIONS = new Set([
 
 /**
  * s3:ExistingObjectTag/<key> for an object request: the current object's
- * tags. Looked up only when a policy could ask — any caller but the owner's
- * root (whose identity has no policies) or a bucket policy that names the key —
- * so the root's plain GETs cost no extra read.
+ * tags. Looked up only when a policy could ask — the bucket policy or one of
+ * the caller's identity-side policies names the key — so plain GETs cost no
+ * extra read.
  */
 export async function existingObjectTagKeys(s3: S3, input: { Bucket?: string; Key?: string }, ctx: RequestContext): Promise<ConditionValues> {
   if (input.Bucket === undefined || input.Key === undefined) return {};
   const b = await s3.buckets.get(s3, input.Bucket);
   if (!b) return {};
   const policyAsks = b.policy !== undefined && /existingobjecttag/i.test(b.policy);
-  if (!policyAsks && ctx.principal.type === 'root') return {};
+  if (!policyAsks && !(await identityAsks(ctx))) return {};
   const rec = await s3.meta.read((tx) => tx.get<ObjectRecord>(nsObjects(b.name), input.Key as string));
   const out: Record<string, string> = {};
   for (const t of rec?.tags ?? []) out[`s3:ExistingObjectTag/${t.Key}`] = t.Value;
   return out;
+}
+
+const asksTags = new WeakMap<CompiledPolicy, boolean>();
+function policyAsksTags(p: CompiledPolicy): boolean {
+  let v = asksTags.get(p);
+  if (v === undefined) {
+    v = p.statements.some((st) => st.conditionKeys?.some((k) => k.toLowerCase().startsWith('s3:existingobjecttag/')) === true);
+    asksTags.set(p, v);
+  }
+  return v;
+}
+
+/** Whether the caller's identity-side policies (own, boundary, session) read s3:ExistingObjectTag. */
+async function identityAsks(ctx: RequestContext): Promise<boolean> {
+  const p = ctx.principal;
+  if (p.type === 'anonymous' || (p.type === 'root' && p.sessionToken === undefined)) return false;
+  const rt = loadedIamRuntime(ctx) ?? (await iamRuntime(ctx));
+  const id = rt.cachedIdentity(p) ?? (await rt.identityOf(p));
+  const all = [...(id.identity ?? []), ...(id.session ?? []), ...(id.boundary ? [id.boundary] : [])];
+  return all.some(policyAsksTags);
 }
 
 /**

@@ -201,6 +201,19 @@ describe('s3 access control: bucket policies', () => {
     a.destroy();
   });
 
+  it('s3:ExistingObjectTag in an identity policy, with no bucket policy', async () => {
+    await bucket('pol-idtag');
+    await root.send(new PutObjectCommand({ Bucket: 'pol-idtag', Key: 'open', Body: 'o', Tagging: 'class=public' }));
+    await root.send(new PutObjectCommand({ Bucket: 'pol-idtag', Key: 'closed', Body: 'c', Tagging: 'class=secret' }));
+    const tagger = await userWith(server, 'tagger', [
+      policyOf({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol-idtag/*', Condition: { StringEquals: { 's3:ExistingObjectTag/class': 'public' } } }),
+    ]);
+    const t = client(tagger);
+    assert.equal(await (await t.send(new GetObjectCommand({ Bucket: 'pol-idtag', Key: 'open' }))).Body?.transformToString(), 'o');
+    assert.equal((await failure(t.send(new GetObjectCommand({ Bucket: 'pol-idtag', Key: 'closed' })))).name, 'AccessDenied');
+    t.destroy();
+  });
+
   it('rejects malformed policies as S3 does', async () => {
     await bucket('pol-bad');
     const put = (Policy: string) => failure(root.send(new PutBucketPolicyCommand({ Bucket: 'pol-bad', Policy })));

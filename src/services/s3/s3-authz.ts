@@ -9,6 +9,7 @@
  * resource policy can grant on its own (the only way an anonymous caller is
  * ever allowed), otherwise identity policies must allow.
  */
+import type { _Error, DeleteObjectsOutput, DeleteObjectsRequest, ObjectIdentifier } from '@aws-sdk/client-s3';
 import { checkAccess } from '../../iam/authorize.js';
 import type { CompiledPolicy } from '../../iam/policy/document.js';
 import { anonymousPrincipal } from '../../iam/root-key.js';
@@ -20,6 +21,8 @@ import { aclStatements } from './acl-model.js';
 import { type BucketRecord, nsObjects, type ObjectRecord } from './model.js';
 import { isPublicPolicy } from './public-policy.js';
 import type { S3 } from './state.js';
+import { parseCopySource } from './copy.js';
+import { noSuchBucket } from './errors.js';
 
 /** The root user of the owner account may always manage the policy (AWS's guard against locking yourself out). */
 const POLICY_OPERATIONS = new Set(['PutBucketPolicy', 'GetBucketPolicy', 'DeleteBucketPolicy']);
@@ -172,4 +175,57 @@ export async function missingKeyAs(e: unknown, service: ServiceDefinition, input
   // Without s3:ListBucket this throws AccessDenied in place of the NoSuchKey.
   await checkAccess(ctx, service, { action: 's3:ListBucket', resource: `arn:aws:s3:::${input.Bucket}` });
   throw e;
+}
+
+type DeleteObjectsInput = DeleteObjectsRequest;
+type DeleteObjectsResult = DeleteObjectsOutput;
+
+/**
+ * DeleteObjects is authorized per key, as S3 does (s3:DeleteObject, or
+ * s3:DeleteObjectVersion for a version): a denied key becomes an AccessDenied
+ * entry of the result and the others are deleted.
+ */
+export async function deleteObjectsPerKey(s3: S3, service: ServiceDefinition, input: DeleteObjectsInput, ctx: RequestContext, run: (input: DeleteObjectsInput) => Promise<DeleteObjectsResult>): Promise<DeleteObjectsResult> {
+  const objects = input.Delete?.Objects;
+  const bucket = input.Bucket;
+  if (!Array.isArray(objects) || objects.length === 0 || objects.length > 1000 || typeof bucket !== 'string') return run(input);
+  const allowed: ObjectIdentifier[] = [];
+  const denied: _Error[] = [];
+  for (const o of objects) {
+    const versioned = o.VersionId !== undefined;
+    try {
+      await checkAccess(ctx, service, {
+        action: versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject',
+        resource: `arn:aws:s3:::${bucket}/${o.Key ?? ''}`,
+        ...(versioned ? { conditions: { 's3:versionid': o.VersionId } } : {}),
+      });
+      allowed.push(o);
+    } catch (e) {
+      if (!isAwsError(e) || e.code !== 'AccessDenied') throw e;
+      denied.push({ ...(o.Key !== undefined ? { Key: o.Key } : {}), ...(versioned ? { VersionId: o.VersionId } : {}), Code: 'AccessDenied', Message: 'Access Denied' });
+    }
+  }
+  if (allowed.length === 0) {
+    if (!(await s3.buckets.get(s3, bucket))) throw noSuchBucket(bucket);
+    return { Errors: denied };
+  }
+  const out = await run({ ...input, Delete: { ...input.Delete, Objects: allowed } });
+  if (denied.length > 0) out.Errors = [...(out.Errors ?? []), ...denied];
+  return out;
+}
+
+/** CopyObject / UploadPartCopy: the caller must also be allowed to read the source (s3:GetObject, or s3:GetObjectVersion). */
+export async function checkCopySource(service: ServiceDefinition, input: { CopySource?: string }, ctx: RequestContext): Promise<void> {
+  let src: ReturnType<typeof parseCopySource>;
+  try {
+    src = parseCopySource(input.CopySource);
+  } catch {
+    return; // The handler answers a malformed source.
+  }
+  const versioned = src.versionId !== undefined;
+  await checkAccess(ctx, service, {
+    action: versioned ? 's3:GetObjectVersion' : 's3:GetObject',
+    resource: `arn:aws:s3:::${src.bucket}/${src.key}`,
+    ...(versioned ? { conditions: { 's3:versionid': src.versionId } } : {}),
+  });
 }

@@ -15,6 +15,7 @@
  * become 'null' versions). Object bytes live in the BlobStore under ids the
  * store chooses; a record lists the blobs to stream, in order.
  */
+import type { CORSRule, WebsiteConfiguration } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 
 export const NS_BUCKETS = 's3:bucket';
@@ -23,6 +24,11 @@ export const nsVersions = (bucket: string) => `s3:ver:${bucket}`;
 export const nsUploads = (bucket: string) => `s3:mpu:${bucket}`;
 export const nsParts = (bucket: string) => `s3:part:${bucket}`;
 export const nsInline = (bucket: string) => `s3:data:${bucket}`;
+
+/** A stored CORS rule: the SDK's shape, validated (cors.ts). */
+export type CorsRule = CORSRule;
+/** A stored website configuration: the SDK's shape, validated (website.ts). */
+export type WebsiteConfig = WebsiteConfiguration;
 
 export const SEP = '\u0001';
 
@@ -42,6 +48,10 @@ export interface BucketRecord {
   ownerAccount: string;
   versioning?: VersioningStatus;
   tags?: TagPair[];
+  /** PutBucketCors (cors.ts). */
+  cors?: CorsRule[];
+  /** PutBucketWebsite (website.ts). */
+  website?: WebsiteConfig;
   /** The bucket policy (JSON text, as put); access control (bucket-policy.ts). */
   policy?: string;
   /** Block Public Access settings; absent = none configured (public-access.ts). */

@@ -62,6 +62,13 @@ export const S3Errors = {
   TooManyBuckets: 400,
   UnresolvableGrantByEmailAddress: 400,
   IncorrectNumberOfFilesInPostRequest: 400,
+  // Encryption at rest (sse.ts): KMS failures as S3 reports them, and the bucket default.
+  'KMS.DisabledException': 400,
+  'KMS.NotFoundException': 400,
+  'KMS.KMSInvalidStateException': 400,
+  'KMS.InvalidKeyUsageException': 400,
+  'KMS.ThrottlingException': 503,
+  ServerSideEncryptionConfigurationNotFoundError: 404,
 } as const;
 
 export type S3ErrorCode = keyof typeof S3Errors;

@@ -5,6 +5,7 @@
  * from the official schemas.
  */
 import * as sdk from '@aws-sdk/client-s3';
+import type { DeleteObjectsRequest } from '@aws-sdk/client-s3';
 import { isOperationSchema, virtualHostDomains, type StaticOperationSchema } from '../../aws/protocols/rest-xml-routing.js';
 import type { HttpRequest } from '../../aws/http.js';
 import { restXmlTarget, type RestXmlService } from '../../aws/protocols/rest-xml.js';
@@ -29,12 +30,15 @@ import * as cors from './cors.js';
 import * as website from './website.js';
 import { isWebsiteRequest, serveWebsite, websiteBucket } from './website-serve.js';
 import { BucketCache, type S3 } from './state.js';
+import { SseKeys } from './sse-keys.js';
+import { loadKmsRootKey } from '../../crypto/root-key.js';
+import * as bucketEncryption from './bucket-encryption.js';
 import * as tagging from './tagging.js';
 import * as acl from './acl.js';
 import * as policy from './bucket-policy.js';
 import * as ownership from './ownership.js';
 import * as pab from './public-access.js';
-import { EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
+import { checkCopySource, deleteObjectsPerKey, EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
 type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
 
@@ -67,6 +71,8 @@ const DATA_EVENTS = new Set([
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
+  // SSE-S3's master key derives from the root key KMS seals its keys under (sse-keys.ts).
+  const root = await loadKmsRootKey({ dataDir: deps.config.dataDir, kmsRootKey: deps.config.kmsRootKey });
   const s3: S3 = {
     meta: deps.stores.metadata,
     blobs: deps.stores.blobs,
@@ -75,6 +81,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     clock: deps.clock,
     config: deps.config,
     log: deps.log,
+    sse: new SseKeys(root.key, deps.peers, deps.clock),
   };
   const schemas: StaticOperationSchema[] = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema);
   const schemaOf = (name: string) => (sdk as Record<string, unknown>)[`${name}$`];
@@ -84,6 +91,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     const tagKeys = EXISTING_TAG_OPERATIONS.has(name) ? { conditions: (input: Record<string, unknown>, ctx: RequestContext) => existingObjectTagKeys(s3, input, ctx) } : {};
     const run = async (input: Record<string, unknown>, ctx: RequestContext) => {
       await checkExpectedOwners(s3, input);
+      if (name === 'DeleteObjects') return deleteObjectsPerKey(s3, service, input as unknown as DeleteObjectsRequest, ctx, (i) => deleteObjects(s3, i, ctx));
+      if (name === 'CopyObject' || name === 'UploadPartCopy') await checkCopySource(service, input, ctx);
       if (!MISSING_KEY_HIDDEN.has(name)) return handler(s3, input, ctx);
       return handler(s3, input, ctx).catch((e: unknown) => missingKeyAs(e, service, input, ctx));
     };
@@ -101,12 +110,16 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('GetBucketTagging', 's3:GetBucketTagging', tagging.getBucketTagging),
     op('PutBucketTagging', 's3:PutBucketTagging', tagging.putBucketTagging),
     op('DeleteBucketTagging', 's3:PutBucketTagging', tagging.deleteBucketTagging),
+    op('GetBucketEncryption', 's3:GetEncryptionConfiguration', bucketEncryption.getBucketEncryption),
+    op('PutBucketEncryption', 's3:PutEncryptionConfiguration', bucketEncryption.putBucketEncryption),
+    op('DeleteBucketEncryption', 's3:PutEncryptionConfiguration', bucketEncryption.deleteBucketEncryption),
     op('PutObject', 's3:PutObject', putObject),
     op('GetObject', 's3:GetObject', getObject),
     op('HeadObject', 's3:GetObject', headObject),
     op('GetObjectAttributes', 's3:GetObjectAttributes', getObjectAttributes),
     op('DeleteObject', 's3:DeleteObject', deleteObject),
-    op('DeleteObjects', 's3:DeleteObject', deleteObjects, { maxBodyBytes: 2 * MiB }),
+    // Authorized per key by deleteObjectsPerKey (s3-authz.ts), as S3 does.
+    op('DeleteObjects', 's3:DeleteObject', deleteObjects, { maxBodyBytes: 2 * MiB, noAuthorization: true }),
     op('CopyObject', 's3:PutObject', copyObject),
     op('ListObjects', 's3:ListBucket', listObjects),
     op('ListObjectsV2', 's3:ListBucket', listObjectsV2),

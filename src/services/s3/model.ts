@@ -48,6 +48,8 @@ export interface BucketRecord {
   ownerAccount: string;
   versioning?: VersioningStatus;
   tags?: TagPair[];
+  /** Default encryption (PutBucketEncryption); absent means SSE-S3, as AWS since 2023. */
+  encryption?: BucketEncryption;
   /** PutBucketCors (cors.ts). */
   cors?: CorsRule[];
   /** PutBucketWebsite (website.ts). */
@@ -92,6 +94,29 @@ export interface BlobRef {
    * metadata write instead of a file with two fsyncs.
    */
   inline?: true;
+  /** Encrypted (see sse-frames.ts): base64 salt of the blob's frame keys; `size` stays the plaintext size. */
+  enc?: string;
+}
+
+/** How an object (or an upload's parts) is encrypted at rest; the data keys only ever wrapped (see sse-keys.ts). */
+export interface SseRecord {
+  /** x-amz-server-side-encryption; SSE-C objects say AES256 with `customer` set. */
+  algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+  /** Wrapped data keys, base64, one per layer (DSSE: two): sealed by the S3 key, or KMS ciphertext blobs. Empty for SSE-C. */
+  wrapped: string[];
+  kmsKeyArn?: string;
+  /** The caller's encryption context (JSON), without aws:s3:arn. */
+  context?: string;
+  bucketKey?: true;
+  /** SSE-C: the key MD5 the client sent, and a salted HMAC of the key that proves a later key is the same one. */
+  customer?: { keyMd5: string; salt: string; mac: string };
+}
+
+/** PutBucketEncryption's rule as stored. */
+export interface BucketEncryption {
+  algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+  kmsKeyId?: string;
+  bucketKey: boolean;
 }
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -150,6 +175,7 @@ export interface ObjectRecord extends EntityHeaders {
   storageClass: string;
   tags?: TagPair[];
   restore?: RestoreState;
+  sse?: SseRecord;
   /** Object ACL grants beyond the owner's FULL_CONTROL (acl.ts); absent = private. */
   acl?: StoredGrant[];
 }
@@ -164,6 +190,8 @@ export interface UploadRecord extends EntityHeaders {
   tags?: TagPair[];
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: ChecksumType;
+  /** Every part is encrypted under these keys; completion takes them over unchanged. */
+  sse?: SseRecord;
   /** The ACL the completed object gets (x-amz-acl / x-amz-grant-* on CreateMultipartUpload). */
   acl?: StoredGrant[];
 }

@@ -13,6 +13,7 @@ import { malformedXml, noSuchUpload, s3Error } from './errors.js';
 import { type ChecksumAlgorithm, type ChecksumType, nsParts, nsUploads, type PartInfo, type PartRecord, SEP, type StoredChecksum, uploadKey } from './model.js';
 import { checkPartNumber, MIN_PART_BYTES, partAlgorithm, requireUpload } from './multipart.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
+import { sseHeaders } from './sse.js';
 import { checkWriteConditionHeaders, commitObject, precheckWrite, type WriteConditions } from './write-object.js';
 
 function normalizeEtag(e: string | undefined): string {
@@ -122,6 +123,7 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
       meta: upload.meta,
       ...(checksum ? { checksum } : {}),
       storageClass: upload.storageClass,
+      ...(upload.sse ? { sse: upload.sse } : {}),
       ...(upload.tags ? { tags: upload.tags } : {}),
       ...(upload.acl ? { acl: upload.acl } : {}),
       ...entity(upload),
@@ -148,6 +150,7 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
     Bucket: bucket.name,
     Key: key,
     ETag: record.etag,
+    ...sseHeaders(upload.sse),
   };
   if (checksum && (upload.checksumAlgorithm || type === 'FULL_OBJECT')) Object.assign(out, { [checksumMember(checksum.algorithm)]: checksum.value, ChecksumType: checksum.type });
   if (versioned) out.VersionId = record.versionId;

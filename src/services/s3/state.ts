@@ -8,6 +8,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { RequestContext } from '../../server/context.js';
 import type { BlobStore, MetadataStore, ReadTx } from '../../storage/ports.js';
 import type { BlobReaper } from './blob-reaper.js';
+import type { SseKeys } from './sse-keys.js';
 import { noSuchBucket, s3Error } from './errors.js';
 import { type BucketRecord, NS_BUCKETS } from './model.js';
 
@@ -20,6 +21,8 @@ export interface S3 {
   clock: Clock;
   config: Config;
   log: Logger;
+  /** Encryption at rest: the S3 master key, SSE-C proofs, KMS data keys (sse-keys.ts). */
+  sse: SseKeys;
 }
 
 /**

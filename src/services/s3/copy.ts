@@ -15,6 +15,7 @@ import { checkPartNumber, commitPart, partAlgorithm, requireUpload } from './mul
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody } from './receive-body.js';
 import { restoredNow } from './restore.js';
+import { lockForWrite } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import { readableVersion } from './versions.js';
@@ -123,6 +124,8 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
     const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
     return { bucket: b, seen: s };
   });
+  // The copy's lock comes from this request's headers (or the destination's default), never from the source.
+  const lock = lockForWrite(bucket, input, s3.clock.now());
   const alg: ChecksumAlgorithm = requestedAlg ?? source.rec.checksum?.algorithm ?? DEFAULT_ALGORITHM;
   const { blob, digests, data } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs, undefined, source.inline), {
     declared: source.rec.size,
@@ -162,6 +165,7 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
       storageClass: requestedClass ?? (isArchived(from.storageClass) ? 'STANDARD' : from.storageClass),
       ...tagsOf(tags ?? from.tags),
       ...entity,
+      ...lock,
     },
     { cond, ...(seen ? { seen } : {}) },
   );

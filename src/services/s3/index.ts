@@ -14,6 +14,8 @@ import { BlobReaper } from './blob-reaper.js';
 import * as buckets from './buckets.js';
 import { copyObject, uploadPartCopy } from './copy.js';
 import { deleteObject, deleteObjects } from './delete.js';
+import * as lifecycle from './lifecycle.js';
+import { LifecycleWorker } from './lifecycle-worker.js';
 import { listObjectVersions } from './listing-versions.js';
 import { listObjects, listObjectsV2 } from './listing.js';
 import { completeMultipartUpload } from './multipart-complete.js';
@@ -22,6 +24,7 @@ import { abortMultipartUpload, createMultipartUpload, listParts, uploadPart } fr
 import { getObject, getObjectAttributes, headObject } from './objects-get.js';
 import { putObject } from './objects-put.js';
 import { postObjectHandler } from './post-object.js';
+import * as lock from './object-lock.js';
 import { restoreObject } from './restore.js';
 import { checkExpectedOwners } from './expected-owner.js';
 import { BucketCache, type S3 } from './state.js';
@@ -54,6 +57,10 @@ const DATA_EVENTS = new Set([
   'DeleteObjectTagging',
   'RestoreObject',
   'PostObject',
+  'GetObjectRetention',
+  'PutObjectRetention',
+  'GetObjectLegalHold',
+  'PutObjectLegalHold',
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
@@ -66,6 +73,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     config: deps.config,
     log: deps.log,
   };
+  const worker = new LifecycleWorker(s3, { intervalMs: deps.config.s3LifecycleIntervalSeconds * 1000 });
+  s3.lifecycleWorker = worker;
   const schemas: StaticOperationSchema[] = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema);
   const schemaOf = (name: string) => (sdk as Record<string, unknown>)[`${name}$`];
 
@@ -110,6 +119,15 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
     op('RestoreObject', 's3:RestoreObject', restoreObject),
+    op('PutBucketLifecycleConfiguration', 's3:PutLifecycleConfiguration', lifecycle.putBucketLifecycleConfiguration),
+    op('GetBucketLifecycleConfiguration', 's3:GetLifecycleConfiguration', lifecycle.getBucketLifecycleConfiguration),
+    op('DeleteBucketLifecycle', 's3:PutLifecycleConfiguration', lifecycle.deleteBucketLifecycle),
+    op('PutObjectLockConfiguration', 's3:PutBucketObjectLockConfiguration', lock.putObjectLockConfiguration),
+    op('GetObjectLockConfiguration', 's3:GetBucketObjectLockConfiguration', lock.getObjectLockConfiguration),
+    op('PutObjectRetention', 's3:PutObjectRetention', lock.putObjectRetention),
+    op('GetObjectRetention', 's3:GetObjectRetention', lock.getObjectRetention),
+    op('PutObjectLegalHold', 's3:PutObjectLegalHold', lock.putObjectLegalHold),
+    op('GetObjectLegalHold', 's3:GetObjectLegalHold', lock.getObjectLegalHold),
     // Browser form uploads are answered by rawHandler (post-object.ts); listed for IAM and audit.
     op('PostObject', 's3:PutObject', () => Promise.reject(new Error('POST Object is served by rawHandler')), { anonymous: true }),
   ]);
@@ -128,9 +146,14 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     rawHandler: (req, ctx) => postObjectHandler(s3, service, req, ctx),
     audited: true,
     eventSource: 's3.amazonaws.com',
+    async start() {
+      worker.start();
+    },
     async stop() {
+      await worker.stop();
       await s3.reaper.flush();
     },
   };
+  s3.service = () => service;
   return service;
 }

@@ -20,6 +20,8 @@ import { checksumMember } from './checksums.js';
 import { checkReadConditions, parseRange, type ResolvedRange } from './conditions.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { BucketRecord, ObjectRecord } from './model.js';
+import { expirationOf } from './lifecycle-rules.js';
+import { lockOutput } from './object-lock.js';
 import { restoreHeader, restoredNow } from './restore.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { readableVersion } from './versions.js';
@@ -47,6 +49,9 @@ export function objectHeaders(s3: S3, bucket: BucketRecord, rec: ObjectRecord): 
   if (rec.tags && rec.tags.length > 0) out.TagCount = rec.tags.length;
   const restore = restoreHeader(rec, s3.clock.now());
   if (restore !== undefined) out.Restore = restore;
+  Object.assign(out, lockOutput(rec));
+  const expiration = expirationOf(bucket.lifecycle, rec);
+  if (expiration !== undefined) out.Expiration = expiration;
   return out;
 }
 

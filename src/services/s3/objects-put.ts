@@ -11,6 +11,8 @@ import type { RequestContext } from '../../server/context.js';
 import { checksumMember, parseContentMd5 } from './checksums.js';
 import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
 import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
+import { expirationOf } from './lifecycle-rules.js';
+import { lockForWrite, requireChecksumHeader, writeNeedsDigest } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import {
@@ -51,6 +53,8 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
     return { bucket: b, seen: s };
   });
+  const lock = lockForWrite(bucket, input, s3.clock.now());
+  if (writeNeedsDigest(bucket, input)) requireChecksumHeader(input, 'Put Object', headers);
 
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
   const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
@@ -79,10 +83,13 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
       storageClass,
       ...tagsOf(tags),
       ...entityHeaders({ ...input, ContentEncoding: contentEncoding }, header({ headers }, 'expires')),
+      ...lock,
     },
     { cond, ...(seen ? { seen } : {}) },
   );
   const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored) };
   if (versioned) out.VersionId = record.versionId;
+  const expiration = expirationOf(bucket.lifecycle, record);
+  if (expiration !== undefined) out.Expiration = expiration;
   return out;
 }

@@ -76,7 +76,7 @@ function checkFilter(rule: SdkRule): { filter: LifecycleFilter; kind: LifecycleR
   if (f.And !== undefined) {
     const a = f.And;
     if (a.Prefix !== undefined && a.Prefix !== '') out.prefix = a.Prefix;
-    const tags = checkTags(a.Tags as Tag[] | undefined, 50, 'Object');
+    const tags = checkTags(a.Tags, 50, 'Object');
     if (tags.length > 0) out.tags = tags;
     size(a.ObjectSizeGreaterThan, a.ObjectSizeLessThan);
     return { filter: out, kind: 'And', legacy: false };
@@ -256,9 +256,11 @@ function filterOut(r: LifecycleRule): Pick<SdkRule, 'Filter' | 'Prefix'> {
           },
         },
       };
-    default:
+    case 'Empty':
+    case undefined:
       return { Filter: {} };
   }
+  return { Filter: {} };
 }
 
 /** The stored rule in the SDK shape, as GetBucketLifecycleConfiguration returns it. */

@@ -15,7 +15,7 @@ import { checkPartNumber, commitPart, partAlgorithm, requireUpload } from './mul
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody } from './receive-body.js';
 import { restoredNow } from './restore.js';
-import { lockForWrite } from './object-lock.js';
+import { checkLockPermissions, lockForWrite } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import { readableVersion } from './versions.js';
@@ -126,6 +126,7 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
   });
   // The copy's lock comes from this request's headers (or the destination's default), never from the source.
   const lock = lockForWrite(bucket, input, s3.clock.now());
+  await checkLockPermissions(s3, ctx, bucket.name, key, input);
   const alg: ChecksumAlgorithm = requestedAlg ?? source.rec.checksum?.algorithm ?? DEFAULT_ALGORITHM;
   const { blob, digests, data } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs, undefined, source.inline), {
     declared: source.rec.size,

@@ -24,7 +24,7 @@ import { invalidArgument, noSuchUpload, s3Error } from './errors.js';
 import { type BucketRecord, type ChecksumAlgorithm, type ChecksumType, makeUploadId, modifiedAt, nsParts, nsUploads, owner, partKey, type PartRecord, SEP, type UploadRecord, uploadKey } from './model.js';
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { checksumRequest, declaredLength, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
-import { checkLockHeaders, lockForWrite } from './object-lock.js';
+import { checkLockHeaders, checkLockPermissions, lockForWrite } from './object-lock.js';
 import { accountOf, checkKey, getBucket, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import { checkMetadata, checkStorageClass, entityHeaders, storageClassOut, tagsOf } from './write-object.js';
@@ -65,6 +65,7 @@ export async function createMultipartUpload(s3: S3, input: CreateMultipartUpload
   const checksumType = checksumTypeFor(algorithm, input.ChecksumType);
   const now = s3.clock.now();
   checkLockHeaders(input, now);
+  await checkLockPermissions(s3, ctx, input.Bucket ?? '', key, input);
   const upload: UploadRecord = {
     key,
     uploadId: makeUploadId(now.getTime()),

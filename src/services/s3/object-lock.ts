@@ -76,6 +76,14 @@ export async function bypassAllowed(s3: S3, ctx: RequestContext, bucket: string,
   }
 }
 
+/** Lock headers on a write need their own permissions, as on AWS (s3:PutObjectRetention, s3:PutObjectLegalHold). */
+export async function checkLockPermissions(s3: S3, ctx: RequestContext, bucket: string, key: string, input: LockHeaders): Promise<void> {
+  if (!s3.service) return;
+  const resource = objectArn(bucket, key);
+  if (input.ObjectLockMode !== undefined || input.ObjectLockRetainUntilDate !== undefined) await checkAccess(ctx, s3.service(), { action: 's3:PutObjectRetention', resource });
+  if (input.ObjectLockLegalHoldStatus !== undefined) await checkAccess(ctx, s3.service(), { action: 's3:PutObjectLegalHold', resource });
+}
+
 /** Throws AccessDenied when `rec` may not be permanently deleted now. */
 export function checkDeletable(rec: ObjectRecord, now: Date, bypass: boolean): void {
   if (rec.legalHold === 'ON') throw lockedDenied();

@@ -50,8 +50,6 @@ export function objectHeaders(s3: S3, bucket: BucketRecord, rec: ObjectRecord): 
   const restore = restoreHeader(rec, s3.clock.now());
   if (restore !== undefined) out.Restore = restore;
   Object.assign(out, lockOutput(rec));
-  const expiration = expirationOf(bucket.lifecycle, rec);
-  if (expiration !== undefined) out.Expiration = expiration;
   return out;
 }
 
@@ -94,6 +92,9 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
   }
   checkReadConditions(rec, { ifMatch: input.IfMatch, ifNoneMatch: input.IfNoneMatch, ifModifiedSince: input.IfModifiedSince, ifUnmodifiedSince: input.IfUnmodifiedSince });
   const headers = objectHeaders(s3, bucket, rec);
+  // A lifecycle Expiration rule concerns the current version.
+  const expiration = input.VersionId === undefined ? expirationOf(bucket.lifecycle, rec) : undefined;
+  if (expiration !== undefined) headers.Expiration = expiration;
   let range: ResolvedRange | undefined;
   if (input.PartNumber !== undefined) {
     const count = rec.parts?.length ?? 1;

@@ -12,7 +12,7 @@ import { checksumMember, parseContentMd5 } from './checksums.js';
 import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
 import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
 import { expirationOf } from './lifecycle-rules.js';
-import { lockForWrite, requireChecksumHeader, writeNeedsDigest } from './object-lock.js';
+import { checkLockPermissions, lockForWrite, requireChecksumHeader, writeNeedsDigest } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import {
@@ -55,6 +55,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
   });
   const lock = lockForWrite(bucket, input, s3.clock.now());
   if (writeNeedsDigest(bucket, input)) requireChecksumHeader(input, 'Put Object', headers);
+  await checkLockPermissions(s3, ctx, bucket.name, key, input);
 
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
   const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {

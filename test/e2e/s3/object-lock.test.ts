@@ -159,6 +159,19 @@ describe('s3 e2e: Object Lock', () => {
     }
   });
 
+  it('lock headers on a write need s3:PutObjectRetention / s3:PutObjectLegalHold', async () => {
+    const putOnly = await userClient('put-only', [{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }]);
+    try {
+      await putOnly.send(new PutObjectCommand({ Bucket, Key: 'po', Body: 'x' }));
+      const ret = await failure(putOnly.send(new PutObjectCommand({ Bucket, Key: 'po', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: inDays(server, 1) })));
+      assert.deepEqual([ret.name, ret.status], ['AccessDenied', 403]);
+      const hold = await failure(putOnly.send(new PutObjectCommand({ Bucket, Key: 'po', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })));
+      assert.equal(hold.name, 'AccessDenied');
+    } finally {
+      putOnly.destroy();
+    }
+  });
+
   it('legal hold blocks deletion until it is released, bypass or not', async () => {
     const { VersionId } = await s3.send(new PutObjectCommand({ Bucket, Key: 'h', Body: 'x' }));
     const none = await failure(s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: 'h' })));

@@ -9,7 +9,7 @@ import { malformedXml } from './errors.js';
 import { mfaDeleteOn, verifyMfaHeader } from './mfa-delete.js';
 import type { BlobRef, BucketRecord, ObjectRecord } from './model.js';
 import { bypassAllowed, checkDeletable } from './object-lock.js';
-import { accountOf, checkKey, requireBucket, type S3 } from './state.js';
+import { accountOf, checkKey, checkOwner, requireBucket, type S3 } from './state.js';
 import { deleteCurrent, deleteVersion, type DeleteResult } from './versions.js';
 
 export async function deleteObject(s3: S3, input: DeleteObjectRequest, ctx: RequestContext): Promise<DeleteObjectOutput> {
@@ -38,7 +38,7 @@ async function permanentDeleteGuard(
   mfa: string | undefined,
   bypassHeader: boolean | undefined,
 ): Promise<(bucket: BucketRecord) => ((rec: ObjectRecord) => void) | undefined> {
-  const b = await s3.meta.read((tx) => requireBucket(tx, bucketName, ctx));
+  const b = checkOwner(bucketName ? await s3.buckets.get(s3, bucketName) : undefined, bucketName ?? '', ctx);
   if (mfaDeleteOn(b)) await verifyMfaHeader(ctx, mfa);
   const bypass = new Set<string>();
   if (b.objectLock && bypassHeader === true) {

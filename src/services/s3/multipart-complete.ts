@@ -12,7 +12,7 @@ import { checkDigestFormat, checksumMember, checksumMismatch, combinedCrc, compo
 import { malformedXml, noSuchUpload, s3Error } from './errors.js';
 import { type ChecksumAlgorithm, type ChecksumType, nsParts, nsUploads, type PartInfo, type PartRecord, SEP, type StoredChecksum, uploadKey } from './model.js';
 import { checkPartNumber, MIN_PART_BYTES, partAlgorithm, requireUpload } from './multipart.js';
-import { lockForWrite } from './object-lock.js';
+import { lockForCompletion } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { checkWriteConditionHeaders, commitObject, precheckWrite, type WriteConditions } from './write-object.js';
 
@@ -125,7 +125,7 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
       storageClass: upload.storageClass,
       ...(upload.tags ? { tags: upload.tags } : {}),
       ...entity(upload),
-      ...lockForWrite(bucket, { ObjectLockMode: upload.lockMode, ObjectLockRetainUntilDate: upload.lockRetainUntil, ObjectLockLegalHoldStatus: upload.legalHold }, upload.lockRetainUntil ? new Date(0) : s3.clock.now()),
+      ...lockForCompletion(bucket, upload, s3.clock.now()),
     },
     {
       cond,

@@ -135,6 +135,13 @@ export function lockForWrite(bucket: BucketRecord, input: LockHeaders, now: Date
   return out;
 }
 
+/** The lock of an object made by CompleteMultipartUpload: the upload's own headers, else the bucket's default now. */
+export function lockForCompletion(bucket: BucketRecord, upload: ObjectLockFields, now: Date): ObjectLockFields {
+  const out: ObjectLockFields = upload.lockMode !== undefined ? { lockMode: upload.lockMode, ...(upload.lockRetainUntil ? { lockRetainUntil: upload.lockRetainUntil } : {}) } : lockForWrite(bucket, {}, now);
+  if (upload.legalHold !== undefined) out.legalHold = upload.legalHold;
+  return out;
+}
+
 /** What GET/HEAD return about a version's lock. */
 export function lockOutput(rec: ObjectLockFields): LockHeaders {
   const out: LockHeaders = {};

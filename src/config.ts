@@ -43,6 +43,9 @@ export interface Config {
   shieldBodyMinRate: number;
   shieldWatchWindowMs: number;
   shieldBlockSeconds: number;
+  shieldH2MaxStreams: number;
+  shieldAttackFloor: number;
+  shieldH2ResetRate: number;
 }
 
 interface Setting {
@@ -114,6 +117,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'shieldHeaderTimeoutMs', env: 'HANUL_SHIELD_HEADER_TIMEOUT_MS', flag: '--shield-header-timeout-ms', doc: 'Time to send a request head', parse: int('HANUL_SHIELD_HEADER_TIMEOUT_MS', 100, 600_000), default: 15_000 },
   { key: 'shieldBodyMinRate', env: 'HANUL_SHIELD_BODY_MIN_RATE', flag: '--shield-body-min-rate', doc: 'Slowest request body / response read (bytes/s over the watch window)', parse: int('HANUL_SHIELD_BODY_MIN_RATE', 0, 1_000_000_000), default: 512 },
   { key: 'shieldWatchWindowMs', env: 'HANUL_SHIELD_WATCH_WINDOW_MS', flag: '--shield-watch-window-ms', doc: 'Window of the slow-body and slow-read guards', parse: int('HANUL_SHIELD_WATCH_WINDOW_MS', 500, 3_600_000), default: 30_000 },
+  { key: 'shieldH2MaxStreams', env: 'HANUL_SHIELD_H2_MAX_STREAMS', flag: '--shield-h2-max-streams', doc: 'HTTP/2 concurrent streams per connection', parse: int('HANUL_SHIELD_H2_MAX_STREAMS', 1, 65_535), default: 256 },
+  { key: 'shieldH2ResetRate', env: 'HANUL_SHIELD_H2_RESET_RATE', flag: '--shield-h2-reset-rate', doc: 'HTTP/2 streams a client may cancel per second on one connection (rapid reset, CVE-2023-44487); more → GOAWAY', parse: int('HANUL_SHIELD_H2_RESET_RATE', 1, 1_000_000), default: 100 },
+  { key: 'shieldAttackFloor', env: 'HANUL_SHIELD_ATTACK_FLOOR', flag: '--shield-attack-floor', doc: 'Requests per second to a protected resource below which Shield Advanced detects no flood', parse: int('HANUL_SHIELD_ATTACK_FLOOR', 1, 10_000_000), default: 100 },
   { key: 'shieldBlockSeconds', env: 'HANUL_SHIELD_BLOCK_SECONDS', flag: '--shield-block-seconds', doc: 'How long a flooding client stays blocked', parse: int('HANUL_SHIELD_BLOCK_SECONDS', 1, 86_400), default: 60 },
   { key: 'kinesisStateDelayMs', env: 'HANUL_KINESIS_STATE_DELAY_MS', flag: '--kinesis-state-delay-ms', doc: 'How long Kinesis streams stay CREATING/UPDATING/DELETING (ms)', parse: int('HANUL_KINESIS_STATE_DELAY_MS', 0, 600_000), default: 500 },
   { key: 'functionsDir', env: 'HANUL_FUNCTIONS_DIR', flag: '--functions-dir', doc: 'Directory of Lambda handlers (`<name>.mjs`/`.js`) run by Firehose transforms', parse: str, default: './functions' },

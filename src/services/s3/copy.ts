@@ -4,6 +4,7 @@
  * x-amz-copy-source-if-* conditions in one read; its bytes are streamed into
  * a new blob with fresh hashes (no buffering), then committed like a PUT.
  */
+import { aclField, requestedAcl, writerId } from './acl.js';
 import type { CopyObjectOutput, CopyObjectRequest, UploadPartCopyOutput, UploadPartCopyRequest } from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
 import { type InlineData, loadInline, objectStream } from './blob-stream.js';
@@ -124,6 +125,8 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
     const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
     return { bucket: b, seen: s };
   });
+  // The copy gets the ACL the request names (S3 does not copy the source's).
+  const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
   // The copy's lock comes from this request's headers (or the destination's default), never from the source.
   const lock = lockForWrite(bucket, input, s3.clock.now());
   await checkLockPermissions(s3, ctx, bucket.name, key, input);
@@ -165,6 +168,7 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
       // An archived source copies into STANDARD unless a class is named.
       storageClass: requestedClass ?? (isArchived(from.storageClass) ? 'STANDARD' : from.storageClass),
       ...tagsOf(tags ?? from.tags),
+      ...aclField(acl),
       ...entity,
       ...lock,
     },

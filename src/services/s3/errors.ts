@@ -2,6 +2,7 @@ import { errorFactory } from '../../aws/errors.js';
 
 /** Every S3 error code hanul answers with, and its HTTP status (AWS's S3 error table). */
 export const S3Errors = {
+  AccessControlListNotSupported: 400,
   AccessDenied: 403,
   BadDigest: 400,
   BucketAlreadyExists: 409,
@@ -14,6 +15,8 @@ export const S3Errors = {
   IncompleteBody: 400,
   InternalError: 500,
   InvalidArgument: 400,
+  InvalidBucketAclWithBlockPublicAccessError: 400,
+  InvalidBucketAclWithObjectOwnership: 400,
   InvalidBucketName: 400,
   InvalidBucketState: 409,
   InvalidDigest: 400,
@@ -29,6 +32,8 @@ export const S3Errors = {
   InvalidTag: 400,
   InvalidURI: 400,
   KeyTooLongError: 400,
+  MalformedACLError: 400,
+  MalformedPolicy: 400,
   MalformedPOSTRequest: 400,
   MalformedXML: 400,
   MaxMessageLengthExceeded: 400,
@@ -36,8 +41,11 @@ export const S3Errors = {
   MetadataTooLarge: 400,
   MethodNotAllowed: 405,
   MissingContentLength: 411,
+  MissingSecurityHeader: 400,
   MissingRequestBodyError: 400,
   NoSuchBucket: 404,
+  NoSuchBucketPolicy: 404,
+  NoSuchPublicAccessBlockConfiguration: 404,
   NoSuchKey: 404,
   NoSuchLifecycleConfiguration: 404,
   NoSuchObjectLockConfiguration: 404,
@@ -47,10 +55,12 @@ export const S3Errors = {
   NotImplemented: 501,
   NotModified: 304,
   ObjectLockConfigurationNotFoundError: 404,
+  OwnershipControlsNotFoundError: 404,
   PreconditionFailed: 412,
   RestoreAlreadyInProgress: 409,
   SignatureDoesNotMatch: 403,
   TooManyBuckets: 400,
+  UnresolvableGrantByEmailAddress: 400,
   IncorrectNumberOfFilesInPostRequest: 400,
 } as const;
 

@@ -29,6 +29,11 @@ import { restoreObject } from './restore.js';
 import { checkExpectedOwners } from './expected-owner.js';
 import { BucketCache, type S3 } from './state.js';
 import * as tagging from './tagging.js';
+import * as acl from './acl.js';
+import * as policy from './bucket-policy.js';
+import * as ownership from './ownership.js';
+import * as pab from './public-access.js';
+import { EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
 type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
 
@@ -80,11 +85,13 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
 
   function op(name: string, action: string, handler: Handler, extra: Partial<OperationSpec> = {}): [string, OperationSpec] {
     const audit = DATA_EVENTS.has(name) ? { audit: { dataEvent: true } } : {};
+    const tagKeys = EXISTING_TAG_OPERATIONS.has(name) ? { conditions: (input: Record<string, unknown>, ctx: RequestContext) => existingObjectTagKeys(s3, input, ctx) } : {};
     const run = async (input: Record<string, unknown>, ctx: RequestContext) => {
       await checkExpectedOwners(s3, input);
-      return handler(s3, input, ctx);
+      if (!MISSING_KEY_HIDDEN.has(name)) return handler(s3, input, ctx);
+      return handler(s3, input, ctx).catch((e: unknown) => missingKeyAs(e, service, input, ctx));
     };
-    return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...extra }];
+    return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...tagKeys, ...extra }];
   }
 
   const operations: Record<string, OperationSpec> = Object.fromEntries([
@@ -119,6 +126,21 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
     op('RestoreObject', 's3:RestoreObject', restoreObject),
+    // Access control (bucket-policy.ts, public-access.ts, ownership.ts, acl.ts; evaluation in s3-authz.ts).
+    op('PutBucketPolicy', 's3:PutBucketPolicy', policy.putBucketPolicy, { maxBodyBytes: 64 * 1024 }),
+    op('GetBucketPolicy', 's3:GetBucketPolicy', policy.getBucketPolicy),
+    op('DeleteBucketPolicy', 's3:DeleteBucketPolicy', policy.deleteBucketPolicy),
+    op('GetBucketPolicyStatus', 's3:GetBucketPolicyStatus', policy.getBucketPolicyStatus),
+    op('PutPublicAccessBlock', 's3:PutBucketPublicAccessBlock', pab.putPublicAccessBlock),
+    op('GetPublicAccessBlock', 's3:GetBucketPublicAccessBlock', pab.getPublicAccessBlock),
+    op('DeletePublicAccessBlock', 's3:PutBucketPublicAccessBlock', pab.deletePublicAccessBlock),
+    op('PutBucketOwnershipControls', 's3:PutBucketOwnershipControls', ownership.putBucketOwnershipControls),
+    op('GetBucketOwnershipControls', 's3:GetBucketOwnershipControls', ownership.getBucketOwnershipControls),
+    op('DeleteBucketOwnershipControls', 's3:PutBucketOwnershipControls', ownership.deleteBucketOwnershipControls),
+    op('GetBucketAcl', 's3:GetBucketAcl', acl.getBucketAcl),
+    op('PutBucketAcl', 's3:PutBucketAcl', acl.putBucketAcl),
+    op('GetObjectAcl', 's3:GetObjectAcl', acl.getObjectAcl),
+    op('PutObjectAcl', 's3:PutObjectAcl', acl.putObjectAcl),
     op('PutBucketLifecycleConfiguration', 's3:PutLifecycleConfiguration', lifecycle.putBucketLifecycleConfiguration),
     op('GetBucketLifecycleConfiguration', 's3:GetLifecycleConfiguration', lifecycle.getBucketLifecycleConfiguration),
     op('DeleteBucketLifecycle', 's3:PutLifecycleConfiguration', lifecycle.deleteBucketLifecycle),
@@ -144,6 +166,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
       formPostOperation: 'PostObject',
     },
     rawHandler: (req, ctx) => postObjectHandler(s3, service, req, ctx),
+    resourcePolicy: (arn, ctx) => s3ResourcePolicy(s3, arn, ctx),
     audited: true,
     eventSource: 's3.amazonaws.com',
     async start() {

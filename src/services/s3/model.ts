@@ -48,6 +48,35 @@ export interface BucketRecord {
   objectLock?: ObjectLockSettings;
   /** Set once PutBucketVersioning named MfaDelete (with a valid x-amz-mfa). */
   mfaDelete?: 'Enabled' | 'Disabled';
+  /** The bucket policy (JSON text, as put); access control (bucket-policy.ts). */
+  policy?: string;
+  /** Block Public Access settings; absent = none configured (public-access.ts). */
+  publicAccessBlock?: PublicAccessBlock;
+  /**
+   * Object Ownership (ownership.ts). Absent on records written before it
+   * existed: treated as BucketOwnerEnforced; 'none' after DeleteBucketOwnershipControls.
+   */
+  ownership?: ObjectOwnershipSetting | 'none';
+  /** Grants beyond the owner's implicit FULL_CONTROL (acl.ts); absent = private. */
+  acl?: StoredGrant[];
+}
+
+export type ObjectOwnershipSetting = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
+
+export interface PublicAccessBlock {
+  BlockPublicAcls: boolean;
+  IgnorePublicAcls: boolean;
+  BlockPublicPolicy: boolean;
+  RestrictPublicBuckets: boolean;
+}
+
+export type AclPermission = 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP';
+
+/** One ACL grant: to a canonical user id, or to a group URI (AllUsers, AuthenticatedUsers, LogDelivery). */
+export interface StoredGrant {
+  id?: string;
+  uri?: string;
+  permission: AclPermission;
 }
 
 export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
@@ -165,6 +194,8 @@ export interface ObjectRecord extends EntityHeaders, ObjectLockFields {
   storageClass: string;
   tags?: TagPair[];
   restore?: RestoreState;
+  /** Object ACL grants beyond the owner's FULL_CONTROL (acl.ts); absent = private. */
+  acl?: StoredGrant[];
 }
 
 export interface UploadRecord extends EntityHeaders, ObjectLockFields {
@@ -177,6 +208,8 @@ export interface UploadRecord extends EntityHeaders, ObjectLockFields {
   tags?: TagPair[];
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: ChecksumType;
+  /** The ACL the completed object gets (x-amz-acl / x-amz-grant-* on CreateMultipartUpload). */
+  acl?: StoredGrant[];
 }
 
 export interface PartRecord {

@@ -14,6 +14,7 @@ import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, recei
 import { expirationOf } from './lifecycle-rules.js';
 import { checkLockPermissions, lockForWrite, requireChecksumHeader, writeNeedsDigest } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
+import { aclField, requestedAcl, writerId } from './acl.js';
 import { parseTaggingHeader } from './tagging.js';
 import {
   checkMetadata,
@@ -53,6 +54,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
     return { bucket: b, seen: s };
   });
+  const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
   const lock = lockForWrite(bucket, input, s3.clock.now());
   if (writeNeedsDigest(bucket, input)) requireChecksumHeader(input, 'Put Object', headers);
   await checkLockPermissions(s3, ctx, bucket.name, key, input);
@@ -83,6 +85,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
       checksum: stored,
       storageClass,
       ...tagsOf(tags),
+      ...aclField(acl),
       ...entityHeaders({ ...input, ContentEncoding: contentEncoding }, header({ headers }, 'expires')),
       ...lock,
     },

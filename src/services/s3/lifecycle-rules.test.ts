@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkLifecycle, ruleOut } from './lifecycle.js';
-import { currentExpiry, dueAfterDays, dueTransition, expirationOf, matchesFilter, noncurrentExpired, abortDue } from './lifecycle-rules.js';
+import { abortDue, currentExpiry, dueAfterDays, dueTransition, expirationOf, matchesFilter, noncurrentExpired, removesExpiredMarker } from './lifecycle-rules.js';
 import type { LifecycleConfig } from './model.js';
 
 const cfg = (rules: Parameters<typeof checkLifecycle>[0], min?: string): LifecycleConfig => checkLifecycle(rules, min);
@@ -77,6 +77,14 @@ describe('lifecycle: transitions and noncurrent versions', () => {
     assert.equal(noncurrentExpired(n, { ...v, newer: 2 }, at(5)), undefined);
     assert.equal(noncurrentExpired(n, { ...v, newer: 1 }, at(7))?.id, undefined);
     assert.equal(noncurrentExpired(n, { ...v, newer: 2 }, at(7))?.id, 'n');
+  });
+
+  it('a lone delete marker goes under ExpiredObjectDeleteMarker or a current-version expiration, not under tag filters', () => {
+    assert.equal(removesExpiredMarker(cfg([{ ID: 'a', Status: 'Enabled', Filter: {}, Expiration: { ExpiredObjectDeleteMarker: true } }]), 'k'), true);
+    assert.equal(removesExpiredMarker(cfg([{ ID: 'a', Status: 'Enabled', Filter: { Prefix: 'k' }, Expiration: { Days: 3 } }]), 'k'), true);
+    assert.equal(removesExpiredMarker(cfg([{ ID: 'a', Status: 'Enabled', Filter: { Tag: { Key: 't', Value: 'v' } }, Expiration: { Days: 3 } }]), 'k'), false);
+    assert.equal(removesExpiredMarker(cfg([{ ID: 'a', Status: 'Enabled', Filter: {}, NoncurrentVersionExpiration: { NoncurrentDays: 3 } }]), 'k'), false);
+    assert.equal(removesExpiredMarker(cfg([{ ID: 'a', Status: 'Enabled', Filter: {}, Expiration: { ExpiredObjectDeleteMarker: false } }]), 'k'), false);
   });
 
   it('aborts uploads by prefix after DaysAfterInitiation', () => {

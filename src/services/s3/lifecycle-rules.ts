@@ -119,9 +119,17 @@ export function noncurrentTransition(cfg: LifecycleConfig | undefined, o: Noncur
   return target;
 }
 
-/** Whether a delete marker that is the only version left goes (ExpiredObjectDeleteMarker). */
+/**
+ * Whether a delete marker that is the only version left goes: S3 removes such
+ * an "expired object delete marker" under ExpiredObjectDeleteMarker and under
+ * any rule that expires current versions (Days or Date).
+ */
 export function removesExpiredMarker(cfg: LifecycleConfig | undefined, key: string): boolean {
-  return (cfg?.rules ?? []).some((r) => r.enabled && r.expiration?.expiredObjectDeleteMarker === true && matchesFilter(r.filter, { key, size: 0 }));
+  return (cfg?.rules ?? []).some((r) => {
+    const e = r.expiration;
+    const expires = e !== undefined && (e.expiredObjectDeleteMarker === true || e.days !== undefined || e.date !== undefined);
+    return r.enabled && expires && matchesFilter(r.filter, { key, size: 0 });
+  });
 }
 
 export function abortDue(cfg: LifecycleConfig | undefined, key: string, initiated: Date, now: Date): LifecycleRule | undefined {

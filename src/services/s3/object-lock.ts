@@ -20,6 +20,7 @@ import type {
   PutObjectRetentionRequest,
 } from '@aws-sdk/client-s3';
 import { isAwsError } from '../../aws/errors.js';
+import type { ServiceDefinition } from '../../aws/service.js';
 import { checkAccess } from '../../iam/authorize.js';
 import type { RequestContext } from '../../server/context.js';
 import { invalidArgument, malformedXml, s3Error } from './errors.js';
@@ -139,6 +140,28 @@ export function lockForWrite(bucket: BucketRecord, input: LockHeaders, now: Date
 export function lockForCompletion(bucket: BucketRecord, upload: ObjectLockFields, now: Date): ObjectLockFields {
   const out: ObjectLockFields = upload.lockMode !== undefined ? { lockMode: upload.lockMode, ...(upload.lockRetainUntil ? { lockRetainUntil: upload.lockRetainUntil } : {}) } : lockForWrite(bucket, {}, now);
   if (upload.legalHold !== undefined) out.legalHold = upload.legalHold;
+  return out;
+}
+
+/** What GET/HEAD show of a version's lock: each part only to a caller allowed to read it (AWS omits the rest). */
+export async function visibleLock(s3: S3, ctx: RequestContext, bucket: string, rec: ObjectRecord): Promise<LockHeaders> {
+  const all = lockOutput(rec);
+  if (!s3.service || (all.ObjectLockMode === undefined && all.ObjectLockLegalHoldStatus === undefined)) return all;
+  const allowed = async (action: string) => {
+    try {
+      await checkAccess(ctx, (s3.service as () => ServiceDefinition)(), { action, resource: objectArn(bucket, rec.key) });
+      return true;
+    } catch (e) {
+      if (isAwsError(e) && e.code === 'AccessDenied') return false;
+      throw e;
+    }
+  };
+  const out: LockHeaders = {};
+  if (all.ObjectLockMode !== undefined && (await allowed('s3:GetObjectRetention'))) {
+    out.ObjectLockMode = all.ObjectLockMode;
+    out.ObjectLockRetainUntilDate = all.ObjectLockRetainUntilDate;
+  }
+  if (all.ObjectLockLegalHoldStatus !== undefined && (await allowed('s3:GetObjectLegalHold'))) out.ObjectLockLegalHoldStatus = all.ObjectLockLegalHoldStatus;
   return out;
 }
 

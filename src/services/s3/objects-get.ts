@@ -21,7 +21,7 @@ import { checkReadConditions, parseRange, type ResolvedRange } from './condition
 import { invalidArgument, s3Error } from './errors.js';
 import type { BucketRecord, ObjectRecord } from './model.js';
 import { expirationOf } from './lifecycle-rules.js';
-import { lockOutput } from './object-lock.js';
+import { visibleLock } from './object-lock.js';
 import { restoreHeader, restoredNow } from './restore.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { readableVersion } from './versions.js';
@@ -49,7 +49,6 @@ export function objectHeaders(s3: S3, bucket: BucketRecord, rec: ObjectRecord): 
   if (rec.tags && rec.tags.length > 0) out.TagCount = rec.tags.length;
   const restore = restoreHeader(rec, s3.clock.now());
   if (restore !== undefined) out.Restore = restore;
-  Object.assign(out, lockOutput(rec));
   return out;
 }
 
@@ -92,6 +91,7 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
   }
   checkReadConditions(rec, { ifMatch: input.IfMatch, ifNoneMatch: input.IfNoneMatch, ifModifiedSince: input.IfModifiedSince, ifUnmodifiedSince: input.IfUnmodifiedSince });
   const headers = objectHeaders(s3, bucket, rec);
+  Object.assign(headers, await visibleLock(s3, ctx, bucket.name, rec));
   // A lifecycle Expiration rule concerns the current version.
   const expiration = input.VersionId === undefined ? expirationOf(bucket.lifecycle, rec) : undefined;
   if (expiration !== undefined) headers.Expiration = expiration;

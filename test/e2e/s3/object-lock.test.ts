@@ -204,6 +204,14 @@ describe('s3 e2e: Object Lock', () => {
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'm', UploadId: mpu.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
     const hm = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'm' }));
     assert.deepEqual([hm.ObjectLockMode, hm.ObjectLockRetainUntilDate?.getTime(), hm.ObjectLockLegalHoldStatus], ['COMPLIANCE', until2.getTime(), 'ON']);
+    // Without s3:GetObjectRetention / s3:GetObjectLegalHold the lock is left out of HEAD, the request still succeeds.
+    const reader = await userClient('reader', [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectLegalHold'], Resource: '*' }]);
+    try {
+      const hr = await reader.send(new HeadObjectCommand({ Bucket: B, Key: 'm' }));
+      assert.deepEqual([hr.ObjectLockMode, hr.ObjectLockRetainUntilDate, hr.ObjectLockLegalHoldStatus], [undefined, undefined, 'ON']);
+    } finally {
+      reader.destroy();
+    }
     await s3.send(new CopyObjectCommand({ Bucket: B, Key: 'copy', CopySource: `${B}/m`, ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until2 }));
     const hc = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'copy' }));
     assert.deepEqual([hc.ObjectLockMode, hc.ObjectLockLegalHoldStatus], ['GOVERNANCE', undefined]);

@@ -15,6 +15,8 @@ export interface Config {
   tlsKey: string | undefined;
   /** Extra domain for virtual-hosted-style S3 (`<bucket>.<domain>`), besides localhost. */
   domain: string | undefined;
+  /** Optional second port serving only S3's website endpoint (any `<bucket>.…` Host). */
+  websitePort: number | undefined;
   timeTravel: boolean;
   logLevel: string;
   /** Graceful shutdown: how long in-flight requests may take. */
@@ -26,6 +28,8 @@ export interface Config {
   kinesisLimits: boolean;
   /** How often the S3 lifecycle worker scans when nothing else wakes it (seconds). */
   s3LifecycleIntervalSeconds: number;
+  /** Encrypt new objects with SSE-S3 when neither the request nor the bucket asks for encryption (AWS's default since 2023). */
+  s3DefaultEncryption: boolean;
   /** How long Kinesis streams and consumers stay CREATING / UPDATING / DELETING (ms). */
   kinesisStateDelayMs: number;
   /** Where Lambda handlers Firehose runs live (`<name>.mjs` / `.js`). */
@@ -99,6 +103,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tlsCert', env: 'HANUL_TLS_CERT', flag: '--tls-cert', doc: 'PEM certificate file: serve HTTPS (h2 + http/1.1 by ALPN)', parse: str, default: undefined },
   { key: 'tlsKey', env: 'HANUL_TLS_KEY', flag: '--tls-key', doc: 'PEM private key file for --tls-cert', parse: str, default: undefined },
   { key: 'domain', env: 'HANUL_DOMAIN', flag: '--domain', doc: 'Domain for virtual-hosted-style S3 (`<bucket>.<domain>`)', parse: str, default: undefined },
+  { key: 'websitePort', env: 'HANUL_WEBSITE_PORT', flag: '--website-port', doc: 'Extra port serving only S3 static websites (Host `<bucket>.…`; 0 picks a free one)', parse: int('HANUL_WEBSITE_PORT', 0, 65535), default: undefined },
   { key: 'timeTravel', env: 'HANUL_TIME_TRAVEL', flag: '--time-travel', doc: 'Allow `POST /_hanul/clock` to move the clock forward', parse: bool('HANUL_TIME_TRAVEL'), default: false },
   { key: 'logLevel', env: 'HANUL_LOG_LEVEL', flag: '--log-level', doc: 'pino level: fatal, error, warn, info, debug, silent', parse: str, default: 'info' },
   { key: 'shutdownGraceMs', env: 'HANUL_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', doc: 'How long shutdown waits for in-flight requests', parse: int('HANUL_SHUTDOWN_GRACE_MS', 0, 600_000), default: 10_000 },
@@ -106,6 +111,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'kmsPkcs11Module', env: 'HANUL_KMS_PKCS11_MODULE', flag: '--kms-pkcs11-module', doc: 'PKCS#11 module for KMS custom key stores (a CloudHSM cluster id names a token label)', parse: str, default: '/usr/lib/softhsm/libsofthsm2.so' },
   { key: 's3LifecycleIntervalSeconds', env: 'HANUL_S3_LIFECYCLE_INTERVAL_SECONDS', flag: '--s3-lifecycle-interval-seconds', doc: 'S3 lifecycle scan interval (also runs on rule changes and clock jumps)', parse: int('HANUL_S3_LIFECYCLE_INTERVAL_SECONDS', 1, 86_400), default: 300 },
   { key: 'kinesisLimits', env: 'HANUL_KINESIS_LIMITS', flag: '--kinesis-limits', doc: 'Enforce Kinesis per-shard throughput limits (on/off)', parse: bool('HANUL_KINESIS_LIMITS'), default: true },
+  { key: 's3DefaultEncryption', env: 'HANUL_S3_DEFAULT_ENCRYPTION', flag: '--s3-default-encryption', doc: 'Encrypt new S3 objects with SSE-S3 unless the request or bucket says otherwise (on/off)', parse: bool('HANUL_S3_DEFAULT_ENCRYPTION'), default: true },
   { key: 'shield', env: 'HANUL_SHIELD', flag: '--shield', doc: 'Flood protection of every endpoint (on/off)', parse: bool('HANUL_SHIELD'), default: true },
   { key: 'shieldAllowlist', env: 'HANUL_SHIELD_ALLOWLIST', flag: '--shield-allowlist', doc: 'CIDRs never limited (comma-separated)', parse: str, default: '' },
   { key: 'shieldTrustedProxies', env: 'HANUL_SHIELD_TRUSTED_PROXIES', flag: '--shield-trusted-proxies', doc: 'CIDRs whose X-Forwarded-For is believed', parse: str, default: '' },

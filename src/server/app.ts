@@ -24,6 +24,8 @@ import { VERSION } from './version.js';
 
 export interface App {
   listener: Listener;
+  /** HANUL_WEBSITE_PORT's listener (S3 website endpoint only), when configured. */
+  websiteListener?: Listener;
   endpoint: string;
   rootKey: RootKey;
   config: Config;
@@ -95,7 +97,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   };
 
   const shutdown = new AbortController();
-  const handle = createPipeline({
+  const pipelineDeps = {
     ...deps,
     services: index,
     credentials,
@@ -104,7 +106,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     admin: createAdmin({ config, clock, services: index, metrics, version: VERSION, startedAt }),
     shutdown: shutdown.signal,
     protection,
-  });
+  };
+  const handle = createPipeline(pipelineDeps);
   for (const s of services) await s.start?.();
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
@@ -114,10 +117,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       res.destroy();
     });
   });
+  const websiteListener = config.websitePort === undefined ? undefined : await listenWebsite(config, createPipeline({ ...pipelineDeps, website: true }), tls, protection, log);
   const hostForUrl = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
     listener,
+    ...(websiteListener ? { websiteListener } : {}),
     endpoint: `${tls ? 'https' : 'http'}://${hostForUrl}:${listener.port}`,
     rootKey,
     config,
@@ -127,7 +132,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     services,
     close() {
       closing ??= (async () => {
-        await listener.close(config.shutdownGraceMs);
+        await Promise.all([listener.close(config.shutdownGraceMs), websiteListener?.close(config.shutdownGraceMs)]);
         shutdown.abort();
         protection?.close();
         for (const s of services) await s.stop?.();
@@ -137,4 +142,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       return closing;
     },
   };
+}
+
+/** HANUL_WEBSITE_PORT: the same pipeline, every request marked for S3's website endpoint. */
+function listenWebsite(config: Config, handle: ReturnType<typeof createPipeline>, tls: { cert: Buffer; key: Buffer } | undefined, gate: Parameters<typeof listen>[0]['gate'], log: Logger): Promise<Listener> {
+  return listen({ host: config.host, port: config.websitePort ?? 0, tls, maxHeaderSize: 16 * 1024, gate }, (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log.error({ err: e }, 'pipeline failed');
+      res.destroy();
+    });
+  });
 }

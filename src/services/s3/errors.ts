@@ -4,6 +4,8 @@ import { errorFactory } from '../../aws/errors.js';
 export const S3Errors = {
   AccessControlListNotSupported: 400,
   AccessDenied: 403,
+  AccessForbidden: 403,
+  BadRequest: 400,
   BadDigest: 400,
   BucketAlreadyExists: 409,
   BucketAlreadyOwnedByYou: 409,
@@ -44,6 +46,7 @@ export const S3Errors = {
   MissingSecurityHeader: 400,
   MissingRequestBodyError: 400,
   NoSuchBucket: 404,
+  NoSuchCORSConfiguration: 404,
   NoSuchBucketPolicy: 404,
   NoSuchPublicAccessBlockConfiguration: 404,
   NoSuchKey: 404,
@@ -52,6 +55,7 @@ export const S3Errors = {
   NoSuchTagSet: 404,
   NoSuchUpload: 404,
   NoSuchVersion: 404,
+  NoSuchWebsiteConfiguration: 404,
   NotImplemented: 501,
   NotModified: 304,
   ObjectLockConfigurationNotFoundError: 404,
@@ -62,6 +66,13 @@ export const S3Errors = {
   TooManyBuckets: 400,
   UnresolvableGrantByEmailAddress: 400,
   IncorrectNumberOfFilesInPostRequest: 400,
+  // Encryption at rest (sse.ts): KMS failures as S3 reports them, and the bucket default.
+  'KMS.DisabledException': 400,
+  'KMS.NotFoundException': 400,
+  'KMS.KMSInvalidStateException': 400,
+  'KMS.InvalidKeyUsageException': 400,
+  'KMS.ThrottlingException': 503,
+  ServerSideEncryptionConfigurationNotFoundError: 404,
 } as const;
 
 export type S3ErrorCode = keyof typeof S3Errors;

@@ -6,7 +6,8 @@
  */
 import * as sdk from '@aws-sdk/client-s3';
 import { isOperationSchema, virtualHostDomains, type StaticOperationSchema } from '../../aws/protocols/rest-xml-routing.js';
-import type { RestXmlService } from '../../aws/protocols/rest-xml.js';
+import type { HttpRequest } from '../../aws/http.js';
+import { restXmlTarget, type RestXmlService } from '../../aws/protocols/rest-xml.js';
 import type { OperationSpec } from '../../aws/service.js';
 import type { RequestContext, ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
@@ -27,7 +28,13 @@ import { postObjectHandler } from './post-object.js';
 import * as lock from './object-lock.js';
 import { restoreObject } from './restore.js';
 import { checkExpectedOwners } from './expected-owner.js';
+import * as cors from './cors.js';
+import * as website from './website.js';
+import { isWebsiteRequest, serveWebsite, websiteBucket } from './website-serve.js';
 import { BucketCache, type S3 } from './state.js';
+import { SseKeys } from './sse-keys.js';
+import { loadKmsRootKey } from '../../crypto/root-key.js';
+import * as bucketEncryption from './bucket-encryption.js';
 import * as tagging from './tagging.js';
 import * as acl from './acl.js';
 import * as policy from './bucket-policy.js';
@@ -66,9 +73,12 @@ const DATA_EVENTS = new Set([
   'PutObjectRetention',
   'GetObjectLegalHold',
   'PutObjectLegalHold',
+  'PreflightRequest',
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
+  // SSE-S3's master key derives from the root key KMS seals its keys under (sse-keys.ts).
+  const root = await loadKmsRootKey({ dataDir: deps.config.dataDir, kmsRootKey: deps.config.kmsRootKey });
   const s3: S3 = {
     meta: deps.stores.metadata,
     blobs: deps.stores.blobs,
@@ -77,6 +87,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     clock: deps.clock,
     config: deps.config,
     log: deps.log,
+    sse: new SseKeys(root.key, deps.peers, deps.clock),
   };
   const worker = new LifecycleWorker(s3, { intervalMs: deps.config.s3LifecycleIntervalSeconds * 1000 });
   s3.lifecycleWorker = worker;
@@ -105,6 +116,9 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('GetBucketTagging', 's3:GetBucketTagging', tagging.getBucketTagging),
     op('PutBucketTagging', 's3:PutBucketTagging', tagging.putBucketTagging),
     op('DeleteBucketTagging', 's3:PutBucketTagging', tagging.deleteBucketTagging),
+    op('GetBucketEncryption', 's3:GetEncryptionConfiguration', bucketEncryption.getBucketEncryption),
+    op('PutBucketEncryption', 's3:PutEncryptionConfiguration', bucketEncryption.putBucketEncryption),
+    op('DeleteBucketEncryption', 's3:PutEncryptionConfiguration', bucketEncryption.deleteBucketEncryption),
     op('PutObject', 's3:PutObject', putObject),
     op('GetObject', 's3:GetObject', getObject),
     op('HeadObject', 's3:GetObject', headObject),
@@ -122,6 +136,12 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('AbortMultipartUpload', 's3:AbortMultipartUpload', abortMultipartUpload),
     op('ListParts', 's3:ListMultipartUploadParts', listParts),
     op('ListMultipartUploads', 's3:ListBucketMultipartUploads', listMultipartUploads),
+    op('PutBucketCors', 's3:PutBucketCORS', cors.putBucketCors),
+    op('GetBucketCors', 's3:GetBucketCORS', cors.getBucketCors),
+    op('DeleteBucketCors', 's3:PutBucketCORS', cors.deleteBucketCors),
+    op('PutBucketWebsite', 's3:PutBucketWebsite', website.putBucketWebsite),
+    op('GetBucketWebsite', 's3:GetBucketWebsite', website.getBucketWebsite),
+    op('DeleteBucketWebsite', 's3:DeleteBucketWebsite', website.deleteBucketWebsite),
     op('GetObjectTagging', 's3:GetObjectTagging', tagging.getObjectTagging),
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
@@ -152,6 +172,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('GetObjectLegalHold', 's3:GetObjectLegalHold', lock.getObjectLegalHold),
     // Browser form uploads are answered by rawHandler (post-object.ts); listed for IAM and audit.
     op('PostObject', 's3:PutObject', () => Promise.reject(new Error('POST Object is served by rawHandler')), { anonymous: true }),
+    // CORS preflights (cors.ts) are answered by rawHandler without authorization, as S3; listed for metrics and audit.
+    op('PreflightRequest', 's3:GetObject', () => Promise.reject(new Error('preflights are served by rawHandler')), { anonymous: true }),
   ]);
 
   const service: RestXmlService = {
@@ -165,7 +187,25 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
       domains: virtualHostDomains([deps.config.domain]),
       formPostOperation: 'PostObject',
     },
-    rawHandler: (req, ctx) => postObjectHandler(s3, service, req, ctx),
+    rawHandler: (req, ctx) => {
+      if (isWebsiteRequest(req)) return req.method === 'OPTIONS' ? websitePreflight(req, ctx) : serveWebsite(s3, service, req, ctx);
+      if (req.method === 'OPTIONS') {
+        const target = restXmlTarget(req, service);
+        ctx.operation = 'PreflightRequest';
+        return cors.preflight(s3, req, target.bucket, target.key, ctx.requestId);
+      }
+      return postObjectHandler(s3, service, req, ctx);
+    },
+    answersUnsigned: (req) => req.method === 'OPTIONS' || isWebsiteRequest(req),
+    async crossOrigin(req, res) {
+      let bucket: string | undefined;
+      try {
+        bucket = isWebsiteRequest(req) ? (await websiteBucket(s3, req)).bucket?.name : restXmlTarget(req, service).bucket;
+      } catch {
+        return;
+      }
+      await cors.addCorsHeaders(s3, req, bucket, res);
+    },
     resourcePolicy: (arn, ctx) => s3ResourcePolicy(s3, arn, ctx),
     audited: true,
     eventSource: 's3.amazonaws.com',
@@ -178,5 +218,11 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     },
   };
   s3.service = () => service;
+  async function websitePreflight(req: HttpRequest, ctx: RequestContext) {
+    ctx.operation = 'PreflightRequest';
+    const { name } = await websiteBucket(s3, req);
+    const key = req.rawPath.length > 1 ? req.rawPath.slice(1) : undefined;
+    return cors.preflight(s3, req, name, key, ctx.requestId);
+  }
   return service;
 }

@@ -11,10 +11,9 @@ import {
   PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
 } from '@aws-sdk/client-s3';
-import { parseConfig } from '../../config.js';
 import { BlobReaper } from './blob-reaper.js';
 import { LifecycleWorker } from './lifecycle-worker.js';
-import { BucketCache, type S3 } from './state.js';
+import type { S3 } from './state.js';
 import { startS3Harness, type S3Harness } from './test-harness.js';
 
 const DAY = 86_400_000;
@@ -25,15 +24,7 @@ describe('lifecycle worker (one pass at a time on a manual clock)', () => {
   before(async () => {
     h = await startS3Harness();
     const log = pino({ level: 'silent' });
-    const s3: S3 = {
-      meta: h.stores.metadata,
-      blobs: h.stores.blobs,
-      reaper: new BlobReaper(h.stores.blobs, log),
-      buckets: new BucketCache(),
-      clock: h.clock,
-      config: parseConfig({ HANUL_DATA_DIR: h.dir }),
-      log,
-    };
+    const s3: Pick<S3, 'meta' | 'clock' | 'log' | 'reaper'> = { meta: h.stores.metadata, reaper: new BlobReaper(h.stores.blobs, log), clock: h.clock, log };
     // A batch of 2 keys per transaction, so the paging is exercised.
     worker = new LifecycleWorker(s3, { intervalMs: 60_000, batch: 2 });
   });

@@ -57,7 +57,7 @@ export class LifecycleWorker {
   private readonly log: Logger;
 
   constructor(
-    private readonly s3: S3,
+    private readonly s3: Pick<S3, 'meta' | 'clock' | 'log' | 'reaper'>,
     private readonly opts: WorkerOptions,
   ) {
     this.batch = opts.batch ?? 100;

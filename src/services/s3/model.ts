@@ -15,6 +15,7 @@
  * become 'null' versions). Object bytes live in the BlobStore under ids the
  * store chooses; a record lists the blobs to stream, in order.
  */
+import type { CORSRule, WebsiteConfiguration } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 
 export const NS_BUCKETS = 's3:bucket';
@@ -23,6 +24,11 @@ export const nsVersions = (bucket: string) => `s3:ver:${bucket}`;
 export const nsUploads = (bucket: string) => `s3:mpu:${bucket}`;
 export const nsParts = (bucket: string) => `s3:part:${bucket}`;
 export const nsInline = (bucket: string) => `s3:data:${bucket}`;
+
+/** A stored CORS rule: the SDK's shape, validated (cors.ts). */
+export type CorsRule = CORSRule;
+/** A stored website configuration: the SDK's shape, validated (website.ts). */
+export type WebsiteConfig = WebsiteConfiguration;
 
 export const SEP = '\u0001';
 
@@ -48,6 +54,12 @@ export interface BucketRecord {
   objectLock?: ObjectLockSettings;
   /** Set once PutBucketVersioning named MfaDelete (with a valid x-amz-mfa). */
   mfaDelete?: 'Enabled' | 'Disabled';
+  /** Default encryption (PutBucketEncryption); absent means SSE-S3, as AWS since 2023. */
+  encryption?: BucketEncryption;
+  /** PutBucketCors (cors.ts). */
+  cors?: CorsRule[];
+  /** PutBucketWebsite (website.ts). */
+  website?: WebsiteConfig;
   /** The bucket policy (JSON text, as put); access control (bucket-policy.ts). */
   policy?: string;
   /** Block Public Access settings; absent = none configured (public-access.ts). */
@@ -136,6 +148,29 @@ export interface BlobRef {
    * metadata write instead of a file with two fsyncs.
    */
   inline?: true;
+  /** Encrypted (see sse-frames.ts): base64 salt of the blob's frame keys; `size` stays the plaintext size. */
+  enc?: string;
+}
+
+/** How an object (or an upload's parts) is encrypted at rest; the data keys only ever wrapped (see sse-keys.ts). */
+export interface SseRecord {
+  /** x-amz-server-side-encryption; SSE-C objects say AES256 with `customer` set. */
+  algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+  /** Wrapped data keys, base64, one per layer (DSSE: two): sealed by the S3 key, or KMS ciphertext blobs. Empty for SSE-C. */
+  wrapped: string[];
+  kmsKeyArn?: string;
+  /** The caller's encryption context (JSON), without aws:s3:arn. */
+  context?: string;
+  bucketKey?: true;
+  /** SSE-C: the key MD5 the client sent, and a salted HMAC of the key that proves a later key is the same one. */
+  customer?: { keyMd5: string; salt: string; mac: string };
+}
+
+/** PutBucketEncryption's rule as stored. */
+export interface BucketEncryption {
+  algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+  kmsKeyId?: string;
+  bucketKey: boolean;
 }
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -194,6 +229,7 @@ export interface ObjectRecord extends EntityHeaders, ObjectLockFields {
   storageClass: string;
   tags?: TagPair[];
   restore?: RestoreState;
+  sse?: SseRecord;
   /** Object ACL grants beyond the owner's FULL_CONTROL (acl.ts); absent = private. */
   acl?: StoredGrant[];
 }
@@ -208,6 +244,8 @@ export interface UploadRecord extends EntityHeaders, ObjectLockFields {
   tags?: TagPair[];
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: ChecksumType;
+  /** Every part is encrypted under these keys; completion takes them over unchanged. */
+  sse?: SseRecord;
   /** The ACL the completed object gets (x-amz-acl / x-amz-grant-* on CreateMultipartUpload). */
   acl?: StoredGrant[];
 }

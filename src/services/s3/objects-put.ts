@@ -16,6 +16,7 @@ import { checkLockPermissions, lockForWrite, requireChecksumHeader, writeNeedsDi
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { aclField, requestedAcl, writerId } from './acl.js';
 import { parseTaggingHeader } from './tagging.js';
+import { etagHex, newCipher, sealingBody, sseHeaders, sseRequest } from './sse.js';
 import {
   checkMetadata,
   checkStorageClass,
@@ -48,6 +49,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
   checkWriteConditionHeaders(cond);
   const checksum = checksumRequest(headers, input.ChecksumAlgorithm);
   const declared = declaredLength(headers, input.ContentLength);
+  const sseReq = sseRequest(ctx, input);
 
   const { bucket, seen } = await s3.meta.read(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
@@ -59,6 +61,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
   if (writeNeedsDigest(bucket, input)) requireChecksumHeader(input, 'Put Object', headers);
   await checkLockPermissions(s3, ctx, bucket.name, key, input);
 
+  const cipher = await newCipher(s3, ctx, bucket, key, sseReq);
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
   const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
     declared,
@@ -67,6 +70,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     checksum,
     extraAlgorithms: [algorithm],
     contentMd5Hex: md5,
+    seal: cipher && sealingBody(cipher.keys),
     ...(req ? { trailers: () => req.trailers() } : {}),
   });
   const stored: StoredChecksum = { algorithm, value: digests.checksums[algorithm] as string, type: 'FULL_OBJECT' };
@@ -77,13 +81,14 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     bucket,
     {
       key,
-      etag: `"${digests.md5Hex}"`,
+      etag: `"${etagHex(cipher?.sse, digests.md5Hex, blob)}"`,
       size: digests.size,
       blobs: [blob],
       ...(data ? { inlineData: data } : {}),
       meta,
       checksum: stored,
       storageClass,
+      ...(cipher ? { sse: cipher.sse } : {}),
       ...tagsOf(tags),
       ...aclField(acl),
       ...entityHeaders({ ...input, ContentEncoding: contentEncoding }, header({ headers }, 'expires')),
@@ -91,7 +96,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     },
     { cond, ...(seen ? { seen } : {}) },
   );
-  const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored) };
+  const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored), ...sseHeaders(cipher?.sse, bucket.name, key) };
   if (versioned) out.VersionId = record.versionId;
   const expiration = expirationOf(bucket.lifecycle, record);
   if (expiration !== undefined) out.Expiration = expiration;

@@ -15,6 +15,7 @@ import { s3Error } from './errors.js';
 import type { BlobRef, ChecksumAlgorithm } from './model.js';
 import type { S3 } from './state.js';
 import { randomId } from '../../lib/ids.js';
+import type { BodySealer } from './sse.js';
 
 export const MAX_PUT_BYTES = 5 * 1024 ** 3;
 
@@ -103,6 +104,8 @@ export interface ReceiveOptions {
   trailers?: () => Readonly<Record<string, string>>;
   /** A body declared at most this long is kept for the metadata record instead of a file (see BlobRef.inline). */
   inlineMax?: number;
+  /** Store the body encrypted (sse.ts): the returned blob and inline bytes are ciphertext. */
+  seal?: BodySealer | undefined;
 }
 
 export interface Received {
@@ -128,9 +131,16 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
   let blob: BlobRef;
   let data: Buffer | undefined;
   try {
+    const seal = o.seal;
     if (o.inlineMax !== undefined && o.declared !== undefined && o.declared <= o.inlineMax) {
       data = await collect(hashing.stream, o.declared);
       blob = { id: randomId(), size: data.length, inline: true };
+      if (seal) {
+        blob = seal.finish(blob, data.length);
+        data = seal.all(data);
+      }
+    } else if (seal) {
+      blob = await s3.blobs.write(seal.stream(hashing.stream), { signal: ctx.signal, maxBytes: seal.storedMax(o.maxBytes) });
     } else {
       blob = await s3.blobs.write(hashing.stream, { signal: ctx.signal, maxBytes: o.maxBytes });
     }
@@ -156,6 +166,7 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
       }
       if (expected !== undefined && expected !== digests.checksums[alg]) throw checksumMismatch(alg);
     }
+    if (o.seal && !blob.inline) blob = o.seal.finish(blob, digests.size);
     return data ? { blob, digests, data } : { blob, digests };
   } catch (e) {
     if (!blob.inline) s3.reaper.discard([blob.id]);

@@ -9,6 +9,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { RequestContext } from '../../server/context.js';
 import type { BlobStore, MetadataStore, ReadTx } from '../../storage/ports.js';
 import type { BlobReaper } from './blob-reaper.js';
+import type { SseKeys } from './sse-keys.js';
 import { noSuchBucket, s3Error } from './errors.js';
 import { type BucketRecord, NS_BUCKETS } from './model.js';
 
@@ -25,6 +26,8 @@ export interface S3 {
   service?: () => ServiceDefinition;
   /** The lifecycle worker, told when a configuration changes. */
   lifecycleWorker?: { poke(): void };
+  /** Encryption at rest: the S3 master key, SSE-C proofs, KMS data keys (sse-keys.ts). */
+  sse: SseKeys;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface Config {
   kinesisLimits: boolean;
   /** How often the S3 lifecycle worker scans when nothing else wakes it (seconds). */
   s3LifecycleIntervalSeconds: number;
+  /** Firehose DirectPut per-stream quotas (records/s, requests/s, MiB/s) enforced. */
+  firehoseLimits: boolean;
   /** Encrypt new objects with SSE-S3 when neither the request nor the bucket asks for encryption (AWS's default since 2023). */
   s3DefaultEncryption: boolean;
   /** How long Kinesis streams and consumers stay CREATING / UPDATING / DELETING (ms). */
@@ -111,6 +113,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'kmsPkcs11Module', env: 'HANUL_KMS_PKCS11_MODULE', flag: '--kms-pkcs11-module', doc: 'PKCS#11 module for KMS custom key stores (a CloudHSM cluster id names a token label)', parse: str, default: '/usr/lib/softhsm/libsofthsm2.so' },
   { key: 's3LifecycleIntervalSeconds', env: 'HANUL_S3_LIFECYCLE_INTERVAL_SECONDS', flag: '--s3-lifecycle-interval-seconds', doc: 'S3 lifecycle scan interval (also runs on rule changes and clock jumps)', parse: int('HANUL_S3_LIFECYCLE_INTERVAL_SECONDS', 1, 86_400), default: 300 },
   { key: 'kinesisLimits', env: 'HANUL_KINESIS_LIMITS', flag: '--kinesis-limits', doc: 'Enforce Kinesis per-shard throughput limits (on/off)', parse: bool('HANUL_KINESIS_LIMITS'), default: true },
+  { key: 'firehoseLimits', env: 'HANUL_FIREHOSE_LIMITS', flag: '--firehose-limits', doc: 'Enforce Firehose DirectPut per-stream quotas: records/s, requests/s, MiB/s (on/off)', parse: bool('HANUL_FIREHOSE_LIMITS'), default: true },
   { key: 's3DefaultEncryption', env: 'HANUL_S3_DEFAULT_ENCRYPTION', flag: '--s3-default-encryption', doc: 'Encrypt new S3 objects with SSE-S3 unless the request or bucket says otherwise (on/off)', parse: bool('HANUL_S3_DEFAULT_ENCRYPTION'), default: true },
   { key: 'shield', env: 'HANUL_SHIELD', flag: '--shield', doc: 'Flood protection of every endpoint (on/off)', parse: bool('HANUL_SHIELD'), default: true },
   { key: 'shieldAllowlist', env: 'HANUL_SHIELD_ALLOWLIST', flag: '--shield-allowlist', doc: 'CIDRs never limited (comma-separated)', parse: str, default: '' },

@@ -5,6 +5,7 @@
  * from the official schemas.
  */
 import * as sdk from '@aws-sdk/client-s3';
+import type { DeleteObjectsRequest } from '@aws-sdk/client-s3';
 import { isOperationSchema, virtualHostDomains, type StaticOperationSchema } from '../../aws/protocols/rest-xml-routing.js';
 import type { HttpRequest } from '../../aws/http.js';
 import { restXmlTarget, type RestXmlService } from '../../aws/protocols/rest-xml.js';
@@ -40,7 +41,7 @@ import * as acl from './acl.js';
 import * as policy from './bucket-policy.js';
 import * as ownership from './ownership.js';
 import * as pab from './public-access.js';
-import { EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
+import { checkCopySource, deleteObjectsPerKey, EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
 type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
 
@@ -99,6 +100,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     const tagKeys = EXISTING_TAG_OPERATIONS.has(name) ? { conditions: (input: Record<string, unknown>, ctx: RequestContext) => existingObjectTagKeys(s3, input, ctx) } : {};
     const run = async (input: Record<string, unknown>, ctx: RequestContext) => {
       await checkExpectedOwners(s3, input);
+      if (name === 'DeleteObjects') return deleteObjectsPerKey(s3, service, input as unknown as DeleteObjectsRequest, ctx, (i) => deleteObjects(s3, i, ctx));
+      if (name === 'CopyObject' || name === 'UploadPartCopy') await checkCopySource(service, input, ctx);
       if (!MISSING_KEY_HIDDEN.has(name)) return handler(s3, input, ctx);
       return handler(s3, input, ctx).catch((e: unknown) => missingKeyAs(e, service, input, ctx));
     };
@@ -124,7 +127,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('HeadObject', 's3:GetObject', headObject),
     op('GetObjectAttributes', 's3:GetObjectAttributes', getObjectAttributes),
     op('DeleteObject', 's3:DeleteObject', deleteObject),
-    op('DeleteObjects', 's3:DeleteObject', deleteObjects, { maxBodyBytes: 2 * MiB }),
+    // Authorized per key by deleteObjectsPerKey (s3-authz.ts), as S3 does.
+    op('DeleteObjects', 's3:DeleteObject', deleteObjects, { maxBodyBytes: 2 * MiB, noAuthorization: true }),
     op('CopyObject', 's3:PutObject', copyObject),
     op('ListObjects', 's3:ListBucket', listObjects),
     op('ListObjectsV2', 's3:ListBucket', listObjectsV2),

@@ -121,7 +121,7 @@ export function createPipeline(deps: PipelineDeps) {
         }
         const res = await deps.admin(req, principal);
         if (res) {
-          await send(nres, res, requestId);
+          await send(nres, res, requestId, deps.clock.nowMs());
           log(200);
           return;
         }
@@ -229,7 +229,7 @@ export function createPipeline(deps: PipelineDeps) {
     if (!noBody && !nreq.readableEnded && !(nreq as http.IncomingMessage).complete && nreq.httpVersionMajor === 1) response.headers['connection'] = 'close';
     let bytesOut = 0;
     try {
-      bytesOut = await send(nres, response, requestId);
+      bytesOut = await send(nres, response, requestId, deps.clock.nowMs());
     } catch (e) {
       deps.log.debug({ err: e, requestId }, 'response aborted');
     }
@@ -340,8 +340,7 @@ function stripPort(host: string): string {
 // The Date header changes once a second: formatted once per second, not per response.
 let dateSecond = -1;
 let dateText = '';
-function httpDate(): string {
-  const now = Date.now();
+function httpDate(now: number): string {
   const second = Math.floor(now / 1000);
   if (second !== dateSecond) {
     dateSecond = second;
@@ -351,9 +350,10 @@ function httpDate(): string {
 }
 
 /** Writes a response; resolves with the body bytes sent. */
-async function send(nres: NodeResponse, res: HttpResponse, requestId: string): Promise<number> {
+async function send(nres: NodeResponse, res: HttpResponse, requestId: string, nowMs: number): Promise<number> {
   const headers = res.headers;
-  if (!('date' in headers)) headers['date'] = httpDate();
+  // hanul's clock, not the host's: SDKs correct their signing clock from Date, so they follow time travel.
+  if (!('date' in headers)) headers['date'] = httpDate(nowMs);
   const body = res.body;
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;

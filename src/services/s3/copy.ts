@@ -17,6 +17,7 @@ import { checkPartNumber, commitPart, partAlgorithm, requireUpload } from './mul
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody } from './receive-body.js';
 import { restoredNow } from './restore.js';
+import { checkLockPermissions, lockForWrite } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import { readableVersion } from './versions.js';
@@ -129,6 +130,9 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
   });
   // The copy gets the ACL the request names (S3 does not copy the source's).
   const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
+  // The copy's lock comes from this request's headers (or the destination's default), never from the source.
+  const lock = lockForWrite(bucket, input, s3.clock.now());
+  await checkLockPermissions(s3, ctx, bucket.name, key, input);
   const alg: ChecksumAlgorithm = requestedAlg ?? source.rec.checksum?.algorithm ?? DEFAULT_ALGORITHM;
   const sourceKeys = await dataKeys(s3, ctx, source.bucket.name, source.rec.key, source.rec.sse, sourceKey);
   const cipher = await newCipher(s3, ctx, bucket, key, sseReq);
@@ -173,6 +177,7 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
       ...tagsOf(tags ?? from.tags),
       ...aclField(acl),
       ...entity,
+      ...lock,
     },
     { cond, ...(seen ? { seen } : {}) },
   );

@@ -48,6 +48,12 @@ export interface BucketRecord {
   ownerAccount: string;
   versioning?: VersioningStatus;
   tags?: TagPair[];
+  /** Validated lifecycle rules (lifecycle.ts), applied by the lifecycle worker. */
+  lifecycle?: LifecycleConfig;
+  /** Object Lock enabled (never turned off again) and its default retention. */
+  objectLock?: ObjectLockSettings;
+  /** Set once PutBucketVersioning named MfaDelete (with a valid x-amz-mfa). */
+  mfaDelete?: 'Enabled' | 'Disabled';
   /** Default encryption (PutBucketEncryption); absent means SSE-S3, as AWS since 2023. */
   encryption?: BucketEncryption;
   /** PutBucketCors (cors.ts). */
@@ -83,6 +89,54 @@ export interface StoredGrant {
   id?: string;
   uri?: string;
   permission: AclPermission;
+}
+
+export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+export interface ObjectLockSettings {
+  enabled: true;
+  defaultRetention?: { mode: LockMode; days?: number; years?: number };
+}
+
+/** The lock of one object version (or of an upload, applied when it completes). */
+export interface ObjectLockFields {
+  lockMode?: LockMode;
+  lockRetainUntil?: Date;
+  legalHold?: 'ON' | 'OFF';
+}
+
+export interface LifecycleFilter {
+  prefix?: string;
+  tags?: TagPair[];
+  sizeGreaterThan?: number;
+  sizeLessThan?: number;
+  /** Whether the rule carried an ObjectSize* filter (overrides the 128 KB transition default). */
+  hasSizeFilter?: true;
+}
+
+export interface LifecycleTransition {
+  days?: number;
+  date?: Date;
+  storageClass: string;
+}
+
+export interface LifecycleRule {
+  id: string;
+  enabled: boolean;
+  filter: LifecycleFilter;
+  /** How the filter was written (Filter element or the legacy Prefix), so GET returns it the same way. */
+  legacyPrefix?: true;
+  filterKind?: 'Prefix' | 'Tag' | 'And' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan' | 'Empty';
+  expiration?: { days?: number; date?: Date; expiredObjectDeleteMarker?: boolean };
+  transitions?: LifecycleTransition[];
+  noncurrentExpiration?: { days: number; newerNoncurrentVersions?: number };
+  noncurrentTransitions?: Array<{ days: number; storageClass: string; newerNoncurrentVersions?: number }>;
+  abortIncompleteDays?: number;
+}
+
+export interface LifecycleConfig {
+  rules: LifecycleRule[];
+  transitionDefaultMinimumObjectSize: 'all_storage_classes_128K' | 'varies_by_storage_class';
 }
 
 export interface BlobRef {
@@ -155,7 +209,7 @@ export interface EntityHeaders {
   websiteRedirectLocation?: string;
 }
 
-export interface ObjectRecord extends EntityHeaders {
+export interface ObjectRecord extends EntityHeaders, ObjectLockFields {
   key: string;
   /** 'null' for unversioned writes and writes while suspended. */
   versionId: string;
@@ -180,7 +234,7 @@ export interface ObjectRecord extends EntityHeaders {
   acl?: StoredGrant[];
 }
 
-export interface UploadRecord extends EntityHeaders {
+export interface UploadRecord extends EntityHeaders, ObjectLockFields {
   key: string;
   uploadId: string;
   initiated: Date;

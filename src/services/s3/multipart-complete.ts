@@ -12,6 +12,7 @@ import { checkDigestFormat, checksumMember, checksumMismatch, combinedCrc, compo
 import { malformedXml, noSuchUpload, s3Error } from './errors.js';
 import { type ChecksumAlgorithm, type ChecksumType, nsParts, nsUploads, type PartInfo, type PartRecord, SEP, type StoredChecksum, uploadKey } from './model.js';
 import { checkPartNumber, MIN_PART_BYTES, partAlgorithm, requireUpload } from './multipart.js';
+import { lockForCompletion } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { sseHeaders } from './sse.js';
 import { checkWriteConditionHeaders, commitObject, precheckWrite, type WriteConditions } from './write-object.js';
@@ -127,6 +128,7 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
       ...(upload.tags ? { tags: upload.tags } : {}),
       ...(upload.acl ? { acl: upload.acl } : {}),
       ...entity(upload),
+      ...lockForCompletion(bucket, upload, s3.clock.now()),
     },
     {
       cond,

@@ -25,6 +25,7 @@ import { invalidArgument, noSuchUpload, s3Error } from './errors.js';
 import { type BucketRecord, type ChecksumAlgorithm, type ChecksumType, makeUploadId, modifiedAt, nsParts, nsUploads, owner, partKey, type PartRecord, SEP, type UploadRecord, uploadKey } from './model.js';
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { checksumRequest, declaredLength, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
+import { checkLockHeaders, checkLockPermissions, lockForWrite } from './object-lock.js';
 import { accountOf, checkKey, getBucket, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import { checkMetadata, checkStorageClass, entityHeaders, storageClassOut, tagsOf } from './write-object.js';
@@ -68,6 +69,8 @@ export async function createMultipartUpload(s3: S3, input: CreateMultipartUpload
   const target = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
   const cipher = await newCipher(s3, ctx, target, key, sseReq);
   const now = s3.clock.now();
+  checkLockHeaders(input, now);
+  await checkLockPermissions(s3, ctx, input.Bucket ?? '', key, input);
   const upload: UploadRecord = {
     key,
     uploadId: makeUploadId(now.getTime()),
@@ -84,6 +87,10 @@ export async function createMultipartUpload(s3: S3, input: CreateMultipartUpload
   const bucket = await s3.meta.write(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
     Object.assign(upload, aclField(requestedAcl(b, input, 'object', writerId(ctx))));
+    // Only the explicit lock headers are kept: a default retention applies when the upload completes.
+    const { objectLock, ...rest } = b;
+    const lock = lockForWrite(objectLock ? { ...rest, objectLock: { enabled: true } } : rest, input, now);
+    Object.assign(upload, lock);
     await tx.put(nsUploads(b.name), uploadKey(key, upload.uploadId), upload);
     return b;
   });

@@ -20,6 +20,8 @@ import { checksumMember } from './checksums.js';
 import { checkReadConditions, parseRange, type ResolvedRange } from './conditions.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { BucketRecord, ObjectRecord } from './model.js';
+import { expirationOf } from './lifecycle-rules.js';
+import { visibleLock } from './object-lock.js';
 import { restoreHeader, restoredNow } from './restore.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { readableVersion } from './versions.js';
@@ -95,6 +97,10 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
   checkCustomer(s3, rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
   checkReadConditions(rec, { ifMatch: input.IfMatch, ifNoneMatch: input.IfNoneMatch, ifModifiedSince: input.IfModifiedSince, ifUnmodifiedSince: input.IfUnmodifiedSince });
   const headers = objectHeaders(s3, bucket, rec);
+  Object.assign(headers, await visibleLock(s3, ctx, bucket.name, rec));
+  // A lifecycle Expiration rule concerns the current version.
+  const expiration = input.VersionId === undefined ? expirationOf(bucket.lifecycle, rec) : undefined;
+  if (expiration !== undefined) headers.Expiration = expiration;
   let range: ResolvedRange | undefined;
   if (input.PartNumber !== undefined) {
     const count = rec.parts?.length ?? 1;

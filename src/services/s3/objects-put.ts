@@ -11,6 +11,8 @@ import type { RequestContext } from '../../server/context.js';
 import { checksumMember, parseContentMd5 } from './checksums.js';
 import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
 import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
+import { expirationOf } from './lifecycle-rules.js';
+import { checkLockPermissions, lockForWrite, requireChecksumHeader, writeNeedsDigest } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { aclField, requestedAcl, writerId } from './acl.js';
 import { parseTaggingHeader } from './tagging.js';
@@ -55,6 +57,9 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     return { bucket: b, seen: s };
   });
   const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
+  const lock = lockForWrite(bucket, input, s3.clock.now());
+  if (writeNeedsDigest(bucket, input)) requireChecksumHeader(input, 'Put Object', headers);
+  await checkLockPermissions(s3, ctx, bucket.name, key, input);
 
   const cipher = await newCipher(s3, ctx, bucket, key, sseReq);
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
@@ -87,10 +92,13 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
       ...tagsOf(tags),
       ...aclField(acl),
       ...entityHeaders({ ...input, ContentEncoding: contentEncoding }, header({ headers }, 'expires')),
+      ...lock,
     },
     { cond, ...(seen ? { seen } : {}) },
   );
   const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored), ...sseHeaders(cipher?.sse, bucket.name, key) };
   if (versioned) out.VersionId = record.versionId;
+  const expiration = expirationOf(bucket.lifecycle, record);
+  if (expiration !== undefined) out.Expiration = expiration;
   return out;
 }

@@ -21,6 +21,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createPipeline, type Authorizer } from './pipeline.js';
 import { createProtection, registerProtection } from './shield/protection.js';
 import { VERSION } from './version.js';
+import { BlobSweeper } from '../storage/blob-sweep.js';
 
 export interface App {
   listener: Listener;
@@ -106,6 +107,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     protection,
   });
   for (const s of services) await s.start?.();
+  const sweeper = startOrphanSweep(config, stores, services, log);
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
   const listener = await listen({ host: config.host, port: config.port, tls, maxHeaderSize: 16 * 1024, gate: protection }, (req, res) => {
@@ -130,6 +132,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         await listener.close(config.shutdownGraceMs);
         shutdown.abort();
         protection?.close();
+        await sweeper?.stop();
         for (const s of services) await s.stop?.();
         await stores.metadata.close();
         await stores.blobs.close();
@@ -137,4 +140,24 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       return closing;
     },
   };
+}
+
+/** The orphan blob sweep over every service's blob references (storage/blob-sweep.ts). */
+function startOrphanSweep(config: Config, stores: Stores, services: readonly ServiceDefinition[], log: Logger): BlobSweeper | undefined {
+  if (config.orphanSweepSeconds === 0) return undefined;
+  const referrers = services.flatMap((s) => (s.blobRefs !== undefined ? [s.blobRefs] : []));
+  const users = services.filter((s) => s.blobInUse !== undefined);
+  const sweeper = new BlobSweeper(
+    {
+      blobs: stores.blobs,
+      meta: stores.metadata,
+      referrers,
+      graceMs: config.orphanSweepSeconds * 1000,
+      inUse: (id) => users.some((s) => s.blobInUse?.(id) === true),
+    },
+    config.orphanSweepSeconds * 1000,
+    log,
+  );
+  sweeper.start();
+  return sweeper;
 }

@@ -11,6 +11,7 @@ import type { OperationSpec } from '../../aws/service.js';
 import type { RequestContext, ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
 import { BlobReaper } from './blob-reaper.js';
+import { s3BlobRefs } from './blob-refs.js';
 import * as buckets from './buckets.js';
 import { copyObject, uploadPartCopy } from './copy.js';
 import { deleteObject, deleteObjects } from './delete.js';
@@ -128,6 +129,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     rawHandler: (req, ctx) => postObjectHandler(s3, service, req, ctx),
     audited: true,
     eventSource: 's3.amazonaws.com',
+    blobRefs: s3BlobRefs,
+    blobInUse: (id) => s3.reaper.holds(id),
     async stop() {
       await s3.reaper.flush();
     },

@@ -15,6 +15,8 @@ export interface Config {
   tlsKey: string | undefined;
   /** Extra domain for virtual-hosted-style S3 (`<bucket>.<domain>`), besides localhost. */
   domain: string | undefined;
+  /** Optional second port serving only S3's website endpoint (any `<bucket>.…` Host). */
+  websitePort: number | undefined;
   timeTravel: boolean;
   logLevel: string;
   /** Graceful shutdown: how long in-flight requests may take. */
@@ -43,6 +45,9 @@ export interface Config {
   shieldBodyMinRate: number;
   shieldWatchWindowMs: number;
   shieldBlockSeconds: number;
+  shieldH2MaxStreams: number;
+  shieldAttackFloor: number;
+  shieldH2ResetRate: number;
 }
 
 interface Setting {
@@ -96,6 +101,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tlsCert', env: 'HANUL_TLS_CERT', flag: '--tls-cert', doc: 'PEM certificate file: serve HTTPS (h2 + http/1.1 by ALPN)', parse: str, default: undefined },
   { key: 'tlsKey', env: 'HANUL_TLS_KEY', flag: '--tls-key', doc: 'PEM private key file for --tls-cert', parse: str, default: undefined },
   { key: 'domain', env: 'HANUL_DOMAIN', flag: '--domain', doc: 'Domain for virtual-hosted-style S3 (`<bucket>.<domain>`)', parse: str, default: undefined },
+  { key: 'websitePort', env: 'HANUL_WEBSITE_PORT', flag: '--website-port', doc: 'Extra port serving only S3 static websites (Host `<bucket>.…`; 0 picks a free one)', parse: int('HANUL_WEBSITE_PORT', 0, 65535), default: undefined },
   { key: 'timeTravel', env: 'HANUL_TIME_TRAVEL', flag: '--time-travel', doc: 'Allow `POST /_hanul/clock` to move the clock forward', parse: bool('HANUL_TIME_TRAVEL'), default: false },
   { key: 'logLevel', env: 'HANUL_LOG_LEVEL', flag: '--log-level', doc: 'pino level: fatal, error, warn, info, debug, silent', parse: str, default: 'info' },
   { key: 'shutdownGraceMs', env: 'HANUL_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', doc: 'How long shutdown waits for in-flight requests', parse: int('HANUL_SHUTDOWN_GRACE_MS', 0, 600_000), default: 10_000 },
@@ -114,6 +120,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'shieldHeaderTimeoutMs', env: 'HANUL_SHIELD_HEADER_TIMEOUT_MS', flag: '--shield-header-timeout-ms', doc: 'Time to send a request head', parse: int('HANUL_SHIELD_HEADER_TIMEOUT_MS', 100, 600_000), default: 15_000 },
   { key: 'shieldBodyMinRate', env: 'HANUL_SHIELD_BODY_MIN_RATE', flag: '--shield-body-min-rate', doc: 'Slowest request body / response read (bytes/s over the watch window)', parse: int('HANUL_SHIELD_BODY_MIN_RATE', 0, 1_000_000_000), default: 512 },
   { key: 'shieldWatchWindowMs', env: 'HANUL_SHIELD_WATCH_WINDOW_MS', flag: '--shield-watch-window-ms', doc: 'Window of the slow-body and slow-read guards', parse: int('HANUL_SHIELD_WATCH_WINDOW_MS', 500, 3_600_000), default: 30_000 },
+  { key: 'shieldH2MaxStreams', env: 'HANUL_SHIELD_H2_MAX_STREAMS', flag: '--shield-h2-max-streams', doc: 'HTTP/2 concurrent streams per connection', parse: int('HANUL_SHIELD_H2_MAX_STREAMS', 1, 65_535), default: 256 },
+  { key: 'shieldH2ResetRate', env: 'HANUL_SHIELD_H2_RESET_RATE', flag: '--shield-h2-reset-rate', doc: 'HTTP/2 streams a client may cancel per second on one connection (rapid reset, CVE-2023-44487); more → GOAWAY', parse: int('HANUL_SHIELD_H2_RESET_RATE', 1, 1_000_000), default: 100 },
+  { key: 'shieldAttackFloor', env: 'HANUL_SHIELD_ATTACK_FLOOR', flag: '--shield-attack-floor', doc: 'Requests per second to a protected resource below which Shield Advanced detects no flood', parse: int('HANUL_SHIELD_ATTACK_FLOOR', 1, 10_000_000), default: 100 },
   { key: 'shieldBlockSeconds', env: 'HANUL_SHIELD_BLOCK_SECONDS', flag: '--shield-block-seconds', doc: 'How long a flooding client stays blocked', parse: int('HANUL_SHIELD_BLOCK_SECONDS', 1, 86_400), default: 60 },
   { key: 'kinesisStateDelayMs', env: 'HANUL_KINESIS_STATE_DELAY_MS', flag: '--kinesis-state-delay-ms', doc: 'How long Kinesis streams stay CREATING/UPDATING/DELETING (ms)', parse: int('HANUL_KINESIS_STATE_DELAY_MS', 0, 600_000), default: 500 },
   { key: 'functionsDir', env: 'HANUL_FUNCTIONS_DIR', flag: '--functions-dir', doc: 'Directory of Lambda handlers (`<name>.mjs`/`.js`) run by Firehose transforms', parse: str, default: './functions' },

@@ -50,6 +50,7 @@ export function banner(app: App): string {
   lines.push(
     `  health      ${endpoint}/_hanul/health`,
     `  shield      ${config.shield ? 'on' : 'off'}  endpoint resource ${endpointArn(config.region, config.accountId)}`,
+    ...(app.websiteListener ? [`  websites    ${endpoint.replace(/:\d+$/, `:${app.websiteListener.port}`)}  (Host <bucket>.…; also <bucket>.s3-website.localhost on the main port)`] : []),
     '',
     '  try:',
     `    AWS_ACCESS_KEY_ID=${rootKey.accessKeyId} AWS_SECRET_ACCESS_KEY=<secret> AWS_REGION=${config.region} aws --endpoint-url ${endpoint} s3 ls`,

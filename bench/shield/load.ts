@@ -59,12 +59,14 @@ export interface LegitResult {
   sent: number;
   ok: number;
   latenciesMs: number[];
+  /** Failures by status (-1: no answer within 5 s). */
+  failures: Record<string, number>;
 }
 
 /** A well-behaved client: `rps` requests per second from one address, each timed. */
 export async function legit(opts: { port: number; from: string; rps: number; durationMs: number; path?: string }): Promise<LegitResult> {
   const agent = new http.Agent({ keepAlive: true, localAddress: loopback(opts.from) });
-  const r: LegitResult = { sent: 0, ok: 0, latenciesMs: [] };
+  const r: LegitResult = { sent: 0, ok: 0, latenciesMs: [], failures: {} };
   const deadline = Date.now() + opts.durationMs;
   const gap = 1000 / opts.rps;
   const inflight: Promise<void>[] = [];
@@ -76,6 +78,7 @@ export async function legit(opts: { port: number; from: string; rps: number; dur
       once(agent, opts.port, opts.path ?? '/_hanul/health', { 'user-agent': 'legit-client/1.0' }, 5000).then((s) => {
         r.latenciesMs.push(performance.now() - t0);
         if (s === 200) r.ok++;
+        else r.failures[s] = (r.failures[s] ?? 0) + 1;
       }),
     );
     next += gap;

@@ -21,6 +21,8 @@ export interface HttpRequest {
   body: Readable;
   /** Trailing headers of an aws-chunked body, available once `body` has ended. */
   trailers(): Readonly<Record<string, string>>;
+  /** Arrived on HANUL_WEBSITE_PORT: S3's website endpoint whatever the Host. */
+  website?: true;
 }
 
 export type HttpBody = string | Uint8Array | AsyncIterable<Uint8Array> | undefined;

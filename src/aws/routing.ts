@@ -33,6 +33,8 @@ export function indexServices(services: readonly ServiceDefinition[]): ServiceIn
  * else S3 (path-style or virtual-hosted-style).
  */
 export function routeService(req: HttpRequest, scope: CredentialScope | undefined, index: ServiceIndex): ServiceDefinition | undefined {
+  // S3's website endpoint (its port, or a `<bucket>.s3-website…` Host) is S3 whatever the request carries.
+  if (req.website === true || req.hostname.includes('.s3-website')) return index.byName.get('s3');
   if (scope) {
     const s = index.bySigningName.get(scope.service);
     if (s) return s;

@@ -98,6 +98,18 @@ export interface ServiceDefinition {
    * stream) answers it here; the pipeline still authenticates, logs and counts.
    */
   rawHandler?(req: HttpRequest, ctx: RequestContext): Promise<HttpResponse | undefined>;
+  /**
+   * Requests this service answers without SigV4, before authentication, as the
+   * anonymous principal, through `rawHandler` (S3: CORS preflights, which a
+   * browser never signs and which may carry a presigned URL's query, and the
+   * website endpoint). Called for every request: keep it a cheap check.
+   */
+  answersUnsigned?(req: HttpRequest): boolean;
+  /**
+   * Adds cross-origin headers to any response of this service, success or
+   * error (S3's bucket CORS rules). Called only when the request has an Origin.
+   */
+  crossOrigin?(req: HttpRequest, res: HttpResponse): Promise<void>;
   /** Background work (lifecycle, rotation, delivery); stopped on shutdown. */
   start?(): Promise<void>;
   stop?(): Promise<void>;

@@ -25,6 +25,8 @@ import { BlobSweeper } from '../storage/blob-sweep.js';
 
 export interface App {
   listener: Listener;
+  /** HANUL_WEBSITE_PORT's listener (S3 website endpoint only), when configured. */
+  websiteListener?: Listener;
   endpoint: string;
   rootKey: RootKey;
   config: Config;
@@ -96,7 +98,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   };
 
   const shutdown = new AbortController();
-  const handle = createPipeline({
+  const pipelineDeps = {
     ...deps,
     services: index,
     credentials,
@@ -105,7 +107,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     admin: createAdmin({ config, clock, services: index, metrics, version: VERSION, startedAt }),
     shutdown: shutdown.signal,
     protection,
-  });
+  };
+  const handle = createPipeline(pipelineDeps);
   for (const s of services) await s.start?.();
   const sweeper = startOrphanSweep(config, stores, services, log);
 
@@ -116,10 +119,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       res.destroy();
     });
   });
+  const websiteListener = config.websitePort === undefined ? undefined : await listenWebsite(config, createPipeline({ ...pipelineDeps, website: true }), tls, protection, log);
   const hostForUrl = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
     listener,
+    ...(websiteListener ? { websiteListener } : {}),
     endpoint: `${tls ? 'https' : 'http'}://${hostForUrl}:${listener.port}`,
     rootKey,
     config,
@@ -129,7 +134,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     services,
     close() {
       closing ??= (async () => {
-        await listener.close(config.shutdownGraceMs);
+        await Promise.all([listener.close(config.shutdownGraceMs), websiteListener?.close(config.shutdownGraceMs)]);
         shutdown.abort();
         protection?.close();
         await sweeper?.stop();
@@ -160,4 +165,14 @@ function startOrphanSweep(config: Config, stores: Stores, services: readonly Ser
   );
   sweeper.start();
   return sweeper;
+}
+
+/** HANUL_WEBSITE_PORT: the same pipeline, every request marked for S3's website endpoint. */
+function listenWebsite(config: Config, handle: ReturnType<typeof createPipeline>, tls: { cert: Buffer; key: Buffer } | undefined, gate: Parameters<typeof listen>[0]['gate'], log: Logger): Promise<Listener> {
+  return listen({ host: config.host, port: config.websitePort ?? 0, tls, maxHeaderSize: 16 * 1024, gate }, (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log.error({ err: e }, 'pipeline failed');
+      res.destroy();
+    });
+  });
 }

@@ -1,4 +1,4 @@
-import type { OperationAudit } from '../aws/service.js';
+import type { OperationAudit, ServiceDefinition } from '../aws/service.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config.js';
@@ -68,6 +68,11 @@ export interface RequestContext extends ServiceDeps {
    * signatures a service verifies itself, e.g. S3 POST Object's form policy.
    */
   credentials?: CredentialLookup;
+  /**
+   * The pipeline's authorizer (IAM), for requests a service answers itself
+   * and must still authorize, e.g. S3's website endpoint reading as the anonymous principal.
+   */
+  authorize?: (ctx: RequestContext, service: ServiceDefinition, operation: string, input: unknown) => Promise<void>;
 }
 
 /** One finished call, handed to the audit sink (CloudTrail) after the response is written. */

@@ -25,6 +25,9 @@ export interface ConnectionHooks {
   classified(socket: net.Socket, kind: 'h1' | 'h2' | 'tls'): void;
   requestStarted(socket: net.Socket, req: http.IncomingMessage | undefined): void;
   requestEnded(socket: net.Socket): void;
+  /** HTTP/2: SETTINGS_MAX_CONCURRENT_STREAMS, and each new session (rapid-reset watch). */
+  readonly h2MaxStreams?: number;
+  h2Session?(session: http2.ServerHttp2Session): void;
 }
 
 export interface Listener {
@@ -74,10 +77,11 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
     },
     counted,
   );
-  const h2settings: http2.Settings = { maxConcurrentStreams: 256, maxHeaderListSize: opts.maxHeaderSize };
+  const h2settings: http2.Settings = { maxConcurrentStreams: opts.gate?.h2MaxStreams ?? 256, maxHeaderListSize: opts.maxHeaderSize };
   const h2 = http2.createServer({ settings: h2settings, maxSessionMemory: 32 });
   h2.on('request', counted);
   h2.on('sessionError', () => undefined);
+  h2.on('session', (session: http2.ServerHttp2Session) => opts.gate?.h2Session?.(session));
   let secure: tls.Server | undefined;
   if (opts.tls) {
     const s = http2.createSecureServer({
@@ -89,6 +93,7 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
     });
     s.on('request', counted);
     s.on('sessionError', () => undefined);
+    s.on('session', (session: http2.ServerHttp2Session) => opts.gate?.h2Session?.(session));
     s.on('tlsClientError', () => undefined);
     secure = s;
   }

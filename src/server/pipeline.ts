@@ -33,6 +33,8 @@ export interface PipelineDeps extends ServiceDeps {
   shutdown: AbortSignal;
   /** Flood protection (src/server/shield/): admission before any work, and every request for detection. */
   protection?: Protection | undefined;
+  /** This listener is HANUL_WEBSITE_PORT: every request is for S3's website endpoint. */
+  website?: boolean;
 }
 
 function familyOf(service: ServiceDefinition | undefined): ErrorFamily {
@@ -94,6 +96,7 @@ export function createPipeline(deps: PipelineDeps) {
       body: nreq,
       trailers: () => trailersOf(),
     };
+    if (deps.website === true) req.website = true;
 
     let service: ServiceDefinition | undefined;
     let operation = 'Unknown';
@@ -141,8 +144,10 @@ export function createPipeline(deps: PipelineDeps) {
 
       let principal: Principal;
       let signedRegion = deps.config.region;
+      // Preflights and website reads are never signed (service.answersUnsigned): they run anonymous.
+      const unsigned = service.answersUnsigned?.(req) === true;
       try {
-        const auth = await authenticate(signedView, {
+        const auth = unsigned ? undefined : await authenticate(signedView, {
           lookup: deps.credentials,
           now: deps.clock.now(),
           normalizePath: service.protocol !== 'rest-xml',
@@ -179,6 +184,7 @@ export function createPipeline(deps: PipelineDeps) {
       const raw = service.rawHandler ? await service.rawHandler(req, ctx) : undefined;
       if (raw) {
         response = raw;
+        operation = ctx.operation;
       } else {
         const decoded = await codec.decode(req, service);
         operation = ctx.operation = decoded.operation;
@@ -212,6 +218,7 @@ export function createPipeline(deps: PipelineDeps) {
         ? codecFor(svc.protocol).encodeError(failure, svc, { requestId, hostId: s3HostId(), requestContentType: req.headers['content-type'] as string | undefined })
         : { status: failure.status, headers: { 'content-type': 'text/plain' }, body: failure.message };
     }
+    if (service?.crossOrigin && nreq.headers.origin !== undefined) await service.crossOrigin(req, response);
     // A body we did not read to the end cannot be left on a keep-alive connection.
     // (`complete`: the whole request arrived; an unread rest is then dropped by Node, and
     // a bodiless request — HEAD, GET — keeps its keep-alive connection.)

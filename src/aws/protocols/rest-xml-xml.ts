@@ -168,14 +168,24 @@ export function writeShape(out: string[], schema: NormalizedSchema, value: unkno
   const open = xmlns ? `<${name} xmlns="${xmlns}">` : `<${name}>`;
   if (schema.isStructSchema()) {
     const obj = (value ?? {}) as Record<string, unknown>;
+    const at = out.length;
     out.push(open);
+    // Attributes (S3's Grantee xsi:type) and the prefixed namespace they need.
+    let attrs = '';
+    const ns: unknown = schema.getMergedTraits().xmlNamespace;
+    if (Array.isArray(ns) && ns.length === 2) attrs += ` xmlns:${String(ns[0])}="${escapeXml(String(ns[1]))}"`;
     for (const [memberName, member] of schema.structIterator()) {
       const v = obj[memberName];
       if (v === undefined || v === null) continue;
       const t = member.getMergedTraits();
       if (t.httpHeader || t.httpPrefixHeaders || t.httpPayload || t.httpResponseCode || t.httpQuery || t.httpLabel) continue;
+      if (t.xmlAttribute) {
+        attrs += ` ${(t.xmlName) ?? memberName}="${escapeXml(scalarText(member, v))}"`;
+        continue;
+      }
       writeMember(out, member, v, (t.xmlName) ?? memberName, !!t.xmlFlattened);
     }
+    if (attrs !== '') out[at] = `${open.slice(0, -1)}${attrs}>`;
     out.push(`</${name}>`);
     return;
   }

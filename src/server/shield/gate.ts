@@ -240,7 +240,7 @@ export class ConnectionGate {
   }
 
   private kill(w: Watched, reason: string): void {
-    this.counters.rejected(reason);
+    this.counters.rejected(reason, w.key);
     this.watched.delete(w.socket);
     w.socket.destroy();
   }

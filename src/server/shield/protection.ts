@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type http2 from 'node:http2';
 import type net from 'node:net';
 import type { Registry } from 'prom-client';
 import { AwsError } from '../../aws/errors.js';
@@ -8,6 +9,7 @@ import { effectiveAddress, parseCidrs, type CidrList } from './addr.js';
 import { Admission } from './admission.js';
 import { createShieldCounters, type ShieldCounters } from './counters.js';
 import { ConnectionGate } from './gate.js';
+import { watchH2Session } from './h2.js';
 
 /** One request as detection sees it (after the response). */
 export interface TrafficSample {
@@ -38,6 +40,8 @@ export interface Protection {
   classified(socket: net.Socket, kind: 'h1' | 'h2' | 'tls'): void;
   requestStarted(socket: net.Socket, req: http.IncomingMessage | undefined): void;
   requestEnded(socket: net.Socket): void;
+  readonly h2MaxStreams: number;
+  h2Session(session: http2.ServerHttp2Session): void;
   onTraffic(fn: (s: TrafficSample) => void): void;
   addRule(fn: RequestRule): () => void;
   /** The Shield service reports how many attacks are in progress (a /metrics gauge). */
@@ -78,7 +82,7 @@ export function createProtection(config: Config, registry?: Registry): Protectio
     pressureClientRps: config.shieldPressureClientRps,
     pressureDelayMs: 50,
     pressureInFlight: 48,
-    blockAfterSeconds: 2,
+    blockAfterMs: 1000,
   });
   const listeners: ((s: TrafficSample) => void)[] = [];
   const rules = new Set<RequestRule>();
@@ -117,6 +121,8 @@ export function createProtection(config: Config, registry?: Registry): Protectio
       for (const l of listeners) l(sample);
     },
     accept: (socket) => gate.accept(socket),
+    h2MaxStreams: config.shieldH2MaxStreams,
+    h2Session: (session) => watchH2Session(session, { maxStreams: config.shieldH2MaxStreams, resetRate: config.shieldH2ResetRate }, counters),
     classified: (socket, kind) => gate.classified(socket, kind),
     requestStarted(socket, req) {
       admission.started();

@@ -21,6 +21,7 @@ import type { RequestContext } from '../../server/context.js';
 import { randomId } from '../../lib/ids.js';
 import { invalidArgument, malformedXml, noSuchBucket, s3Error } from './errors.js';
 import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsUploads, nsVersions, owner, type PartRecord } from './model.js';
+import { newBucketAccess } from './acl.js';
 import { accountOf, checkOwner, getBucket, isValidBucketName, requireBucket, type S3 } from './state.js';
 
 const MAX_BUCKETS = 10_000;
@@ -55,6 +56,7 @@ export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: Requ
   const account = accountOf(ctx);
   const now = s3.clock.now();
   const tags = input.CreateBucketConfiguration?.Tags;
+  const access = newBucketAccess(input, account);
   await s3.meta.write(async (tx) => {
     const existing = await getBucket(tx, name);
     if (existing) {
@@ -71,7 +73,7 @@ export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: Requ
     }
     const owned = (await tx.scan<BucketRecord>(NS_BUCKETS, {})).filter((b) => b.value.ownerAccount === account).length;
     if (owned >= MAX_BUCKETS) throw s3Error('TooManyBuckets', 'You have attempted to create more buckets than allowed');
-    const rec: BucketRecord = { name, id: randomId(), region, createdAt: now, ownerAccount: account };
+    const rec: BucketRecord = { name, id: randomId(), region, createdAt: now, ownerAccount: account, ...access };
     if (tags && tags.length > 0) rec.tags = tags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
     await tx.put(NS_BUCKETS, name, rec);
   });

@@ -4,6 +4,7 @@
  * x-amz-copy-source-if-* conditions in one read; its bytes are streamed into
  * a new blob with fresh hashes (no buffering), then committed like a PUT.
  */
+import { aclField, requestedAcl, writerId } from './acl.js';
 import type { CopyObjectOutput, CopyObjectRequest, UploadPartCopyOutput, UploadPartCopyRequest } from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
 import { type InlineData, loadInline, objectStream } from './blob-stream.js';
@@ -123,6 +124,8 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
     const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
     return { bucket: b, seen: s };
   });
+  // The copy gets the ACL the request names (S3 does not copy the source's).
+  const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
   const alg: ChecksumAlgorithm = requestedAlg ?? source.rec.checksum?.algorithm ?? DEFAULT_ALGORITHM;
   const { blob, digests, data } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs, undefined, source.inline), {
     declared: source.rec.size,
@@ -161,6 +164,7 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
       // An archived source copies into STANDARD unless a class is named.
       storageClass: requestedClass ?? (isArchived(from.storageClass) ? 'STANDARD' : from.storageClass),
       ...tagsOf(tags ?? from.tags),
+      ...aclField(acl),
       ...entity,
     },
     { cond, ...(seen ? { seen } : {}) },

@@ -6,7 +6,8 @@
  */
 import * as sdk from '@aws-sdk/client-s3';
 import { isOperationSchema, virtualHostDomains, type StaticOperationSchema } from '../../aws/protocols/rest-xml-routing.js';
-import type { RestXmlService } from '../../aws/protocols/rest-xml.js';
+import type { HttpRequest } from '../../aws/http.js';
+import { restXmlTarget, type RestXmlService } from '../../aws/protocols/rest-xml.js';
 import type { OperationSpec } from '../../aws/service.js';
 import type { RequestContext, ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
@@ -25,8 +26,16 @@ import { putObject } from './objects-put.js';
 import { postObjectHandler } from './post-object.js';
 import { restoreObject } from './restore.js';
 import { checkExpectedOwners } from './expected-owner.js';
+import * as cors from './cors.js';
+import * as website from './website.js';
+import { isWebsiteRequest, serveWebsite, websiteBucket } from './website-serve.js';
 import { BucketCache, type S3 } from './state.js';
 import * as tagging from './tagging.js';
+import * as acl from './acl.js';
+import * as policy from './bucket-policy.js';
+import * as ownership from './ownership.js';
+import * as pab from './public-access.js';
+import { EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
 type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
 
@@ -55,6 +64,7 @@ const DATA_EVENTS = new Set([
   'DeleteObjectTagging',
   'RestoreObject',
   'PostObject',
+  'PreflightRequest',
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
@@ -72,11 +82,13 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
 
   function op(name: string, action: string, handler: Handler, extra: Partial<OperationSpec> = {}): [string, OperationSpec] {
     const audit = DATA_EVENTS.has(name) ? { audit: { dataEvent: true } } : {};
+    const tagKeys = EXISTING_TAG_OPERATIONS.has(name) ? { conditions: (input: Record<string, unknown>, ctx: RequestContext) => existingObjectTagKeys(s3, input, ctx) } : {};
     const run = async (input: Record<string, unknown>, ctx: RequestContext) => {
       await checkExpectedOwners(s3, input);
-      return handler(s3, input, ctx);
+      if (!MISSING_KEY_HIDDEN.has(name)) return handler(s3, input, ctx);
+      return handler(s3, input, ctx).catch((e: unknown) => missingKeyAs(e, service, input, ctx));
     };
-    return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...extra }];
+    return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...tagKeys, ...extra }];
   }
 
   const operations: Record<string, OperationSpec> = Object.fromEntries([
@@ -107,12 +119,35 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('AbortMultipartUpload', 's3:AbortMultipartUpload', abortMultipartUpload),
     op('ListParts', 's3:ListMultipartUploadParts', listParts),
     op('ListMultipartUploads', 's3:ListBucketMultipartUploads', listMultipartUploads),
+    op('PutBucketCors', 's3:PutBucketCORS', cors.putBucketCors),
+    op('GetBucketCors', 's3:GetBucketCORS', cors.getBucketCors),
+    op('DeleteBucketCors', 's3:PutBucketCORS', cors.deleteBucketCors),
+    op('PutBucketWebsite', 's3:PutBucketWebsite', website.putBucketWebsite),
+    op('GetBucketWebsite', 's3:GetBucketWebsite', website.getBucketWebsite),
+    op('DeleteBucketWebsite', 's3:DeleteBucketWebsite', website.deleteBucketWebsite),
     op('GetObjectTagging', 's3:GetObjectTagging', tagging.getObjectTagging),
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
     op('RestoreObject', 's3:RestoreObject', restoreObject),
+    // Access control (bucket-policy.ts, public-access.ts, ownership.ts, acl.ts; evaluation in s3-authz.ts).
+    op('PutBucketPolicy', 's3:PutBucketPolicy', policy.putBucketPolicy, { maxBodyBytes: 64 * 1024 }),
+    op('GetBucketPolicy', 's3:GetBucketPolicy', policy.getBucketPolicy),
+    op('DeleteBucketPolicy', 's3:DeleteBucketPolicy', policy.deleteBucketPolicy),
+    op('GetBucketPolicyStatus', 's3:GetBucketPolicyStatus', policy.getBucketPolicyStatus),
+    op('PutPublicAccessBlock', 's3:PutBucketPublicAccessBlock', pab.putPublicAccessBlock),
+    op('GetPublicAccessBlock', 's3:GetBucketPublicAccessBlock', pab.getPublicAccessBlock),
+    op('DeletePublicAccessBlock', 's3:PutBucketPublicAccessBlock', pab.deletePublicAccessBlock),
+    op('PutBucketOwnershipControls', 's3:PutBucketOwnershipControls', ownership.putBucketOwnershipControls),
+    op('GetBucketOwnershipControls', 's3:GetBucketOwnershipControls', ownership.getBucketOwnershipControls),
+    op('DeleteBucketOwnershipControls', 's3:PutBucketOwnershipControls', ownership.deleteBucketOwnershipControls),
+    op('GetBucketAcl', 's3:GetBucketAcl', acl.getBucketAcl),
+    op('PutBucketAcl', 's3:PutBucketAcl', acl.putBucketAcl),
+    op('GetObjectAcl', 's3:GetObjectAcl', acl.getObjectAcl),
+    op('PutObjectAcl', 's3:PutObjectAcl', acl.putObjectAcl),
     // Browser form uploads are answered by rawHandler (post-object.ts); listed for IAM and audit.
     op('PostObject', 's3:PutObject', () => Promise.reject(new Error('POST Object is served by rawHandler')), { anonymous: true }),
+    // CORS preflights (cors.ts) are answered by rawHandler without authorization, as S3; listed for metrics and audit.
+    op('PreflightRequest', 's3:GetObject', () => Promise.reject(new Error('preflights are served by rawHandler')), { anonymous: true }),
   ]);
 
   const service: RestXmlService = {
@@ -126,7 +161,26 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
       domains: virtualHostDomains([deps.config.domain]),
       formPostOperation: 'PostObject',
     },
-    rawHandler: (req, ctx) => postObjectHandler(s3, service, req, ctx),
+    rawHandler: (req, ctx) => {
+      if (isWebsiteRequest(req)) return req.method === 'OPTIONS' ? websitePreflight(req, ctx) : serveWebsite(s3, service, req, ctx);
+      if (req.method === 'OPTIONS') {
+        const target = restXmlTarget(req, service);
+        ctx.operation = 'PreflightRequest';
+        return cors.preflight(s3, req, target.bucket, target.key, ctx.requestId);
+      }
+      return postObjectHandler(s3, service, req, ctx);
+    },
+    answersUnsigned: (req) => req.method === 'OPTIONS' || isWebsiteRequest(req),
+    async crossOrigin(req, res) {
+      let bucket: string | undefined;
+      try {
+        bucket = isWebsiteRequest(req) ? (await websiteBucket(s3, req)).bucket?.name : restXmlTarget(req, service).bucket;
+      } catch {
+        return;
+      }
+      await cors.addCorsHeaders(s3, req, bucket, res);
+    },
+    resourcePolicy: (arn, ctx) => s3ResourcePolicy(s3, arn, ctx),
     audited: true,
     eventSource: 's3.amazonaws.com',
     blobRefs: s3BlobRefs,
@@ -135,5 +189,11 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
       await s3.reaper.flush();
     },
   };
+  async function websitePreflight(req: HttpRequest, ctx: RequestContext) {
+    ctx.operation = 'PreflightRequest';
+    const { name } = await websiteBucket(s3, req);
+    const key = req.rawPath.length > 1 ? req.rawPath.slice(1) : undefined;
+    return cors.preflight(s3, req, name, key, ctx.requestId);
+  }
   return service;
 }

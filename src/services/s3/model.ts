@@ -15,6 +15,7 @@
  * become 'null' versions). Object bytes live in the BlobStore under ids the
  * store chooses; a record lists the blobs to stream, in order.
  */
+import type { CORSRule, WebsiteConfiguration } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 
 export const NS_BUCKETS = 's3:bucket';
@@ -23,6 +24,11 @@ export const nsVersions = (bucket: string) => `s3:ver:${bucket}`;
 export const nsUploads = (bucket: string) => `s3:mpu:${bucket}`;
 export const nsParts = (bucket: string) => `s3:part:${bucket}`;
 export const nsInline = (bucket: string) => `s3:data:${bucket}`;
+
+/** A stored CORS rule: the SDK's shape, validated (cors.ts). */
+export type CorsRule = CORSRule;
+/** A stored website configuration: the SDK's shape, validated (website.ts). */
+export type WebsiteConfig = WebsiteConfiguration;
 
 export const SEP = '\u0001';
 
@@ -42,6 +48,39 @@ export interface BucketRecord {
   ownerAccount: string;
   versioning?: VersioningStatus;
   tags?: TagPair[];
+  /** PutBucketCors (cors.ts). */
+  cors?: CorsRule[];
+  /** PutBucketWebsite (website.ts). */
+  website?: WebsiteConfig;
+  /** The bucket policy (JSON text, as put); access control (bucket-policy.ts). */
+  policy?: string;
+  /** Block Public Access settings; absent = none configured (public-access.ts). */
+  publicAccessBlock?: PublicAccessBlock;
+  /**
+   * Object Ownership (ownership.ts). Absent on records written before it
+   * existed: treated as BucketOwnerEnforced; 'none' after DeleteBucketOwnershipControls.
+   */
+  ownership?: ObjectOwnershipSetting | 'none';
+  /** Grants beyond the owner's implicit FULL_CONTROL (acl.ts); absent = private. */
+  acl?: StoredGrant[];
+}
+
+export type ObjectOwnershipSetting = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
+
+export interface PublicAccessBlock {
+  BlockPublicAcls: boolean;
+  IgnorePublicAcls: boolean;
+  BlockPublicPolicy: boolean;
+  RestrictPublicBuckets: boolean;
+}
+
+export type AclPermission = 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP';
+
+/** One ACL grant: to a canonical user id, or to a group URI (AllUsers, AuthenticatedUsers, LogDelivery). */
+export interface StoredGrant {
+  id?: string;
+  uri?: string;
+  permission: AclPermission;
 }
 
 export interface BlobRef {
@@ -111,6 +150,8 @@ export interface ObjectRecord extends EntityHeaders {
   storageClass: string;
   tags?: TagPair[];
   restore?: RestoreState;
+  /** Object ACL grants beyond the owner's FULL_CONTROL (acl.ts); absent = private. */
+  acl?: StoredGrant[];
 }
 
 export interface UploadRecord extends EntityHeaders {
@@ -123,6 +164,8 @@ export interface UploadRecord extends EntityHeaders {
   tags?: TagPair[];
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: ChecksumType;
+  /** The ACL the completed object gets (x-amz-acl / x-amz-grant-* on CreateMultipartUpload). */
+  acl?: StoredGrant[];
 }
 
 export interface PartRecord {

@@ -123,6 +123,7 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
       ...(checksum ? { checksum } : {}),
       storageClass: upload.storageClass,
       ...(upload.tags ? { tags: upload.tags } : {}),
+      ...(upload.acl ? { acl: upload.acl } : {}),
       ...entity(upload),
     },
     {

@@ -4,6 +4,7 @@
  * multipart-complete.ts. A part's blob becomes part of the object as is:
  * completing never copies bytes.
  */
+import { aclField, requestedAcl, writerId } from './acl.js';
 import type {
   AbortMultipartUploadOutput,
   AbortMultipartUploadRequest,
@@ -77,6 +78,7 @@ export async function createMultipartUpload(s3: S3, input: CreateMultipartUpload
   if (checksumType) upload.checksumType = checksumType;
   const bucket = await s3.meta.write(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
+    Object.assign(upload, aclField(requestedAcl(b, input, 'object', writerId(ctx))));
     await tx.put(nsUploads(b.name), uploadKey(key, upload.uploadId), upload);
     return b;
   });

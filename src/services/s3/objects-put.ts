@@ -12,6 +12,7 @@ import { checksumMember, parseContentMd5 } from './checksums.js';
 import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
 import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
+import { aclField, requestedAcl, writerId } from './acl.js';
 import { parseTaggingHeader } from './tagging.js';
 import {
   checkMetadata,
@@ -51,6 +52,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
     return { bucket: b, seen: s };
   });
+  const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
 
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
   const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
@@ -78,6 +80,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
       checksum: stored,
       storageClass,
       ...tagsOf(tags),
+      ...aclField(acl),
       ...entityHeaders({ ...input, ContentEncoding: contentEncoding }, header({ headers }, 'expires')),
     },
     { cond, ...(seen ? { seen } : {}) },

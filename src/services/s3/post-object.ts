@@ -21,6 +21,7 @@ import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { checkConditions, verifyPostPolicy } from './post-policy.js';
 import { MAX_PUT_BYTES, receiveBody, type ChecksumRequest } from './receive-body.js';
 import { checkKey, getBucket, type S3 } from './state.js';
+import { aclField, authorizeFormUpload } from './acl.js';
 import { checkTags } from './tagging.js';
 import { checkMetadata, checkStorageClass, commitObject, tagsOf } from './write-object.js';
 
@@ -84,7 +85,10 @@ export async function postObjectHandler(s3: S3, service: ServiceDefinition, req:
   }
   if (!file) throw s3Error('IncorrectNumberOfFilesInPostRequest', 'POST requires exactly one file upload per request.');
 
-  const { check } = await verifyPostPolicy(fields, ctx);
+  // A form without a policy and signature is an anonymous upload: only a bucket policy or ACL can allow it.
+  const unsigned = !fields.has('policy') && !fields.has('x-amz-signature') && !fields.has('x-amz-credential') && !fields.has('signature') && !fields.has('awsaccesskeyid');
+  const signed = unsigned ? undefined : await verifyPostPolicy(fields, ctx);
+  const check = signed?.check ?? { minSize: 0, maxSize: undefined, conditions: [] };
   const rawKey = fields.get('key');
   if (rawKey === undefined) {
     throw s3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: 'key' });
@@ -92,6 +96,7 @@ export async function postObjectHandler(s3: S3, service: ServiceDefinition, req:
   const key = checkKey(rawKey.replaceAll('${filename}', file.filename ?? ''));
   fields.set('key', key);
   checkConditions(check, fields, bucket.name);
+  const acl = await authorizeFormUpload(service, signed ? { ...ctx, principal: signed.credential.principal } : ctx, bucket, key, fields);
 
   const meta: Record<string, string> = {};
   for (const [k, v] of fields) if (k.startsWith('x-amz-meta-')) meta[k.slice('x-amz-meta-'.length)] = v;
@@ -136,6 +141,7 @@ export async function postObjectHandler(s3: S3, service: ServiceDefinition, req:
     storageClass: checkStorageClass(fields.get('x-amz-storage-class')),
     ...tagsOf(tags),
     ...entity,
+    ...aclField(acl),
   });
   // Fields after the file are ignored, as S3 does; read them off the connection.
   try {

@@ -5,8 +5,8 @@ import type { Protection as Layer, TrafficSample } from '../../server/shield/pro
 import { membersOf } from './groups.js';
 import { bucketOf, requestHitsBucket } from './resources.js';
 import { K, NS, ShieldStore, type StoredAttack } from './store.js';
-import { DIMENSIONS, newTables, type DimTables, type Dimension } from './top-k.js';
-import { attackDetail } from './attack-view.js';
+import { DIMENSIONS, newTables, TopK, type DimTables, type Dimension } from './top-k.js';
+import { attackDetail, CONNECTION_VECTOR } from './attack-view.js';
 
 export interface DetectorOptions {
   /** Requests per second below which nothing is an attack. */
@@ -18,8 +18,10 @@ export interface DetectorOptions {
   quietSeconds: number;
   /** Watchdog kills per second (slow headers/body/read) that count as a slow-connection attack. */
   slowFloor: number;
+  /** Traffic above this many times the threshold within one second is an attack at once (a massive flood needs no waiting). */
+  surge: number;
 }
-export const DEFAULT_DETECTOR: DetectorOptions = { floor: 100, k: 3, sustainSeconds: 3, quietSeconds: 5, slowFloor: 3 };
+export const DEFAULT_DETECTOR: DetectorOptions = { floor: 100, k: 3, sustainSeconds: 3, quietSeconds: 5, slowFloor: 3, surge: 3 };
 
 type Sample = Omit<TrafficSample, 'status' | 'bytesIn' | 'bytesOut'> & Partial<TrafficSample>;
 
@@ -32,7 +34,12 @@ export interface LiveAttack {
   connections: number[];
   dims: DimTables;
   slow: Map<string, number>;
+  /** Addresses whose connections the watchdogs cut during the attack. */
+  slowSources: TopK;
   threshold: number;
+  /** Requests the automatic rule matched, per second (refused under Block, only counted under Count). */
+  ruleMatches: number[];
+  ruleNow: number;
   mitigation?: string;
   removeRule?: () => void;
 }
@@ -42,10 +49,14 @@ interface Monitor {
   match?: (s: Sample) => boolean;
   members?: Monitor[];
   aggregation?: string | undefined;
-  cur: { n: number; bits: number; dims: DimTables; slow: Map<string, number> };
+  cur: { n: number; bits: number; dims: DimTables; slow: Map<string, number>; slowSources: TopK };
+  pendingSlow: TopK;
+  pendingKinds: Map<string, number>;
   rate: number;
   baseline: number;
   base: DimTables;
+  /** Seconds with traffic learned into `base`: a young baseline (a flood from the start, or its ramp) is not trusted. */
+  baseSeconds: number;
   pending: DimTables;
   over: number;
   under: number;
@@ -53,10 +64,15 @@ interface Monitor {
   auto?: T.ApplicationLayerAutomaticResponseConfiguration | undefined;
 }
 
-/** Matching requests per second from one source that the automatic rule tolerates. */
-const RULE_RATE = 10;
+/**
+ * Matching requests per second from one source that the automatic rule tolerates. Low: the
+ * signature is a value rare in baseline traffic, and a flood spread over many sources sends
+ * little from each (40 sources on a busy machine: a few a second each).
+ */
+const RULE_RATE = 3;
+/** Seconds of traffic before the learned baseline weighs in the signature choice. */
+const MIN_BASE_SECONDS = 10;
 
-const SLOW_VECTOR: Record<string, string> = { 'header-timeout': 'SLOW_HEADERS', 'slow-body': 'SLOW_BODY', 'slow-read': 'SLOW_READ' };
 
 function dimValue(s: Sample, d: Dimension): string {
   return d === 'SOURCE_IP_ADDRESS' ? s.address : d === 'DESTINATION_URL' ? s.path : d === 'SOURCE_USER_AGENT' ? s.userAgent : s.referer;
@@ -81,7 +97,7 @@ export class Detector {
     private readonly opts: DetectorOptions = DEFAULT_DETECTOR,
   ) {
     layer?.onTraffic((s) => this.observe(s));
-    layer?.counters.onReject?.((reason) => this.slowEvent(reason));
+    layer?.counters.onReject?.((reason, client) => this.slowEvent(reason, client));
     layer?.attackGauge(() => this.live().length);
   }
 
@@ -115,11 +131,15 @@ export class Detector {
       const m = this.monitors.get(arn) ?? this.monitor(arn);
       const bucket = bucketOf(arn);
       m.match = bucket ? (s) => requestHitsBucket(bucket, s.hostname, s.path) : () => true;
+      const was = m.auto;
       m.auto = p.ApplicationLayerAutomaticResponseConfiguration;
-      if (m.auto?.Status !== 'ENABLED' && m.attack?.removeRule) {
+      const changed = m.auto?.Status !== 'ENABLED' || (was?.Action?.Block === undefined) !== (m.auto.Action?.Block === undefined);
+      if (changed && m.attack?.removeRule) {
         m.attack.removeRule();
         delete m.attack.removeRule;
       }
+      // Enabled (or switched between Block and Count) during an attack: the rule follows at once.
+      if (m.attack && !m.attack.removeRule && m.auto?.Status === 'ENABLED' && m.attack.perSecond.some((n) => n > (m.attack?.threshold ?? 0))) this.respond(m, m.attack);
       next.set(arn, m);
     }
     for (const [arn, m] of this.monitors) if (!next.has(arn)) m.attack?.removeRule?.();
@@ -143,7 +163,11 @@ export class Detector {
   }
 
   private monitor(arn: string): Monitor {
-    return { arn, cur: { n: 0, bits: 0, dims: newTables(), slow: new Map() }, rate: 0, baseline: 0, base: newTables(), pending: newTables(), over: 0, under: 0 };
+    return { arn, cur: this.fresh(), pendingSlow: new TopK(), pendingKinds: new Map(), rate: 0, baseline: 0, base: newTables(), baseSeconds: 0, pending: newTables(), over: 0, under: 0 };
+  }
+
+  private fresh(): Monitor['cur'] {
+    return { n: 0, bits: 0, dims: newTables(), slow: new Map(), slowSources: new TopK() };
   }
 
   private observe(s: Sample): void {
@@ -155,13 +179,16 @@ export class Detector {
         const v = dimValue(s, d);
         if (v) m.cur.dims[d].add(v);
       }
+      if (!m.attack) this.surging(m);
     }
   }
 
-  private slowEvent(reason: string): void {
-    if (!SLOW_VECTOR[reason]) return;
+  private slowEvent(reason: string, client: string | undefined): void {
+    if (!CONNECTION_VECTOR[reason]) return;
     const m = this.monitors.get(this.endpoint);
-    if (m) m.cur.slow.set(reason, (m.cur.slow.get(reason) ?? 0) + 1);
+    if (!m) return;
+    m.cur.slow.set(reason, (m.cur.slow.get(reason) ?? 0) + 1);
+    if (client) m.cur.slowSources.add(client);
   }
 
   private async tick(): Promise<void> {
@@ -178,46 +205,53 @@ export class Detector {
       const e = this.step(m);
       if (e) events.push(e);
     }
-    for (const m of this.all()) m.cur = { n: 0, bits: 0, dims: newTables(), slow: new Map() };
+    for (const m of this.all()) m.cur = this.fresh();
     await Promise.allSettled(events);
   }
 
   /** One second of one monitor; returns the store write of a start or end, if any. */
   private step(m: Monitor): Promise<void> | undefined {
-    const { floor, k, sustainSeconds, quietSeconds, slowFloor } = this.opts;
+    const { floor, k, sustainSeconds, quietSeconds, slowFloor, surge } = this.opts;
     const rate = m.cur.n;
     const slowKills = [...m.cur.slow.values()].reduce((a, b) => a + b, 0);
     if (!m.attack) {
       const threshold = Math.max(floor, k * m.baseline);
       const hot = rate > threshold || slowKills >= slowFloor;
       if (hot) {
-        m.over++;
+        m.over = rate > surge * threshold ? Math.max(m.over + 1, sustainSeconds) : m.over + 1;
         for (const d of DIMENSIONS) m.pending[d].merge(m.cur.dims[d]);
+        m.pendingSlow.merge(m.cur.slowSources);
+        for (const [r, n] of m.cur.slow) m.pendingKinds.set(r, (m.pendingKinds.get(r) ?? 0) + n);
       } else {
         m.over = 0;
         m.pending = newTables();
+        m.pendingSlow = new TopK();
+        m.pendingKinds = new Map();
         m.baseline = m.baseline * 0.9 + rate * 0.1;
+        if (rate > 0) m.baseSeconds++;
         for (const d of DIMENSIONS) {
           m.base[d].decay(0.98);
           m.base[d].merge(m.cur.dims[d]);
         }
       }
       if (m.over < sustainSeconds) return undefined;
-      const a: LiveAttack = { id: randomUUID(), start: new Date(this.clock.nowMs() - sustainSeconds * 1000), perSecond: [], bitsPerSecond: [], connections: [], dims: m.pending, slow: new Map(), threshold };
-      m.attack = a;
-      m.pending = newTables();
-      m.under = 0;
+      const a = this.begin(m, threshold, rate > threshold, Math.min(m.over, sustainSeconds) * 1000);
       this.record(m, a);
-      if (m.auto?.Status === 'ENABLED') this.respond(m, a);
-      this.layer?.counters.attackStarted(m.arn);
       return this.persist(m.arn, a, undefined);
     }
     const a = m.attack;
     a.perSecond.push(rate);
     a.bitsPerSecond.push(m.cur.bits);
     a.connections.push(this.layer?.gate.stats().connections ?? 0);
+    if (a.mitigation) {
+      a.ruleMatches.push(a.ruleNow);
+      a.ruleNow = 0;
+    }
     this.record(m, a);
     for (const [r, n] of m.cur.slow) a.slow.set(r, (a.slow.get(r) ?? 0) + n);
+    a.slowSources.merge(m.cur.slowSources);
+    // A slow-connection attack that turns into a request flood gets its rule now.
+    if (rate > a.threshold && !a.removeRule && !a.mitigation && m.auto?.Status === 'ENABLED') this.respond(m, a);
     const hot = rate > a.threshold || slowKills >= slowFloor;
     m.under = hot ? 0 : m.under + 1;
     if (m.under < quietSeconds) return undefined;
@@ -225,6 +259,35 @@ export class Detector {
     m.over = 0;
     a.removeRule?.();
     return this.persist(m.arn, a, this.clock.now());
+  }
+
+  /** An attack starts on `m`: what was pending becomes its first counts; a request flood gets its rule. */
+  private begin(m: Monitor, threshold: number, flood: boolean, sinceMs: number): LiveAttack {
+    const a: LiveAttack = { id: randomUUID(), start: new Date(this.clock.nowMs() - sinceMs), perSecond: [], bitsPerSecond: [], connections: [], dims: m.pending, slow: m.pendingKinds, slowSources: m.pendingSlow, threshold, ruleMatches: [], ruleNow: 0 };
+    m.attack = a;
+    m.pending = newTables();
+    m.pendingSlow = new TopK();
+    m.pendingKinds = new Map();
+    m.under = 0;
+    // A request rule answers a request flood only: a slow-connection attack is the watchdogs'
+    // (its few finished requests are the legitimate ones — a rule on them would block the innocent).
+    if (flood && m.auto?.Status === 'ENABLED') this.respond(m, a);
+    this.layer?.counters.attackStarted(m.arn);
+    return a;
+  }
+
+  /**
+   * A surge — surge × threshold requests within one second — is an attack the moment it is
+   * reached, not at the next tick: a massive flood is answered within a fraction of a second.
+   */
+  private surging(m: Monitor): void {
+    const threshold = Math.max(this.opts.floor, this.opts.k * m.baseline);
+    if (m.cur.n !== Math.floor(this.opts.surge * threshold) + 1) return;
+    for (const d of DIMENSIONS) m.pending[d].merge(m.cur.dims[d]);
+    // The rest of this second counts towards the attack from here (its first part is in `pending`).
+    m.cur.dims = newTables();
+    const a = this.begin(m, threshold, true, 0);
+    void this.persist(m.arn, a, undefined).catch(() => undefined);
   }
 
   private record(m: Monitor, a: LiveAttack): void {
@@ -239,7 +302,7 @@ export class Detector {
     let best: { d: Dimension; v: string; score: number } | undefined;
     for (const d of ['SOURCE_USER_AGENT', 'DESTINATION_URL', 'REFERRER', 'SOURCE_IP_ADDRESS'] as const) {
       const total = a.dims[d].total || 1;
-      const baseTotal = m.base[d].total;
+      const baseTotal = m.baseSeconds >= MIN_BASE_SECONDS ? m.base[d].total : 0;
       for (const { value, count } of a.dims[d].top(5)) {
         const share = count / total;
         const baseShare = baseTotal > 0 ? m.base[d].get(value) / baseTotal : 0;
@@ -256,6 +319,7 @@ export class Detector {
     const offenders = new Set<string>();
     const windows = new Map<string, { sec: number; n: number }>();
     a.mitigation = `hanul-automatic-response/${action}/${d}=${v} (rate-based: more than ${RULE_RATE} matching requests/s from one source)`;
+    const layer = this.layer;
     a.removeRule = this.layer.addRule((s) => {
       if (dimValue(s, d) !== v || !scope(s)) return false;
       if (!offenders.has(s.address)) {
@@ -269,6 +333,8 @@ export class Detector {
         if (++w.n <= RULE_RATE) return false;
         offenders.add(s.address);
       }
+      a.ruleNow++;
+      layer.counters.ruleMatched(action);
       return action === 'Block';
     });
   }

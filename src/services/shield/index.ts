@@ -20,7 +20,7 @@ const READ_ONLY = /^(Describe|List|Get)/;
  */
 export function buildShield(deps: ServiceDeps, opts: Partial<DetectorOptions> = {}): { service: ServiceDefinition; detector: Detector } {
   const store = new ShieldStore(deps.stores.metadata);
-  const detector = new Detector(store, deps.clock, endpointArn(deps.config.region, deps.config.accountId), protectionOf(deps.config), { ...DEFAULT_DETECTOR, ...opts });
+  const detector = new Detector(store, deps.clock, endpointArn(deps.config.region, deps.config.accountId), protectionOf(deps.config), { ...DEFAULT_DETECTOR, floor: deps.config.shieldAttackFloor, ...opts });
   const changed = () => {
     detector.reload().catch((e: unknown) => deps.log.error({ err: e }, 'shield: reloading protections failed'));
   };

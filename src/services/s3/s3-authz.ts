@@ -1,0 +1,152 @@
+/**
+ * How S3's own access controls meet the IAM engine. S3 offers the engine one
+ * resource policy per request (ServiceDefinition.resourcePolicy): the bucket
+ * policy, plus the Allow statements the bucket's and the object's ACLs amount
+ * to (when Object Ownership leaves ACLs enabled), shaped by Block Public
+ * Access — IgnorePublicAcls drops public grants, RestrictPublicBuckets drops a
+ * public policy's Allows for callers outside the bucket owner's account. The
+ * engine then applies AWS's logic: an explicit Deny anywhere wins, the
+ * resource policy can grant on its own (the only way an anonymous caller is
+ * ever allowed), otherwise identity policies must allow.
+ */
+import { checkAccess } from '../../iam/authorize.js';
+import { anonymousPrincipal } from '../../iam/root-key.js';
+import { isAwsError } from '../../aws/errors.js';
+import type { ConditionValues, ResourcePolicy, ServiceDefinition } from '../../aws/service.js';
+import type { RequestContext } from '../../server/context.js';
+import { aclStatements } from './acl-model.js';
+import { type BucketRecord, nsObjects, type ObjectRecord } from './model.js';
+import { isPublicPolicy } from './public-policy.js';
+import type { S3 } from './state.js';
+
+/** The root user of the owner account may always manage the policy (AWS's guard against locking yourself out). */
+const POLICY_OPERATIONS = new Set(['PutBucketPolicy', 'GetBucketPolicy', 'DeleteBucketPolicy']);
+
+/** Whether ACLs take part in authorization on this bucket (Object Ownership). */
+export function aclsEnabled(b: BucketRecord): boolean {
+  return b.ownership !== undefined && b.ownership !== 'BucketOwnerEnforced';
+}
+
+const publicCache = new Map<string, boolean>();
+function policyIsPublic(text: string): boolean {
+  let v = publicCache.get(text);
+  if (v === undefined) {
+    if (publicCache.size > 1000) publicCache.clear();
+    publicCache.set(text, (v = isPublicPolicy(text)));
+  }
+  return v;
+}
+
+function parseArn(arn: string): { bucket: string; key?: string } | undefined {
+  if (!arn.startsWith('arn:aws:s3:::')) return undefined;
+  const rest = arn.slice('arn:aws:s3:::'.length);
+  const slash = rest.indexOf('/');
+  return slash < 0 ? { bucket: rest } : { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
+}
+
+function callerInAccount(ctx: RequestContext, account: string): boolean {
+  return ctx.principal.type !== 'anonymous' && ctx.principal.accountId === account;
+}
+
+/** The resource policy the IAM engine evaluates for one S3 resource ARN. */
+export async function s3ResourcePolicy(s3: S3, arn: string, ctx: RequestContext): Promise<ResourcePolicy | undefined> {
+  const parsed = parseArn(arn);
+  if (!parsed) return undefined;
+  const b = await s3.buckets.get(s3, parsed.bucket);
+  if (!b) return undefined;
+  if (ctx.principal.type === 'root' && ctx.principal.accountId === b.ownerAccount && POLICY_OPERATIONS.has(ctx.operation)) return undefined;
+  const pab = b.publicAccessBlock;
+  let policy = b.policy;
+  let statements: object[] | undefined;
+  if (policy !== undefined && pab?.RestrictPublicBuckets === true && !callerInAccount(ctx, b.ownerAccount) && policyIsPublic(policy)) {
+    // Restricted: the policy's Allows reach no one outside the account; its Denies still bind.
+    statements = policyStatements(policy).filter((st) => (st as { Effect?: unknown }).Effect !== 'Allow');
+  }
+  if (aclsEnabled(b)) {
+    const ignore = pab?.IgnorePublicAcls === true;
+    const extra = b.acl ? aclStatements('bucket', b.name, b.acl, b.ownerAccount, ignore) : [];
+    if (parsed.key !== undefined) {
+      const rec = await s3.meta.read((tx) => tx.get<ObjectRecord>(nsObjects(b.name), parsed.key as string));
+      if (rec?.acl && rec.deleteMarker !== true) extra.push(...aclStatements('object', b.name, rec.acl, b.ownerAccount, ignore));
+    }
+    if (extra.length > 0) statements = [...(statements ?? (policy !== undefined ? policyStatements(policy) : [])), ...extra];
+  }
+  if (statements === undefined) return policy === undefined ? undefined : { document: policy };
+  if (statements.length === 0) return undefined;
+  const version = policy !== undefined ? ((JSON.parse(policy) as { Version?: string }).Version ?? '2008-10-17') : '2012-10-17';
+  policy = JSON.stringify({ Version: version, Statement: statements });
+  return { document: policy };
+}
+
+function policyStatements(text: string): object[] {
+  const st = (JSON.parse(text) as { Statement?: unknown }).Statement;
+  return (Array.isArray(st) ? st : [st]) as object[];
+}
+
+/** Object operations whose requests carry s3:ExistingObjectTag/<key>. */
+export const EXISTING_TAG_OPERATIONS = new Set([
+  'GetObject',
+  'HeadObject',
+  'GetObjectAcl',
+  'PutObjectAcl',
+  'GetObjectTagging',
+  'PutObjectTagging',
+  'DeleteObjectTagging',
+  'GetObjectAttributes',
+  'GetObjectRetention',
+  'PutObjectRetention',
+  'GetObjectLegalHold',
+  'PutObjectLegalHold',
+]);
+
+/**
+ * s3:ExistingObjectTag/<key> for an object request: the current object's
+ * tags. Looked up only when a policy could ask — any caller but the owner's
+ * root (whose identity has no policies) or a bucket policy that names the key —
+ * so the root's plain GETs cost no extra read.
+ */
+export async function existingObjectTagKeys(s3: S3, input: { Bucket?: string; Key?: string }, ctx: RequestContext): Promise<ConditionValues> {
+  if (input.Bucket === undefined || input.Key === undefined) return {};
+  const b = await s3.buckets.get(s3, input.Bucket);
+  if (!b) return {};
+  const policyAsks = b.policy !== undefined && /existingobjecttag/i.test(b.policy);
+  if (!policyAsks && ctx.principal.type === 'root') return {};
+  const rec = await s3.meta.read((tx) => tx.get<ObjectRecord>(nsObjects(b.name), input.Key as string));
+  const out: Record<string, string> = {};
+  for (const t of rec?.tags ?? []) out[`s3:ExistingObjectTag/${t.Key}`] = t.Value;
+  return out;
+}
+
+/**
+ * For code that serves S3 content without a signed request (the website
+ * endpoint): whether an anonymous caller may perform `action` (e.g.
+ * 's3:GetObject') on `resourceArn` (e.g. 'arn:aws:s3:::site/index.html'),
+ * by the bucket policy, ACLs and Block Public Access exactly as the REST
+ * endpoint decides. `conditions` adds request keys (e.g. 's3:ExistingObjectTag/x').
+ */
+export async function authorizeAnonymous(service: ServiceDefinition, ctx: RequestContext, action: string, resourceArn: string, conditions?: ConditionValues): Promise<boolean> {
+  const anon: RequestContext = { ...ctx, principal: anonymousPrincipal() };
+  try {
+    await checkAccess(anon, service, { action, resource: resourceArn, ...(conditions ? { conditions } : {}) });
+    return true;
+  } catch (e) {
+    if (isAwsError(e) && e.code === 'AccessDenied') return false;
+    throw e;
+  }
+}
+
+/** Reads whose "no such key" S3 shows only to callers who may list the bucket. */
+export const MISSING_KEY_HIDDEN = new Set(['GetObject', 'HeadObject', 'GetObjectAttributes', 'GetObjectTagging', 'GetObjectAcl']);
+
+/**
+ * S3 answers a read of a missing key with 404 NoSuchKey only when the caller
+ * has s3:ListBucket on the bucket; otherwise with 403 AccessDenied, so that
+ * keys cannot be probed for (e.g. an anonymous caller a policy lets GetObject).
+ */
+export async function missingKeyAs(e: unknown, service: ServiceDefinition, input: { Bucket?: unknown }, ctx: RequestContext): Promise<never> {
+  if (!isAwsError(e) || e.code !== 'NoSuchKey' || typeof input.Bucket !== 'string') throw e;
+  if (ctx.principal.type === 'root' && ctx.principal.sessionToken === undefined) throw e;
+  // Without s3:ListBucket this throws AccessDenied in place of the NoSuchKey.
+  await checkAccess(ctx, service, { action: 's3:ListBucket', resource: `arn:aws:s3:::${input.Bucket}` });
+  throw e;
+}

@@ -35,6 +35,9 @@ describe('S3 with rclone', { skip: cliVersion(BIN) === undefined ? 'rclone not i
         `secret_access_key = ${rig.server.credentials.secretAccessKey}`,
         `endpoint = ${rig.endpoint}`,
         `region = ${rig.server.region}`,
+        // New buckets disable ACLs (Object Ownership BucketOwnerEnforced, S3's default since
+        // 2023): PUTs may carry no ACL or bucket-owner-full-control, not rclone's default 'private'.
+        'acl = bucket-owner-full-control',
         '',
       ].join('\n'),
     );

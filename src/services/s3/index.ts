@@ -13,6 +13,7 @@ import type { OperationSpec } from '../../aws/service.js';
 import type { RequestContext, ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
 import { BlobReaper } from './blob-reaper.js';
+import { s3BlobRefs } from './blob-refs.js';
 import * as buckets from './buckets.js';
 import { copyObject, uploadPartCopy } from './copy.js';
 import { deleteObject, deleteObjects } from './delete.js';
@@ -213,6 +214,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     resourcePolicy: (arn, ctx) => s3ResourcePolicy(s3, arn, ctx),
     audited: true,
     eventSource: 's3.amazonaws.com',
+    blobRefs: s3BlobRefs,
+    blobInUse: (id) => s3.reaper.holds(id),
     async start() {
       worker.start();
     },

@@ -10,7 +10,8 @@ import { header } from '../../aws/http.js';
 import type { HttpRequest } from '../../aws/http.js';
 import type { RequestContext } from '../../server/context.js';
 import { BlobTooLargeError } from '../../storage/errors.js';
-import { ALGORITHMS, checkContentMd5, checkDigestFormat, checksumHeader, checksumMismatch, hashingSource, parseAlgorithm, type StreamDigests } from './checksums.js';
+import { ALGORITHMS, checkContentMd5, checkDigestFormat, checksumHeader, checksumMismatch, hashingSource, localHasher, parseAlgorithm, type StreamDigests } from './checksums.js';
+import { offloadedHasher } from './hash-worker.js';
 import { s3Error } from './errors.js';
 import type { BlobRef, ChecksumAlgorithm } from './model.js';
 import type { S3 } from './state.js';
@@ -115,6 +116,9 @@ export interface Received {
   data?: Buffer;
 }
 
+/** Bodies at least this large are hashed on a worker thread. */
+const OFFLOAD_MIN_BYTES = 1024 * 1024;
+
 /** Objects this small are stored inline with their metadata. */
 export const INLINE_MAX_BYTES = 64 * 1024;
 
@@ -127,7 +131,10 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
   if (o.declared !== undefined && o.declared > o.maxBytes) throw tooLarge(o.declared, o.maxBytes);
   const algs = new Set<ChecksumAlgorithm>(o.extraAlgorithms ?? []);
   if (o.checksum.algorithm) algs.add(o.checksum.algorithm);
-  const hashing = hashingSource(body, [...algs]);
+  // Large bodies are hashed on a worker, overlapping with receiving and writing (hash-worker.ts).
+  const large = o.declared === undefined || o.declared >= OFFLOAD_MIN_BYTES;
+  const hasher = large ? offloadedHasher([...algs]) : localHasher([...algs]);
+  const hashing = hashingSource(body, hasher);
   let blob: BlobRef;
   let data: Buffer | undefined;
   try {
@@ -145,6 +152,7 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
       blob = await s3.blobs.write(hashing.stream, { signal: ctx.signal, maxBytes: o.maxBytes });
     }
   } catch (e) {
+    hasher.drop();
     if (isAwsError(e)) throw e;
     if (e instanceof BlobTooLargeError) throw tooLarge(o.declared, o.maxBytes);
     if (ctx.signal.aborted) throw s3Error('IncompleteBody', 'The request body terminated unexpectedly');

@@ -21,11 +21,19 @@ export interface Config {
   logLevel: string;
   /** Graceful shutdown: how long in-flight requests may take. */
   shutdownGraceMs: number;
+  /** Orphan blob sweep: minimum age and interval (s); 0 = off (src/storage/blob-sweep.ts). */
+  orphanSweepSeconds: number;
   /** KMS root key (base64, 32 bytes) or a file holding it; else generated in the data dir. */
   kmsRootKey: string | undefined;
   /** PKCS#11 module behind KMS custom key stores (AWS_CLOUDHSM → a token labelled with the cluster id). */
   kmsPkcs11Module: string;
   kinesisLimits: boolean;
+  /** How often the S3 lifecycle worker scans when nothing else wakes it (seconds). */
+  s3LifecycleIntervalSeconds: number;
+  /** Firehose DirectPut per-stream quotas (records/s, requests/s, MiB/s) enforced. */
+  firehoseLimits: boolean;
+  /** Encrypt new objects with SSE-S3 when neither the request nor the bucket asks for encryption (AWS's default since 2023). */
+  s3DefaultEncryption: boolean;
   /** How long Kinesis streams and consumers stay CREATING / UPDATING / DELETING (ms). */
   kinesisStateDelayMs: number;
   /** Where Lambda handlers Firehose runs live (`<name>.mjs` / `.js`). */
@@ -103,9 +111,13 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'timeTravel', env: 'HANUL_TIME_TRAVEL', flag: '--time-travel', doc: 'Allow `POST /_hanul/clock` to move the clock forward', parse: bool('HANUL_TIME_TRAVEL'), default: false },
   { key: 'logLevel', env: 'HANUL_LOG_LEVEL', flag: '--log-level', doc: 'pino level: fatal, error, warn, info, debug, silent', parse: str, default: 'info' },
   { key: 'shutdownGraceMs', env: 'HANUL_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', doc: 'How long shutdown waits for in-flight requests', parse: int('HANUL_SHUTDOWN_GRACE_MS', 0, 600_000), default: 10_000 },
+  { key: 'orphanSweepSeconds', env: 'HANUL_ORPHAN_SWEEP_SECONDS', flag: '--orphan-sweep-seconds', doc: 'Delete blobs no record refers to (a crash\'s leftovers) once older than this, at start and then this often; 0 = never', parse: int('HANUL_ORPHAN_SWEEP_SECONDS', 0, 31_536_000), default: 3600 },
   { key: 'kmsRootKey', env: 'HANUL_KMS_ROOT_KEY', flag: '--kms-root-key', doc: 'KMS root key: base64 of 32 bytes, or a file path; else generated in the data dir', parse: str, default: undefined },
   { key: 'kmsPkcs11Module', env: 'HANUL_KMS_PKCS11_MODULE', flag: '--kms-pkcs11-module', doc: 'PKCS#11 module for KMS custom key stores (a CloudHSM cluster id names a token label)', parse: str, default: '/usr/lib/softhsm/libsofthsm2.so' },
+  { key: 's3LifecycleIntervalSeconds', env: 'HANUL_S3_LIFECYCLE_INTERVAL_SECONDS', flag: '--s3-lifecycle-interval-seconds', doc: 'S3 lifecycle scan interval (also runs on rule changes and clock jumps)', parse: int('HANUL_S3_LIFECYCLE_INTERVAL_SECONDS', 1, 86_400), default: 300 },
   { key: 'kinesisLimits', env: 'HANUL_KINESIS_LIMITS', flag: '--kinesis-limits', doc: 'Enforce Kinesis per-shard throughput limits (on/off)', parse: bool('HANUL_KINESIS_LIMITS'), default: true },
+  { key: 'firehoseLimits', env: 'HANUL_FIREHOSE_LIMITS', flag: '--firehose-limits', doc: 'Enforce Firehose DirectPut per-stream quotas: records/s, requests/s, MiB/s (on/off)', parse: bool('HANUL_FIREHOSE_LIMITS'), default: true },
+  { key: 's3DefaultEncryption', env: 'HANUL_S3_DEFAULT_ENCRYPTION', flag: '--s3-default-encryption', doc: 'Encrypt new S3 objects with SSE-S3 unless the request or bucket says otherwise (on/off)', parse: bool('HANUL_S3_DEFAULT_ENCRYPTION'), default: true },
   { key: 'shield', env: 'HANUL_SHIELD', flag: '--shield', doc: 'Flood protection of every endpoint (on/off)', parse: bool('HANUL_SHIELD'), default: true },
   { key: 'shieldAllowlist', env: 'HANUL_SHIELD_ALLOWLIST', flag: '--shield-allowlist', doc: 'CIDRs never limited (comma-separated)', parse: str, default: '' },
   { key: 'shieldTrustedProxies', env: 'HANUL_SHIELD_TRUSTED_PROXIES', flag: '--shield-trusted-proxies', doc: 'CIDRs whose X-Forwarded-For is believed', parse: str, default: '' },

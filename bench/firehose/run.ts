@@ -25,6 +25,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import http from 'node:http';
+import { createDeliveryRole } from '../../test/e2e/firehose/helpers.js';
 import { spawnHanul, TEST_KEY } from '../../test/support/hanul.js';
 import { cpuSeconds } from '../lib/processes.js';
 
@@ -46,13 +47,14 @@ function pct(xs: number[], p: number): number {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'hanul-bench-firehose-'));
-  const server = await spawnHanul({ dataDir: dir, env: { HANUL_SHIELD: 'off' } });
+  const server = await spawnHanul({ dataDir: dir, env: { HANUL_SHIELD: 'off', HANUL_FIREHOSE_LIMITS: 'off' } });
   const pid = server.child.pid as number;
   const base = { endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_KEY, maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpAgent: { maxSockets: CONCURRENCY * 2, keepAlive: true } }) };
   const fh = new f.FirehoseClient(base);
   const c3 = new s3.S3Client({ ...base, forcePathStyle: true });
   try {
     await c3.send(new s3.CreateBucketCommand({ Bucket: 'bench' }));
+    await createDeliveryRole({ endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_KEY }, 'bench');
     const create = async (name: string, prefix: string, hints: f.BufferingHints) => {
       await fh.send(new f.CreateDeliveryStreamCommand({ DeliveryStreamName: name, ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: 'arn:aws:s3:::bench', Prefix: prefix, CompressionFormat: 'GZIP', BufferingHints: hints } }));
       for (;;) {

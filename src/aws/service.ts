@@ -1,3 +1,4 @@
+import type { BlobReferrer } from '../storage/blob-sweep.js';
 import type { AuditSink, RequestContext, ServiceDeps } from '../server/context.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 
@@ -130,6 +131,14 @@ export interface ServiceDefinition {
    * pipeline's authorizer does not run for it.
    */
   authorizesItself?: boolean;
+  /**
+   * A service that keeps bytes in the BlobStore names every blob its records
+   * refer to (walking them in the given snapshot), else the orphan sweep
+   * (storage/blob-sweep.ts) deletes them.
+   */
+  blobRefs?: BlobReferrer;
+  /** Blobs the service is using right now outside its records (being read); the sweep skips them. */
+  blobInUse?: (id: string) => boolean;
   /** For /_hanul/health. */
   state?(): 'running' | 'starting' | 'degraded';
 }

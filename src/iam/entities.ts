@@ -104,6 +104,8 @@ export interface MfaRecord {
   createDate: Date;
   /** Set once enabled for a user. */
   userName?: string;
+  /** Enabled for the account's root user (EnableMFADevice signed by root without UserName). */
+  root?: true;
   enableDate?: Date;
   /** The last TOTP time step accepted: a code is never accepted twice. */
   lastStep?: number;

@@ -72,9 +72,18 @@ export type MfaCheck = { ok: true } | { ok: false; reason: 'no-device' | 'bad-co
  * and records its step, so the same code is never accepted twice.
  */
 export async function verifyUserMfa(rt: IamRuntime, userName: string | undefined, serial: string, code: string, nowMs: number): Promise<MfaCheck> {
+  return verifyMfa(rt, (dev) => dev.userName !== undefined && userName !== undefined && lower(dev.userName) === lower(userName), serial, code, nowMs);
+}
+
+/** The same check for the root user's device (S3 MFA Delete's x-amz-mfa). */
+export async function verifyRootMfa(rt: IamRuntime, serial: string, code: string, nowMs: number): Promise<MfaCheck> {
+  return verifyMfa(rt, (dev) => dev.root === true, serial, code, nowMs);
+}
+
+async function verifyMfa(rt: IamRuntime, owns: (dev: MfaRecord) => boolean, serial: string, code: string, nowMs: number): Promise<MfaCheck> {
   return rt.write(async (tx): Promise<MfaCheck> => {
     const dev = await tx.get<MfaRecord>(NS.mfa, lower(serial));
-    if (!dev || dev.userName === undefined || userName === undefined || lower(dev.userName) !== lower(userName)) return { ok: false, reason: 'no-device' };
+    if (!dev || !owns(dev)) return { ok: false, reason: 'no-device' };
     if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'bad-code' };
     const step = findStep(rt.box.open(dev.seed, dev.serial), code, nowMs);
     if (step === undefined || (dev.lastStep !== undefined && step <= dev.lastStep)) return { ok: false, reason: 'bad-code' };

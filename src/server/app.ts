@@ -21,6 +21,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createPipeline, type Authorizer } from './pipeline.js';
 import { createProtection, registerProtection } from './shield/protection.js';
 import { VERSION } from './version.js';
+import { BlobSweeper } from '../storage/blob-sweep.js';
 
 export interface App {
   listener: Listener;
@@ -109,6 +110,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   };
   const handle = createPipeline(pipelineDeps);
   for (const s of services) await s.start?.();
+  const sweeper = startOrphanSweep(config, stores, services, log);
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
   const listener = await listen({ host: config.host, port: config.port, tls, maxHeaderSize: 16 * 1024, gate: protection }, (req, res) => {
@@ -135,6 +137,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         await Promise.all([listener.close(config.shutdownGraceMs), websiteListener?.close(config.shutdownGraceMs)]);
         shutdown.abort();
         protection?.close();
+        await sweeper?.stop();
         for (const s of services) await s.stop?.();
         await stores.metadata.close();
         await stores.blobs.close();
@@ -142,6 +145,26 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       return closing;
     },
   };
+}
+
+/** The orphan blob sweep over every service's blob references (storage/blob-sweep.ts). */
+function startOrphanSweep(config: Config, stores: Stores, services: readonly ServiceDefinition[], log: Logger): BlobSweeper | undefined {
+  if (config.orphanSweepSeconds === 0) return undefined;
+  const referrers = services.flatMap((s) => (s.blobRefs !== undefined ? [s.blobRefs] : []));
+  const users = services.filter((s) => s.blobInUse !== undefined);
+  const sweeper = new BlobSweeper(
+    {
+      blobs: stores.blobs,
+      meta: stores.metadata,
+      referrers,
+      graceMs: config.orphanSweepSeconds * 1000,
+      inUse: (id) => users.some((s) => s.blobInUse?.(id) === true),
+    },
+    config.orphanSweepSeconds * 1000,
+    log,
+  );
+  sweeper.start();
+  return sweeper;
 }
 
 /** HANUL_WEBSITE_PORT: the same pipeline, every request marked for S3's website endpoint. */

@@ -33,9 +33,9 @@ export interface ServiceDeps {
   /** CloudTrail: services that audit their calls read this (the pipeline feeds it). */
   audit: AuditSink;
   /** Other services' operations, called in-process as the same caller (set by the app). */
-  peers?: PeerServices;
+  peers?: PeerServices | undefined;
   /** The Prometheus registry behind /metrics, for services' own metrics (Firehose delivery). */
-  metrics?: Pick<Metrics, 'registry'>;
+  metrics?: Pick<Metrics, 'registry'> | undefined;
 }
 
 /**

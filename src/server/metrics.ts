@@ -20,14 +20,19 @@ export function createMetrics(): Metrics {
   });
   const bytesInC = new Counter({ name: 'hanul_bytes_in_total', help: 'Request body bytes received', labelNames: ['service'] as const, registers: [registry] });
   const bytesOutC = new Counter({ name: 'hanul_bytes_out_total', help: 'Response body bytes sent', labelNames: ['service'] as const, registers: [registry] });
-  // prom-client hashes a label object on every call; the children per label set are cached instead (hot path).
+  // prom-client hashes a label object on every call; the children per label set are cached
+  // instead (hot path), in nested maps: no key string is built per request.
   type Children = { requests: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels>; bytesIn: ReturnType<typeof bytesInC.labels>; bytesOut: ReturnType<typeof bytesOutC.labels> };
-  const children = new Map<string, Children>();
+  const children = new Map<string, Map<string, Map<number, Children>>>();
+  let cached = 0;
   return {
     registry,
     observe(service, operation, status, seconds, bytesIn, bytesOut) {
-      const key = `${service}\u0000${operation}\u0000${status}`;
-      let c = children.get(key);
+      let byOp = children.get(service);
+      if (!byOp) children.set(service, (byOp = new Map()));
+      let byStatus = byOp.get(operation);
+      if (!byStatus) byOp.set(operation, (byStatus = new Map()));
+      let c = byStatus.get(status);
       if (!c) {
         c = {
           requests: requests.labels(service, operation, String(status)),
@@ -35,7 +40,10 @@ export function createMetrics(): Metrics {
           bytesIn: bytesInC.labels(service),
           bytesOut: bytesOutC.labels(service),
         };
-        if (children.size < 10_000) children.set(key, c);
+        if (cached < 10_000) {
+          cached++;
+          byStatus.set(status, c);
+        }
       }
       c.requests.inc();
       c.latency.observe(seconds);

@@ -191,7 +191,7 @@ export async function authenticate(req: SignedRequestView, opts: SigV4Options): 
       payload = { mode, signer, seedSignature: claim.signature.toString('hex') };
       break;
   }
-  return {
+  const result: SigV4Result = {
     form,
     scope,
     credential,
@@ -199,9 +199,10 @@ export async function authenticate(req: SignedRequestView, opts: SigV4Options): 
     signedHeaders: claim.signedHeaders,
     payload,
     signatureVerified: mode !== 'deferred',
-    ...(expiresAt ? { expiresAt } : {}),
     family: opts.family ?? (s3 ? 's3' : 'json'),
   };
+  if (expiresAt) result.expiresAt = expiresAt;
+  return result;
 }
 
 /**

@@ -4,6 +4,8 @@ import type { ServiceDefinition } from '../../aws/service.js';
 import type { ServiceDeps } from '../../server/context.js';
 import { sdkOperations } from '../sdk-operations.js';
 import { lookupEvents } from './lookup.js';
+import { scanAll } from '../../storage/blob-sweep.js';
+import { NS_SEGMENT, type Segment } from './segments.js';
 import { TrailRecorder } from './sink.js';
 
 /**
@@ -21,6 +23,9 @@ export function createCloudTrailService(deps: ServiceDeps): ServiceDefinition & 
     targetPrefix: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
     knownOperations: sdkOperations(sdk),
     auditSink: recorder,
+    blobRefs: async (tx, visit) => {
+      await scanAll<Segment>(tx, NS_SEGMENT, (s) => visit(s.blobId));
+    },
     recorder,
     operations: {
       LookupEvents: {

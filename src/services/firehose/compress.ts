@@ -1,14 +1,13 @@
 /**
  * Object encodings by CompressionFormat. GZIP and ZIP use node:zlib (ZIP is
  * written here: one deflated entry, as Firehose's objects hold one file).
- * Snappy (framing format) and HADOOP_SNAPPY (block format) are written with
- * literal-only Snappy blocks: valid streams any Snappy reader decodes, though
- * not smaller (a real encoder would be npm `snappy` / `snappyjs`).
+ * Snappy (framing format) and HADOOP_SNAPPY (Hadoop block format) use the
+ * native `snappy` encoder (napi), which compresses off the JS thread.
  */
 import { promisify } from 'node:util';
 import { deflateRaw, gzip } from 'node:zlib';
 import { crc32 } from '@aws-crypto/crc32';
-import { crc32c } from '@aws-crypto/crc32c';
+import { compress as snappyCompress, Compressor } from 'snappy';
 
 const gzipAsync = promisify(gzip);
 const deflateRawAsync = promisify(deflateRaw);
@@ -61,52 +60,24 @@ async function zip(name: string, data: Buffer): Promise<Buffer> {
   return Buffer.concat([local, fname, body, central, fname, end]);
 }
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return Buffer.from(out);
+/** Snappy framing format (stream identifier, CRC-32C-checked chunks), as Firehose's `.snappy` objects. */
+async function snappyFramed(data: Buffer): Promise<Buffer> {
+  const c = new Compressor();
+  const head = c.update(data);
+  return Buffer.concat([head, await c.finish()]);
 }
 
-/** A raw Snappy block made only of literals (≤ 64 KiB each element). */
-export function snappyBlock(data: Buffer): Buffer {
-  const parts: Buffer[] = [varint(data.length)];
-  for (let off = 0; off < data.length; off += 65536) {
-    const chunk = data.subarray(off, off + 65536);
-    const n = chunk.length - 1;
-    if (n < 60) parts.push(Buffer.from([n << 2]));
-    else if (n < 256) parts.push(Buffer.from([60 << 2, n]));
-    else parts.push(Buffer.from([61 << 2, n & 0xff, n >> 8]));
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts);
-}
-
-const mask = (c: number): number => ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
-
-function snappyFramed(data: Buffer): Buffer {
-  const parts: Buffer[] = [Buffer.from([0xff, 6, 0, 0, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59])];
-  for (let off = 0; off < data.length; off += 65536) {
-    const chunk = data.subarray(off, off + 65536);
-    const block = snappyBlock(chunk);
-    const head = Buffer.alloc(8);
-    const len = block.length + 4;
-    head.writeUInt8(0x00, 0);
-    head.writeUIntLE(len, 1, 3);
-    head.writeUInt32LE(mask(crc32c(chunk) >>> 0), 4);
-    parts.push(head, block);
-  }
-  return Buffer.concat(parts);
-}
-
-function hadoopSnappy(data: Buffer): Buffer {
+/**
+ * Hadoop's BlockCompressorStream layout (what HADOOP_SNAPPY readers such as
+ * Hadoop's SnappyCodec expect): per 256 KiB block, the uncompressed length,
+ * then one compressed chunk's length and its raw Snappy bytes (big-endian u32s).
+ */
+export const HADOOP_BLOCK = 256 * 1024;
+async function hadoopSnappy(data: Buffer): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for (let off = 0; off < data.length; off += 256 * 1024) {
-    const chunk = data.subarray(off, off + 256 * 1024);
-    const block = snappyBlock(chunk);
+  for (let off = 0; off < data.length; off += HADOOP_BLOCK) {
+    const chunk = data.subarray(off, off + HADOOP_BLOCK);
+    const block = await snappyCompress(chunk);
     const head = Buffer.alloc(8);
     head.writeUInt32BE(chunk.length, 0);
     head.writeUInt32BE(block.length, 4);

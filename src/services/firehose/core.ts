@@ -9,6 +9,7 @@ import type { ReadTx } from '../../storage/ports.js';
 import type { StreamEncryption } from './encryption.js';
 import { firehoseError, streamNotFound } from './errors.js';
 import { NS_STREAM, type DeliveryStreamMeta } from './model.js';
+import { quotasFor, Throttle } from './throttle.js';
 
 export interface FirehoseOptions {
   /** How long a new stream stays CREATING (clock ms). */
@@ -17,6 +18,10 @@ export interface FirehoseOptions {
   tickMs: number;
   /** Directory of Lambda handlers (`<name>.mjs` / `.js`). */
   functionsDir: string;
+  /** How long a deleted stream stays DELETING (real ms). */
+  deletingMs: number;
+  /** DirectPut quotas enforced (HANUL_FIREHOSE_LIMITS). */
+  limits: boolean;
 }
 
 export class FirehoseCore {
@@ -29,6 +34,7 @@ export class FirehoseCore {
   /** Called after records are committed so the flusher can deliver a full buffer at once. */
   onPut: (stream: string, bytes: number, count: number) => void = () => undefined;
   encryption: StreamEncryption | undefined;
+  readonly throttle: Throttle;
 
   constructor(
     readonly deps: ServiceDeps,
@@ -40,9 +46,11 @@ export class FirehoseCore {
     this.region = deps.config.region;
     this.account = deps.config.accountId;
     this.peers = deps.peers;
+    this.throttle = new Throttle(opts.limits ? quotasFor(this.region) : undefined);
   }
 
-  status(s: DeliveryStreamMeta): 'CREATING' | 'ACTIVE' {
+  status(s: DeliveryStreamMeta): 'CREATING' | 'ACTIVE' | 'DELETING' {
+    if (s.deletingSince !== undefined) return 'DELETING';
     return this.clock.nowMs() >= s.activeAt ? 'ACTIVE' : 'CREATING';
   }
 
@@ -55,7 +63,8 @@ export class FirehoseCore {
   /** Puts on a CREATING stream answer ResourceNotFoundException; control-plane changes ResourceInUseException. */
   async activeStream(tx: ReadTx, name: string, code: 'ResourceNotFoundException' | 'ResourceInUseException' = 'ResourceNotFoundException'): Promise<DeliveryStreamMeta> {
     const s = await this.getStream(tx, name);
-    if (this.status(s) !== 'ACTIVE') throw firehoseError(code, `Firehose ${name} under account ${this.account} is not ACTIVE, instead in state CREATING.`);
+    const status = this.status(s);
+    if (status !== 'ACTIVE') throw firehoseError(code, `Firehose ${name} under account ${this.account} is not ACTIVE, instead in state ${status}.`);
     return s;
   }
 

@@ -11,8 +11,9 @@ import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { deliverHttp } from './http-endpoint.js';
 import type { FirehoseMetrics } from './metrics.js';
-import { nsBuffer, NS_STREAM, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
+import { decodeChunk, nsBuffer, NS_STREAM, type BufferedChunk, type DeliveryStreamMeta, type StoredChunk } from './model.js';
 import { processRecords, type SourceRecord } from './processing.js';
+import { roleContext } from './role.js';
 import { deliverS3 } from './s3-writer.js';
 
 interface Pending {
@@ -108,6 +109,8 @@ export class Flusher {
         this.pending.delete(name);
         return;
       }
+      // A DELETING stream's buffered records go with it, as AWS's do.
+      if (meta.deletingSince !== undefined) return;
       const hints = meta.s3?.BufferingHints ?? meta.http?.BufferingHints ?? {};
       const sizeLimit = (hints.SizeInMBs ?? 5) * 1024 * 1024;
       p.sizeLimit = sizeLimit;
@@ -150,8 +153,9 @@ export class Flusher {
       p.oldest = undefined;
       return;
     }
-    const ctx = this.ctx();
-    const processed = await processRecords(this.core, meta, take, ctx);
+    // Processing (Lambda) runs as the service; objects are written as the destination's role.
+    const processed = await processRecords(this.core, meta, take, this.ctx());
+    const ctx = await roleContext(this.core, meta.http ? meta.http.S3Configuration?.RoleARN : meta.s3?.RoleARN, 'Deliver');
     if (meta.http) await deliverHttp(this.core, meta, take, processed, ctx);
     else await deliverS3(this.core, meta, take, processed, ctx);
     await this.core.store.write(async (tx) => {
@@ -162,8 +166,8 @@ export class Flusher {
     this.metrics.bytesOut.inc({ stream: meta.name }, bytes);
     this.metrics.recordsOut.inc({ stream: meta.name }, take.length);
     p.bytes = Math.max(0, p.bytes - bytes);
-    const next = await this.core.store.read((tx) => tx.scan<BufferedChunk>(ns, { limit: 1 }));
-    p.oldest = next[0]?.value.at;
+    const next = await this.core.store.read((tx) => tx.scan<StoredChunk>(ns, { limit: 1 }));
+    p.oldest = next[0] ? decodeChunk(next[0].value).at : undefined;
     if (p.oldest === undefined) p.bytes = 0;
   }
 
@@ -171,8 +175,8 @@ export class Flusher {
   private async *pages(ns: string): AsyncGenerator<{ key: string; value: BufferedChunk }> {
     let after: string | undefined;
     for (;;) {
-      const rows = await this.core.store.read((tx) => tx.scan<BufferedChunk>(ns, { limit: PAGE, ...(after !== undefined ? { startAfter: after } : {}) }));
-      yield* rows;
+      const rows = await this.core.store.read((tx) => tx.scan<StoredChunk>(ns, { limit: PAGE, ...(after !== undefined ? { startAfter: after } : {}) }));
+      for (const r of rows) yield { key: r.key, value: decodeChunk(r.value) };
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1]?.key;
     }

@@ -6,11 +6,12 @@ import { FirehoseCore, type FirehoseOptions } from './core.js';
 import { Flusher } from './delivery.js';
 import { StreamEncryption } from './encryption.js';
 import { KinesisSource } from './kinesis-source.js';
+import { stopJq } from './jq.js';
 import { stopFunctions } from './lambda.js';
 import { firehoseMetrics } from './metrics.js';
-import { NS_SOURCE } from './model.js';
+import { NS_SOURCE, NS_STREAM, type DeliveryStreamMeta } from './model.js';
 import { recordHandlers } from './records.js';
-import { streamHandlers } from './streams.js';
+import { finishDelete, streamHandlers } from './streams.js';
 import { tagHandlers } from './tags.js';
 
 const READ_ONLY = new Set(['DescribeDeliveryStream', 'ListDeliveryStreams', 'ListTagsForDeliveryStream']);
@@ -22,8 +23,8 @@ export interface FirehoseService {
 }
 
 function optionsFrom(deps: ServiceDeps, overrides: Partial<FirehoseOptions>): FirehoseOptions {
-  const cfg = deps.config as { functionsDir?: string };
-  return { creatingMs: 200, tickMs: 100, functionsDir: cfg.functionsDir ?? './functions', ...overrides };
+  const cfg = deps.config as { functionsDir?: string; firehoseLimits?: boolean };
+  return { creatingMs: 200, deletingMs: 1000, tickMs: 100, functionsDir: cfg.functionsDir ?? './functions', limits: cfg.firehoseLimits ?? true, ...overrides };
 }
 
 export async function buildFirehose(deps: ServiceDeps, overrides: Partial<FirehoseOptions> = {}): Promise<FirehoseService> {
@@ -38,15 +39,14 @@ export async function buildFirehose(deps: ServiceDeps, overrides: Partial<Fireho
   core.onPut = (stream, bytes, count) => f.added(stream, bytes, core.clock.nowMs(), count);
   const source = new KinesisSource(core, (s, b, at, n) => f.added(s, b, at, n));
 
+  const deleted = (name: string): void => {
+    f.forget(name);
+    source.forget(name);
+    core.throttle.forget(name);
+    void core.store.write((tx) => tx.deleteRange(NS_SOURCE, { prefix: `${name}/` }));
+  };
   const handlers: Record<string, (input: never, ctx: never) => Promise<unknown>> = {
-    ...streamHandlers(core, {
-      async created() {},
-      deleted(name) {
-        f.forget(name);
-        source.forget(name);
-        void core.store.write((tx) => tx.deleteRange(NS_SOURCE, { prefix: `${name}/` }));
-      },
-    }),
+    ...streamHandlers(core, { async created() {}, deleted }),
     ...recordHandlers(core),
     ...tagHandlers(core),
     ...core.encryption.handlers(),
@@ -70,6 +70,8 @@ export async function buildFirehose(deps: ServiceDeps, overrides: Partial<Fireho
     operations,
     eventSource: 'firehose.amazonaws.com',
     async start() {
+      const streams = await core.store.read((tx) => tx.scan<DeliveryStreamMeta>(NS_STREAM));
+      for (const { key, value } of streams) if (value.deletingSince !== undefined) await finishDelete(core, key, deleted);
       await f.start();
       source.start();
     },
@@ -77,6 +79,7 @@ export async function buildFirehose(deps: ServiceDeps, overrides: Partial<Fireho
       source.stop();
       await f.stop();
       stopFunctions();
+      await stopJq();
     },
   };
   return { service, core, flusher: f };

@@ -3,7 +3,6 @@ import { inflateRawSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { compress } from './compress.js';
 import { checkPrefixes, dataPrefix, errorPrefix, formatTime, objectName } from './keys.js';
-import { parseQuery } from './partitioning.js';
 
 const AT = Date.UTC(2025, 2, 4, 5, 6, 7, 89);
 
@@ -53,49 +52,5 @@ describe('firehose encodings', () => {
     assert.equal(z.subarray(30, 30 + nameLen).toString(), 'entry');
     assert.deepEqual(inflateRawSync(z.subarray(30 + nameLen, 30 + nameLen + compressed)), data);
     assert.equal(z.readUInt32LE(z.length - 22), 0x06054b50);
-  });
-
-  it('Snappy framing and Hadoop-Snappy blocks decode back (literal-only blocks)', async () => {
-    const decodeBlock = (b: Buffer): Buffer => {
-      let i = 0;
-      let len = 0;
-      for (let shift = 0; ; shift += 7) {
-        const byte = b[i++] as number;
-        len |= (byte & 0x7f) << shift;
-        if (byte < 0x80) break;
-      }
-      const out: Buffer[] = [];
-      while (i < b.length) {
-        const tag = b[i++] as number;
-        assert.equal(tag & 3, 0, 'literal');
-        let n = tag >> 2;
-        if (n === 60) n = b[i++] as number;
-        else if (n === 61) n = (b[i++] as number) | ((b[i++] as number) << 8);
-        out.push(b.subarray(i, i + n + 1));
-        i += n + 1;
-      }
-      const r = Buffer.concat(out);
-      assert.equal(r.length, len);
-      return r;
-    };
-    const framed = await compress('Snappy', data, 'x');
-    assert.deepEqual(framed.subarray(0, 10), Buffer.from([0xff, 6, 0, 0, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]));
-    const parts: Buffer[] = [];
-    for (let i = 10; i < framed.length; ) {
-      const len = framed.readUIntLE(i + 1, 3);
-      parts.push(decodeBlock(framed.subarray(i + 8, i + 4 + len)));
-      i += 4 + len;
-    }
-    assert.deepEqual(Buffer.concat(parts), data);
-    const hadoop = await compress('HADOOP_SNAPPY', data, 'x');
-    assert.equal(hadoop.readUInt32BE(0), data.length);
-    assert.deepEqual(decodeBlock(hadoop.subarray(8, 8 + hadoop.readUInt32BE(4))), data);
-  });
-});
-
-describe('firehose partitioning queries', () => {
-  it('parses object-of-paths queries and rejects the rest clearly', () => {
-    assert.deepEqual(parseQuery('{customer: .customer_id, year: .event."year", first: .items[0]}'), [['customer', ['customer_id']], ['year', ['event', 'year']], ['first', ['items', 0]]]);
-    assert.throws(() => parseQuery('.customer_id | ascii_downcase'), /not supported/);
   });
 });

@@ -7,7 +7,7 @@
  */
 import type { GetRecordsOutput, GetShardIteratorOutput, ListShardsOutput } from '@aws-sdk/client-kinesis';
 import type { FirehoseCore } from './core.js';
-import { NS_SOURCE, NS_STREAM, nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
+import { encodeChunk, NS_SOURCE, NS_STREAM, nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
 import { bufferKey } from './records.js';
 
 interface ShardCursor {
@@ -85,7 +85,7 @@ export class KinesisSource {
         const chunk: BufferedChunk = { records: datas, bytes, at: Math.min(first, at), kinesis };
         await this.core.store.write(async (tx) => {
           if (!(await tx.get(NS_STREAM, s.name))) return;
-          await tx.put(nsBuffer(s.name), bufferKey(at), chunk);
+          await tx.put(nsBuffer(s.name), bufferKey(at), encodeChunk(chunk));
           await tx.put(NS_SOURCE, ckKey, recs[recs.length - 1]?.SequenceNumber);
         });
         this.added(s.name, bytes, at, recs.length);

@@ -138,7 +138,7 @@ export async function processRecords(core: FirehoseCore, meta: DeliveryStreamMet
       ok = r.ok;
       failed.push(...r.failed);
     } else if (p.Type === 'MetadataExtraction') {
-      const r = extractPartitionKeys(p, ok);
+      const r = await extractPartitionKeys(p, ok);
       ok = r.ok;
       failed.push(...r.failed);
     } else if (p.Type === 'AppendDelimiterToRecord') {

@@ -8,7 +8,7 @@ import type { PutRecordBatchInput, PutRecordBatchOutput, PutRecordInput, PutReco
 import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { constraint, firehoseError } from './errors.js';
-import { nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
+import { encodeChunk, nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
 import { checkStreamName } from './validate.js';
 
 export const MAX_RECORD_BYTES = 1_024_000;
@@ -49,15 +49,17 @@ export function recordHandlers(core: FirehoseCore) {
   async function append(name: string, datas: Uint8Array[], ctx: RequestContext): Promise<{ key: string; encrypted: boolean }> {
     const s0 = await core.store.read((tx) => core.activeStream(tx, name));
     checkDirectPut(s0);
+    const bytes = datas.reduce((n, d) => n + d.byteLength, 0);
+    // Real time, not hanul's clock: quotas are about the caller's actual rate.
+    core.throttle.take(name, Date.now(), datas.length, bytes);
     const sealer = await core.encryption?.sealer(s0, ctx);
     const at = ctx.clock.nowMs();
     const key = bufferKey(at);
-    const bytes = datas.reduce((n, d) => n + d.byteLength, 0);
     const chunk: BufferedChunk = sealer ? { records: datas.map((d) => sealer.seal(d)), bytes, at, ref: sealer.ref } : { records: datas, bytes, at };
     await core.store.write(async (tx) => {
       const s = await core.activeStream(tx, name);
       if ((s.currentKeyRef ?? '') !== (sealer?.ref ?? '')) throw firehoseError('ServiceUnavailableException', 'The stream encryption changed during the request; retry.');
-      await tx.put(nsBuffer(name), key, chunk);
+      await tx.put(nsBuffer(name), key, encodeChunk(chunk));
     });
     core.onPut(name, bytes, datas.length);
     return { key, encrypted: sealer !== undefined };

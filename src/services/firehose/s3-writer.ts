@@ -11,6 +11,8 @@ import type { RequestContext } from '../../server/context.js';
 import { compress } from './compress.js';
 import type { FirehoseCore } from './core.js';
 import { dataPrefix, errorPrefix, EXTENSIONS, objectName } from './keys.js';
+import { toParquet } from './parquet.js';
+import { checkPut } from './role.js';
 import { bucketOf, type DeliveryStreamMeta } from './model.js';
 import type { FailedRecord, OutRecord, Processed, SourceRecord } from './processing.js';
 
@@ -25,6 +27,7 @@ function minAt(recs: Array<{ at: number }>): number {
 
 export async function putObject(core: FirehoseCore, bucketArn: string | undefined, key: string, body: Buffer, ctx: RequestContext): Promise<void> {
   if (!core.peers) throw new Error('S3 is not available in-process');
+  await checkPut(ctx, bucketArn, key);
   await core.peers.call('s3', 'PutObject', { Bucket: bucketOf(bucketArn), Key: key, Body: Readable.from([body]), ContentLength: body.length }, ctx);
 }
 
@@ -102,11 +105,21 @@ export async function deliverS3(core: FirehoseCore, meta: DeliveryStreamMeta, so
     if (list) list.push(r);
     else groups.set(prefix, [r]);
   }
+  const conversion = conf.DataFormatConversionConfiguration?.Enabled === true ? conf.DataFormatConversionConfiguration : undefined;
   for (const [group, list] of groups) {
     const at = minAt(list);
     // eslint-disable-next-line no-control-regex -- NUL separates partition keys in the group name
     const prefix = dynamic ? group.replace(/\u0000/g, () => dataPrefix('!{firehose:random-string}', { at })) : dataPrefix(conf.Prefix, { at });
-    await writeObject(core, meta, conf, prefix, list.map((r) => r.data), at, ctx);
+    if (!conversion) {
+      await writeObject(core, meta, conf, prefix, list.map((r) => r.data), at, ctx);
+      continue;
+    }
+    const { file, failed: bad } = toParquet(conversion, list.map((r) => r.data));
+    for (const b of bad) {
+      const r = list[b.index] as OutRecord;
+      failed.push({ data: r.data, at: r.at, errorCode: 'DataFormatConversion.MalformedData', errorMessage: b.message, attempts: 1, errorType: 'format-conversion-failed' });
+    }
+    if (file) await putObject(core, conf.BucketARN, prefix + objectName(meta.name, meta.versionId, at, '.parquet', conf.FileExtension), file, ctx);
   }
   if (failed.length > 0) await writeFailed(core, meta, conf, failed, 'processing-failed', ctx);
   if (conf.S3BackupMode === 'Enabled' && conf.S3BackupConfiguration) await writeBackup(core, meta, conf.S3BackupConfiguration, source, ctx);

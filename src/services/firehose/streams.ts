@@ -20,7 +20,7 @@ import type { FirehoseCore } from './core.js';
 import { constraint, firehoseError } from './errors.js';
 import { NS_STREAM, nsBuffer, streamArn, type DeliveryStreamMeta } from './model.js';
 import { checkTags } from './tags.js';
-import { checkHttp, checkRole, checkS3, checkStreamName } from './validate.js';
+import { checkHttp, checkQueries, checkRole, checkS3, checkStreamName } from './validate.js';
 
 const MAX_STREAMS = 5000;
 const DESTINATION_ID = 'destinationId-000000000001';
@@ -81,6 +81,22 @@ function describe(core: FirehoseCore, s: DeliveryStreamMeta): DeliveryStreamDesc
   };
 }
 
+/** Removes a DELETING stream and its buffered records (also run at start for deletes a restart interrupted). */
+export async function finishDelete(core: FirehoseCore, name: string, deleted: (name: string) => void): Promise<void> {
+  try {
+    const gone = await core.store.write(async (tx) => {
+      const s = await tx.get<DeliveryStreamMeta>(NS_STREAM, name);
+      if (s?.deletingSince === undefined) return false;
+      await tx.delete(NS_STREAM, name);
+      await tx.deleteRange(nsBuffer(name), {});
+      return true;
+    });
+    if (gone) deleted(name);
+  } catch (e) {
+    core.log.warn({ err: e, stream: name }, 'firehose stream removal failed; retried at next start');
+  }
+}
+
 export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryStreamMeta, ctx: RequestContext): Promise<void>; deleted(name: string): void }) {
   return {
     async CreateDeliveryStream(input: CreateDeliveryStreamInput, ctx: RequestContext): Promise<CreateDeliveryStreamOutput> {
@@ -112,6 +128,7 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
       if ((s3in ? 1 : 0) + (http ? 1 : 0) !== 1) throw firehoseError('InvalidArgumentException', 'Exactly one destination configuration must be specified.');
       if (s3in) checkS3(s3in);
       if (http) checkHttp(http);
+      await checkQueries(input.ExtendedS3DestinationConfiguration?.ProcessingConfiguration, http?.ProcessingConfiguration);
       const tags = checkTags(input.Tags ?? []);
       const now = ctx.clock.nowMs();
       const meta: DeliveryStreamMeta = {
@@ -150,12 +167,15 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
 
     async DeleteDeliveryStream(input: DeleteDeliveryStreamInput): Promise<Record<string, never>> {
       const name = checkStreamName(input.DeliveryStreamName);
+      // DELETING first (Describe shows it; puts and updates are refused), then gone.
       await core.store.write(async (tx) => {
-        await core.getStream(tx, name);
-        await tx.delete(NS_STREAM, name);
-        await tx.deleteRange(nsBuffer(name), {});
+        const s = await core.getStream(tx, name);
+        if (s.deletingSince !== undefined) return;
+        s.deletingSince = core.clock.nowMs();
+        await tx.put(NS_STREAM, name, s);
       });
-      hooks.deleted(name);
+      const t = setTimeout(() => void finishDelete(core, name, (n) => hooks.deleted(n)), core.opts.deletingMs);
+      t.unref();
       return {};
     },
 
@@ -164,6 +184,7 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
       if (input.DestinationId !== DESTINATION_ID) throw firehoseError('InvalidArgumentException', `Destination ${input.DestinationId ?? 'null'} not found for Firehose ${name}.`);
       const version = input.CurrentDeliveryStreamVersionId;
       if (version === undefined || !/^[0-9]+$/.test(version)) throw constraint(String(version), 'currentDeliveryStreamVersionId', 'Member must satisfy regular expression pattern: [0-9]+');
+      await checkQueries(input.ExtendedS3DestinationUpdate?.ProcessingConfiguration, input.HttpEndpointDestinationUpdate?.ProcessingConfiguration);
       await core.store.write(async (tx) => {
         const s = await core.activeStream(tx, name, 'ResourceInUseException');
         if (String(s.versionId) !== version) {

@@ -5,8 +5,10 @@
  */
 import type { ExtendedS3DestinationConfiguration, HttpEndpointDestinationConfiguration, ProcessingConfiguration } from '@aws-sdk/client-firehose';
 import { constraint, firehoseError } from './errors.js';
+import { checkJqQuery } from './jq.js';
 import { checkPrefixes } from './keys.js';
 import { bucketOf } from './model.js';
+import { checkConversion } from './parquet.js';
 
 export const COMPRESSION = ['UNCOMPRESSED', 'GZIP', 'ZIP', 'Snappy', 'HADOOP_SNAPPY'] as const;
 const PROCESSORS = ['RecordDeAggregation', 'Decompression', 'CloudWatchLogProcessing', 'Lambda', 'MetadataExtraction', 'AppendDelimiterToRecord'];
@@ -61,9 +63,7 @@ export function checkS3(c: ExtendedS3DestinationConfiguration, member = 'extende
   }
   checkPrefixes(c.Prefix, c.ErrorOutputPrefix, { dynamicPartitioning: dp });
   checkProcessing(c.ProcessingConfiguration, `${member}.processingConfiguration`);
-  if (c.DataFormatConversionConfiguration?.Enabled) {
-    throw firehoseError('InvalidArgumentException', 'DataFormatConversionConfiguration (Parquet/ORC record format conversion) is not supported by hanul yet.');
-  }
+  checkConversion(c.DataFormatConversionConfiguration, c.CompressionFormat);
   if (c.S3BackupMode === 'Enabled') {
     if (!c.S3BackupConfiguration) throw firehoseError('InvalidArgumentException', 'S3BackupConfiguration is required when S3BackupMode is Enabled.');
     if (!bucketOf(c.S3BackupConfiguration.BucketARN)) throw firehoseError('InvalidArgumentException', `BucketARN ${c.S3BackupConfiguration.BucketARN ?? 'null'} is not a valid S3 bucket ARN.`);
@@ -79,4 +79,15 @@ export function checkHttp(c: HttpEndpointDestinationConfiguration, member = 'htt
   if (!c.S3Configuration) throw constraint('null', `${member}.s3Configuration`, 'Member must not be null');
   if (!bucketOf(c.S3Configuration.BucketARN)) throw firehoseError('InvalidArgumentException', `BucketARN ${c.S3Configuration.BucketARN ?? 'null'} is not a valid S3 bucket ARN.`);
   checkProcessing(c.ProcessingConfiguration, `${member}.processingConfiguration`);
+}
+
+/** Compile-checks every MetadataExtractionQuery in real jq (async, so before the store transaction). */
+export async function checkQueries(...confs: Array<ProcessingConfiguration | undefined>): Promise<void> {
+  for (const c of confs) {
+    for (const p of c?.Processors ?? []) {
+      if (p.Type !== 'MetadataExtraction') continue;
+      const q = p.Parameters?.find((x) => x.ParameterName === 'MetadataExtractionQuery')?.ParameterValue;
+      if (q) await checkJqQuery(q);
+    }
+  }
 }

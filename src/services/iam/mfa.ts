@@ -32,6 +32,26 @@ function consecutive(seed: string, c1: string, c2: string, nowMs: number): numbe
   return undefined;
 }
 
+/**
+ * The root user's virtual MFA device (what S3 MFA Delete checks): AWS enables
+ * it in the console; here EnableMFADevice signed by the root key without a
+ * UserName does the same. One device per root.
+ */
+async function enableForRoot(rt: IamRuntime, input: sdk.EnableMFADeviceRequest, nowMs: number, now: Date): Promise<Record<string, never>> {
+  const serial = required(input.SerialNumber, 'serialNumber');
+  const c1 = code(input.AuthenticationCode1, 'authenticationCode1');
+  const c2 = code(input.AuthenticationCode2, 'authenticationCode2');
+  await rt.write(async (tx) => {
+    const d = await device(tx, serial);
+    if (d.userName !== undefined || d.root) throw iamError('EntityAlreadyExists', 'MFA Device is already in use.');
+    if ((await tx.scan<MfaRecord>(NS.mfa)).some((e) => e.value.root)) throw iamError('LimitExceeded', 'Cannot exceed quota for MFADevicesPerUser: 1');
+    const step = consecutive(rt.box.open(d.seed, d.serial), c1, c2, nowMs);
+    if (step === undefined) throw iamError('InvalidAuthenticationCode', 'Authentication code for device is not valid.');
+    await tx.put(NS.mfa, lower(serial), { ...d, root: true, enableDate: now, lastStep: step });
+  });
+  return {};
+}
+
 export function mfaOperations(rt: IamRuntime): Record<string, OperationSpec> {
   const userResource = holderArn(rt, 'user', 'UserName');
   const serialResource = (input: { SerialNumber?: string }) => input.SerialNumber ?? '*';
@@ -59,6 +79,7 @@ export function mfaOperations(rt: IamRuntime): Record<string, OperationSpec> {
       schema: EnableMFADevice$,
       resource: userResource,
       async handler(input: sdk.EnableMFADeviceRequest, ctx): Promise<Record<string, never>> {
+        if (ctx.principal.type === 'root' && (input.UserName === undefined || input.UserName === '')) return enableForRoot(rt, input, ctx.clock.nowMs(), ctx.clock.now());
         const userName = name(input.UserName, 'userName');
         const serial = required(input.SerialNumber, 'serialNumber');
         const c1 = code(input.AuthenticationCode1, 'authenticationCode1');
@@ -116,11 +137,12 @@ export function mfaOperations(rt: IamRuntime): Record<string, OperationSpec> {
       async handler(input: sdk.ListVirtualMFADevicesRequest): Promise<sdk.ListVirtualMFADevicesResponse> {
         const status = input.AssignmentStatus ?? 'Any';
         const all = await rt.read((tx) => tx.scan<MfaRecord>(NS.mfa));
-        const list = all.filter((e) => status === 'Any' || (status === 'Assigned') === (e.value.userName !== undefined));
+        const list = all.filter((e) => status === 'Any' || (status === 'Assigned') === (e.value.userName !== undefined || e.value.root === true));
         const p = page(list, input.Marker, input.MaxItems);
         return {
           VirtualMFADevices: p.items.map((d) => ({
             SerialNumber: d.serial,
+            ...(d.root ? { User: { UserName: '', Path: '/', UserId: rt.accountId, Arn: `arn:aws:iam::${rt.accountId}:root`, CreateDate: d.createDate } } : {}),
             ...(d.userName !== undefined ? { User: { UserName: d.userName, Path: '/', UserId: '', Arn: rt.arn('user', '/', d.userName), CreateDate: d.createDate } } : {}),
             ...(d.enableDate ? { EnableDate: d.enableDate } : {}),
           })),
@@ -133,6 +155,16 @@ export function mfaOperations(rt: IamRuntime): Record<string, OperationSpec> {
       schema: DeactivateMFADevice$,
       resource: userResource,
       async handler(input: sdk.DeactivateMFADeviceRequest, ctx): Promise<Record<string, never>> {
+        if (ctx.principal.type === 'root' && (input.UserName === undefined || input.UserName === '')) {
+          const serial = required(input.SerialNumber, 'serialNumber');
+          await rt.write(async (tx) => {
+            const d = await device(tx, serial);
+            if (!d.root) throw iamError('NoSuchEntity', `MFA Device with serial number ${serial} does not exist.`);
+            const { root: _r, enableDate: _e, ...rest } = d;
+            await tx.put(NS.mfa, lower(serial), rest);
+          });
+          return {};
+        }
         const userName = callerUserName(ctx, input.UserName);
         const serial = required(input.SerialNumber, 'serialNumber');
         await rt.write(async (tx) => {
@@ -151,7 +183,7 @@ export function mfaOperations(rt: IamRuntime): Record<string, OperationSpec> {
         const serial = required(input.SerialNumber, 'serialNumber');
         await rt.write(async (tx) => {
           const d = await device(tx, serial);
-          if (d.userName !== undefined) throw iamError('DeleteConflict', 'MFA VirtualDevice in use. Must deactivate first.');
+          if (d.userName !== undefined || d.root) throw iamError('DeleteConflict', 'MFA VirtualDevice in use. Must deactivate first.');
           await tx.delete(NS.mfa, lower(serial));
         });
         return {};

@@ -42,6 +42,11 @@ export class BlobReaper {
     };
   }
 
+  /** Whether a reader streams this blob or its deletion is pending here. */
+  holds(id: string): boolean {
+    return this.readers.has(id) || this.waiting.has(id);
+  }
+
   /** Deletes these blobs once nobody reads them. */
   free(ids: readonly string[]): void {
     if (ids.length > 0) this.later(ids);

@@ -21,6 +21,7 @@ import type { RequestContext } from '../../server/context.js';
 import { randomId } from '../../lib/ids.js';
 import { invalidArgument, malformedXml, noSuchBucket, s3Error } from './errors.js';
 import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsUploads, nsVersions, owner, type PartRecord } from './model.js';
+import { mfaDeleteOn, verifyMfaHeader } from './mfa-delete.js';
 import { newBucketAccess } from './acl.js';
 import { accountOf, checkOwner, getBucket, isValidBucketName, requireBucket, type S3 } from './state.js';
 
@@ -74,6 +75,8 @@ export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: Requ
     const owned = (await tx.scan<BucketRecord>(NS_BUCKETS, {})).filter((b) => b.value.ownerAccount === account).length;
     if (owned >= MAX_BUCKETS) throw s3Error('TooManyBuckets', 'You have attempted to create more buckets than allowed');
     const rec: BucketRecord = { name, id: randomId(), region, createdAt: now, ownerAccount: account, ...access };
+    // Object Lock needs versioning: creating a lock bucket turns it on for good.
+    if (input.ObjectLockEnabledForBucket === true) Object.assign(rec, { versioning: 'Enabled', objectLock: { enabled: true } });
     if (tags && tags.length > 0) rec.tags = tags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
     await tx.put(NS_BUCKETS, name, rec);
   });
@@ -148,18 +151,24 @@ export async function getBucketLocation(s3: S3, input: GetBucketLocationRequest,
 
 export async function getBucketVersioning(s3: S3, input: GetBucketVersioningRequest, ctx: RequestContext): Promise<GetBucketVersioningOutput> {
   const b = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
-  return b.versioning ? { Status: b.versioning } : {};
+  return { ...(b.versioning ? { Status: b.versioning } : {}), ...(b.mfaDelete ? { MFADelete: b.mfaDelete } : {}) };
 }
 
 export async function putBucketVersioning(s3: S3, input: PutBucketVersioningRequest, ctx: RequestContext): Promise<Record<string, never>> {
   const status = input.VersioningConfiguration?.Status;
+  const mfa = input.VersioningConfiguration?.MFADelete;
   if (status !== 'Enabled' && status !== 'Suspended') throw malformedXml();
-  if (input.VersioningConfiguration?.MFADelete === 'Enabled') {
-    throw s3Error('InvalidRequest', 'DevPay and Mfa are mutually exclusive authorization methods.');
+  if (mfa !== undefined && mfa !== 'Enabled' && mfa !== 'Disabled') throw malformedXml();
+  const current = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
+  if (current.objectLock && status === 'Suspended') {
+    throw s3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.', { BucketName: current.name });
   }
+  // Only the root user (with its own device) may set MFA Delete; once on, every versioning change needs the code.
+  if (mfa !== undefined && ctx.principal.type !== 'root') throw s3Error('AccessDenied', 'Access Denied');
+  if (mfa !== undefined || mfaDeleteOn(current)) await verifyMfaHeader(ctx, input.MFA);
   await s3.meta.write(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
-    await tx.put(NS_BUCKETS, b.name, { ...b, versioning: status });
+    await tx.put(NS_BUCKETS, b.name, { ...b, versioning: status, ...(mfa !== undefined ? { mfaDelete: mfa } : {}) });
   });
   s3.buckets.invalidate(input.Bucket ?? '');
   return {};

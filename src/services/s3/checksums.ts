@@ -5,8 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { Crc64Nvme } from '@aws-sdk/crc64-nvme';
-import { CRC32_SPEC, CRC32C_SPEC, CRC64NVME_SPEC, crc32c, crcCombine } from './crc.js';
+import { CRC32_SPEC, CRC32C_SPEC, CRC64NVME_SPEC, Crc64NvmeFast, crc32c, crcCombine } from './crc.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { ChecksumAlgorithm } from './model.js';
 
@@ -57,8 +56,8 @@ function digester(alg: ChecksumAlgorithm): Digester {
       return { update: (d) => void (c = crc32c(d, c)), digest: async () => u32(c) };
     }
     case 'CRC64NVME': {
-      const h = new Crc64Nvme();
-      return { update: (d) => h.update(d), digest: async () => Buffer.from(await h.digest()) };
+      const h = new Crc64NvmeFast();
+      return { update: (d) => h.update(d), digest: async () => h.digest() };
     }
     case 'SHA1':
     case 'SHA256': {
@@ -81,28 +80,96 @@ export interface StreamDigests {
   checksums: Partial<Record<ChecksumAlgorithm, string>>;
 }
 
-/**
- * Wraps a body so that MD5 and the given checksums are computed as it
- * streams; `result()` is valid once the source has been read to the end.
- */
-export function hashingSource(source: AsyncIterable<Uint8Array>, algorithms: readonly ChecksumAlgorithm[]) {
+export interface Digests {
+  md5Hex: string;
+  checksums: Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+/** MD5 plus checksums over a stream of chunks, here or on a worker (hash-worker.ts). */
+export interface Hasher {
+  /** A promise only when the caller should wait before the next chunk. */
+  update(chunk: Uint8Array): Promise<void> | undefined;
+  result(): Promise<Digests>;
+  /** Abandons the work (the body failed). */
+  drop(): void;
+}
+
+export function localHasher(algorithms: readonly ChecksumAlgorithm[]): Hasher {
   const md5 = createHash('md5');
   const ds = algorithms.map((a) => [a, digester(a)] as const);
-  let size = 0;
-  async function* run(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of source) {
+  return {
+    update(chunk) {
       md5.update(chunk);
       for (const [, d] of ds) d.update(chunk);
-      size += chunk.length;
-      yield chunk;
+      return undefined;
+    },
+    async result() {
+      const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+      for (const [a, d] of ds) checksums[a] = (await d.digest()).toString('base64');
+      return { md5Hex: md5.digest('hex'), checksums };
+    },
+    drop() {},
+  };
+}
+
+/**
+ * Chunks hashed and passed on together: a socket hands over 16–64 KiB at a
+ * time (less on a busy machine), and every chunk costs a hash call per
+ * algorithm, a generator hop and a BlobStore write step. Gathering them into
+ * 256 KiB batches costs one copy and makes that per-chunk work per-batch.
+ */
+const BATCH_BYTES = 256 * 1024;
+
+/**
+ * Wraps a body so that the hasher sees every byte as it streams;
+ * `result()` is valid once the source has been read to the end. The stream
+ * yields batches in fresh buffers (never reused).
+ */
+export function hashingSource(source: AsyncIterable<Uint8Array>, hasher: Hasher) {
+  let size = 0;
+  async function* run(): AsyncGenerator<Uint8Array> {
+    let batch: Buffer | undefined;
+    let filled = 0;
+    try {
+      for await (const chunk of source) {
+        if (filled === 0 && chunk.byteLength >= BATCH_BYTES) {
+          size += chunk.byteLength;
+          await hasher.update(chunk);
+          yield chunk;
+          continue;
+        }
+        let off = 0;
+        while (off < chunk.byteLength) {
+          batch ??= Buffer.allocUnsafe(BATCH_BYTES);
+          const n = Math.min(BATCH_BYTES - filled, chunk.byteLength - off);
+          batch.set(chunk.subarray(off, off + n), filled);
+          filled += n;
+          off += n;
+          if (filled === BATCH_BYTES) {
+            const full = batch;
+            batch = undefined;
+            filled = 0;
+            size += full.byteLength;
+            await hasher.update(full);
+            yield full;
+          }
+        }
+      }
+      if (batch !== undefined && filled > 0) {
+        const last = batch.subarray(0, filled);
+        size += last.byteLength;
+        await hasher.update(last);
+        yield last;
+      }
+    } catch (e) {
+      hasher.drop();
+      throw e;
     }
   }
   return {
     stream: run(),
     async result(): Promise<StreamDigests> {
-      const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
-      for (const [a, d] of ds) checksums[a] = (await d.digest()).toString('base64');
-      return { md5Hex: md5.digest('hex'), size, checksums };
+      return { ...(await hasher.result()), size };
     },
   };
 }

@@ -7,7 +7,8 @@
 import { aclField, requestedAcl, writerId } from './acl.js';
 import type { CopyObjectOutput, CopyObjectRequest, UploadPartCopyOutput, UploadPartCopyRequest } from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
-import { type InlineData, loadInline, objectStream } from './blob-stream.js';
+import { type InlineData, loadInline } from './blob-stream.js';
+import { copySourceCustomerKey, customerKey, dataKeys, decryptedStream, etagHex, hasSse, newCipher, sealingBody, sseHeaders, sseRequest } from './sse.js';
 import { checksumMember, parseAlgorithm } from './checksums.js';
 import { checkCopySourceConditions } from './conditions.js';
 import { invalidArgument, s3Error } from './errors.js';
@@ -16,6 +17,7 @@ import { checkPartNumber, commitPart, partAlgorithm, requireUpload } from './mul
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody } from './receive-body.js';
 import { restoredNow } from './restore.js';
+import { checkLockPermissions, lockForWrite } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import { readableVersion } from './versions.js';
@@ -107,10 +109,12 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
   const requestedAlg = parseAlgorithm(input.ChecksumAlgorithm);
   const cond: WriteConditions = { ifNoneMatch: input.IfNoneMatch, ifMatch: input.IfMatch };
   checkWriteConditionHeaders(cond);
+  const sseReq = sseRequest(ctx, input);
+  const sourceKey = copySourceCustomerKey(ctx, input);
 
   const source = await readSource(s3, ctx, src, input);
   const same = src.bucket === input.Bucket && src.key === key && (src.versionId === undefined || src.versionId === source.rec.versionId);
-  if (same && directive === 'COPY' && (requestedClass === undefined || requestedClass === source.rec.storageClass) && input.WebsiteRedirectLocation === undefined && requestedAlg === undefined) {
+  if (same && directive === 'COPY' && (requestedClass === undefined || requestedClass === source.rec.storageClass) && input.WebsiteRedirectLocation === undefined && requestedAlg === undefined && !hasSse(sseReq)) {
     throw s3Error(
       'InvalidRequest',
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -126,8 +130,14 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
   });
   // The copy gets the ACL the request names (S3 does not copy the source's).
   const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
+  // The copy's lock comes from this request's headers (or the destination's default), never from the source.
+  const lock = lockForWrite(bucket, input, s3.clock.now());
+  await checkLockPermissions(s3, ctx, bucket.name, key, input);
   const alg: ChecksumAlgorithm = requestedAlg ?? source.rec.checksum?.algorithm ?? DEFAULT_ALGORITHM;
-  const { blob, digests, data } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs, undefined, source.inline), {
+  const sourceKeys = await dataKeys(s3, ctx, source.bucket.name, source.rec.key, source.rec.sse, sourceKey);
+  const cipher = await newCipher(s3, ctx, bucket, key, sseReq);
+  const { blob, digests, data } = await receiveBody(s3, ctx, decryptedStream(s3, source.rec.blobs, sourceKeys, undefined, source.inline), {
+    seal: cipher && sealingBody(cipher.keys),
     declared: source.rec.size,
     maxBytes: MAX_PUT_BYTES,
     checksum: { algorithm: undefined, value: undefined, trailer: undefined },
@@ -155,23 +165,26 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
     bucket,
     {
       key,
-      etag: `"${digests.md5Hex}"`,
+      etag: `"${etagHex(cipher?.sse, digests.md5Hex, blob)}"`,
       size: digests.size,
       blobs: [blob],
       ...(data ? { inlineData: data } : {}),
       meta: meta ?? from.meta,
+      ...(cipher ? { sse: cipher.sse } : {}),
       checksum,
       // An archived source copies into STANDARD unless a class is named.
       storageClass: requestedClass ?? (isArchived(from.storageClass) ? 'STANDARD' : from.storageClass),
       ...tagsOf(tags ?? from.tags),
       ...aclField(acl),
       ...entity,
+      ...lock,
     },
     { cond, ...(seen ? { seen } : {}) },
   );
   const out: CopyObjectOutput = {
     CopyObjectResult: { ETag: record.etag, LastModified: record.lastModified, [checksumMember(alg)]: checksum.value, ChecksumType: 'FULL_OBJECT' },
     ...sourceVersionOut(source.bucket, source.rec),
+    ...sseHeaders(cipher?.sse, bucket.name, key),
   };
   if (versioned) out.VersionId = record.versionId;
   return out;
@@ -200,6 +213,8 @@ export async function uploadPartCopy(s3: S3, input: UploadPartCopyRequest, ctx: 
   const key = checkKey(input.Key);
   const partNumber = checkPartNumber(input.PartNumber);
   const src = parseCopySource(input.CopySource);
+  const sourceKey = copySourceCustomerKey(ctx, input);
+  const given = customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5);
   const { bucket, upload } = await s3.meta.read(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
     return { bucket: b, upload: await requireUpload(tx, b, key, input.UploadId) };
@@ -209,18 +224,22 @@ export async function uploadPartCopy(s3: S3, input: UploadPartCopyRequest, ctx: 
   const length = range ? range.end - range.start + 1 : source.rec.size;
   if (length > MAX_PUT_BYTES) throw s3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_BYTES}`);
   const alg = partAlgorithm(upload);
-  const { blob, digests } = await receiveBody(s3, ctx, objectStream(s3, source.rec.blobs, range, source.inline), {
+  const sourceKeys = await dataKeys(s3, ctx, source.bucket.name, source.rec.key, source.rec.sse, sourceKey);
+  const keys = await dataKeys(s3, ctx, bucket.name, key, upload.sse, given);
+  const { blob, digests } = await receiveBody(s3, ctx, decryptedStream(s3, source.rec.blobs, sourceKeys, range, source.inline), {
+    seal: keys && sealingBody(keys),
     declared: length,
     maxBytes: MAX_PUT_BYTES,
     checksum: { algorithm: undefined, value: undefined, trailer: undefined },
     extraAlgorithms: [alg],
     contentMd5Hex: undefined,
   });
-  const part: PartRecord = { partNumber, blob, etag: `"${digests.md5Hex}"`, md5: digests.md5Hex, lastModified: modifiedAt(s3.clock.nowMs()), checksums: digests.checksums };
+  const tag = etagHex(upload.sse, digests.md5Hex, blob);
+  const part: PartRecord = { partNumber, blob, etag: `"${tag}"`, md5: tag, lastModified: modifiedAt(s3.clock.nowMs()), checksums: digests.checksums };
   await commitPart(s3, bucket, key, upload.uploadId, part);
   const result: Record<string, unknown> = { ETag: part.etag, LastModified: part.lastModified };
   if (upload.checksumAlgorithm) result[checksumMember(upload.checksumAlgorithm)] = digests.checksums[upload.checksumAlgorithm];
-  return { CopyPartResult: result, ...sourceVersionOut(source.bucket, source.rec) };
+  return { CopyPartResult: result, ...sourceVersionOut(source.bucket, source.rec), ...sseHeaders(upload.sse) };
 }
 
 export { storageClassOut };

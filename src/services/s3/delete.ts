@@ -6,21 +6,46 @@ import type { DeletedObject, DeleteObjectOutput, DeleteObjectRequest, DeleteObje
 import { isAwsError } from '../../aws/errors.js';
 import type { RequestContext } from '../../server/context.js';
 import { malformedXml } from './errors.js';
-import type { BlobRef } from './model.js';
-import { accountOf, checkKey, requireBucket, type S3 } from './state.js';
+import { mfaDeleteOn, verifyMfaHeader } from './mfa-delete.js';
+import type { BlobRef, BucketRecord, ObjectRecord } from './model.js';
+import { bypassAllowed, checkDeletable } from './object-lock.js';
+import { accountOf, checkKey, checkOwner, requireBucket, type S3 } from './state.js';
 import { deleteCurrent, deleteVersion, type DeleteResult } from './versions.js';
 
 export async function deleteObject(s3: S3, input: DeleteObjectRequest, ctx: RequestContext): Promise<DeleteObjectOutput> {
   const key = checkKey(input.Key);
+  const guard = input.VersionId !== undefined ? await permanentDeleteGuard(s3, ctx, input.Bucket, [key], input.MFA, input.BypassGovernanceRetention) : undefined;
   const res = await s3.meta.write(async (tx) => {
     const bucket = await requireBucket(tx, input.Bucket, ctx);
-    return input.VersionId !== undefined ? deleteVersion(tx, bucket, key, input.VersionId) : deleteCurrent(tx, bucket, key, accountOf(ctx), s3.clock.now());
+    return input.VersionId !== undefined ? deleteVersion(tx, bucket, key, input.VersionId, guard?.(bucket)) : deleteCurrent(tx, bucket, key, accountOf(ctx), s3.clock.now());
   });
   s3.reaper.free(res.freed.map((b) => b.id));
   const out: DeleteObjectOutput = {};
   if (res.deleteMarker) out.DeleteMarker = true;
   if (res.versionId !== undefined) out.VersionId = res.versionId;
   return out;
+}
+
+/**
+ * Before a permanent delete: MFA Delete's x-amz-mfa (checked once per request)
+ * and the governance bypass; returns the per-version lock check.
+ */
+async function permanentDeleteGuard(
+  s3: S3,
+  ctx: RequestContext,
+  bucketName: string | undefined,
+  keys: string[],
+  mfa: string | undefined,
+  bypassHeader: boolean | undefined,
+): Promise<(bucket: BucketRecord) => ((rec: ObjectRecord) => void) | undefined> {
+  const b = checkOwner(bucketName ? await s3.buckets.get(s3, bucketName) : undefined, bucketName ?? '', ctx);
+  if (mfaDeleteOn(b)) await verifyMfaHeader(ctx, mfa);
+  const bypass = new Set<string>();
+  if (b.objectLock && bypassHeader === true) {
+    for (const k of new Set(keys)) if (await bypassAllowed(s3, ctx, b.name, k, true)) bypass.add(k);
+  }
+  const now = s3.clock.now();
+  return (bucket) => (bucket.objectLock ? (rec) => checkDeletable(rec, now, bypass.has(rec.key)) : undefined);
 }
 
 const MAX_KEYS = 1000;
@@ -32,6 +57,9 @@ export async function deleteObjects(s3: S3, input: DeleteObjectsRequest, ctx: Re
   const freed: BlobRef[] = [];
   const deleted: DeletedObject[] = [];
   const errors: _Error[] = [];
+  const versioned = objects.filter((o) => o.VersionId !== undefined).map((o) => o.Key ?? '');
+  // An invalid x-amz-mfa fails the whole request; a missing one only when a version is named (AWS's rule).
+  const guard = versioned.length > 0 || input.MFA !== undefined ? await permanentDeleteGuard(s3, ctx, input.Bucket, versioned, input.MFA, input.BypassGovernanceRetention) : undefined;
   await s3.meta.write(async (tx) => {
     freed.length = deleted.length = errors.length = 0;
     const bucket = await requireBucket(tx, input.Bucket, ctx);
@@ -40,7 +68,7 @@ export async function deleteObjects(s3: S3, input: DeleteObjectsRequest, ctx: Re
       let res: DeleteResult;
       try {
         const key = checkKey(o.Key);
-        res = o.VersionId !== undefined ? await deleteVersion(tx, bucket, key, o.VersionId) : await deleteCurrent(tx, bucket, key, accountOf(ctx), now);
+        res = o.VersionId !== undefined ? await deleteVersion(tx, bucket, key, o.VersionId, guard?.(bucket)) : await deleteCurrent(tx, bucket, key, accountOf(ctx), now);
       } catch (e) {
         if (!isAwsError(e)) throw e;
         errors.push({ Key: o.Key, ...(o.VersionId !== undefined ? { VersionId: o.VersionId } : {}), Code: e.code, Message: e.message });

@@ -20,6 +20,7 @@ export const S3Errors = {
   InvalidBucketAclWithBlockPublicAccessError: 400,
   InvalidBucketAclWithObjectOwnership: 400,
   InvalidBucketName: 400,
+  InvalidBucketState: 409,
   InvalidDigest: 400,
   InvalidLocationConstraint: 400,
   InvalidObjectState: 403,
@@ -49,12 +50,15 @@ export const S3Errors = {
   NoSuchBucketPolicy: 404,
   NoSuchPublicAccessBlockConfiguration: 404,
   NoSuchKey: 404,
+  NoSuchLifecycleConfiguration: 404,
+  NoSuchObjectLockConfiguration: 404,
   NoSuchTagSet: 404,
   NoSuchUpload: 404,
   NoSuchVersion: 404,
   NoSuchWebsiteConfiguration: 404,
   NotImplemented: 501,
   NotModified: 304,
+  ObjectLockConfigurationNotFoundError: 404,
   OwnershipControlsNotFoundError: 404,
   PreconditionFailed: 412,
   RestoreAlreadyInProgress: 409,
@@ -62,6 +66,13 @@ export const S3Errors = {
   TooManyBuckets: 400,
   UnresolvableGrantByEmailAddress: 400,
   IncorrectNumberOfFilesInPostRequest: 400,
+  // Encryption at rest (sse.ts): KMS failures as S3 reports them, and the bucket default.
+  'KMS.DisabledException': 400,
+  'KMS.NotFoundException': 400,
+  'KMS.KMSInvalidStateException': 400,
+  'KMS.InvalidKeyUsageException': 400,
+  'KMS.ThrottlingException': 503,
+  ServerSideEncryptionConfigurationNotFoundError: 404,
 } as const;
 
 export type S3ErrorCode = keyof typeof S3Errors;

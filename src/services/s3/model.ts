@@ -48,6 +48,14 @@ export interface BucketRecord {
   ownerAccount: string;
   versioning?: VersioningStatus;
   tags?: TagPair[];
+  /** Validated lifecycle rules (lifecycle.ts), applied by the lifecycle worker. */
+  lifecycle?: LifecycleConfig;
+  /** Object Lock enabled (never turned off again) and its default retention. */
+  objectLock?: ObjectLockSettings;
+  /** Set once PutBucketVersioning named MfaDelete (with a valid x-amz-mfa). */
+  mfaDelete?: 'Enabled' | 'Disabled';
+  /** Default encryption (PutBucketEncryption); absent means SSE-S3, as AWS since 2023. */
+  encryption?: BucketEncryption;
   /** PutBucketCors (cors.ts). */
   cors?: CorsRule[];
   /** PutBucketWebsite (website.ts). */
@@ -83,6 +91,54 @@ export interface StoredGrant {
   permission: AclPermission;
 }
 
+export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+export interface ObjectLockSettings {
+  enabled: true;
+  defaultRetention?: { mode: LockMode; days?: number; years?: number };
+}
+
+/** The lock of one object version (or of an upload, applied when it completes). */
+export interface ObjectLockFields {
+  lockMode?: LockMode;
+  lockRetainUntil?: Date;
+  legalHold?: 'ON' | 'OFF';
+}
+
+export interface LifecycleFilter {
+  prefix?: string;
+  tags?: TagPair[];
+  sizeGreaterThan?: number;
+  sizeLessThan?: number;
+  /** Whether the rule carried an ObjectSize* filter (overrides the 128 KB transition default). */
+  hasSizeFilter?: true;
+}
+
+export interface LifecycleTransition {
+  days?: number;
+  date?: Date;
+  storageClass: string;
+}
+
+export interface LifecycleRule {
+  id: string;
+  enabled: boolean;
+  filter: LifecycleFilter;
+  /** How the filter was written (Filter element or the legacy Prefix), so GET returns it the same way. */
+  legacyPrefix?: true;
+  filterKind?: 'Prefix' | 'Tag' | 'And' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan' | 'Empty';
+  expiration?: { days?: number; date?: Date; expiredObjectDeleteMarker?: boolean };
+  transitions?: LifecycleTransition[];
+  noncurrentExpiration?: { days: number; newerNoncurrentVersions?: number };
+  noncurrentTransitions?: Array<{ days: number; storageClass: string; newerNoncurrentVersions?: number }>;
+  abortIncompleteDays?: number;
+}
+
+export interface LifecycleConfig {
+  rules: LifecycleRule[];
+  transitionDefaultMinimumObjectSize: 'all_storage_classes_128K' | 'varies_by_storage_class';
+}
+
 export interface BlobRef {
   id: string;
   size: number;
@@ -92,6 +148,29 @@ export interface BlobRef {
    * metadata write instead of a file with two fsyncs.
    */
   inline?: true;
+  /** Encrypted (see sse-frames.ts): base64 salt of the blob's frame keys; `size` stays the plaintext size. */
+  enc?: string;
+}
+
+/** How an object (or an upload's parts) is encrypted at rest; the data keys only ever wrapped (see sse-keys.ts). */
+export interface SseRecord {
+  /** x-amz-server-side-encryption; SSE-C objects say AES256 with `customer` set. */
+  algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+  /** Wrapped data keys, base64, one per layer (DSSE: two): sealed by the S3 key, or KMS ciphertext blobs. Empty for SSE-C. */
+  wrapped: string[];
+  kmsKeyArn?: string;
+  /** The caller's encryption context (JSON), without aws:s3:arn. */
+  context?: string;
+  bucketKey?: true;
+  /** SSE-C: the key MD5 the client sent, and a salted HMAC of the key that proves a later key is the same one. */
+  customer?: { keyMd5: string; salt: string; mac: string };
+}
+
+/** PutBucketEncryption's rule as stored. */
+export interface BucketEncryption {
+  algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+  kmsKeyId?: string;
+  bucketKey: boolean;
 }
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -130,7 +209,7 @@ export interface EntityHeaders {
   websiteRedirectLocation?: string;
 }
 
-export interface ObjectRecord extends EntityHeaders {
+export interface ObjectRecord extends EntityHeaders, ObjectLockFields {
   key: string;
   /** 'null' for unversioned writes and writes while suspended. */
   versionId: string;
@@ -150,11 +229,12 @@ export interface ObjectRecord extends EntityHeaders {
   storageClass: string;
   tags?: TagPair[];
   restore?: RestoreState;
+  sse?: SseRecord;
   /** Object ACL grants beyond the owner's FULL_CONTROL (acl.ts); absent = private. */
   acl?: StoredGrant[];
 }
 
-export interface UploadRecord extends EntityHeaders {
+export interface UploadRecord extends EntityHeaders, ObjectLockFields {
   key: string;
   uploadId: string;
   initiated: Date;
@@ -164,6 +244,8 @@ export interface UploadRecord extends EntityHeaders {
   tags?: TagPair[];
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: ChecksumType;
+  /** Every part is encrypted under these keys; completion takes them over unchanged. */
+  sse?: SseRecord;
   /** The ACL the completed object gets (x-amz-acl / x-amz-grant-* on CreateMultipartUpload). */
   acl?: StoredGrant[];
 }

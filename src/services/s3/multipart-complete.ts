@@ -12,7 +12,9 @@ import { checkDigestFormat, checksumMember, checksumMismatch, combinedCrc, compo
 import { malformedXml, noSuchUpload, s3Error } from './errors.js';
 import { type ChecksumAlgorithm, type ChecksumType, nsParts, nsUploads, type PartInfo, type PartRecord, SEP, type StoredChecksum, uploadKey } from './model.js';
 import { checkPartNumber, MIN_PART_BYTES, partAlgorithm, requireUpload } from './multipart.js';
+import { lockForCompletion } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
+import { sseHeaders } from './sse.js';
 import { checkWriteConditionHeaders, commitObject, precheckWrite, type WriteConditions } from './write-object.js';
 
 function normalizeEtag(e: string | undefined): string {
@@ -122,9 +124,11 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
       meta: upload.meta,
       ...(checksum ? { checksum } : {}),
       storageClass: upload.storageClass,
+      ...(upload.sse ? { sse: upload.sse } : {}),
       ...(upload.tags ? { tags: upload.tags } : {}),
       ...(upload.acl ? { acl: upload.acl } : {}),
       ...entity(upload),
+      ...lockForCompletion(bucket, upload, s3.clock.now()),
     },
     {
       cond,
@@ -148,6 +152,7 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
     Bucket: bucket.name,
     Key: key,
     ETag: record.etag,
+    ...sseHeaders(upload.sse),
   };
   if (checksum && (upload.checksumAlgorithm || type === 'FULL_OBJECT')) Object.assign(out, { [checksumMember(checksum.algorithm)]: checksum.value, ChecksumType: checksum.type });
   if (versioned) out.VersionId = record.versionId;

@@ -25,9 +25,11 @@ import { invalidArgument, noSuchUpload, s3Error } from './errors.js';
 import { type BucketRecord, type ChecksumAlgorithm, type ChecksumType, makeUploadId, modifiedAt, nsParts, nsUploads, owner, partKey, type PartRecord, SEP, type UploadRecord, uploadKey } from './model.js';
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { checksumRequest, declaredLength, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
+import { checkLockHeaders, checkLockPermissions, lockForWrite } from './object-lock.js';
 import { accountOf, checkKey, getBucket, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import { checkMetadata, checkStorageClass, entityHeaders, storageClassOut, tagsOf } from './write-object.js';
+import { customerKey, dataKeys, etagHex, newCipher, sealingBody, sseHeaders, sseRequest } from './sse.js';
 
 export const MAX_PARTS = 10_000;
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -63,7 +65,12 @@ export async function createMultipartUpload(s3: S3, input: CreateMultipartUpload
   const tags = parseTaggingHeader(input.Tagging);
   const algorithm = parseAlgorithm(input.ChecksumAlgorithm);
   const checksumType = checksumTypeFor(algorithm, input.ChecksumType);
+  const sseReq = sseRequest(ctx, input);
+  const target = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
+  const cipher = await newCipher(s3, ctx, target, key, sseReq);
   const now = s3.clock.now();
+  checkLockHeaders(input, now);
+  await checkLockPermissions(s3, ctx, input.Bucket ?? '', key, input);
   const upload: UploadRecord = {
     key,
     uploadId: makeUploadId(now.getTime()),
@@ -76,13 +83,18 @@ export async function createMultipartUpload(s3: S3, input: CreateMultipartUpload
   };
   if (algorithm) upload.checksumAlgorithm = algorithm;
   if (checksumType) upload.checksumType = checksumType;
+  if (cipher) upload.sse = cipher.sse;
   const bucket = await s3.meta.write(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
     Object.assign(upload, aclField(requestedAcl(b, input, 'object', writerId(ctx))));
+    // Only the explicit lock headers are kept: a default retention applies when the upload completes.
+    const { objectLock, ...rest } = b;
+    const lock = lockForWrite(objectLock ? { ...rest, objectLock: { enabled: true } } : rest, input, now);
+    Object.assign(upload, lock);
     await tx.put(nsUploads(b.name), uploadKey(key, upload.uploadId), upload);
     return b;
   });
-  const out: CreateMultipartUploadOutput = { Bucket: bucket.name, Key: key, UploadId: upload.uploadId };
+  const out: CreateMultipartUploadOutput = { Bucket: bucket.name, Key: key, UploadId: upload.uploadId, ...sseHeaders(upload.sse, bucket.name, key) };
   if (algorithm) out.ChecksumAlgorithm = algorithm;
   if (checksumType) out.ChecksumType = checksumType;
   return out;
@@ -139,24 +151,27 @@ export async function uploadPart(s3: S3, input: UploadPartRequest & RestXmlInput
       `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${checksum.algorithm.toLowerCase()}`,
     );
   }
+  const keys = await dataKeys(s3, ctx, bucket.name, key, upload.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
   const { blob, digests } = await receiveBody(s3, ctx, input.Body as AsyncIterable<Uint8Array>, {
     declared,
+    seal: keys && sealingBody(keys),
     maxBytes: MAX_PUT_BYTES,
     checksum,
     extraAlgorithms: [alg],
     contentMd5Hex: md5,
     ...(req ? { trailers: () => req.trailers() } : {}),
   });
+  const tag = etagHex(upload.sse, digests.md5Hex, blob);
   const part: PartRecord = {
     partNumber,
     blob,
-    etag: `"${digests.md5Hex}"`,
-    md5: digests.md5Hex,
+    etag: `"${tag}"`,
+    md5: tag,
     lastModified: modifiedAt(s3.clock.nowMs()),
     checksums: digests.checksums,
   };
   await commitPart(s3, bucket, key, upload.uploadId, part);
-  const out: UploadPartOutput = { ETag: part.etag };
+  const out: UploadPartOutput = { ETag: part.etag, ...sseHeaders(upload.sse) };
   const shown = upload.checksumAlgorithm ?? checksum.algorithm;
   if (shown && digests.checksums[shown]) Object.assign(out, { [checksumMember(shown)]: digests.checksums[shown] });
   return out;

@@ -15,14 +15,17 @@ import type {
 } from '@aws-sdk/client-s3';
 import { HTTP_HEADERS, HTTP_STATUS, type RestXmlOutputExtras } from '../../aws/protocols/rest-xml.js';
 import type { RequestContext } from '../../server/context.js';
-import { type InlineData, loadInline, objectStream } from './blob-stream.js';
+import { type InlineData, loadInline } from './blob-stream.js';
 import { checksumMember } from './checksums.js';
 import { checkReadConditions, parseRange, type ResolvedRange } from './conditions.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { BucketRecord, ObjectRecord } from './model.js';
+import { expirationOf } from './lifecycle-rules.js';
+import { visibleLock } from './object-lock.js';
 import { restoreHeader, restoredNow } from './restore.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { readableVersion } from './versions.js';
+import { checkCustomer, customerKey, dataKeys, decryptedStream, sseHeaders } from './sse.js';
 import { isArchived, storageClassOut } from './write-object.js';
 
 type ObjectHeaders = GetObjectOutput & HeadObjectOutput & RestXmlOutputExtras;
@@ -45,6 +48,7 @@ export function objectHeaders(s3: S3, bucket: BucketRecord, rec: ObjectRecord): 
   if (rec.storageClass !== 'STANDARD') out.StorageClass = storageClassOut(rec.storageClass);
   if (bucket.versioning !== undefined) out.VersionId = rec.versionId;
   if (rec.tags && rec.tags.length > 0) out.TagCount = rec.tags.length;
+  Object.assign(out, sseHeaders(rec.sse));
   const restore = restoreHeader(rec, s3.clock.now());
   if (restore !== undefined) out.Restore = restore;
   return out;
@@ -61,6 +65,9 @@ interface ReadInput {
   Range?: string | undefined;
   PartNumber?: number | undefined;
   ChecksumMode?: string | undefined;
+  SSECustomerAlgorithm?: string | undefined;
+  SSECustomerKey?: string | undefined;
+  SSECustomerKeyMD5?: string | undefined;
 }
 
 interface Plan {
@@ -87,8 +94,13 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
   if (method === 'GET' && isArchived(rec.storageClass) && !restoredNow(rec, s3.clock.now())) {
     throw s3Error('InvalidObjectState', "The operation is not valid for the object's storage class", { StorageClass: rec.storageClass });
   }
+  checkCustomer(s3, rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
   checkReadConditions(rec, { ifMatch: input.IfMatch, ifNoneMatch: input.IfNoneMatch, ifModifiedSince: input.IfModifiedSince, ifUnmodifiedSince: input.IfUnmodifiedSince });
   const headers = objectHeaders(s3, bucket, rec);
+  Object.assign(headers, await visibleLock(s3, ctx, bucket.name, rec));
+  // A lifecycle Expiration rule concerns the current version.
+  const expiration = input.VersionId === undefined ? expirationOf(bucket.lifecycle, rec) : undefined;
+  if (expiration !== undefined) headers.Expiration = expiration;
   let range: ResolvedRange | undefined;
   if (input.PartNumber !== undefined) {
     const count = rec.parts?.length ?? 1;
@@ -131,7 +143,8 @@ function applyOverrides(h: ObjectHeaders, input: GetObjectRequest): void {
 export async function getObject(s3: S3, input: GetObjectRequest, ctx: RequestContext): Promise<GetObjectOutput & RestXmlOutputExtras> {
   const plan = await planRead(s3, input, ctx, 'GET');
   applyOverrides(plan.headers, input);
-  plan.headers.Body = objectStream(s3, plan.rec.blobs, plan.range, plan.inline);
+  const keys = await dataKeys(s3, ctx, plan.bucket.name, plan.rec.key, plan.rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
+  plan.headers.Body = decryptedStream(s3, plan.rec.blobs, keys, plan.range, plan.inline);
   return plan.headers;
 }
 
@@ -154,6 +167,7 @@ export async function getObjectAttributes(s3: S3, input: GetObjectAttributesRequ
     const b = await requireBucket(tx, input.Bucket, ctx);
     return { bucket: b, rec: await readableVersion(tx, b, key, input.VersionId) };
   });
+  checkCustomer(s3, rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
   const out: GetObjectAttributesOutput = { LastModified: rec.lastModified };
   if (bucket.versioning !== undefined) out.VersionId = rec.versionId;
   if (wanted.has('ETag')) out.ETag = rec.etag.replace(/"/g, '');

@@ -11,9 +11,12 @@ import type { RequestContext } from '../../server/context.js';
 import { checksumMember, parseContentMd5 } from './checksums.js';
 import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
 import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
+import { expirationOf } from './lifecycle-rules.js';
+import { checkLockPermissions, lockForWrite, requireChecksumHeader, writeNeedsDigest } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { aclField, requestedAcl, writerId } from './acl.js';
 import { parseTaggingHeader } from './tagging.js';
+import { etagHex, newCipher, sealingBody, sseHeaders, sseRequest } from './sse.js';
 import {
   checkMetadata,
   checkStorageClass,
@@ -46,6 +49,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
   checkWriteConditionHeaders(cond);
   const checksum = checksumRequest(headers, input.ChecksumAlgorithm);
   const declared = declaredLength(headers, input.ContentLength);
+  const sseReq = sseRequest(ctx, input);
 
   const { bucket, seen } = await s3.meta.read(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
@@ -53,7 +57,11 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     return { bucket: b, seen: s };
   });
   const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
+  const lock = lockForWrite(bucket, input, s3.clock.now());
+  if (writeNeedsDigest(bucket, input)) requireChecksumHeader(input, 'Put Object', headers);
+  await checkLockPermissions(s3, ctx, bucket.name, key, input);
 
+  const cipher = await newCipher(s3, ctx, bucket, key, sseReq);
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
   const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
     declared,
@@ -62,6 +70,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     checksum,
     extraAlgorithms: [algorithm],
     contentMd5Hex: md5,
+    seal: cipher && sealingBody(cipher.keys),
     ...(req ? { trailers: () => req.trailers() } : {}),
   });
   const stored: StoredChecksum = { algorithm, value: digests.checksums[algorithm] as string, type: 'FULL_OBJECT' };
@@ -72,20 +81,24 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     bucket,
     {
       key,
-      etag: `"${digests.md5Hex}"`,
+      etag: `"${etagHex(cipher?.sse, digests.md5Hex, blob)}"`,
       size: digests.size,
       blobs: [blob],
       ...(data ? { inlineData: data } : {}),
       meta,
       checksum: stored,
       storageClass,
+      ...(cipher ? { sse: cipher.sse } : {}),
       ...tagsOf(tags),
       ...aclField(acl),
       ...entityHeaders({ ...input, ContentEncoding: contentEncoding }, header({ headers }, 'expires')),
+      ...lock,
     },
     { cond, ...(seen ? { seen } : {}) },
   );
-  const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored) };
+  const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored), ...sseHeaders(cipher?.sse, bucket.name, key) };
   if (versioned) out.VersionId = record.versionId;
+  const expiration = expirationOf(bucket.lifecycle, record);
+  if (expiration !== undefined) out.Expiration = expiration;
   return out;
 }

@@ -20,6 +20,7 @@ import { fieldText, FormError, formBoundary, readForm, type FormPart } from './m
 import { DEFAULT_ALGORITHM } from './objects-put.js';
 import { checkConditions, verifyPostPolicy } from './post-policy.js';
 import { MAX_PUT_BYTES, receiveBody, type ChecksumRequest } from './receive-body.js';
+import { etagHex, newCipher, sealingBody, sseRequest } from './sse.js';
 import { checkKey, getBucket, type S3 } from './state.js';
 import { aclField, authorizeFormUpload } from './acl.js';
 import { checkTags } from './tagging.js';
@@ -104,9 +105,20 @@ export async function postObjectHandler(s3: S3, service: ServiceDefinition, req:
   const checksum = checksumFromFields(fields);
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
   const maxBytes = Math.min(check.maxSize ?? MAX_PUT_BYTES, MAX_PUT_BYTES);
+  const bool = fields.get('x-amz-server-side-encryption-bucket-key-enabled');
+  const sseReq = sseRequest(ctx, {
+    ServerSideEncryption: fields.get('x-amz-server-side-encryption'),
+    SSEKMSKeyId: fields.get('x-amz-server-side-encryption-aws-kms-key-id'),
+    SSEKMSEncryptionContext: fields.get('x-amz-server-side-encryption-context'),
+    BucketKeyEnabled: bool === undefined ? undefined : bool.toLowerCase() === 'true',
+    SSECustomerAlgorithm: fields.get('x-amz-server-side-encryption-customer-algorithm'),
+    SSECustomerKey: fields.get('x-amz-server-side-encryption-customer-key'),
+    SSECustomerKeyMD5: fields.get('x-amz-server-side-encryption-customer-key-md5'),
+  });
+  const cipher = await newCipher(s3, ctx, bucket, key, sseReq);
   let received;
   try {
-    received = await receiveBody(s3, ctx, file.body, { declared: undefined, maxBytes, checksum, extraAlgorithms: [algorithm], contentMd5Hex: undefined });
+    received = await receiveBody(s3, ctx, file.body, { declared: undefined, maxBytes, checksum, extraAlgorithms: [algorithm], contentMd5Hex: undefined, seal: cipher && sealingBody(cipher.keys) });
   } catch (e) {
     if (e instanceof FormError) throw malformed();
     throw e;
@@ -133,9 +145,10 @@ export async function postObjectHandler(s3: S3, service: ServiceDefinition, req:
   }
   const { record, versioned } = await commitObject(s3, ctx, bucket, {
     key,
-    etag: `"${digests.md5Hex}"`,
+    etag: `"${etagHex(cipher?.sse, digests.md5Hex, blob)}"`,
     size: digests.size,
     blobs: [blob],
+    ...(cipher ? { sse: cipher.sse } : {}),
     meta: checkMetadata(meta),
     checksum: stored,
     storageClass: checkStorageClass(fields.get('x-amz-storage-class')),

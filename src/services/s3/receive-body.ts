@@ -10,11 +10,13 @@ import { header } from '../../aws/http.js';
 import type { HttpRequest } from '../../aws/http.js';
 import type { RequestContext } from '../../server/context.js';
 import { BlobTooLargeError } from '../../storage/errors.js';
-import { ALGORITHMS, checkContentMd5, checkDigestFormat, checksumHeader, checksumMismatch, hashingSource, parseAlgorithm, type StreamDigests } from './checksums.js';
+import { ALGORITHMS, checkContentMd5, checkDigestFormat, checksumHeader, checksumMismatch, hashingSource, localHasher, parseAlgorithm, type StreamDigests } from './checksums.js';
+import { offloadedHasher } from './hash-worker.js';
 import { s3Error } from './errors.js';
 import type { BlobRef, ChecksumAlgorithm } from './model.js';
 import type { S3 } from './state.js';
 import { randomId } from '../../lib/ids.js';
+import type { BodySealer } from './sse.js';
 
 export const MAX_PUT_BYTES = 5 * 1024 ** 3;
 
@@ -103,6 +105,8 @@ export interface ReceiveOptions {
   trailers?: () => Readonly<Record<string, string>>;
   /** A body declared at most this long is kept for the metadata record instead of a file (see BlobRef.inline). */
   inlineMax?: number;
+  /** Store the body encrypted (sse.ts): the returned blob and inline bytes are ciphertext. */
+  seal?: BodySealer | undefined;
 }
 
 export interface Received {
@@ -111,6 +115,9 @@ export interface Received {
   /** The bytes, for an inline blob. */
   data?: Buffer;
 }
+
+/** Bodies at least this large are hashed on a worker thread. */
+const OFFLOAD_MIN_BYTES = 1024 * 1024;
 
 /** Objects this small are stored inline with their metadata. */
 export const INLINE_MAX_BYTES = 64 * 1024;
@@ -124,17 +131,28 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
   if (o.declared !== undefined && o.declared > o.maxBytes) throw tooLarge(o.declared, o.maxBytes);
   const algs = new Set<ChecksumAlgorithm>(o.extraAlgorithms ?? []);
   if (o.checksum.algorithm) algs.add(o.checksum.algorithm);
-  const hashing = hashingSource(body, [...algs]);
+  // Large bodies are hashed on a worker, overlapping with receiving and writing (hash-worker.ts).
+  const large = o.declared === undefined || o.declared >= OFFLOAD_MIN_BYTES;
+  const hasher = large ? offloadedHasher([...algs]) : localHasher([...algs]);
+  const hashing = hashingSource(body, hasher);
   let blob: BlobRef;
   let data: Buffer | undefined;
   try {
+    const seal = o.seal;
     if (o.inlineMax !== undefined && o.declared !== undefined && o.declared <= o.inlineMax) {
       data = await collect(hashing.stream, o.declared);
       blob = { id: randomId(), size: data.length, inline: true };
+      if (seal) {
+        blob = seal.finish(blob, data.length);
+        data = seal.all(data);
+      }
+    } else if (seal) {
+      blob = await s3.blobs.write(seal.stream(hashing.stream), { signal: ctx.signal, maxBytes: seal.storedMax(o.maxBytes) });
     } else {
       blob = await s3.blobs.write(hashing.stream, { signal: ctx.signal, maxBytes: o.maxBytes });
     }
   } catch (e) {
+    hasher.drop();
     if (isAwsError(e)) throw e;
     if (e instanceof BlobTooLargeError) throw tooLarge(o.declared, o.maxBytes);
     if (ctx.signal.aborted) throw s3Error('IncompleteBody', 'The request body terminated unexpectedly');
@@ -156,6 +174,7 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
       }
       if (expected !== undefined && expected !== digests.checksums[alg]) throw checksumMismatch(alg);
     }
+    if (o.seal && !blob.inline) blob = o.seal.finish(blob, digests.size);
     return data ? { blob, digests, data } : { blob, digests };
   } catch (e) {
     if (!blob.inline) s3.reaper.discard([blob.id]);

@@ -9,8 +9,11 @@
  * resource policy can grant on its own (the only way an anonymous caller is
  * ever allowed), otherwise identity policies must allow.
  */
+import type { _Error, DeleteObjectsOutput, DeleteObjectsRequest, ObjectIdentifier } from '@aws-sdk/client-s3';
 import { checkAccess } from '../../iam/authorize.js';
+import type { CompiledPolicy } from '../../iam/policy/document.js';
 import { anonymousPrincipal } from '../../iam/root-key.js';
+import { iamRuntime, loadedIamRuntime } from '../../iam/runtime.js';
 import { isAwsError } from '../../aws/errors.js';
 import type { ConditionValues, ResourcePolicy, ServiceDefinition } from '../../aws/service.js';
 import type { RequestContext } from '../../server/context.js';
@@ -18,6 +21,8 @@ import { aclStatements } from './acl-model.js';
 import { type BucketRecord, nsObjects, type ObjectRecord } from './model.js';
 import { isPublicPolicy } from './public-policy.js';
 import type { S3 } from './state.js';
+import { parseCopySource } from './copy.js';
+import { noSuchBucket } from './errors.js';
 
 /** The root user of the owner account may always manage the policy (AWS's guard against locking yourself out). */
 const POLICY_OPERATIONS = new Set(['PutBucketPolicy', 'GetBucketPolicy', 'DeleteBucketPolicy']);
@@ -101,20 +106,40 @@ export const EXISTING_TAG_OPERATIONS = new Set([
 
 /**
  * s3:ExistingObjectTag/<key> for an object request: the current object's
- * tags. Looked up only when a policy could ask — any caller but the owner's
- * root (whose identity has no policies) or a bucket policy that names the key —
- * so the root's plain GETs cost no extra read.
+ * tags. Looked up only when a policy could ask — the bucket policy or one of
+ * the caller's identity-side policies names the key — so plain GETs cost no
+ * extra read.
  */
 export async function existingObjectTagKeys(s3: S3, input: { Bucket?: string; Key?: string }, ctx: RequestContext): Promise<ConditionValues> {
   if (input.Bucket === undefined || input.Key === undefined) return {};
   const b = await s3.buckets.get(s3, input.Bucket);
   if (!b) return {};
   const policyAsks = b.policy !== undefined && /existingobjecttag/i.test(b.policy);
-  if (!policyAsks && ctx.principal.type === 'root') return {};
+  if (!policyAsks && !(await identityAsks(ctx))) return {};
   const rec = await s3.meta.read((tx) => tx.get<ObjectRecord>(nsObjects(b.name), input.Key as string));
   const out: Record<string, string> = {};
   for (const t of rec?.tags ?? []) out[`s3:ExistingObjectTag/${t.Key}`] = t.Value;
   return out;
+}
+
+const asksTags = new WeakMap<CompiledPolicy, boolean>();
+function policyAsksTags(p: CompiledPolicy): boolean {
+  let v = asksTags.get(p);
+  if (v === undefined) {
+    v = p.statements.some((st) => st.conditionKeys?.some((k) => k.toLowerCase().startsWith('s3:existingobjecttag/')) === true);
+    asksTags.set(p, v);
+  }
+  return v;
+}
+
+/** Whether the caller's identity-side policies (own, boundary, session) read s3:ExistingObjectTag. */
+async function identityAsks(ctx: RequestContext): Promise<boolean> {
+  const p = ctx.principal;
+  if (p.type === 'anonymous' || (p.type === 'root' && p.sessionToken === undefined)) return false;
+  const rt = loadedIamRuntime(ctx) ?? (await iamRuntime(ctx));
+  const id = rt.cachedIdentity(p) ?? (await rt.identityOf(p));
+  const all = [...(id.identity ?? []), ...(id.session ?? []), ...(id.boundary ? [id.boundary] : [])];
+  return all.some(policyAsksTags);
 }
 
 /**
@@ -125,7 +150,8 @@ export async function existingObjectTagKeys(s3: S3, input: { Bucket?: string; Ke
  * endpoint decides. `conditions` adds request keys (e.g. 's3:ExistingObjectTag/x').
  */
 export async function authorizeAnonymous(service: ServiceDefinition, ctx: RequestContext, action: string, resourceArn: string, conditions?: ConditionValues): Promise<boolean> {
-  const anon: RequestContext = { ...ctx, principal: anonymousPrincipal() };
+  // A view of the request with another principal; not a spread, which would run ctx's lazy `signal` getter.
+  const anon = Object.assign(Object.create(ctx) as RequestContext, { principal: anonymousPrincipal() });
   try {
     await checkAccess(anon, service, { action, resource: resourceArn, ...(conditions ? { conditions } : {}) });
     return true;
@@ -149,4 +175,57 @@ export async function missingKeyAs(e: unknown, service: ServiceDefinition, input
   // Without s3:ListBucket this throws AccessDenied in place of the NoSuchKey.
   await checkAccess(ctx, service, { action: 's3:ListBucket', resource: `arn:aws:s3:::${input.Bucket}` });
   throw e;
+}
+
+type DeleteObjectsInput = DeleteObjectsRequest;
+type DeleteObjectsResult = DeleteObjectsOutput;
+
+/**
+ * DeleteObjects is authorized per key, as S3 does (s3:DeleteObject, or
+ * s3:DeleteObjectVersion for a version): a denied key becomes an AccessDenied
+ * entry of the result and the others are deleted.
+ */
+export async function deleteObjectsPerKey(s3: S3, service: ServiceDefinition, input: DeleteObjectsInput, ctx: RequestContext, run: (input: DeleteObjectsInput) => Promise<DeleteObjectsResult>): Promise<DeleteObjectsResult> {
+  const objects = input.Delete?.Objects;
+  const bucket = input.Bucket;
+  if (!Array.isArray(objects) || objects.length === 0 || objects.length > 1000 || typeof bucket !== 'string') return run(input);
+  const allowed: ObjectIdentifier[] = [];
+  const denied: _Error[] = [];
+  for (const o of objects) {
+    const versioned = o.VersionId !== undefined;
+    try {
+      await checkAccess(ctx, service, {
+        action: versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject',
+        resource: `arn:aws:s3:::${bucket}/${o.Key ?? ''}`,
+        ...(versioned ? { conditions: { 's3:versionid': o.VersionId } } : {}),
+      });
+      allowed.push(o);
+    } catch (e) {
+      if (!isAwsError(e) || e.code !== 'AccessDenied') throw e;
+      denied.push({ ...(o.Key !== undefined ? { Key: o.Key } : {}), ...(versioned ? { VersionId: o.VersionId } : {}), Code: 'AccessDenied', Message: 'Access Denied' });
+    }
+  }
+  if (allowed.length === 0) {
+    if (!(await s3.buckets.get(s3, bucket))) throw noSuchBucket(bucket);
+    return { Errors: denied };
+  }
+  const out = await run({ ...input, Delete: { ...input.Delete, Objects: allowed } });
+  if (denied.length > 0) out.Errors = [...(out.Errors ?? []), ...denied];
+  return out;
+}
+
+/** CopyObject / UploadPartCopy: the caller must also be allowed to read the source (s3:GetObject, or s3:GetObjectVersion). */
+export async function checkCopySource(service: ServiceDefinition, input: { CopySource?: string }, ctx: RequestContext): Promise<void> {
+  let src: ReturnType<typeof parseCopySource>;
+  try {
+    src = parseCopySource(input.CopySource);
+  } catch {
+    return; // The handler answers a malformed source.
+  }
+  const versioned = src.versionId !== undefined;
+  await checkAccess(ctx, service, {
+    action: versioned ? 's3:GetObjectVersion' : 's3:GetObject',
+    resource: `arn:aws:s3:::${src.bucket}/${src.key}`,
+    ...(versioned ? { conditions: { 's3:versionid': src.versionId } } : {}),
+  });
 }

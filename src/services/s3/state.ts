@@ -3,11 +3,13 @@
  * and the small lookups all of them share (bucket by name, names' rules).
  */
 import type { Logger } from 'pino';
+import type { ServiceDefinition } from '../../aws/service.js';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../lib/clock.js';
 import type { RequestContext } from '../../server/context.js';
 import type { BlobStore, MetadataStore, ReadTx } from '../../storage/ports.js';
 import type { BlobReaper } from './blob-reaper.js';
+import type { SseKeys } from './sse-keys.js';
 import { noSuchBucket, s3Error } from './errors.js';
 import { type BucketRecord, NS_BUCKETS } from './model.js';
 
@@ -20,6 +22,12 @@ export interface S3 {
   clock: Clock;
   config: Config;
   log: Logger;
+  /** The S3 service definition, for handlers' extra IAM checks (s3:BypassGovernanceRetention). */
+  service?: () => ServiceDefinition;
+  /** The lifecycle worker, told when a configuration changes. */
+  lifecycleWorker?: { poke(): void };
+  /** Encryption at rest: the S3 master key, SSE-C proofs, KMS data keys (sse-keys.ts). */
+  sse: SseKeys;
 }
 
 /**

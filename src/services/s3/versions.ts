@@ -159,11 +159,13 @@ export function checkVersionIdFormat(versionId: string): void {
 }
 
 /** DeleteObject with a version id: permanent. The newest noncurrent version becomes current. */
-export async function deleteVersion(tx: WriteTx, bucket: BucketRecord, key: string, versionId: string): Promise<DeleteResult> {
+export async function deleteVersion(tx: WriteTx, bucket: BucketRecord, key: string, versionId: string, guard?: (rec: ObjectRecord) => void): Promise<DeleteResult> {
   checkVersionIdFormat(versionId);
   const found = await findVersion(tx, bucket.name, key, versionId);
   if (!found) return { versionId, freed: [] };
   const { rec } = found;
+  // Object Lock: a locked version stays (the guard throws).
+  guard?.(rec);
   if (found.current) {
     const ns = nsObjects(bucket.name);
     await tx.delete(ns, key);

@@ -12,10 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import * as f from '@aws-sdk/client-firehose';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import * as k from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { clients, listKeys, readAll, readObject, ROLE, s3Dest, waitActive } from './helpers.js';
+import { FIREHOSE_TRUST, ROLE, clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -34,6 +35,7 @@ describe('Firehose: HTTP endpoint, Kinesis source, AWS CLI, metrics', () => {
   before(async () => {
     server = await startHanul({ env: { HANUL_KINESIS_STATE_DELAY_MS: '50' } });
     c = clients(server);
+    await createDeliveryRole(server.clientConfig);
     for (const b of ['http-backup', 'from-kinesis', 'cli']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
     http = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -149,5 +151,28 @@ describe('Firehose: HTTP endpoint, Kinesis source, AWS CLI, metrics', () => {
     await waitFor(async () => /hanul_firehose_delivery_failures_total\{stream="later"\} [1-9]/.test(await (await fetch(`${server.endpoint}/metrics`)).text()), { what: 'a counted failure' });
     await c.s3.send(new CreateBucketCommand({ Bucket: 'later-bucket' }));
     await waitFor(async () => (await readAll(c.s3, 'later-bucket')) === 'kept', { timeoutMs: 20_000, what: 'delivery after the bucket appeared' });
+  });
+
+  it('delivers as the destination RoleARN: a role without s3:PutObject, or one Firehose may not assume, fails delivery until fixed', async () => {
+    for (const b of ['role-ok', 'role-other']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
+    const iamc = new IAMClient({ ...server.clientConfig, region: 'us-east-1' });
+    // Allowed to write only to another bucket.
+    const narrow = await createDeliveryRole(server.clientConfig, 'fh-narrow', 'arn:aws:s3:::role-other/*');
+    await c.firehose.send(new f.CreateDeliveryStreamCommand({ DeliveryStreamName: 'narrow', ExtendedS3DestinationConfiguration: { ...s3Dest('role-ok'), RoleARN: narrow } }));
+    // Trusted by another service only.
+    await iamc.send(new CreateRoleCommand({ RoleName: 'fh-untrusted', AssumeRolePolicyDocument: FIREHOSE_TRUST.replace('firehose.amazonaws.com', 'lambda.amazonaws.com') }));
+    await c.firehose.send(new f.CreateDeliveryStreamCommand({ DeliveryStreamName: 'untrusted', ExtendedS3DestinationConfiguration: { ...s3Dest('role-ok'), RoleARN: 'arn:aws:iam::000000000000:role/fh-untrusted', Prefix: 'u/' } }));
+    await waitActive(c.firehose, 'narrow');
+    await waitActive(c.firehose, 'untrusted');
+    await c.firehose.send(new f.PutRecordCommand({ DeliveryStreamName: 'narrow', Record: { Data: Buffer.from('n') } }));
+    await c.firehose.send(new f.PutRecordCommand({ DeliveryStreamName: 'untrusted', Record: { Data: Buffer.from('u') } }));
+    const failing = async (stream: string) => /\d/.test(/hanul_firehose_delivery_failures_total\{stream="[^"]+"\} [1-9]/.exec((await (await fetch(`${server.endpoint}/metrics`)).text()).split('\n').filter((l) => l.includes(`stream="${stream}"`)).join('\n'))?.[0] ?? '');
+    await waitFor(async () => (await failing('narrow')) && (await failing('untrusted')), { what: 'both deliveries fail' });
+    assert.deepEqual(await listKeys(c.s3, 'role-ok'), [], 'nothing written without the role\'s permission');
+    // Fixing the role's policy / trust lets the retried delivery through: the records were kept.
+    await iamc.send(new PutRolePolicyCommand({ RoleName: 'fh-narrow', PolicyName: 'deliver', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::role-ok/*' }] }) }));
+    await iamc.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'fh-untrusted', PolicyDocument: FIREHOSE_TRUST }));
+    await iamc.send(new PutRolePolicyCommand({ RoleName: 'fh-untrusted', PolicyName: 'deliver', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }] }) }));
+    await waitFor(async () => (await readAll(c.s3, 'role-ok', 'u/')) === 'u' && (await readAll(c.s3, 'role-ok')).includes('n'), { timeoutMs: 60_000, what: 'delivery once the roles allow it' });
   });
 });

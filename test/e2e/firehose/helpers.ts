@@ -1,9 +1,23 @@
 import { gunzipSync } from 'node:zlib';
 import * as f from '@aws-sdk/client-firehose';
 import * as s3 from '@aws-sdk/client-s3';
+import * as iam from '@aws-sdk/client-iam';
 import { waitFor, type TestServer } from '../../support/hanul.js';
 
 export const ROLE = 'arn:aws:iam::000000000000:role/firehose-delivery';
+
+export const FIREHOSE_TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'firehose.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+
+/**
+ * The role deliveries act as (ROLE): trusted by firehose.amazonaws.com and
+ * allowed to write objects, as users set it up on AWS. `allow` narrows what it may write.
+ */
+export async function createDeliveryRole(config: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } }, name = 'firehose-delivery', allow = 'arn:aws:s3:::*/*'): Promise<string> {
+  const c = new iam.IAMClient({ ...config, region: 'us-east-1' });
+  const r = await c.send(new iam.CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: FIREHOSE_TRUST }));
+  await c.send(new iam.PutRolePolicyCommand({ RoleName: name, PolicyName: 'deliver', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject', 's3:GetBucketLocation'], Resource: allow }] }) }));
+  return r.Role?.Arn as string;
+}
 
 /**
  * Clients signing with hanul's clock (tests advance it): made fresh on each

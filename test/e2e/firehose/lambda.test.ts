@@ -13,7 +13,7 @@ import * as f from '@aws-sdk/client-firehose';
 import * as k from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { clients, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
+import { clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
 const UPPER = `
 export const handler = async (event, context) => {
@@ -63,6 +63,7 @@ describe('Firehose Lambda transforms', () => {
     await writeFile(join(dir, 'slow.json'), JSON.stringify({ Timeout: 1 }));
     server = await startHanul({ env: { HANUL_FUNCTIONS_DIR: dir, HANUL_KINESIS_STATE_DELAY_MS: '50' } });
     c = clients(server);
+    await createDeliveryRole(server.clientConfig);
     for (const b of ['fn-upper', 'fn-broken', 'fn-slow', 'fn-meta', 'fn-keys']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
   });
   after(async () => {

@@ -9,7 +9,7 @@ import { gzipSync, inflateRawSync } from 'node:zlib';
 import * as f from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { clients, listKeys, readAll, readObject, ROLE, s3Dest, waitActive } from './helpers.js';
+import { ROLE, clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
 describe('Firehose dynamic partitioning, processors, ZIP and S3 backup', () => {
   let server: TestServer;
@@ -17,13 +17,14 @@ describe('Firehose dynamic partitioning, processors, ZIP and S3 backup', () => {
   before(async () => {
     server = await startHanul();
     c = clients(server);
+    await createDeliveryRole(server.clientConfig);
     for (const b of ['dp-out', 'zip', 'zip-backup', 'cwlogs']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
   });
   after(async () => {
     await server.stop();
   });
 
-  it('partitions by a JQ-style query; unpartitionable records go to the error prefix', async () => {
+  it('partitions by a real jq query; unpartitionable records go to the error prefix', async () => {
     await c.firehose.send(new f.CreateDeliveryStreamCommand({
       DeliveryStreamName: 'dp',
       ExtendedS3DestinationConfiguration: s3Dest('dp-out', {
@@ -34,7 +35,7 @@ describe('Firehose dynamic partitioning, processors, ZIP and S3 backup', () => {
         ProcessingConfiguration: {
           Enabled: true,
           Processors: [
-            { Type: 'MetadataExtraction', Parameters: [{ ParameterName: 'MetadataExtractionQuery', ParameterValue: '{customer: .customer, kind: .event.kind}' }, { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' }] },
+            { Type: 'MetadataExtraction', Parameters: [{ ParameterName: 'MetadataExtractionQuery', ParameterValue: '{customer: .customer | ascii_downcase, kind: .event.kind}' }, { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' }] },
             { Type: 'AppendDelimiterToRecord', Parameters: [{ ParameterName: 'Delimiter', ParameterValue: 'XG4=' }] },
           ],
         },
@@ -45,7 +46,7 @@ describe('Firehose dynamic partitioning, processors, ZIP and S3 backup', () => {
       { customer: 'acme', event: { kind: 'click' }, n: 1 },
       { customer: 'acme', event: { kind: 'view' }, n: 2 },
       { customer: 'zeta', event: { kind: 'click' }, n: 3 },
-      { customer: 'acme', event: { kind: 'click' }, n: 4 },
+      { customer: 'ACME', event: { kind: 'click' }, n: 4 },
     ].map((r) => JSON.stringify(r));
     await c.firehose.send(new f.PutRecordBatchCommand({ DeliveryStreamName: 'dp', Records: [...recs, 'not json', '{"customer":"x"}'].map((r) => ({ Data: Buffer.from(r) })) }));
     await waitFor(async () => (await listKeys(c.s3, 'dp-out')).length >= 4, { what: 'partitioned objects' });
@@ -56,6 +57,18 @@ describe('Firehose dynamic partitioning, processors, ZIP and S3 backup', () => {
     const errs = (await readAll(c.s3, 'dp-out', 'errors/')).trim().split('\n').map((l) => JSON.parse(l) as { rawData: string; errorCode: string });
     assert.deepEqual(errs.map((e) => Buffer.from(e.rawData, 'base64').toString()).sort(), ['not json', '{"customer":"x"}']);
     assert.ok(errs.every((e) => e.errorCode.startsWith('DynamicPartitioning.')));
+    // A query jq cannot compile is refused at create and at update, as AWS does.
+    const bad = '{customer: .customer | ascii_downcase';
+    const proc = { Enabled: true, Processors: [{ Type: 'MetadataExtraction' as const, Parameters: [{ ParameterName: 'MetadataExtractionQuery' as const, ParameterValue: bad }, { ParameterName: 'JsonParsingEngine' as const, ParameterValue: 'JQ-1.6' }] }] };
+    await assert.rejects(c.firehose.send(new f.CreateDeliveryStreamCommand({
+      DeliveryStreamName: 'dp-bad',
+      ExtendedS3DestinationConfiguration: s3Dest('dp-out', { BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 1 }, Prefix: 'c=!{partitionKeyFromQuery:customer}/', ErrorOutputPrefix: 'e/', DynamicPartitioningConfiguration: { Enabled: true }, ProcessingConfiguration: proc }),
+    })), (e: Error) => e.name === 'InvalidArgumentException' && /MetadataExtractionQuery/.test(e.message));
+    const desc = await c.firehose.send(new f.DescribeDeliveryStreamCommand({ DeliveryStreamName: 'dp' }));
+    await assert.rejects(c.firehose.send(new f.UpdateDestinationCommand({
+      DeliveryStreamName: 'dp', DestinationId: 'destinationId-000000000001', CurrentDeliveryStreamVersionId: desc.DeliveryStreamDescription?.VersionId,
+      ExtendedS3DestinationUpdate: { ProcessingConfiguration: proc },
+    })), (e: Error) => e.name === 'InvalidArgumentException');
   });
 
   it('deaggregates JSON records, appends newlines, writes ZIP, and backs the source up to a second bucket', async () => {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import * as f from '@aws-sdk/client-firehose';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { clients, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
+import { clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -14,6 +14,7 @@ describe('Firehose with the AWS SDK', () => {
   before(async () => {
     server = await startHanul();
     c = clients(server);
+    await createDeliveryRole(server.clientConfig);
     for (const b of ['fh-gzip', 'fh-plain', 'fh-size', 'fh-clock', 'fh-custom']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
   });
   after(async () => {
@@ -117,7 +118,18 @@ describe('Firehose with the AWS SDK', () => {
     assert.deepEqual(t.Tags, [{ Key: 'team', Value: 'logs' }]);
     assert.equal(t.HasMoreTags, false);
     await c.firehose.send(new f.DeleteDeliveryStreamCommand({ DeliveryStreamName: 'custom' }));
-    await assert.rejects(c.firehose.send(new f.DescribeDeliveryStreamCommand({ DeliveryStreamName: 'custom' })), { name: 'ResourceNotFoundException' });
+    // DELETING until the removal finishes: puts are refused, then the stream is gone.
+    const d = await c.firehose.send(new f.DescribeDeliveryStreamCommand({ DeliveryStreamName: 'custom' }));
+    assert.equal(d.DeliveryStreamDescription?.DeliveryStreamStatus, 'DELETING');
+    await assert.rejects(c.firehose.send(new f.PutRecordCommand({ DeliveryStreamName: 'custom', Record: { Data: enc('late') } })), (e: Error) => e.name === 'ResourceNotFoundException' && /DELETING/.test(e.message));
+    await waitFor(async () => {
+      try {
+        await c.firehose.send(new f.DescribeDeliveryStreamCommand({ DeliveryStreamName: 'custom' }));
+        return undefined;
+      } catch (e) {
+        return (e as Error).name === 'ResourceNotFoundException';
+      }
+    }, { what: 'stream removed' });
   });
 
   it('encrypts buffered records with KMS and still delivers them', async () => {

@@ -30,7 +30,7 @@ describe(`Kinesis through the JS SDK v3 (${protocol})`, () => {
   const account = '000000000000';
   const it = test;
   before(async () => {
-    server = await startHanul({ env: { HANUL_KINESIS_STATE_DELAY_MS: '200' } });
+    server = await startHanul({ env: { HANUL_KINESIS_STATE_DELAY_MS: '1500' } });
     client = kinesisClient(server, protocol);
   });
   after(async () => {

@@ -9,8 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteBucketPolicyCommand,
+  DeleteObjectsCommand,
   DeletePublicAccessBlockCommand,
   GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand,
@@ -199,6 +201,45 @@ describe('s3 access control: bucket policies', () => {
     await root.send(new DeleteBucketPolicyCommand({ Bucket: 'pol-cond' }));
     await root.send(new GetObjectCommand({ Bucket: 'pol-cond', Key: 'pub/a' }));
     a.destroy();
+  });
+
+  it('s3:ExistingObjectTag in an identity policy, with no bucket policy', async () => {
+    await bucket('pol-idtag');
+    await root.send(new PutObjectCommand({ Bucket: 'pol-idtag', Key: 'open', Body: 'o', Tagging: 'class=public' }));
+    await root.send(new PutObjectCommand({ Bucket: 'pol-idtag', Key: 'closed', Body: 'c', Tagging: 'class=secret' }));
+    const tagger = await userWith(server, 'tagger', [
+      policyOf({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol-idtag/*', Condition: { StringEquals: { 's3:ExistingObjectTag/class': 'public' } } }),
+    ]);
+    const t = client(tagger);
+    assert.equal(await (await t.send(new GetObjectCommand({ Bucket: 'pol-idtag', Key: 'open' }))).Body?.transformToString(), 'o');
+    assert.equal((await failure(t.send(new GetObjectCommand({ Bucket: 'pol-idtag', Key: 'closed' })))).name, 'AccessDenied');
+    t.destroy();
+  });
+
+  it('DeleteObjects is authorized per key; CopyObject needs read access to its source', async () => {
+    await bucket('pol-multi');
+    for (const Key of ['keep/a', 'tmp/b', 'secret/c']) await root.send(new PutObjectCommand({ Bucket: 'pol-multi', Key, Body: Key }));
+    await root.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'pol-multi',
+        Policy: policyOf(
+          { Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::pol-multi/keep/*' },
+          { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol-multi/secret/*' },
+        ),
+      }),
+    );
+    const res = await root.send(new DeleteObjectsCommand({ Bucket: 'pol-multi', Delete: { Objects: [{ Key: 'keep/a' }, { Key: 'tmp/b' }] } }));
+    assert.deepEqual(res.Deleted?.map((d) => d.Key), ['tmp/b']);
+    assert.deepEqual(res.Errors?.map((e) => [e.Key, e.Code]), [['keep/a', 'AccessDenied']]);
+    await root.send(new GetObjectCommand({ Bucket: 'pol-multi', Key: 'keep/a' }));
+    // The copy's destination is allowed; its source is not readable.
+    const copy = await failure(root.send(new CopyObjectCommand({ Bucket: 'pol-multi', Key: 'tmp/copy', CopySource: 'pol-multi/secret/c' })));
+    assert.deepEqual([copy.name, copy.status], ['AccessDenied', 403]);
+    const writer = await userWith(server, 'writer', [policyOf({ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::pol-multi/*' })]);
+    const w = client(writer);
+    assert.equal((await failure(w.send(new CopyObjectCommand({ Bucket: 'pol-multi', Key: 'tmp/copy', CopySource: 'pol-multi/keep/a' })))).name, 'AccessDenied');
+    await w.send(new PutObjectCommand({ Bucket: 'pol-multi', Key: 'tmp/own', Body: 'x' }));
+    w.destroy();
   });
 
   it('rejects malformed policies as S3 does', async () => {

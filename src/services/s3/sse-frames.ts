@@ -1,0 +1,224 @@
+/**
+ * The encrypted object format: a blob's plaintext is cut into frames of
+ * FRAME_BYTES (the last one shorter), each sealed with AES-256-GCM on its
+ * own, so a range GET opens only the frames it overlaps and a stream never
+ * holds more than one frame.
+ *
+ *   blob  = frame_0 ‖ frame_1 ‖ … ‖ frame_{n-1}       n = max(1, ⌈size / FRAME_BYTES⌉)
+ *   frame = ciphertext ‖ tag(16) per layer             (DSSE-KMS: two layers, inner first)
+ *   key   = HKDF-SHA256(data key, salt, "hanul/s3/sse/frame-key/v1")   one per layer
+ *   nonce = 0⁴ ‖ uint64be(i)
+ *   AAD   = "hanul-s3-frame/v1" ‖ salt ‖ uint64be(i) ‖ final(0|1)
+ *
+ * The salt is random per blob (kept in its BlobRef), so every blob has its
+ * own frame keys and the counter nonce never repeats under a key. The AAD
+ * binds each frame to its blob, position and whether it is the last: frames
+ * swapped, moved between blobs, dropped at the end or tampered with fail
+ * authentication; the record's plaintext size fixes n, so truncation is
+ * noticed as well. An empty blob is one empty final frame (its tag only).
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+export const FRAME_BYTES = 64 * 1024;
+const TAG = 16;
+const AAD_PREFIX = Buffer.from('hanul-s3-frame/v1');
+
+/** The frame keys of one blob: one per layer, outermost last. */
+export interface FrameKeys {
+  salt: Buffer;
+  keys: Buffer[];
+}
+
+export function newSalt(): Buffer {
+  return randomBytes(16);
+}
+
+export function frameKeys(dataKeys: readonly Uint8Array[], salt: Buffer): FrameKeys {
+  return { salt, keys: dataKeys.map((k) => Buffer.from(hkdfSync('sha256', k, salt, 'hanul/s3/sse/frame-key/v1', 32))) };
+}
+
+export function frameCount(size: number): number {
+  return Math.max(1, Math.ceil(size / FRAME_BYTES));
+}
+
+/** Stored bytes for `size` plaintext bytes. */
+export function cipherSize(size: number, layers: number): number {
+  return size + frameCount(size) * TAG * layers;
+}
+
+function nonce(i: number): Buffer {
+  const n = Buffer.alloc(12);
+  n.writeBigUInt64BE(BigInt(i), 4);
+  return n;
+}
+
+function aad(salt: Buffer, i: number, final: boolean): Buffer {
+  const a = Buffer.alloc(AAD_PREFIX.length + salt.length + 9);
+  AAD_PREFIX.copy(a, 0);
+  salt.copy(a, AAD_PREFIX.length);
+  a.writeBigUInt64BE(BigInt(i), AAD_PREFIX.length + salt.length);
+  a[a.length - 1] = final ? 1 : 0;
+  return a;
+}
+
+export function sealFrame(k: FrameKeys, i: number, final: boolean, plain: Buffer): Buffer {
+  let data = plain;
+  const iv = nonce(i);
+  const ad = aad(k.salt, i, final);
+  for (const key of k.keys) {
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(ad);
+    const body = c.update(data);
+    c.final();
+    data = Buffer.concat([body, c.getAuthTag()], body.length + TAG);
+  }
+  return data;
+}
+
+/** Throws (authentication failure) unless the frame is exactly what was sealed at `i`. */
+export function openFrame(k: FrameKeys, i: number, final: boolean, sealed: Buffer): Buffer {
+  let data = sealed;
+  const iv = nonce(i);
+  const ad = aad(k.salt, i, final);
+  for (let l = k.keys.length - 1; l >= 0; l--) {
+    if (data.length < TAG) throw new FrameError();
+    const d = createDecipheriv('aes-256-gcm', k.keys[l] as Buffer, iv);
+    d.setAAD(ad);
+    d.setAuthTag(data.subarray(data.length - TAG));
+    const body = d.update(data.subarray(0, data.length - TAG));
+    try {
+      d.final();
+    } catch {
+      throw new FrameError();
+    }
+    data = body;
+  }
+  return data;
+}
+
+export class FrameError extends Error {
+  constructor() {
+    super('s3: encrypted object data failed authentication (tampered or truncated)');
+  }
+}
+
+/** Plaintext in, frames out; a frame is sealed only once more data (or the end) shows whether it is the last. */
+export async function* encryptFrames(src: AsyncIterable<Uint8Array>, k: FrameKeys): AsyncGenerator<Buffer> {
+  const buf = Buffer.allocUnsafe(FRAME_BYTES);
+  let fill = 0;
+  let i = 0;
+  for await (const c of src) {
+    let off = 0;
+    while (off < c.length) {
+      if (fill === FRAME_BYTES) {
+        yield sealFrame(k, i++, false, buf);
+        fill = 0;
+      }
+      const n = Math.min(FRAME_BYTES - fill, c.length - off);
+      buf.set(c.subarray(off, off + n), fill);
+      fill += n;
+      off += n;
+    }
+  }
+  yield sealFrame(k, i, true, buf.subarray(0, fill));
+}
+
+/** Seals a whole (small) plaintext at once: the same format as EncryptFrames. */
+export function sealAll(k: FrameKeys, plain: Buffer): Buffer {
+  const n = frameCount(plain.length);
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) out.push(sealFrame(k, i, i === n - 1, plain.subarray(i * FRAME_BYTES, Math.min(plain.length, (i + 1) * FRAME_BYTES))));
+  return Buffer.concat(out);
+}
+
+/** Which stored bytes hold plaintext [start, end] (inclusive) of a blob of `size`, and which frames they are. */
+export function cipherRange(size: number, layers: number, start: number, end: number): { first: number; last: number; start: number; end: number } {
+  const first = Math.floor(start / FRAME_BYTES);
+  const last = Math.floor(end / FRAME_BYTES);
+  const stride = FRAME_BYTES + TAG * layers;
+  const lastPlain = Math.min(size, (last + 1) * FRAME_BYTES) - last * FRAME_BYTES;
+  return { first, last, start: first * stride, end: last * stride + lastPlain + TAG * layers - 1 };
+}
+
+/** Frame i's plaintext, trimmed to [start, end] of the blob (empty when outside). */
+function openTrimmed(k: FrameKeys, size: number, i: number, sealed: Buffer, start: number, end: number): Buffer {
+  const plain = openFrame(k, i, i === frameCount(size) - 1, sealed);
+  const base = i * FRAME_BYTES;
+  const from = Math.max(0, start - base);
+  const to = Math.min(plain.length, end - base + 1);
+  return to > from ? (from === 0 && to === plain.length ? plain : plain.subarray(from, to)) : Buffer.alloc(0);
+}
+
+/** The last frame [start, end] touches (an empty blob's range still reads its one frame). */
+function lastFrame(size: number, start: number, end: number): number {
+  return Math.max(Math.floor(start / FRAME_BYTES), Math.min(frameCount(size) - 1, Math.floor(end / FRAME_BYTES)));
+}
+
+function frameLen(size: number, layers: number, i: number): number {
+  return Math.min(size, (i + 1) * FRAME_BYTES) - i * FRAME_BYTES + TAG * layers;
+}
+
+/**
+ * Stored frames in (starting at the frame holding `start`), plaintext
+ * [start, end] of the blob out. Fails on the first frame that does not
+ * authenticate, or when the stored bytes end early or run long: never yields
+ * unauthenticated bytes. `stats.opened` counts frames decrypted.
+ */
+export async function* decryptFrames(
+  src: AsyncIterable<Uint8Array>,
+  k: FrameKeys,
+  size: number,
+  start: number,
+  end: number,
+  stats?: { opened: number },
+): AsyncGenerator<Buffer> {
+  const layers = k.keys.length;
+  const buf = Buffer.allocUnsafe(FRAME_BYTES + TAG * layers);
+  let i = Math.floor(start / FRAME_BYTES);
+  const last = lastFrame(size, start, end);
+  let want = frameLen(size, layers, i);
+  let fill = 0;
+  for await (const raw of src) {
+    const c = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    // What one stored chunk (1 MiB from the blob store) opens goes out as one chunk: fewer, larger socket writes.
+    const outs: Buffer[] = [];
+    let off = 0;
+    while (off < c.length) {
+      if (i > last) throw new FrameError();
+      let frame: Buffer;
+      if (fill === 0 && c.length - off >= want) {
+        frame = c.subarray(off, off + want);
+        off += want;
+      } else {
+        const n = Math.min(want - fill, c.length - off);
+        c.copy(buf, fill, off, off + n);
+        fill += n;
+        off += n;
+        if (fill < want) continue;
+        frame = buf.subarray(0, want);
+        fill = 0;
+      }
+      const out = openTrimmed(k, size, i, frame, start, end);
+      if (stats) stats.opened++;
+      if (out.length > 0) outs.push(out);
+      i++;
+      if (i <= last) want = frameLen(size, layers, i);
+    }
+    if (outs.length > 0) yield outs.length === 1 ? (outs[0] as Buffer) : Buffer.concat(outs);
+  }
+  if (i <= last || fill !== 0) throw new FrameError();
+}
+
+/** Opens plaintext [start, end] of a whole stored (small) blob held in memory. */
+export function openRange(k: FrameKeys, size: number, stored: Uint8Array, start: number, end: number): Buffer {
+  const b = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  const layers = k.keys.length;
+  if (b.length !== cipherSize(size, layers)) throw new FrameError();
+  const stride = FRAME_BYTES + TAG * layers;
+  const out: Buffer[] = [];
+  const last = lastFrame(size, start, end);
+  for (let i = Math.floor(start / FRAME_BYTES); i <= last; i++) {
+    out.push(openTrimmed(k, size, i, b.subarray(i * stride, i * stride + frameLen(size, layers, i)), start, end));
+  }
+  return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+}

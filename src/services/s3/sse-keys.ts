@@ -1,0 +1,148 @@
+/**
+ * S3's key hierarchy for encryption at rest. Every object (and every
+ * multipart upload) has its own random data key; only its wrapped form is
+ * stored (SseRecord.wrapped):
+ *
+ *   SSE-S3    sealed (AES-256-GCM, crypto/envelope.ts) under the S3 master key,
+ *             derived by HKDF from hanul's root key — the one KMS seals its key
+ *             material under (kms-root.key / HANUL_KMS_ROOT_KEY); nothing new on disk.
+ *   SSE-KMS   GenerateDataKey / Decrypt on hanul's KMS, in-process as the caller
+ *             (so the caller needs kms:GenerateDataKey / kms:Decrypt, and CloudTrail
+ *             shows each call invoked by s3.amazonaws.com). With S3 Bucket Keys a
+ *             bucket-level data key is reused for a while (per caller) instead.
+ *   DSSE-KMS  two data keys from KMS, one per layer.
+ *   SSE-C     the customer's key itself; never stored. A salted HMAC of it (under
+ *             another key derived from the root key) proves a later request's key
+ *             is the same.
+ */
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DecryptResponse, GenerateDataKeyResponse } from '@aws-sdk/client-kms';
+import { AwsError, isAwsError } from '../../aws/errors.js';
+import { createSealer, type Sealer } from '../../crypto/envelope.js';
+import type { Clock } from '../../lib/clock.js';
+import type { PeerServices, RequestContext } from '../../server/context.js';
+import { s3Error } from './errors.js';
+import type { SseRecord } from './model.js';
+
+/** How long a bucket key is reused (and a decrypted one kept) before KMS is asked again. */
+export const BUCKET_KEY_TTL_MS = 5 * 60_000;
+const S3_KEY_AAD = 'hanul/s3/sse-s3/data-key';
+
+/** KMS's errors as S3 answers them (S3 prefixes KMS's own codes with `KMS.`). */
+export function kmsFailure(e: unknown): unknown {
+  if (!isAwsError(e)) return e;
+  if (e.code === 'AccessDeniedException') return s3Error('AccessDenied', e.message);
+  const code = `KMS.${e.code}`;
+  return new AwsError(code, e.status >= 500 ? e.status : 400, e.message);
+}
+
+interface KmsKeys {
+  keyArn: string;
+  plain: Buffer[];
+  wrapped: string[];
+}
+
+export class SseKeys {
+  private readonly sealer: Sealer;
+  private readonly verifierKey: Buffer;
+  private readonly bucketKeys = new Map<string, KmsKeys & { until: number }>();
+  private readonly opened = new Map<string, { plain: Buffer[]; until: number }>();
+  /** KMS calls made, for tests and the bench. */
+  kmsCalls = 0;
+
+  constructor(
+    rootKey: Uint8Array,
+    private readonly peers: PeerServices | undefined,
+    private readonly clock: Clock,
+  ) {
+    this.sealer = createSealer(rootKey, 'hanul/s3/sse-s3-master-key/v1');
+    this.verifierKey = Buffer.from(hkdfSync('sha256', rootKey, Buffer.alloc(0), 'hanul/s3/sse-c-verifier/v1', 32));
+  }
+
+  newS3Key(): { plain: Buffer; wrapped: string } {
+    const plain = randomBytes(32);
+    return { plain, wrapped: Buffer.from(this.sealer.seal(plain, S3_KEY_AAD)).toString('base64') };
+  }
+
+  openS3Key(wrapped: string): Buffer {
+    try {
+      return this.sealer.open(Buffer.from(wrapped, 'base64'), S3_KEY_AAD);
+    } catch {
+      throw s3Error('InternalError', 'The object key could not be unwrapped: the hanul root key is not the one it was encrypted under.');
+    }
+  }
+
+  customerProof(key: Buffer): { salt: string; mac: string } {
+    const salt = randomBytes(16);
+    return { salt: salt.toString('base64'), mac: this.mac(salt, key).toString('base64') };
+  }
+
+  customerMatches(key: Buffer, proof: { salt: string; mac: string }): boolean {
+    const mac = Buffer.from(proof.mac, 'base64');
+    const got = this.mac(Buffer.from(proof.salt, 'base64'), key);
+    return mac.length === got.length && timingSafeEqual(mac, got);
+  }
+
+  private mac(salt: Buffer, key: Buffer): Buffer {
+    return createHmac('sha256', this.verifierKey).update(salt).update(key).digest();
+  }
+
+  private kms(): PeerServices {
+    if (!this.peers) throw s3Error('InternalError', 'KMS is not available in this server.');
+    return this.peers;
+  }
+
+  /** `layers` data keys under the KMS key (bucketKey: reused per bucket, key, context and caller for BUCKET_KEY_TTL_MS). */
+  async generate(ctx: RequestContext, keyId: string, context: Record<string, string>, layers: number, bucketKey: string | undefined): Promise<KmsKeys> {
+    const cacheKey = bucketKey !== undefined ? `${bucketKey}\u0000${keyId}\u0000${JSON.stringify(context)}\u0000${ctx.principal.arn}` : undefined;
+    const now = this.clock.nowMs();
+    if (cacheKey !== undefined) {
+      const hit = this.bucketKeys.get(cacheKey);
+      if (hit && hit.until > now) return hit;
+    }
+    const out: KmsKeys = { keyArn: '', plain: [], wrapped: [] };
+    for (let i = 0; i < layers; i++) {
+      this.kmsCalls++;
+      let r: GenerateDataKeyResponse;
+      try {
+        r = await this.kms().call<GenerateDataKeyResponse>('kms', 'GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context }, ctx);
+      } catch (e) {
+        throw kmsFailure(e);
+      }
+      out.keyArn = r.KeyId as string;
+      out.plain.push(Buffer.from(r.Plaintext as Uint8Array));
+      out.wrapped.push(Buffer.from(r.CiphertextBlob as Uint8Array).toString('base64'));
+    }
+    if (cacheKey !== undefined) {
+      if (this.bucketKeys.size > 1000) this.bucketKeys.clear();
+      this.bucketKeys.set(cacheKey, { ...out, until: now + BUCKET_KEY_TTL_MS });
+      this.opened.set(`${out.wrapped[0]}\u0000${ctx.principal.arn}`, { plain: out.plain, until: now + BUCKET_KEY_TTL_MS });
+    }
+    return out;
+  }
+
+  /** The plaintext data keys of a KMS-encrypted object (a bucket key decrypted once per caller for a while). */
+  async decrypt(ctx: RequestContext, sse: SseRecord, context: Record<string, string>): Promise<Buffer[]> {
+    const cacheKey = sse.bucketKey ? `${sse.wrapped[0]}\u0000${ctx.principal.arn}` : undefined;
+    const now = this.clock.nowMs();
+    if (cacheKey !== undefined) {
+      const hit = this.opened.get(cacheKey);
+      if (hit && hit.until > now) return hit.plain;
+    }
+    const plain: Buffer[] = [];
+    for (const w of sse.wrapped) {
+      this.kmsCalls++;
+      try {
+        const r = await this.kms().call<DecryptResponse>('kms', 'Decrypt', { CiphertextBlob: Buffer.from(w, 'base64'), KeyId: sse.kmsKeyArn, EncryptionContext: context }, ctx);
+        plain.push(Buffer.from(r.Plaintext as Uint8Array));
+      } catch (e) {
+        throw kmsFailure(e);
+      }
+    }
+    if (cacheKey !== undefined) {
+      if (this.opened.size > 1000) this.opened.clear();
+      this.opened.set(cacheKey, { plain, until: now + BUCKET_KEY_TTL_MS });
+    }
+    return plain;
+  }
+}

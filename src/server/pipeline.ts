@@ -226,7 +226,7 @@ export function createPipeline(deps: PipelineDeps) {
     // a bodiless request — HEAD, GET — keeps its keep-alive connection.)
     // A request with no body at all has nothing left unread, even when answered before Node marks it complete (a refusal by Shield's admission is synchronous).
     const noBody = bodiless || ((nreq.headers['content-length'] === undefined || nreq.headers['content-length'] === '0') && nreq.headers['transfer-encoding'] === undefined);
-    if (!noBody && !nreq.readableEnded && !(nreq as http.IncomingMessage).complete && nreq.httpVersionMajor === 1) response.headers['connection'] = 'close';
+    if (!noBody && !nreq.readableEnded && !(nreq as http.IncomingMessage).complete && nreq.httpVersionMajor === 1 && !(await drainSmallBody(nreq as http.IncomingMessage))) response.headers['connection'] = 'close';
     let bytesOut = 0;
     try {
       bytesOut = await send(nres, response, requestId, deps.clock.nowMs());
@@ -416,5 +416,36 @@ function pump(src: Readable, res: NodeResponse): Promise<number> {
     };
     src.on('data', onData).on('end', onEnd).on('error', settle).on('close', onSrcClose);
     dst.on('drain', onDrain).on('finish', onFinish).on('close', onDstClose).on('error', settle);
+  });
+}
+
+/** Unread request bodies up to this size are read and dropped before an early answer. */
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+const DRAIN_MS = 2000;
+
+/**
+ * An answer sent before the body was read (an error found from the headers)
+ * would close the connection under a client still sending — which a client
+ * that got Node's automatic `100 Continue` does even for an 8-byte body, and
+ * over TLS botocore then reports an EOF instead of our error. A small body is
+ * read and dropped first (bounded in size and time), so the client sees the
+ * answer and keeps its connection; a large or slow one still closes it.
+ */
+function drainSmallBody(req: http.IncomingMessage): Promise<boolean> {
+  const length = Number(req.headers['content-length']);
+  if (req.destroyed || !Number.isSafeInteger(length) || length > DRAIN_LIMIT_BYTES) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      req.off('end', onEnd).off('close', onClose).off('error', onClose);
+      resolve(ok);
+    };
+    const onEnd = (): void => done(true);
+    const onClose = (): void => done(req.complete);
+    const timer = setTimeout(() => done(false), DRAIN_MS);
+    timer.unref();
+    req.unpipe();
+    req.on('end', onEnd).on('close', onClose).on('error', onClose);
+    req.resume();
   });
 }

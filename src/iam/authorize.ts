@@ -2,7 +2,7 @@ import { AwsError } from '../aws/errors.js';
 import type { ConditionValues, ServiceDefinition } from '../aws/service.js';
 import type { Authorizer } from '../server/pipeline.js';
 import type { RequestContext } from '../server/context.js';
-import { defaultAction, defaultConditions, defaultResource } from './defaults.js';
+import { defaultAction, defaultConditions, defaultResource, versionedAction } from './defaults.js';
 import type { CompiledPolicy } from './policy/document.js';
 import { normalizeIp } from './policy/conditions.js';
 import { decide, deniedMessage, type Decision, type PolicySet } from './policy/evaluate.js';
@@ -30,7 +30,7 @@ export function createIamAuthorizer(): Authorizer {
     if (p.accessKeyId !== undefined && p.type !== 'root') rt.noteKeyUse(p.accessKeyId, service.name, ctx.region);
     // The root user's long-term key meets only resource policies: without any, nothing to evaluate.
     if (p.type === 'root' && !service.resourcePolicy && p.sessionToken === undefined) return;
-    const action = spec?.action ?? defaultAction(service, operation, input);
+    const action = spec?.action !== undefined ? versionedAction(service, spec.action, input) : defaultAction(service, operation, input);
     const resource = spec?.resource ? await spec.resource(input, ctx) : defaultResource(service, operation, input, ctx);
     const declared = spec?.conditions ? await spec.conditions(input, ctx) : undefined;
     const fallback = defaultConditions(service, input, ctx);

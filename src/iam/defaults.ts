@@ -76,12 +76,18 @@ type Input = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 export function defaultAction(service: ServiceDefinition, operation: string, input: unknown): string {
-  if (service.name === 's3') {
-    const a = S3_ACTIONS[operation] ?? `s3:${operation}`;
-    const i = (input ?? {}) as Input;
-    return str(i.VersionId) !== undefined ? (S3_VERSIONED[a] ?? a) : a;
-  }
+  if (service.name === 's3') return versionedAction(service, S3_ACTIONS[operation] ?? `s3:${operation}`, input);
   return `${service.signingNames[0] ?? service.name}:${operation}`;
+}
+
+/**
+ * S3: an object operation that names a VersionId is authorized as its
+ * *Version action (GetObject → s3:GetObjectVersion…), also when the operation
+ * table declares the plain action.
+ */
+export function versionedAction(service: ServiceDefinition, action: string, input: unknown): string {
+  if (service.name !== 's3') return action;
+  return str(((input ?? {}) as Input).VersionId) !== undefined ? (S3_VERSIONED[action] ?? action) : action;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
+  DeleteObjectCommand,
   DeleteBucketPolicyCommand,
   DeleteObjectsCommand,
   DeletePublicAccessBlockCommand,
@@ -20,6 +21,7 @@ import {
   GetPublicAccessBlockCommand,
   ListObjectsV2Command,
   PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   PutPublicAccessBlockCommand,
@@ -146,6 +148,26 @@ describe('s3 access control: bucket policies', () => {
     assert.equal((await failure(a.send(new GetObjectCommand({ Bucket: 'pol-users', Key: 'a.txt' })))).name, 'AccessDenied');
     a.destroy();
     b.destroy();
+  });
+
+  it('a request naming a VersionId needs the *Version action (s3:GetObjectVersion, s3:DeleteObjectVersion)', async () => {
+    await bucket('pol-versions', true);
+    await root.send(new PutBucketVersioningCommand({ Bucket: 'pol-versions', VersioningConfiguration: { Status: 'Enabled' } }));
+    const put = await root.send(new PutObjectCommand({ Bucket: 'pol-versions', Key: 'v.txt', Body: 'v1' }));
+    const carol = await userWith(server, 'carol', [policyOf({ Effect: 'Allow', Action: ['s3:GetObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::pol-versions/*' })]);
+    const c = client(carol);
+    assert.equal(await (await c.send(new GetObjectCommand({ Bucket: 'pol-versions', Key: 'v.txt' }))).Body?.transformToString(), 'v1');
+    const byVersion = { Bucket: 'pol-versions', Key: 'v.txt', VersionId: put.VersionId };
+    const getDenied = await failure(c.send(new GetObjectCommand(byVersion)));
+    assert.deepEqual([getDenied.name, getDenied.status], ['AccessDenied', 403]);
+    assert.match(getDenied.message, /s3:GetObjectVersion/);
+    assert.match((await failure(c.send(new DeleteObjectCommand(byVersion)))).message, /s3:DeleteObjectVersion/);
+    const dave = await userWith(server, 'dave', [policyOf({ Effect: 'Allow', Action: 's3:GetObjectVersion', Resource: 'arn:aws:s3:::pol-versions/*' })]);
+    const d = client(dave);
+    assert.equal(await (await d.send(new GetObjectCommand(byVersion))).Body?.transformToString(), 'v1');
+    assert.equal((await failure(d.send(new GetObjectCommand({ Bucket: 'pol-versions', Key: 'v.txt' })))).name, 'AccessDenied');
+    c.destroy();
+    d.destroy();
   });
 
   it('conditions: aws:SecureTransport, aws:SourceIp, s3:prefix, s3:x-amz-server-side-encryption, s3:ExistingObjectTag', async () => {

@@ -6,7 +6,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -17,17 +17,14 @@ import { authenticate, type SigV4Options, type SigV4Result } from './verify.js';
 import { verifiedBody } from './payload.js';
 import { asFailure, type SigV4Failure } from './failure.js';
 
-/** shared/testdata/sigv4, found beside any ancestor of the cwd or of this file (repo/../shared in CI). */
+/** The AWS signing test suite's SigV4 vectors, kept in the repo (test/fixtures/sigv4). */
 export function sigv4TestData(): string {
-  const starts = [process.cwd(), dirname(fileURLToPath(import.meta.url))];
-  for (const start of starts) {
-    for (let dir = resolve(start); ; dir = dirname(dir)) {
-      const candidate = join(dir, 'shared', 'testdata', 'sigv4');
-      if (existsSync(join(candidate, 'v4'))) return candidate;
-      if (dirname(dir) === dir) break;
-    }
+  // Walks up from this file, so it works from src/ (tsx) and dist/src/ (compiled) alike.
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
+    const candidate = join(dir, 'test', 'fixtures', 'sigv4');
+    if (existsSync(join(candidate, 'v4'))) return candidate;
   }
-  throw new Error('shared/testdata/sigv4 not found above the cwd or this file');
+  throw new Error('test/fixtures/sigv4 not found above this file');
 }
 
 export interface ParsedRequest {

@@ -12,7 +12,7 @@ import { AwsCrc32c } from '@aws-crypto/crc32c';
 import { Crc64Nvme } from '@aws-sdk/crc64-nvme';
 import { authenticate, type SigV4Options } from './verify.js';
 import { verifiedBody } from './payload.js';
-import { crc32cUpdate } from './checksums.js';
+import { crc32c } from '../../lib/crc.js';
 import { drain, encodeChunked, lookupOf, principal, signingKey, smithySign, smithySigner, verifyAll } from './harness.js';
 
 const AKID = 'AKIDEXAMPLE';
@@ -212,12 +212,12 @@ describe('checksums and throughput', () => {
     for (const n of [0, 1, 7, 8, 9, 63, 1000, 65537]) {
       const buf = randomBytes(n);
       let crc = 0;
-      for (let i = 0; i < n; i += 13) crc = crc32cUpdate(crc, buf.subarray(i, i + 13));
+      for (let i = 0; i < n; i += 13) crc = crc32c(buf.subarray(i, i + 13), crc);
       const ref = new AwsCrc32c();
       ref.update(buf);
       assert.equal(crc, Buffer.from(await ref.digest()).readUInt32BE(0), String(n));
     }
-    assert.equal(crc32cUpdate(0, Buffer.from('123456789')), 0xe3069283);
+    assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
   });
 
   it('decodes a signed 64 MiB upload in 64 KiB chunks at a usable rate', async (t) => {

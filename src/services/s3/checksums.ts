@@ -5,7 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { CRC32_SPEC, CRC32C_SPEC, CRC64NVME_SPEC, Crc64NvmeFast, crc32c, crcCombine } from './crc.js';
+import { CRC32_SPEC, CRC32C_SPEC, CRC64NVME_SPEC, Crc64NvmeFast, crc32c, crcCombine } from '../../lib/crc.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { ChecksumAlgorithm } from './model.js';
 

@@ -17,7 +17,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { combinedCrc } from './checksums.js';
-import { crc32c } from './crc.js';
+import { crc32c } from '../../lib/crc.js';
 import { s3Failure, startS3Harness, type S3Harness } from './test-harness.js';
 
 const MiB = 1024 * 1024;

@@ -1,8 +1,9 @@
 /**
- * CRC pieces S3 needs beyond computing a CRC: a fast CRC32C (slice-by-8; the
- * package one is byte-at-a-time) and combining CRCs of consecutive byte
- * ranges, so a multipart upload's FULL_OBJECT checksum comes from its parts'
- * CRCs without reading the bytes again.
+ * The CRCs S3's flexible checksums use, in one place for the SigV4 trailer
+ * check and S3's stored checksums: a fast CRC32C (slice-by-8; the package one
+ * is byte-at-a-time), CRC64NVME in WebAssembly, and combining CRCs of
+ * consecutive byte ranges, so a multipart upload's FULL_OBJECT checksum comes
+ * from its parts' CRCs without reading the bytes again.
  */
 
 const CRC32C_POLY = 0x82f63b78;

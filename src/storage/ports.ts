@@ -91,6 +91,17 @@ export interface BlobStore {
   ): Promise<BlobWriteResult>;
   /** Streams a blob, or an inclusive byte range of it. */
   read(id: string, range?: ByteRange): AsyncIterable<Uint8Array> & NodeJS.ReadableStream;
+  /**
+   * A blob (or an inclusive byte range of it) in chunks of exactly
+   * `chunkBytes` (only the last may be shorter, and it is shorter also when
+   * the blob ends before the range does), read into buffers the store reuses:
+   * a chunk is valid only until the iterator is advanced again. For a
+   * consumer that turns each chunk into new memory at once (decryption, a
+   * parser of fixed-size records): no fresh buffer per chunk to allocate and
+   * fault in, and the chunk size lines up with the records so none is cut.
+   * The next chunk is read while the consumer holds the current one.
+   */
+  readChunks(id: string, range: ByteRange | undefined, chunkBytes: number): AsyncIterable<Uint8Array>;
   size(id: string): Promise<number | undefined>;
   /** Idempotent. */
   delete(id: string): Promise<void>;

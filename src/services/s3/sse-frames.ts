@@ -131,6 +131,15 @@ export function sealAll(k: FrameKeys, plain: Buffer): Buffer {
   return Buffer.concat(out);
 }
 
+/**
+ * Stored bytes per blob-store read when streaming frames: a whole number of
+ * frames (~1 MiB), so reads start and end on frame boundaries and no frame is
+ * reassembled from two reads.
+ */
+export function readChunkBytes(layers: number): number {
+  return 16 * (FRAME_BYTES + TAG * layers);
+}
+
 /** Which stored bytes hold plaintext [start, end] (inclusive) of a blob of `size`, and which frames they are. */
 export function cipherRange(size: number, layers: number, start: number, end: number): { first: number; last: number; start: number; end: number } {
   const first = Math.floor(start / FRAME_BYTES);
@@ -150,7 +159,7 @@ function openTrimmed(k: FrameKeys, size: number, i: number, sealed: Buffer, star
 }
 
 /** The last frame [start, end] touches (an empty blob's range still reads its one frame). */
-function lastFrame(size: number, start: number, end: number): number {
+export function lastFrame(size: number, start: number, end: number): number {
   return Math.max(Math.floor(start / FRAME_BYTES), Math.min(frameCount(size) - 1, Math.floor(end / FRAME_BYTES)));
 }
 
@@ -179,9 +188,9 @@ export async function* decryptFrames(
   let want = frameLen(size, layers, i);
   let fill = 0;
   for await (const raw of src) {
+    // `raw` may be a buffer the store reuses (readChunks): nothing below keeps a reference to
+    // it past this iteration (a frame it cuts is copied into `buf`; plaintext is new memory).
     const c = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    // What one stored chunk (1 MiB from the blob store) opens goes out as one chunk: fewer, larger socket writes.
-    const outs: Buffer[] = [];
     let off = 0;
     while (off < c.length) {
       if (i > last) throw new FrameError();
@@ -200,13 +209,42 @@ export async function* decryptFrames(
       }
       const out = openTrimmed(k, size, i, frame, start, end);
       if (stats) stats.opened++;
-      if (out.length > 0) outs.push(out);
       i++;
       if (i <= last) want = frameLen(size, layers, i);
+      // Each frame's plaintext goes out as it is: joining them would copy every byte once more
+      // into a new buffer (and fault its pages in); the socket gathers queued writes by itself.
+      if (out.length > 0) yield out;
     }
-    if (outs.length > 0) yield outs.length === 1 ? (outs[0] as Buffer) : Buffer.concat(outs);
   }
   if (i <= last || fill !== 0) throw new FrameError();
+}
+
+/** Stored bytes of one whole frame (the last frame of a blob may be shorter). */
+export function frameStride(layers: number): number {
+  return FRAME_BYTES + TAG * layers;
+}
+
+/**
+ * Opens a stored chunk that must be exactly whole frames, the first of them
+ * frame `first`: their plaintext, trimmed to [start, end] of the blob. Throws
+ * when a frame fails authentication or the chunk ends inside a frame or runs
+ * past the range's last frame. (The streaming reader's counterpart for
+ * chunks that readChunks cut on frame boundaries; sse-worker.ts runs it.)
+ */
+export function openChunk(k: FrameKeys, size: number, first: number, chunk: Buffer, start: number, end: number): Buffer[] {
+  const layers = k.keys.length;
+  const last = lastFrame(size, start, end);
+  const out: Buffer[] = [];
+  let off = 0;
+  for (let i = first; off < chunk.length; i++) {
+    if (i > last) throw new FrameError();
+    const want = frameLen(size, layers, i);
+    if (chunk.length - off < want) throw new FrameError();
+    const p = openTrimmed(k, size, i, chunk.subarray(off, off + want), start, end);
+    if (p.length > 0) out.push(p);
+    off += want;
+  }
+  return out;
 }
 
 /** Opens plaintext [start, end] of a whole stored (small) blob held in memory. */

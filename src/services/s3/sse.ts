@@ -16,7 +16,8 @@ import type { RequestContext } from '../../server/context.js';
 import { type InlineData, objectStream, segmentsFor } from './blob-stream.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { BlobRef, BucketRecord, SseRecord } from './model.js';
-import { cipherRange, cipherSize, decryptFrames, encryptFrames, FrameError, frameKeys, newSalt, openRange, sealAll } from './sse-frames.js';
+import { cipherRange, cipherSize, decryptFrames, encryptFrames, FrameError, frameKeys, newSalt, openRange, readChunkBytes, sealAll } from './sse-frames.js';
+import { OFFLOAD_MIN_FRAMES, openOffloaded } from './sse-worker.js';
 import type { S3 } from './state.js';
 
 export const SSE_ALGORITHMS = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const;
@@ -273,7 +274,10 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
           continue;
         }
         const r = cipherRange(b.size, keys.length, s.start, s.end);
-        yield* decryptFrames(blobStore.read(s.id, { start: r.start, end: r.end }), open(b), b.size, s.start, s.end);
+        const stored = blobStore.readChunks(s.id, { start: r.start, end: r.end }, readChunkBytes(keys.length));
+        // Many frames: opened on a worker while this thread reads and sends (sse-worker.ts).
+        if (r.last - r.first + 1 >= OFFLOAD_MIN_FRAMES) yield* openOffloaded(stored, open(b), b.size, s.start, s.end);
+        else yield* decryptFrames(stored, open(b), b.size, s.start, s.end);
       }
     })(),
     { objectMode: false },

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { close as closeFd, createReadStream, open as openFd, read as readFd } from 'node:fs';
-import { open, opendir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, open, opendir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { BlobInfo, BlobStore, BlobWriteResult, ByteRange } from '../ports.js';
 import { BlobNotFoundError, BlobTooLargeError, StoreClosedError } from '../errors.js';
@@ -25,6 +25,15 @@ const READ_HIGH_WATER_MARK = 1024 * 1024;
 const ID = /^[0-9a-f]{32}$/;
 
 type BlobStream = AsyncIterable<Uint8Array> & NodeJS.ReadableStream;
+
+function checkRange(range: ByteRange | undefined): { start?: number; end?: number } {
+  if (range === undefined) return {};
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`invalid byte range ${String(start)}-${String(end)}`);
+  }
+  return { start, end };
+}
 
 function newId(): string {
   return randomBytes(16).toString('hex');
@@ -160,14 +169,7 @@ class FsBlobStore implements BlobStore {
   }
 
   read(id: string, range?: ByteRange): BlobStream {
-    let start: number | undefined;
-    let end: number | undefined;
-    if (range !== undefined) {
-      ({ start, end } = range);
-      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-        throw new RangeError(`invalid byte range ${String(start)}-${String(end)}`);
-      }
-    }
+    const { start, end } = checkRange(range);
     const valid = ID.test(id);
     const closed = this.closed;
     const path = valid ? this.pathOf(id) : join(this.dir, 'invalid');
@@ -188,6 +190,60 @@ class FsBlobStore implements BlobStore {
     if (start !== undefined) options.start = start;
     if (end !== undefined) options.end = end;
     return createReadStream(path, options);
+  }
+
+  async *readChunks(id: string, range: ByteRange | undefined, chunkBytes: number): AsyncGenerator<Uint8Array> {
+    if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) throw new RangeError(`invalid chunk size ${String(chunkBytes)}`);
+    const { start, end } = checkRange(range);
+    if (this.closed) throw new StoreClosedError('blob store');
+    if (!ID.test(id)) throw new BlobNotFoundError(id);
+    let fh: FileHandle;
+    try {
+      fh = await open(this.pathOf(id), 'r');
+    } catch (error) {
+      throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobNotFoundError(id) : error;
+    }
+    let pending: Promise<number> | undefined;
+    try {
+      const stop = end !== undefined ? end + 1 : (await fh.stat()).size;
+      let pos = start ?? 0;
+      const len = Math.min(chunkBytes, stop - pos);
+      if (len <= 0) return;
+      // Two buffers: the consumer holds one while the next chunk is read into the other.
+      const bufs: Buffer[] = [Buffer.allocUnsafeSlow(len)];
+      /** Fills `buf` from `at`: a chunk is short only where the file ends. */
+      const fill = async (buf: Buffer, at: number): Promise<number> => {
+        const want = Math.min(buf.length, stop - at);
+        let n = 0;
+        while (n < want) {
+          const { bytesRead } = await fh.read(buf, n, want - n, at + n);
+          if (bytesRead === 0) break;
+          n += bytesRead;
+        }
+        return n;
+      };
+      const readInto = (i: number): Promise<number> => {
+        const p = fill((bufs[i] ??= Buffer.allocUnsafeSlow(len)), pos);
+        // Handled here too: a consumer that stops early leaves it unawaited until finally.
+        p.catch(() => undefined);
+        return p;
+      };
+      let b = 0;
+      pending = readInto(b);
+      while (pending !== undefined) {
+        const n: number = await pending;
+        const full: boolean = n === Math.min(len, stop - pos);
+        const chunk = (bufs[b] as Buffer).subarray(0, n);
+        pos += n;
+        b ^= 1;
+        // A short chunk means the file ended: nothing more to read.
+        pending = full && pos < stop ? readInto(b) : undefined;
+        if (n > 0) yield chunk;
+      }
+    } finally {
+      await pending?.catch(() => undefined);
+      await fh.close();
+    }
   }
 
   async size(id: string): Promise<number | undefined> {

@@ -137,7 +137,7 @@ export function sealAll(k: FrameKeys, plain: Buffer): Buffer {
  * reassembled from two reads.
  */
 export function readChunkBytes(layers: number): number {
-  return 16 * (FRAME_BYTES + TAG * layers);
+  return 16 * frameStride(layers);
 }
 
 /** Which stored bytes hold plaintext [start, end] (inclusive) of a blob of `size`, and which frames they are. */

@@ -6,8 +6,8 @@
  * and the socket writes: an encrypted GET cost about twice the CPU of a
  * plain one on the thread that also serves everything else. Here the main
  * thread only reads the stored chunk and hands it over; the worker opens its
- * frames and sends back one plaintext buffer (transferred, not copied) while
- * the main thread reads and writes the neighbouring chunks.
+ * frames and sends back their plaintext (transferred, not copied) while the
+ * main thread reads and writes the neighbouring chunks.
  *
  * Each read is a job on one worker of a small pool, so its chunks are opened
  * and come back in order. Stored chunks go over through slots of memory
@@ -40,10 +40,10 @@ type ToWorker =
  * One answer per 'open', in order: the slot is free again; the plaintext, or
  * why not (`frames`: they failed authentication or were cut short).
  */
-type FromWorker = { id: number; slot: number; plain?: ArrayBuffer; failed?: string };
+type FromWorker = { id: number; slot: number; plain?: ArrayBuffer[]; failed?: string };
 
 interface Pending {
-  resolve: (b: Buffer) => void;
+  resolve: (b: Buffer[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -60,8 +60,6 @@ interface Lane {
   /** Jobs: a lane with jobs keeps the process alive, an idle one does not. */
   busy: number;
 }
-
-const EMPTY = Buffer.alloc(0);
 
 class Pool {
   private readonly lanes: Array<Lane | undefined> = [];
@@ -101,7 +99,7 @@ class Pool {
     lane.waiting.shift()?.();
     const p = this.jobs.get(m.id)?.pending.shift();
     if (p === undefined) return;
-    if (m.failed === undefined) p.resolve(m.plain !== undefined ? Buffer.from(m.plain) : EMPTY);
+    if (m.failed === undefined) p.resolve((m.plain ?? []).map((b) => Buffer.from(b)));
     else p.reject(m.failed === 'frames' ? new FrameError() : new Error(`sse worker: ${m.failed}`));
   }
 
@@ -124,7 +122,7 @@ class Pool {
     const stride = frameStride(k.keys.length);
     const last = lastFrame(size, start, end);
     let next = Math.floor(start / FRAME_BYTES);
-    const inflight: Array<Promise<Buffer>> = [];
+    const inflight: Array<Promise<Buffer[]>> = [];
     try {
       for await (const raw of src) {
         if (raw.byteLength > SLOT_BYTES) throw new FrameError();
@@ -136,21 +134,15 @@ class Pool {
         const slot = lane.free.pop() as number;
         // `raw` may be a buffer the store reuses: it is copied before the next one is asked for.
         lane.memory.set(raw, slot * SLOT_BYTES);
-        const result = new Promise<Buffer>((resolve, reject) => job.pending.push({ resolve, reject }));
+        const result = new Promise<Buffer[]>((resolve, reject) => job.pending.push({ resolve, reject }));
         // Awaited in turn below; a failure meanwhile must not count as unhandled.
         result.catch(() => undefined);
         inflight.push(result);
         post({ op: 'open', id, slot, len: raw.byteLength, first: next });
         next += Math.ceil(raw.byteLength / stride);
-        if (inflight.length >= AHEAD) {
-          const b = await (inflight.shift() as Promise<Buffer>);
-          if (b.length > 0) yield b;
-        }
+        if (inflight.length >= AHEAD) yield* nonEmpty(await (inflight.shift() as Promise<Buffer[]>));
       }
-      while (inflight.length > 0) {
-        const b = await (inflight.shift() as Promise<Buffer>);
-        if (b.length > 0) yield b;
-      }
+      while (inflight.length > 0) yield* nonEmpty(await (inflight.shift() as Promise<Buffer[]>));
       if (next !== last + 1) throw new FrameError();
     } finally {
       if (this.jobs.delete(id)) {
@@ -161,11 +153,23 @@ class Pool {
   }
 }
 
+function* nonEmpty(parts: Buffer[]): Generator<Buffer> {
+  for (const p of parts) if (p.length > 0) yield p;
+}
+
 let pool: Pool | undefined;
 
 /** Pool.open on the shared pool (started on first use). */
 export function openOffloaded(src: AsyncIterable<Uint8Array>, k: FrameKeys, size: number, start: number, end: number): AsyncGenerator<Buffer> {
   return (pool ??= new Pool()).open(src, k, size, start, end);
+}
+
+/** `p`'s bytes as an ArrayBuffer of their own, to transfer: its own when it is all of it, else a copy (never the shared Buffer pool). */
+function ownArrayBuffer(p: Buffer): ArrayBuffer {
+  if (p.byteOffset === 0 && p.length === p.buffer.byteLength && p.buffer instanceof ArrayBuffer) return p.buffer;
+  const c = Buffer.allocUnsafeSlow(p.length);
+  p.copy(c);
+  return c.buffer;
 }
 
 // The worker's side: opens each chunk from its slot, answers in message order.
@@ -188,22 +192,16 @@ if (!isMainThread && parentPort !== null && init?.sseOpen instanceof SharedArray
       } else {
         try {
           const chunk = memory.subarray(m.slot * SLOT_BYTES, m.slot * SLOT_BYTES + m.len);
-          const parts = openChunk(job.k, job.size, m.first, chunk, job.start, job.end);
-          const total = parts.reduce((n, p) => n + p.length, 0);
-          if (total === 0) {
-            answer = { id: m.id, slot: m.slot };
-          } else {
-            // Its own ArrayBuffer (never the shared Buffer pool), so it can be transferred.
-            const out = Buffer.allocUnsafeSlow(total);
-            let at = 0;
-            for (const p of parts) at += p.copy(out, at);
-            answer = { id: m.id, slot: m.slot, plain: out.buffer };
-          }
+          // Each frame's plaintext is transferred as it is (Decipher gives each its own
+          // ArrayBuffer): no copy here, and no garbage left for this thread's GC, which runs
+          // far less often than the main thread's and would let freed memory pile up.
+          const plain = openChunk(job.k, job.size, m.first, chunk, job.start, job.end).map(ownArrayBuffer);
+          answer = { id: m.id, slot: m.slot, plain };
         } catch (e) {
           answer = { id: m.id, slot: m.slot, failed: e instanceof FrameError ? 'frames' : String(e) };
         }
       }
-      port.postMessage(answer, answer.plain !== undefined ? [answer.plain] : []);
+      port.postMessage(answer, answer.plain ?? []);
     }
   });
 }

@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import type { PutRecordBatchInput, PutRecordBatchOutput, PutRecordInput, PutRecordOutput } from '@aws-sdk/client-firehose';
 import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
+import { gzipMember } from './compress.js';
 import { constraint, firehoseError } from './errors.js';
 import { encodeChunk, nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
+import { deliversPackedGzip } from './s3-writer.js';
 import { checkStreamName } from './validate.js';
 
 export const MAX_RECORD_BYTES = 1_024_000;
@@ -55,7 +57,14 @@ export function recordHandlers(core: FirehoseCore) {
     const sealer = await core.encryption?.sealer(s0, ctx);
     const at = ctx.clock.nowMs();
     const key = bufferKey(at);
-    const chunk: BufferedChunk = sealer ? { records: datas.map((d) => sealer.seal(d)), bytes, at, ref: sealer.ref } : { records: datas, bytes, at };
+    let chunk: BufferedChunk;
+    if (deliversPackedGzip(s0)) {
+      // Compressed now (in the threadpool) rather than at delivery: the
+      // store writes and reads back a fraction of the bytes. If the
+      // destination changes before delivery, the flusher unpacks the chunk.
+      const gzip = await gzipMember(datas);
+      chunk = { records: [], packed: { gzip: sealer ? sealer.seal(gzip) : gzip, lengths: datas.map((d) => d.byteLength) }, bytes, at, ...(sealer ? { ref: sealer.ref } : {}) };
+    } else chunk = sealer ? { records: datas.map((d) => sealer.seal(d)), bytes, at, ref: sealer.ref } : { records: datas, bytes, at };
     await core.store.write(async (tx) => {
       const s = await core.activeStream(tx, name);
       if ((s.currentKeyRef ?? '') !== (sealer?.ref ?? '')) throw firehoseError('ServiceUnavailableException', 'The stream encryption changed during the request; retry.');

@@ -31,8 +31,22 @@ export function bufferKey(at: number): string {
  * entropy (one draw per call: a draw per record cost more than the put).
  */
 function recordIds(key: string, count: number): string[] {
+  // One buffer `<key>-<index, 3+ digits><salt>`: only the index changes from id to id.
+  const head = Buffer.from(`${key}-`);
   const salt = randomBytes(24);
-  return Array.from({ length: count }, (_, i) => Buffer.concat([Buffer.from(`${key}-${String(i).padStart(3, '0')}`), salt]).toString('base64url'));
+  const ids: string[] = new Array<string>(count);
+  let buf = Buffer.alloc(0);
+  for (let i = 0; i < count; i++) {
+    const index = String(i).padStart(3, '0');
+    if (buf.length !== head.length + index.length + salt.length) {
+      buf = Buffer.allocUnsafe(head.length + index.length + salt.length);
+      head.copy(buf, 0);
+      salt.copy(buf, head.length + index.length);
+    }
+    buf.write(index, head.length, 'latin1');
+    ids[i] = buf.toString('base64url');
+  }
+  return ids;
 }
 
 /** How AWS's Java front end prints a blob in validation messages. */

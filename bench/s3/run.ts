@@ -235,7 +235,8 @@ try {
     const get = await measured(t, 'get4k', { url, script: await rotation(t, 'GET'), connections: 32, seconds });
     res[key(t)]!['put4k'] = put.requestsPerSec;
     res[key(t)]!['get4k'] = get.requestsPerSec;
-    progress(`${t.name} 4 KiB: PUT ${put.requestsPerSec.toFixed(0)}/s GET ${get.requestsPerSec.toFixed(0)}/s`);
+    const cpu = (l: string): string => `${cpuPerOp[`${t.name}:${l}`]?.toFixed(0) ?? '—'} µs CPU/op`;
+    progress(`${t.name} 4 KiB: PUT ${put.requestsPerSec.toFixed(0)}/s (${cpu('put4k')}) GET ${get.requestsPerSec.toFixed(0)}/s (${cpu('get4k')})`);
     if (put.non2xx + put.errors + get.non2xx + get.errors > 0) console.error(`${t.name}: 4 KiB non-2xx/errors PUT ${put.non2xx}/${put.errors} GET ${get.non2xx}/${get.errors}`);
   }
 

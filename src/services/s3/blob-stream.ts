@@ -48,16 +48,31 @@ export function segmentsFor(blobs: readonly BlobRef[], range?: { start: number; 
   return out;
 }
 
+function inlineParts(segments: readonly Segment[], inline: InlineData | undefined): Buffer[] {
+  return segments.map((s) => {
+    const d = inline?.get(s.id);
+    if (!d) throw new Error(`s3: inline data ${s.id} was not loaded`);
+    return Buffer.from(d.buffer, d.byteOffset + s.start, s.end - s.start + 1);
+  });
+}
+
+function joined(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+}
+
+/**
+ * The bytes (or a range) of an object whose blobs there are all inline, as one
+ * buffer, else undefined: a small GET answers with it directly, without a
+ * stream between the metadata row and the socket.
+ */
+export function inlineBytes(blobs: readonly BlobRef[], range?: { start: number; end: number }, inline?: InlineData): Buffer | undefined {
+  const segments = segmentsFor(blobs, range);
+  return segments.every((s) => s.inline) ? joined(inlineParts(segments, inline)) : undefined;
+}
+
 export function objectStream(s3: S3, blobs: readonly BlobRef[], range?: { start: number; end: number }, inline?: InlineData): Readable {
   const segments = segmentsFor(blobs, range);
-  if (segments.every((s) => s.inline)) {
-    const parts = segments.map((s) => {
-      const d = inline?.get(s.id);
-      if (!d) throw new Error(`s3: inline data ${s.id} was not loaded`);
-      return Buffer.from(d.buffer, d.byteOffset + s.start, s.end - s.start + 1);
-    });
-    return Readable.from(parts, { objectMode: false });
-  }
+  if (segments.every((s) => s.inline)) return Readable.from(inlineParts(segments, inline), { objectMode: false });
   const release = s3.reaper.acquire(segments.filter((s) => !s.inline).map((s) => s.id));
   let stream: Readable;
   if (segments.length === 0) {

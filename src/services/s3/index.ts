@@ -33,7 +33,7 @@ import { checkExpectedOwners } from './expected-owner.js';
 import * as cors from './cors.js';
 import * as website from './website.js';
 import { isWebsiteRequest, serveWebsite, websiteBucket } from './website-serve.js';
-import { BucketCache, type S3 } from './state.js';
+import { BucketCache, type S3, watchBucketWrites } from './state.js';
 import { SseKeys } from './sse-keys.js';
 import { loadKmsRootKey } from '../../crypto/root-key.js';
 import * as bucketEncryption from './bucket-encryption.js';
@@ -81,11 +81,12 @@ const DATA_EVENTS = new Set([
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
   // SSE-S3's master key derives from the root key KMS seals its keys under (sse-keys.ts).
   const root = await loadKmsRootKey({ dataDir: deps.config.dataDir, kmsRootKey: deps.config.kmsRootKey });
+  const bucketCache = new BucketCache();
   const s3: S3 = {
-    meta: deps.stores.metadata,
+    meta: watchBucketWrites(deps.stores.metadata, bucketCache),
     blobs: deps.stores.blobs,
     reaper: new BlobReaper(deps.stores.blobs, deps.log),
-    buckets: new BucketCache(),
+    buckets: bucketCache,
     clock: deps.clock,
     config: deps.config,
     log: deps.log,

@@ -23,9 +23,9 @@ import type { BucketRecord, ObjectRecord } from './model.js';
 import { expirationOf } from './lifecycle-rules.js';
 import { visibleLock } from './object-lock.js';
 import { restoreHeader, restoredNow } from './restore.js';
-import { checkKey, requireBucket, type S3 } from './state.js';
+import { checkKey, type S3 } from './state.js';
 import { readableVersion } from './versions.js';
-import { checkCustomer, customerKey, dataKeys, decryptedStream, sseHeaders } from './sse.js';
+import { checkCustomer, customerKey, dataKeys, decryptedStream, inlinePlaintext, sseHeaders } from './sse.js';
 import { isArchived, storageClassOut } from './write-object.js';
 
 type ObjectHeaders = GetObjectOutput & HeadObjectOutput & RestXmlOutputExtras;
@@ -86,10 +86,10 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
   if (input.PartNumber !== undefined && input.Range !== undefined) {
     throw s3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   }
-  const { bucket, rec, inline } = await s3.meta.read(async (tx) => {
-    const b = await requireBucket(tx, input.Bucket, ctx);
-    const r = await readableVersion(tx, b, key, input.VersionId);
-    return { bucket: b, rec: r, inline: method === 'GET' ? await loadInline(tx, b.name, r.blobs) : undefined };
+  const bucket = await s3.buckets.require(s3, input.Bucket, ctx);
+  const { rec, inline } = await s3.meta.read(async (tx) => {
+    const r = await readableVersion(tx, bucket, key, input.VersionId);
+    return { rec: r, inline: method === 'GET' ? await loadInline(tx, bucket.name, r.blobs) : undefined };
   });
   if (method === 'GET' && isArchived(rec.storageClass) && !restoredNow(rec, s3.clock.now())) {
     throw s3Error('InvalidObjectState', "The operation is not valid for the object's storage class", { StorageClass: rec.storageClass });
@@ -144,7 +144,9 @@ export async function getObject(s3: S3, input: GetObjectRequest, ctx: RequestCon
   const plan = await planRead(s3, input, ctx, 'GET');
   applyOverrides(plan.headers, input);
   const keys = await dataKeys(s3, ctx, plan.bucket.name, plan.rec.key, plan.rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
-  plan.headers.Body = decryptedStream(s3, plan.rec.blobs, keys, plan.range, plan.inline);
+  // A small object's bytes are already here (read with its record): sent as one buffer, no stream.
+  const whole = plan.inline && inlinePlaintext(plan.rec.blobs, keys, plan.range, plan.inline);
+  plan.headers.Body = whole ? (whole as unknown as GetObjectOutput['Body']) : decryptedStream(s3, plan.rec.blobs, keys, plan.range, plan.inline);
   return plan.headers;
 }
 
@@ -163,10 +165,8 @@ export async function getObjectAttributes(s3: S3, input: GetObjectAttributesRequ
       throw s3Error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes', ArgumentValue: a });
     }
   }
-  const { bucket, rec } = await s3.meta.read(async (tx) => {
-    const b = await requireBucket(tx, input.Bucket, ctx);
-    return { bucket: b, rec: await readableVersion(tx, b, key, input.VersionId) };
-  });
+  const bucket = await s3.buckets.require(s3, input.Bucket, ctx);
+  const rec = await s3.meta.read((tx) => readableVersion(tx, bucket, key, input.VersionId));
   checkCustomer(s3, rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
   const out: GetObjectAttributesOutput = { LastModified: rec.lastModified };
   if (bucket.versioning !== undefined) out.VersionId = rec.versionId;

@@ -13,7 +13,7 @@ import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
 import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
 import { expirationOf } from './lifecycle-rules.js';
 import { checkLockPermissions, lockForWrite, requireChecksumHeader, writeNeedsDigest } from './object-lock.js';
-import { checkKey, requireBucket, type S3 } from './state.js';
+import { checkKey, type S3 } from './state.js';
 import { aclField, requestedAcl, writerId } from './acl.js';
 import { parseTaggingHeader } from './tagging.js';
 import { etagHex, newCipher, sealingBody, sseHeaders, sseRequest } from './sse.js';
@@ -51,11 +51,10 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
   const declared = declaredLength(headers, input.ContentLength);
   const sseReq = sseRequest(ctx, input);
 
-  const { bucket, seen } = await s3.meta.read(async (tx) => {
-    const b = await requireBucket(tx, input.Bucket, ctx);
-    const s: SeenState | undefined = cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await precheckWrite(tx, b.name, key, cond) : undefined;
-    return { bucket: b, seen: s };
-  });
+  // The cached record is as last committed; commitObject checks again that the bucket is still this one.
+  const bucket = await s3.buckets.require(s3, input.Bucket, ctx);
+  const seen: SeenState | undefined =
+    cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined ? await s3.meta.read((tx) => precheckWrite(tx, bucket.name, key, cond)) : undefined;
   const acl = requestedAcl(bucket, input, 'object', writerId(ctx));
   const lock = lockForWrite(bucket, input, s3.clock.now());
   if (writeNeedsDigest(bucket, input)) requireChecksumHeader(input, 'Put Object', headers);

@@ -2,7 +2,7 @@
  * Receiving an object body (PutObject, UploadPart, POST Object): which
  * checksum the client asked for and where its value comes from (header or
  * aws-chunked trailer), the declared length, and the streamed write to the
- * BlobStore with MD5 + checksum computed on the way. Nothing is buffered.
+ * BlobStore with MD5 + checksum computed on the way. Only a small (inline) body is held whole.
  */
 import type { Readable } from 'node:stream';
 import { isAwsError } from '../../aws/errors.js';
@@ -134,22 +134,27 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
   // Large bodies are hashed on a worker, overlapping with receiving and writing (hash-worker.ts).
   const large = o.declared === undefined || o.declared >= OFFLOAD_MIN_BYTES;
   const hasher = large ? offloadedHasher([...algs]) : localHasher([...algs]);
-  const hashing = hashingSource(body, hasher);
+  // A small body is read whole and hashed in one call per algorithm: no batching generator between.
+  const small = o.inlineMax !== undefined && o.declared !== undefined && o.declared <= o.inlineMax;
+  const hashing = small ? undefined : hashingSource(body, hasher);
   let blob: BlobRef;
   let data: Buffer | undefined;
+  let digested: StreamDigests | undefined;
   try {
     const seal = o.seal;
-    if (o.inlineMax !== undefined && o.declared !== undefined && o.declared <= o.inlineMax) {
-      data = await collect(hashing.stream, o.declared);
+    if (small) {
+      data = await collect(body, o.declared as number);
+      await hasher.update(data);
+      digested = { ...(await hasher.result()), size: data.length };
       blob = { id: randomId(), size: data.length, inline: true };
       if (seal) {
         blob = seal.finish(blob, data.length);
         data = seal.all(data);
       }
     } else if (seal) {
-      blob = await s3.blobs.write(seal.stream(hashing.stream), { signal: ctx.signal, maxBytes: seal.storedMax(o.maxBytes) });
+      blob = await s3.blobs.write(seal.stream((hashing as HashingSource).stream), { signal: ctx.signal, maxBytes: seal.storedMax(o.maxBytes) });
     } else {
-      blob = await s3.blobs.write(hashing.stream, { signal: ctx.signal, maxBytes: o.maxBytes });
+      blob = await s3.blobs.write((hashing as HashingSource).stream, { signal: ctx.signal, maxBytes: o.maxBytes });
     }
   } catch (e) {
     hasher.drop();
@@ -159,7 +164,7 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
     throw e;
   }
   try {
-    const digests = await hashing.result();
+    const digests = digested ?? (await (hashing as HashingSource).result());
     if (o.declared !== undefined && digests.size !== o.declared) {
       throw s3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header');
     }
@@ -181,6 +186,8 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
     throw e;
   }
 }
+
+type HashingSource = ReturnType<typeof hashingSource>;
 
 /** Reads a small body whole; more than declared is the client's error, read no further. */
 async function collect(stream: AsyncIterable<Uint8Array>, declared: number): Promise<Buffer> {

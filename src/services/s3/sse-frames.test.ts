@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { cipherRange, cipherSize, decryptFrames, encryptFrames, FRAME_BYTES, FrameError, frameKeys, newSalt, openRange, sealAll } from './sse-frames.js';
 
@@ -82,5 +82,17 @@ describe('sse-frames: chunked AES-256-GCM', () => {
     }
     // A 2-frame blob read as if it were final at frame 1 (dropped tail) fails even when read by range.
     assert.throws(() => openRange(k, size, stored.subarray(0, 2 * (FRAME_BYTES + 16)), 0, 10), FrameError);
+  });
+  it('derives frame keys as HKDF-SHA256 (the stored format: objects written before stay readable)', () => {
+    for (let i = 0; i < 20; i++) {
+      const salt = newSalt();
+      const k = frameKeys(keys2, salt);
+      keys2.forEach((dk, l) => assert.ok(k.keys[l]?.equals(Buffer.from(hkdfSync('sha256', dk, salt, 'hanul/s3/sse/frame-key/v1', 32)))));
+    }
+  });
+
+  it('gives every blob a salt of its own', () => {
+    const salts = new Set(Array.from({ length: 2000 }, () => newSalt().toString('hex')));
+    assert.equal(salts.size, 2000);
   });
 });

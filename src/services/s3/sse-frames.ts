@@ -17,7 +17,8 @@
  * authentication; the record's plaintext size fixes n, so truncation is
  * noticed as well. An empty blob is one empty final frame (its tag only).
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { randomBytesPooled } from '../../lib/ids.js';
 
 export const FRAME_BYTES = 64 * 1024;
 const TAG = 16;
@@ -30,11 +31,24 @@ export interface FrameKeys {
 }
 
 export function newSalt(): Buffer {
-  return randomBytes(16);
+  return randomBytesPooled(16);
+}
+
+/** HKDF's expand input for the one output block: info ‖ 0x01. */
+const FRAME_KEY_INFO = Buffer.from('hanul/s3/sse/frame-key/v1\x01', 'latin1');
+
+/**
+ * HKDF-SHA256(ikm, salt, "hanul/s3/sse/frame-key/v1") to 32 bytes (RFC 5869),
+ * written out as its two HMACs: the same bytes as hkdfSync at half the cost
+ * (no KeyObjects), which every small object's PUT and GET pays once.
+ */
+function frameKey(dataKey: Uint8Array, salt: Buffer): Buffer {
+  const prk = createHmac('sha256', salt).update(dataKey).digest();
+  return createHmac('sha256', prk).update(FRAME_KEY_INFO).digest();
 }
 
 export function frameKeys(dataKeys: readonly Uint8Array[], salt: Buffer): FrameKeys {
-  return { salt, keys: dataKeys.map((k) => Buffer.from(hkdfSync('sha256', k, salt, 'hanul/s3/sse/frame-key/v1', 32))) };
+  return { salt, keys: dataKeys.map((k) => frameKey(k, salt)) };
 }
 
 export function frameCount(size: number): number {

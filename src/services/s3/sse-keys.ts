@@ -18,6 +18,7 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DecryptResponse, GenerateDataKeyResponse } from '@aws-sdk/client-kms';
 import { AwsError, isAwsError } from '../../aws/errors.js';
+import { randomBytesPooled } from '../../lib/ids.js';
 import { createSealer, type Sealer } from '../../crypto/envelope.js';
 import type { Clock } from '../../lib/clock.js';
 import type { PeerServices, RequestContext } from '../../server/context.js';
@@ -60,7 +61,7 @@ export class SseKeys {
   }
 
   newS3Key(): { plain: Buffer; wrapped: string } {
-    const plain = randomBytes(32);
+    const plain = randomBytesPooled(32);
     return { plain, wrapped: Buffer.from(this.sealer.seal(plain, S3_KEY_AAD)).toString('base64') };
   }
 

@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ServerSideEncryption } from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
-import { type InlineData, objectStream, segmentsFor } from './blob-stream.js';
+import { inlineBytes, type InlineData, objectStream, segmentsFor } from './blob-stream.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { BlobRef, BucketRecord, SseRecord } from './model.js';
 import { cipherRange, cipherSize, decryptFrames, encryptFrames, FrameError, frameKeys, newSalt, openRange, readChunkBytes, sealAll } from './sse-frames.js';
@@ -243,6 +243,27 @@ export function sealingBody(keys: readonly Buffer[]): BodySealer {
 
 function frameFailure(e: unknown): unknown {
   return e instanceof FrameError ? s3Error('InternalError', 'We encountered an internal error. Please try again.') : e;
+}
+
+/**
+ * The plaintext (or a range) of an object whose blobs there are all inline,
+ * opened into one buffer; undefined when a file blob is involved (then
+ * decryptedStream). Small GETs answer with it, without a stream.
+ */
+export function inlinePlaintext(blobs: readonly BlobRef[], keys: readonly Buffer[] | undefined, range?: { start: number; end: number }, inline?: InlineData): Buffer | undefined {
+  if (!keys || !blobs.some((b) => b.enc !== undefined)) return inlineBytes(blobs, range, inline);
+  const segments = segmentsFor(blobs, range);
+  if (!segments.every((s) => s.inline)) return undefined;
+  const byId = new Map(blobs.map((b) => [b.id, b]));
+  try {
+    const parts = segments.map((s) => {
+      const b = byId.get(s.id) as BlobRef;
+      return openRange(frameKeys(keys, Buffer.from(b.enc as string, 'base64')), b.size, inline?.get(s.id) as Uint8Array, s.start, s.end);
+    });
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  } catch (e) {
+    throw frameFailure(e);
+  }
 }
 
 /**

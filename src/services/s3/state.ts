@@ -7,7 +7,7 @@ import type { ServiceDefinition } from '../../aws/service.js';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../lib/clock.js';
 import type { RequestContext } from '../../server/context.js';
-import type { BlobStore, MetadataStore, ReadTx } from '../../storage/ports.js';
+import type { BlobStore, KvEntry, MetadataStore, ReadTx, ScanOptions, StoredValue, WriteTx } from '../../storage/ports.js';
 import type { BlobReaper } from './blob-reaper.js';
 import type { SseKeys } from './sse-keys.js';
 import { noSuchBucket, s3Error } from './errors.js';
@@ -15,7 +15,7 @@ import { type BucketRecord, NS_BUCKETS } from './model.js';
 
 export interface S3 {
   meta: MetadataStore;
-  /** Recently read bucket records, for HeadBucket (see BucketCache). */
+  /** Bucket records as last committed (see BucketCache). */
   buckets: BucketCache;
   blobs: BlobStore;
   reaper: BlobReaper;
@@ -31,32 +31,123 @@ export interface S3 {
 }
 
 /**
- * Bucket records for HeadBucket, kept for a second: HeadBucket is a client's
- * cheapest probe and should not cost a metadata transaction each time. AWS
- * documents bucket configuration as eventually consistent; this node's own
- * changes invalidate at once, other nodes' show within the second.
+ * Bucket records (configuration, policy, ACL, Block Public Access, encryption,
+ * versioning, lock) as of the last committed change, so a request does not
+ * read them from the metadata store each time: every object operation needs
+ * its bucket, and its authorization needs it once more.
+ *
+ * Exact on this node, not eventually consistent: S3's store is wrapped by
+ * `watchBucketWrites`, which invalidates a bucket after every committed
+ * transaction that wrote its record (whichever code path wrote it), before
+ * that write's caller continues. A read racing such a commit may fetch the
+ * old record; the generation counter keeps it from being cached. The TTL
+ * only bounds how long another node's change (a shared store, cluster mode)
+ * can go unseen.
  */
 export class BucketCache {
   private readonly entries = new Map<string, { rec: BucketRecord; at: number }>();
+  /** Bumped by every invalidation: a lookup started before one must not fill the cache. */
+  private generation = 0;
   constructor(private readonly ttlMs = 1000) {}
 
   async get(s3: Pick<S3, 'meta'>, name: string): Promise<BucketRecord | undefined> {
     const now = performance.now();
     const hit = this.entries.get(name);
     if (hit && now - hit.at < this.ttlMs) return hit.rec;
+    const generation = this.generation;
     const rec = await s3.meta.read((tx) => getBucket(tx, name));
+    if (generation !== this.generation) return rec;
     if (rec) {
       if (this.entries.size >= 10_000) this.entries.clear();
-      this.entries.set(name, { rec, at: now });
+      // Shared by concurrent requests: frozen, so a handler cannot change it in place by mistake.
+      this.entries.set(name, { rec: Object.freeze(rec), at: now });
     } else {
       this.entries.delete(name);
     }
     return rec;
   }
 
+  /** The bucket, else NoSuchBucket; a bucket of another account is AccessDenied (as requireBucket). */
+  async require(s3: Pick<S3, 'meta'>, name: string | undefined, ctx?: Pick<RequestContext, 'principal' | 'accountId'>): Promise<BucketRecord> {
+    if (name === undefined || name === '') throw noSuchBucket('');
+    return checkOwner(await this.get(s3, name), name, ctx);
+  }
+
   invalidate(name: string): void {
+    this.generation++;
     this.entries.delete(name);
   }
+
+  invalidateAll(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+}
+
+/** Forwards to a write transaction, noting which bucket records it writes. */
+class WatchedTx implements WriteTx {
+  /** Bucket names written; `true` after a range delete over the buckets. */
+  touched: Set<string> | true | undefined;
+  constructor(private readonly tx: WriteTx) {}
+  get<V = StoredValue>(ns: string, key: string): Promise<V | undefined> {
+    return this.tx.get<V>(ns, key);
+  }
+  scan<V = StoredValue>(ns: string, opts?: ScanOptions): Promise<KvEntry<V>[]> {
+    return this.tx.scan<V>(ns, opts);
+  }
+  count(ns: string, opts?: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
+    return this.tx.count(ns, opts);
+  }
+  put(ns: string, key: string, value: StoredValue): Promise<void> {
+    if (ns === NS_BUCKETS) this.note(key);
+    return this.tx.put(ns, key, value);
+  }
+  delete(ns: string, key: string): Promise<boolean> {
+    if (ns === NS_BUCKETS) this.note(key);
+    return this.tx.delete(ns, key);
+  }
+  deleteRange(ns: string, opts: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
+    if (ns === NS_BUCKETS) this.touched = true;
+    return this.tx.deleteRange(ns, opts);
+  }
+  private note(name: string): void {
+    if (this.touched === true) return;
+    this.touched ??= new Set();
+    this.touched.add(name);
+  }
+}
+
+/**
+ * S3's view of the metadata store: the same store, except that a write
+ * transaction which wrote bucket records invalidates them in `cache` once
+ * it has settled (committed or rolled back), before its caller resumes.
+ */
+export function watchBucketWrites(store: MetadataStore, cache: BucketCache): MetadataStore {
+  const settle = (w: WatchedTx): void => {
+    const t = w.touched;
+    if (t === undefined) return;
+    if (t === true) cache.invalidateAll();
+    else for (const name of t) cache.invalidate(name);
+  };
+  return {
+    read: (fn) => store.read(fn),
+    write: <T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> => {
+      let watched: WatchedTx | undefined;
+      return store
+        .write((tx) => fn((watched = new WatchedTx(tx))))
+        .then(
+          (v) => {
+            if (watched) settle(watched);
+            return v;
+          },
+          (e: unknown) => {
+            if (watched) settle(watched);
+            throw e;
+          },
+        );
+    },
+    close: () => store.close(),
+  };
 }
 
 export async function getBucket(tx: ReadTx, name: string): Promise<BucketRecord | undefined> {

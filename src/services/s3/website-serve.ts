@@ -10,7 +10,7 @@
  * range requests behave the same.
  */
 import { STATUS_CODES } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { GetObjectOutput, GetObjectRequest, RoutingRule } from '@aws-sdk/client-s3';
 import { type AwsError, isAwsError } from '../../aws/errors.js';
 import { header, type HttpRequest, type HttpResponse } from '../../aws/http.js';
@@ -194,7 +194,8 @@ async function readObject(s3: S3, service: ServiceDefinition, req: HttpRequest, 
   const head = req.method === 'HEAD';
   const out: GetObjectOutput = head ? await headObject(s3, full, ctx) : await getObject(s3, full, ctx);
   if (out.WebsiteRedirectLocation !== undefined) {
-    (out.Body as Readable | undefined)?.destroy();
+    // A small object's body is a buffer (objects-get.ts); only a stream holds anything to release.
+    if (out.Body instanceof Readable) out.Body.destroy();
     return redirect(301, out.WebsiteRedirectLocation, ctx.requestId);
   }
   return codecFor('rest-xml').encode(out, head ? 'HeadObject' : 'GetObject', service, { requestId: ctx.requestId, hostId: s3HostId() });

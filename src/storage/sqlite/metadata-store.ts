@@ -44,6 +44,8 @@ export interface SqliteMetadataStoreOptions {
 
 /** 2: kv is a rowid table (1: WITHOUT ROWID; migrated on open, see kv-statements.ts). */
 const SCHEMA_VERSION = 2;
+/** Upper bound of each reader's map of the database file (address space, not memory; pages beyond it are read with pread). */
+const READER_MMAP_BYTES = 1024 ** 3;
 
 interface Reader {
   db: Database;
@@ -104,6 +106,11 @@ class ReaderPool {
     const db = openDatabase(this.path, { fileMustExist: true, timeout: this.timeout });
     // A read connection must never write, even through a misused tx object.
     db.pragma('query_only = ON');
+    // Read pages through a memory map: without it every read transaction re-reads the pages
+    // it touches with pread (SQLite drops a reader's page cache whenever the WAL has moved on,
+    // i.e. after any write), about eight syscalls per point lookup. Only reads go through the
+    // map (SQLite writes with pwrite either way), so durability is unchanged.
+    db.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
     const reader = { db, kv: new KvStatements(db), begin: db.prepare('BEGIN DEFERRED'), end: db.prepare('COMMIT') };
     this.all.push(reader);
     return reader;

@@ -95,7 +95,12 @@ export function p99(xs: number[]): number {
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? 0;
 }
 
-/** Slow headers (or, with `body`, a slow body): connections that drip a byte at a time. Resolves with how many the server cut. */
+/**
+ * Slow headers (or, with `body`, a slow body): connections that drip a byte at a time. Resolves with how many the server cut.
+ * The drip starts only once the head is written: a write queued while the socket still connects is sent before the
+ * head (on a loaded machine a connect can take longer than `everyMs`), and the server then answers a parse error
+ * instead of facing a slow body.
+ */
 export async function slowloris(opts: { port: number; sources: string[]; connections: number; durationMs: number; everyMs: number; body?: boolean; head?: string }): Promise<{ opened: number; cut: number }> {
   const deadline = Date.now() + opts.durationMs;
   let opened = 0;
@@ -104,22 +109,24 @@ export async function slowloris(opts: { port: number; sources: string[]; connect
     new Promise<void>((resolve) => {
       const s = net.connect({ host: '127.0.0.1', port: opts.port, localAddress: loopback(opts.sources[i % opts.sources.length] as string) });
       let byUs = false;
+      let drip: NodeJS.Timeout | undefined;
       s.on('error', () => undefined);
       s.on('connect', () => {
         opened++;
         if (opts.body) s.write(opts.head ?? 'PUT /slow/body HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n');
         else s.write('GET / HTTP/1.1\r\nHost: localhost\r\n');
+        drip = setInterval(() => {
+          if (s.writable) s.write(opts.body ? 'x' : 'X');
+        }, opts.everyMs);
       });
-      const timer = setInterval(() => {
-        if (Date.now() >= deadline) {
-          byUs = true;
-          s.destroy();
-          return;
-        }
-        if (s.writable) s.write(opts.body ? 'x' : 'X-a: b\r\n'.slice(0, 1));
-      }, opts.everyMs);
+      // The deadline ends a socket in any state, still connecting (held by the server) included.
+      const stop = setTimeout(() => {
+        byUs = true;
+        s.destroy();
+      }, Math.max(0, deadline - Date.now()));
       s.on('close', () => {
-        clearInterval(timer);
+        clearTimeout(stop);
+        clearInterval(drip);
         if (!byUs) cut++;
         resolve();
       });

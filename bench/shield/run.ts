@@ -29,6 +29,12 @@ interface Row {
   attackerServed: string;
   /** CPU of the server's own thread during the scenario (the load generators run in worker threads). */
   serverCpu: string;
+  /**
+   * The longest the server's thread worked without getting back to its timers: most thread CPU between two
+   * 20 ms ticks (/proc resolution 10 ms). Unlike wall-clock latency it does not grow with other load on the
+   * machine; on a quiet machine a legitimate request can wait about this long.
+   */
+  maxStallCpu: string;
   detail: string;
 }
 
@@ -65,8 +71,16 @@ async function scenario(name: string, on: boolean, attack: (h: TestServer, ms: n
       if (firstBlockMs < 0 && (snap['blocks'] ?? 0) > 0) firstBlockMs = Date.now() - t0;
       if (firstAttackMs < 0 && (snap['attacks'] ?? 0) > 0) firstAttackMs = Date.now() - t0;
     }, 50);
+    let maxStall = 0;
+    let lastCpu = cpu0;
+    const stalls = setInterval(() => {
+      const c = threadCpuSeconds();
+      maxStall = Math.max(maxStall, c - lastCpu);
+      lastCpu = c;
+    }, 20);
     const [g, a] = await Promise.all([legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: ms }), attack(h, ms)]);
     clearInterval(watch);
+    clearInterval(stalls);
     const cpu = threadCpuSeconds() - cpu0;
     const m = await fetch(`${h.endpoint}/metrics`).then((r) => r.text()).catch(() => '');
     const refusals = [...m.matchAll(/hanul_shield_rejected_total\{reason="([^"]+)"\} (\d+)/g)].map((x) => `${x[1]}=${x[2]}`).join(' ');
@@ -79,6 +93,7 @@ async function scenario(name: string, on: boolean, attack: (h: TestServer, ms: n
       legitP99: `${p99(g.latenciesMs).toFixed(0)} ms`,
       attackerServed: pct(a.served, a.sent),
       serverCpu: `${cpu.toFixed(1)} s`,
+      maxStallCpu: `${Math.round(maxStall * 1000)} ms`,
       detail: `${a.detail}${firstBlockMs >= 0 ? `; first block ${firstBlockMs} ms` : ''}${firstAttackMs >= 0 ? `; attack detected ${firstAttackMs} ms` : ''}`,
     };
   } finally {
@@ -149,6 +164,6 @@ for (const [name, attack] of scenarios) {
     console.error(JSON.stringify(row));
   }
 }
-console.log('| scenario | shield | legit success | legit p99 | attacker served / connections kept | server CPU | detail |');
-console.log('|---|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.scenario} | ${r.shield} | ${r.legitOk} | ${r.legitP99} | ${r.attackerServed} | ${r.serverCpu} | ${r.detail} |`);
+console.log('| scenario | shield | legit success | legit p99 | attacker served / connections kept | server CPU | longest stall (CPU) | detail |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.scenario} | ${r.shield} | ${r.legitOk} | ${r.legitP99} | ${r.attackerServed} | ${r.serverCpu} | ${r.maxStallCpu} | ${r.detail} |`);

@@ -59,6 +59,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const audit = createAuditHub();
   const peerIndex = new Map<string, ServiceDefinition>();
   const peers: PeerServices = {
+    async resourcePolicy(service, resourceArn, ctx) {
+      return peerIndex.get(service)?.resourcePolicy?.(resourceArn, ctx);
+    },
     async call<O>(service: string, operation: string, input: unknown, ctx: RequestContext): Promise<O> {
       const callee = peerIndex.get(service);
       const spec = callee?.operations[operation];

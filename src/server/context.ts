@@ -1,4 +1,4 @@
-import type { OperationAudit, ServiceDefinition } from '../aws/service.js';
+import type { OperationAudit, ResourcePolicy, ServiceDefinition } from '../aws/service.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config.js';
@@ -46,6 +46,12 @@ export interface ServiceDeps {
  */
 export interface PeerServices {
   call<O = unknown>(service: string, operation: string, input: unknown, ctx: RequestContext): Promise<O>;
+  /**
+   * The resource's own policy as that service evaluates it (a bucket policy with its ACL grants,
+   * a stream's resource policy), for a service acting with a customer's role that must authorize
+   * each action as AWS would: the role's policies together with the resource's.
+   */
+  resourcePolicy(service: string, resourceArn: string, ctx: RequestContext): Promise<ResourcePolicy | undefined>;
 }
 
 /** Per request: handed to every handler. A handler never sees HTTP. */

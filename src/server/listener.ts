@@ -22,6 +22,8 @@ export interface ListenerOptions {
 export interface ConnectionHooks {
   /** false → the gate has taken the socket (held or closed). */
   accept(socket: net.Socket): boolean;
+  /** A new connection's first bytes have come: `dispatch` now or in a later turn (a burst of new connections is started a few per turn). */
+  start?(socket: net.Socket, dispatch: () => void): void;
   classified(socket: net.Socket, kind: 'h1' | 'h2' | 'tls'): void;
   requestStarted(socket: net.Socket, req: http.IncomingMessage | undefined): void;
   requestEnded(socket: net.Socket): void;
@@ -114,17 +116,23 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
       if (maybeH2 && head.length < H2_PREFACE.length && head[0] !== TLS_HANDSHAKE) return;
       socket.off('readable', onReadable);
       socket.unshift(head);
-      opts.gate?.classified(socket, head[0] === TLS_HANDSHAKE && secure ? 'tls' : maybeH2 ? 'h2' : 'h1');
-      if (head[0] === TLS_HANDSHAKE && secure) secure.emit('connection', socket);
-      else if (maybeH2) h2.emit('connection', socket);
-      else h1.emit('connection', socket);
+      const kind = head[0] === TLS_HANDSHAKE && secure ? 'tls' : maybeH2 ? 'h2' : 'h1';
+      const dispatch = (): void => {
+        opts.gate?.classified(socket, kind);
+        (kind === 'tls' ? (secure as tls.Server) : kind === 'h2' ? h2 : h1).emit('connection', socket);
+      };
+      if (opts.gate?.start) opts.gate.start(socket, dispatch);
+      else dispatch();
     };
     socket.on('readable', onReadable);
   });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
+    // Node's default accept queue (511) overflows when a few thousand connections arrive at once:
+    // the kernel then drops every newcomer's SYN, the legitimate ones too, and they retry 1, 3, 7 s later.
+    // The kernel caps this at net.core.somaxconn.
+    server.listen({ port: opts.port, host: opts.host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });

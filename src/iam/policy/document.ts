@@ -2,6 +2,7 @@ import { compileArnPattern } from './arn.js';
 import { ConditionError, compileCondition, type ConditionTest } from './conditions.js';
 import { compileGlob, hasWildcard, type StringTest } from './glob.js';
 import { parseTemplate, resolvePieces, type ContextKeys } from './variables.js';
+import { canonicalUserId } from '../ids.js';
 
 /**
  * Where a policy sits decides what it may say: identity-side policies
@@ -106,6 +107,7 @@ function compilePrincipal(raw: unknown): (p: PrincipalFacts) => PrincipalMatch |
   const arns = new Set<string>();
   const accounts = new Set<string>();
   const services = new Set<string>();
+  const canonical = new Set<string>();
   for (const [type, value] of Object.entries(raw as Record<string, unknown>)) {
     const list = strings(value, 'principals');
     for (const v of list) {
@@ -117,8 +119,12 @@ function compilePrincipal(raw: unknown): (p: PrincipalFacts) => PrincipalMatch |
         else throw new PolicyError(`Invalid principal in policy: "AWS":"${v}"`);
       } else if (type === 'Service') {
         services.add(v);
-      } else if (type === 'Federated' || type === 'CanonicalUser') {
-        // Recognised, never matched: hanul has no federation or canonical users.
+      } else if (type === 'CanonicalUser') {
+        // S3's name for an account (the id GetBucketAcl shows as Owner.ID): the account, as an account principal.
+        if (!/^[0-9a-f]{64}$/.test(v)) throw new PolicyError(`Invalid principal in policy: "CanonicalUser":"${v}"`);
+        canonical.add(v);
+      } else if (type === 'Federated') {
+        // Recognised, never matched: hanul has no identity-provider federation.
       } else {
         throw new PolicyError(`Invalid principal in policy: "${type}":"${v}"`);
       }
@@ -136,7 +142,7 @@ function compilePrincipal(raw: unknown): (p: PrincipalFacts) => PrincipalMatch |
       }
     }
     if (best) return best;
-    if (accounts.has(p.accountId)) return p.root ? 'direct' : 'account';
+    if (accounts.has(p.accountId) || (canonical.size > 0 && canonical.has(canonicalUserId(p.accountId)))) return p.root ? 'direct' : 'account';
     return undefined;
   };
 }

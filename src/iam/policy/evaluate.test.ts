@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { compileArnPattern } from './arn.js';
 import { compilePolicy, PolicyError, type PrincipalFacts } from './document.js';
 import { decide, deniedMessage, type Decision, type PolicySet } from './evaluate.js';
+import { canonicalUserId } from '../ids.js';
 import { ACCOUNT, anonymous, doc, keys, root, session, user } from './test-helpers.js';
 
 const BUCKET = 'arn:aws:s3:::amzn-s3-demo-bucket';
@@ -164,6 +165,16 @@ describe('resource-based policies', () => {
   it('an account principal delegates to identity policies (does not grant on its own)', () => {
     const p = rp({ Effect: 'Allow', Principal: { AWS: ACCOUNT }, Action: 's3:*', Resource: `${BUCKET}/*` });
     assert.ok(!allowed(ask(user('bob'), 's3:GetObject', `${BUCKET}/k`, { identity: [], resource: p })));
+  });
+  it('a CanonicalUser principal names the account (as S3 shows it in Owner.ID)', () => {
+    const p = rp({ Effect: 'Deny', Principal: { CanonicalUser: canonicalUserId(ACCOUNT) }, Action: 's3:DeleteObject', Resource: `${BUCKET}/*` });
+    const admin = idp({ Effect: 'Allow', Action: 's3:*', Resource: '*' });
+    assert.equal(reason(ask(user('bob'), 's3:DeleteObject', `${BUCKET}/k`, { identity: [admin], resource: p })), 'explicit resource-based');
+    assert.equal(reason(ask(root(), 's3:DeleteObject', `${BUCKET}/k`, { resource: p })), 'explicit resource-based');
+    assert.ok(allowed(ask(user('bob', '999999999999'), 's3:DeleteObject', `${BUCKET}/k`, { identity: [admin], resource: p })), 'another account is not named');
+    const grant = rp({ Effect: 'Allow', Principal: { CanonicalUser: canonicalUserId(ACCOUNT) }, Action: 's3:GetObject', Resource: `${BUCKET}/*` });
+    assert.ok(!allowed(ask(user('bob'), 's3:GetObject', `${BUCKET}/k`, { identity: [], resource: grant })), 'an account principal delegates to identity policies');
+    assert.throws(() => rp({ Effect: 'Allow', Principal: { CanonicalUser: 'not-a-canonical-id' }, Action: 's3:GetObject', Resource: `${BUCKET}/*` }), /Invalid principal in policy: "CanonicalUser"/);
   });
   it('explicit deny in a bucket policy beats an identity allow', () => {
     const p = rp({ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${BUCKET}/*`, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });

@@ -46,6 +46,30 @@ describe('shield admission', () => {
     }
   });
 
+  it('under pressure, a modest client whose requests arrive together after a stall of the server is not shed', () => {
+    const { a, tick, setPressure, close } = setup();
+    try {
+      // 20 requests/s: 5 a quarter, beside a few other clients.
+      for (let w = 0; w < 8; w++) {
+        for (let i = 0; i < 5; i++) assert.equal(a.check('10.0.0.2').ok, true);
+        for (let s = 0; s < 4; s++) a.check(`10.1.0.${s}`);
+        tick();
+      }
+      // The server stalled for 2.4 s: the 48 requests sent meanwhile arrive in one quarter.
+      for (let i = 0; i < 48; i++) assert.equal(a.check('10.0.0.2').ok, true, `burst ${i}`);
+      tick();
+      setPressure(true);
+      for (let w = 0; w < 4; w++) {
+        for (let i = 0; i < 5; i++) assert.equal(a.check('10.0.0.2').ok, true, `window ${w}`);
+        for (let s = 0; s < 4; s++) a.check(`10.1.0.${s}`);
+        tick();
+        setPressure(true);
+      }
+    } finally {
+      close();
+    }
+  });
+
   it("an SDK's burst of 50 among others passes; under pressure the legitimate client among 40 small sources is not shed", () => {
     const { a, tick, setPressure, close } = setup();
     try {

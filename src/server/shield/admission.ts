@@ -22,9 +22,12 @@ const MIN_SHED = 10;
 interface ClientRate {
   tokens: number;
   refill: number;
-  /** Requests in the current and previous window. */
+  /** Requests in the current and previous window, and in the three windows before that. */
   cur: number;
   prev: number;
+  older: number;
+  /** The previous windows' counts, newest first (the last second, with `prev`). */
+  hist: [number, number, number];
   /** Consecutive windows with rejections, and whether this window had one. */
   badWindows: number;
   /** This window: refused at the hard ceiling, and how many shed. */
@@ -89,7 +92,7 @@ export class Admission {
     const t = this.now();
     let c = this.clients.get(key);
     if (!c) {
-      c = { tokens: this.limits.clientRps * 2, refill: t, cur: 0, prev: 0, badWindows: 0, overCeiling: false, shedNow: 0, idle: 0 };
+      c = { tokens: this.limits.clientRps * 2, refill: t, cur: 0, prev: 0, older: 0, hist: [0, 0, 0], badWindows: 0, overCeiling: false, shedNow: 0, idle: 0 };
       this.clients.set(key, c);
     } else {
       c.tokens = Math.min(this.limits.clientRps * 2, c.tokens + ((t - c.refill) / 1000) * this.limits.clientRps);
@@ -115,9 +118,11 @@ export class Admission {
     const active = Math.max(this.activeClients, this.activeNow);
     if (active <= 1) return false;
     // Under pressure, a heavy hitter waits: well over its fair share of the last window, a quarter or more
-    // of all traffic, and more than half the pressure rate. (Not merely the largest of many small sources:
-    // among a distributed flood the legitimate client is often that, and detection handles the flood.)
-    if (this.pressure && c.prev > Math.max(this.perWindow / 2, (1.5 * this.totalPrev) / active, this.totalPrev / 4)) return true;
+    // of all traffic, and more than half the pressure rate — over the last second too, not in one quarter
+    // only. (Not merely the largest of many small sources: among a distributed flood the legitimate client
+    // is often that, and detection handles the flood. Nor a modest client whose requests queued behind a
+    // stall of the server and arrived together: its second is no busier than before.)
+    if (this.pressure && c.prev > Math.max(this.perWindow / 2, (1.5 * this.totalPrev) / active, this.totalPrev / 4) && c.prev + c.older > 2 * this.perWindow) return true;
     // Always: a client over the pressure rate for two quarters running (or twice over in one — an
     // SDK's burst of 50 passes) that also takes more than half of all traffic.
     // Once shed, a client still over the rate is shed from its first request of the next window.
@@ -152,6 +157,11 @@ export class Admission {
       c.overCeiling = false;
       c.shedNow = 0;
       if (c.idle >= 8 && c.badWindows === 0) this.clients.delete(key);
+      const h = c.hist;
+      h[2] = h[1];
+      h[1] = h[0];
+      h[0] = c.prev;
+      c.older = h[0] + h[1] + h[2];
       c.prev = c.cur;
       c.cur = 0;
     }

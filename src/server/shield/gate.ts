@@ -18,6 +18,25 @@ export interface GateLimits {
 
 type Kind = 'pending' | 'h1' | 'h2' | 'tls';
 
+/**
+ * Starting and cutting connections in bulk: about this much of an event-loop turn goes to the first
+ * reads of new connections (their first requests: a signed PUT's setup costs ~1 ms of CPU) and to
+ * tearing down the connections the watchdogs cut (an aborted upload's cleanup, ~0.5 ms). A burst
+ * of thousands is then spread over many turns, and requests on connections already open are served
+ * between them instead of waiting behind one turn of seconds.
+ */
+const TURN_MS = 8;
+/** Starts and cuts per turn: the first turn's allowance, and the most ever. */
+const FIRST_BATCH = 32;
+const MAX_BATCH = 1024;
+const SCAN_MS = 250;
+/**
+ * The watchdogs' clock advances at most this much from one scan to the next: when the server
+ * itself stalls (a burst of work, a starved machine), the time it was not reading does not count
+ * against its clients' deadlines — otherwise every connection would look slow after a stall.
+ */
+const MAX_SCAN_STEP_MS = 2 * SCAN_MS;
+
 /** What the watchdog knows about one socket (one scan every ~250 ms reads these). */
 interface Watched {
   socket: net.Socket;
@@ -33,6 +52,8 @@ interface Watched {
   body: { complete: () => boolean; starved: () => boolean; mark: number; at: number } | undefined;
   writeMark: number;
   writeAt: number;
+  /** Its first bytes read, waiting its turn in the start queue since then (watch time; 0: not waiting). The wait does not count towards its head deadline. */
+  queuedAt: number;
 }
 
 interface Client {
@@ -46,7 +67,8 @@ interface Client {
  * The connection gate, before any HTTP parsing: allowlist, global and
  * per-client connection caps, a per-client new-connection rate, blocked
  * clients held (paused, never read) instead of closed into a reconnect
- * storm, and socket watchdogs (head deadline, slow body, slow read).
+ * storm, new connections started a turn's worth at a time and round-robin
+ * over clients, and socket watchdogs (head deadline, slow body, slow read).
  */
 export class ConnectionGate {
   private readonly clients = new Map<string, Client>();
@@ -55,6 +77,19 @@ export class ConnectionGate {
   private total = 0;
   private scans = 0;
   private readonly timer: NodeJS.Timeout;
+  /** Accepted connections waiting to be started, per client; Map order is the round-robin order. */
+  private readonly waiting = new Map<string, { socket: net.Socket; begin: () => void }[]>();
+  private waitingCount = 0;
+  /** New connections this turn may still start (adapted to what the last batches cost), and started so far. */
+  private batch = FIRST_BATCH;
+  private startedThisTurn = 0;
+  private turnAt = 0;
+  private turnArmed = false;
+  /** Connections the watchdogs cut, still to be torn down (paused meanwhile), a turn's worth at a time. */
+  private readonly dying: net.Socket[] = [];
+  /** The watchdogs' clock (see MAX_SCAN_STEP_MS): its value at the last scan, and the real time then. */
+  private watchBase = 0;
+  private watchBaseReal: number;
 
   constructor(
     private readonly limits: GateLimits,
@@ -62,7 +97,8 @@ export class ConnectionGate {
     private readonly counters: ShieldCounters,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.timer = setInterval(() => this.scan(), 250);
+    this.watchBaseReal = now();
+    this.timer = setInterval(() => this.scan(), SCAN_MS);
     this.timer.unref();
   }
 
@@ -90,6 +126,33 @@ export class ConnectionGate {
     return true;
   }
 
+  /**
+   * A new connection's first bytes have come: its first request is handled now, unless this turn's
+   * allowance is spent (or others wait) — then it waits its turn, round-robin over clients, so one
+   * source's thousand connections cannot delay another's one. Its head deadline restarts then.
+   */
+  start(socket: net.Socket, begin: () => void): void {
+    const w = this.watched.get(socket);
+    if (!w || this.allow.contains(socket.remoteAddress)) {
+      begin();
+      return;
+    }
+    this.armTurn();
+    if (this.waitingCount === 0 && this.startedThisTurn < this.batch) {
+      this.startedThisTurn++;
+      begin();
+      return;
+    }
+    w.queuedAt = this.watchNow();
+    let q = this.waiting.get(w.key);
+    if (!q) {
+      q = [];
+      this.waiting.set(w.key, q);
+    }
+    q.push({ socket, begin });
+    this.waitingCount++;
+  }
+
   /** The listener has told HTTP/1.1 from HTTP/2 and TLS. */
   classified(socket: net.Socket, kind: 'h1' | 'h2' | 'tls'): void {
     const w = this.watched.get(socket);
@@ -101,7 +164,7 @@ export class ConnectionGate {
     if (!w) return;
     w.active++;
     w.headStart = 0;
-    const t = this.now();
+    const t = this.watchNow();
     w.body = body && !body.complete() ? { ...body, mark: socket.bytesRead, at: t } : undefined;
     w.writeMark = socket.bytesWritten;
     w.writeAt = t;
@@ -141,12 +204,72 @@ export class ConnectionGate {
   }
 
   stats() {
-    return { connections: this.total, held: this.held.size, clients: this.clients.size, blocks: this.activeBlocks() };
+    return { connections: this.total, held: this.held.size, waiting: this.waitingCount, clients: this.clients.size, blocks: this.activeBlocks() };
   }
 
   close(): void {
     clearInterval(this.timer);
     for (const s of this.held) s.destroy();
+    for (const q of this.waiting.values()) for (const e of q) e.socket.destroy();
+    this.waiting.clear();
+    this.waitingCount = 0;
+    for (const s of this.dying) s.destroy();
+    this.dying.length = 0;
+  }
+
+  /** The watchdogs' time: real time, except that a stall of the server counts as at most MAX_SCAN_STEP_MS. */
+  private watchNow(): number {
+    return this.watchBase + Math.min(this.now() - this.watchBaseReal, MAX_SCAN_STEP_MS);
+  }
+
+  private armTurn(): void {
+    if (this.turnArmed) return;
+    this.turnArmed = true;
+    if (this.turnAt === 0) this.turnAt = this.now();
+    setImmediate(() => this.nextTurn());
+  }
+
+  /**
+   * Once per event-loop turn while connections are being started or cut: the last turn's length
+   * says what its starts and cuts cost, which sizes this turn's batch; then the cut connections
+   * are torn down, and the waiting ones start, one per client in turn.
+   */
+  private nextTurn(): void {
+    this.turnArmed = false;
+    const t = this.now();
+    const took = t - this.turnAt;
+    if (this.startedThisTurn > 0) {
+      // Halve when the turn ran long, double when it was short: the batch follows the cost of a start.
+      if (took > TURN_MS) this.batch = Math.max(1, this.batch >> 1);
+      else if (took < TURN_MS / 2 && this.startedThisTurn >= this.batch) this.batch = Math.min(MAX_BATCH, this.batch * 2);
+    }
+    this.turnAt = t;
+    this.startedThisTurn = 0;
+    while (this.dying.length > 0 && this.startedThisTurn < this.batch) {
+      this.startedThisTurn++;
+      (this.dying.shift() as net.Socket).destroy();
+    }
+    const watchT = this.watchNow();
+    while (this.waitingCount > 0 && this.startedThisTurn < this.batch) {
+      const [key, q] = this.waiting.entries().next().value as [string, { socket: net.Socket; begin: () => void }[]];
+      const e = q.shift();
+      this.waitingCount--;
+      // To the back of the round: the next start goes to the next client.
+      this.waiting.delete(key);
+      if (q.length > 0) this.waiting.set(key, q);
+      if (!e || e.socket.destroyed) continue;
+      const w = this.watched.get(e.socket);
+      if (w) {
+        const waited = watchT - w.queuedAt;
+        w.since += waited;
+        w.headStart += waited;
+        w.queuedAt = 0;
+      }
+      this.startedThisTurn++;
+      e.begin();
+    }
+    if (this.waitingCount > 0 || this.dying.length > 0 || this.startedThisTurn > 0) this.armTurn();
+    else this.turnAt = 0;
   }
 
   private client(key: string, t: number): Client {
@@ -167,7 +290,8 @@ export class ConnectionGate {
     this.total++;
     const c = counted ? this.client(key, t) : undefined;
     if (c) c.open++;
-    this.watched.set(socket, { socket, key, kind: 'pending', since: t, active: 0, idleMark: 0, headStart: t, body: undefined, writeMark: 0, writeAt: t });
+    const wt = this.watchNow();
+    this.watched.set(socket, { socket, key, kind: 'pending', since: wt, active: 0, idleMark: 0, headStart: wt, body: undefined, writeMark: 0, writeAt: wt, queuedAt: 0 });
     socket.once('close', () => {
       this.total--;
       if (c) c.open--;
@@ -189,11 +313,13 @@ export class ConnectionGate {
   }
 
   private scan(): void {
-    const t = this.now();
+    const real = this.now();
     // Forget idle clients now and then, so many distinct sources cannot grow the table for ever.
     if (++this.scans % 40 === 0) {
-      for (const [key, c] of this.clients) if (c.open <= 0 && c.blockedUntil <= t && t - c.refill > 10_000) this.clients.delete(key);
+      for (const [key, c] of this.clients) if (c.open <= 0 && c.blockedUntil <= real && real - c.refill > 10_000) this.clients.delete(key);
     }
+    const t = (this.watchBase = this.watchNow());
+    this.watchBaseReal = real;
     const { headerTimeoutMs, bodyMinRate, watchWindowMs } = this.limits;
     const minBytes = (bodyMinRate * watchWindowMs) / 1000;
     for (const w of this.watched.values()) {
@@ -201,7 +327,7 @@ export class ConnectionGate {
       if (w.active === 0) {
         // Idle between requests is Node's keep-alive timeout; a head that has begun must finish in time.
         if (w.kind === 'pending' || w.kind === 'tls') {
-          if (t - w.since > headerTimeoutMs && w.kind === 'pending') this.kill(w, 'header-timeout');
+          if (t - w.since > headerTimeoutMs && w.kind === 'pending' && w.queuedAt === 0) this.kill(w, 'header-timeout');
           continue;
         }
         if (w.kind !== 'h1') continue;
@@ -239,9 +365,12 @@ export class ConnectionGate {
     }
   }
 
+  /** Cut: counted (and seen by detection) now, read no more, torn down in the next turns (see TURN_MS). */
   private kill(w: Watched, reason: string): void {
     this.counters.rejected(reason, w.key);
     this.watched.delete(w.socket);
-    w.socket.destroy();
+    w.socket.pause();
+    this.dying.push(w.socket);
+    this.armTurn();
   }
 }

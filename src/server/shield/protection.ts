@@ -37,6 +37,7 @@ export interface Protection {
   /** Every finished request, for detection. */
   observe(sample: TrafficSample): void;
   accept(socket: net.Socket): boolean;
+  start(socket: net.Socket, begin: () => void): void;
   classified(socket: net.Socket, kind: 'h1' | 'h2' | 'tls'): void;
   requestStarted(socket: net.Socket, req: http.IncomingMessage | undefined): void;
   requestEnded(socket: net.Socket): void;
@@ -121,6 +122,7 @@ export function createProtection(config: Config, registry?: Registry): Protectio
       for (const l of listeners) l(sample);
     },
     accept: (socket) => gate.accept(socket),
+    start: (socket, begin) => gate.start(socket, begin),
     h2MaxStreams: config.shieldH2MaxStreams,
     h2Session: (session) => watchH2Session(session, { maxStreams: config.shieldH2MaxStreams, resetRate: config.shieldH2ResetRate }, counters),
     classified: (socket, kind) => gate.classified(socket, kind),

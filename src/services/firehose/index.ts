@@ -37,7 +37,7 @@ export async function buildFirehose(deps: ServiceDeps, overrides: Partial<Fireho
   const f = flusher;
   core.encryption = new StreamEncryption(core);
   core.onPut = (stream, bytes, count) => f.added(stream, bytes, core.clock.nowMs(), count);
-  const source = new KinesisSource(core, (s, b, at, n) => f.added(s, b, at, n));
+  const source = new KinesisSource(core, (s, b, at, n) => f.added(s, b, at, n), (s) => metrics.sourceFailures.inc({ stream: s }));
 
   const deleted = (name: string): void => {
     f.forget(name);

@@ -3,12 +3,17 @@
  * Firehose stream was created — LATEST as of creation) and buffers its
  * records. Each shard's checkpoint (last sequence number) is committed in
  * the same transaction as the records it covers, so a restart resumes
- * exactly where the buffer ends.
+ * exactly where the buffer ends. Reads run as the source's RoleARN (role.ts):
+ * ListShards, GetShardIterator and GetRecords each need the role's permission
+ * on the stream (with the stream's resource policy); a poll that may not read
+ * is counted and retried on the next one, and nothing is lost — the records
+ * stay in the Kinesis stream.
  */
 import type { GetRecordsOutput, GetShardIteratorOutput, ListShardsOutput } from '@aws-sdk/client-kinesis';
 import type { FirehoseCore } from './core.js';
 import { encodeChunk, NS_SOURCE, NS_STREAM, nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
 import { bufferKey } from './records.js';
+import { checkAction, roleContext } from './role.js';
 
 interface ShardCursor {
   iterator?: string | undefined;
@@ -18,10 +23,12 @@ export class KinesisSource {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly cursors = new Map<string, ShardCursor>();
+  private readonly lastError = new Map<string, string>();
 
   constructor(
     private readonly core: FirehoseCore,
     private readonly added: (stream: string, bytes: number, at: number, count: number) => void,
+    private readonly failed: (stream: string) => void = () => undefined,
     private readonly pollMs = 200,
   ) {}
 
@@ -40,7 +47,17 @@ export class KinesisSource {
     try {
       const streams = await this.core.store.read((tx) => tx.scan<DeliveryStreamMeta>(NS_STREAM));
       for (const { value: s } of streams) {
-        if (s.source && this.core.status(s) === 'ACTIVE') await this.pollStream(s).catch((e: unknown) => this.core.log.debug({ err: e, stream: s.name }, 'firehose kinesis source poll failed'));
+        if (s.source && this.core.status(s) === 'ACTIVE') {
+          const ok = await this.pollStream(s).then(() => true, (e: unknown) => {
+            this.failed(s.name);
+            // A poll runs every 200 ms: a failure that persists is logged once, at its first occurrence.
+            const message = e instanceof Error ? e.message : String(e);
+            if (this.lastError.get(s.name) !== message) this.core.log.warn({ err: e, stream: s.name }, 'firehose kinesis source poll failed');
+            this.lastError.set(s.name, message);
+            return false;
+          });
+          if (ok) this.lastError.delete(s.name);
+        }
       }
     } finally {
       this.running = false;
@@ -49,8 +66,10 @@ export class KinesisSource {
 
   private async pollStream(s: DeliveryStreamMeta): Promise<void> {
     const peers = this.core.peers!;
-    const ctx = this.core.backgroundCtx('ReadSource');
     const arn = s.source!.streamArn;
+    const ctx = await roleContext(this.core, s.source!.roleArn, 'ReadSource');
+    const may = (action: string) => checkAction(this.core, ctx, 'kinesis', `kinesis:${action}`, arn);
+    await may('ListShards');
     const shards = await peers.call<ListShardsOutput>('kinesis', 'ListShards', { StreamARN: arn }, ctx);
     for (const shard of shards.Shards ?? []) {
       const id = shard.ShardId as string;
@@ -58,6 +77,7 @@ export class KinesisSource {
       const cursor = this.cursors.get(ckKey) ?? {};
       this.cursors.set(ckKey, cursor);
       if (!cursor.iterator) {
+        await may('GetShardIterator');
         const last = await this.core.store.read((tx) => tx.get<string>(NS_SOURCE, ckKey));
         const it = await peers.call<GetShardIteratorOutput>('kinesis', 'GetShardIterator', last
           ? { StreamARN: arn, ShardId: id, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: last }
@@ -66,6 +86,7 @@ export class KinesisSource {
       }
       if (!cursor.iterator) continue;
       let out: GetRecordsOutput;
+      await may('GetRecords');
       try {
         out = await peers.call<GetRecordsOutput>('kinesis', 'GetRecords', { StreamARN: arn, ShardIterator: cursor.iterator, Limit: 10_000 }, ctx);
       } catch (e) {
@@ -95,6 +116,7 @@ export class KinesisSource {
   }
 
   forget(name: string): void {
+    this.lastError.delete(name);
     for (const k of this.cursors.keys()) if (k.startsWith(`${name}/`)) this.cursors.delete(k);
   }
 }

@@ -7,6 +7,7 @@ export interface FirehoseMetrics {
   recordsOut: Counter<'stream'>;
   bytesOut: Counter<'stream'>;
   failures: Counter<'stream'>;
+  sourceFailures: Counter<'stream'>;
   latency: Histogram<'stream'>;
   backlog: Gauge<'stream'>;
 }
@@ -20,6 +21,7 @@ export function firehoseMetrics(registry: Registry | undefined, backlog: () => A
     recordsOut: new Counter({ name: 'hanul_firehose_records_delivered_total', help: 'Records delivered to the destination', labelNames, registers }),
     bytesOut: new Counter({ name: 'hanul_firehose_bytes_delivered_total', help: 'Record bytes delivered (before compression)', labelNames, registers }),
     failures: new Counter({ name: 'hanul_firehose_delivery_failures_total', help: 'Delivery attempts that failed (records stay buffered and are retried)', labelNames, registers }),
+    sourceFailures: new Counter({ name: 'hanul_firehose_source_failures_total', help: 'Kinesis source polls that failed (the role may not read, the stream is gone); retried on the next poll', labelNames, registers }),
     latency: new Histogram({
       name: 'hanul_firehose_delivery_latency_seconds', help: 'Arrival to delivery, per record', labelNames, registers,
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],

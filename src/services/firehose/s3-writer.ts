@@ -12,7 +12,7 @@ import { compress } from './compress.js';
 import type { FirehoseCore } from './core.js';
 import { dataPrefix, errorPrefix, EXTENSIONS, objectName } from './keys.js';
 import { toParquet } from './parquet.js';
-import { checkPut } from './role.js';
+import { checkPut, roleContext } from './role.js';
 import { bucketOf, type DeliveryStreamMeta } from './model.js';
 import type { FailedRecord, OutRecord, Processed, SourceRecord } from './processing.js';
 
@@ -27,7 +27,7 @@ function minAt(recs: Array<{ at: number }>): number {
 
 export async function putObject(core: FirehoseCore, bucketArn: string | undefined, key: string, body: Buffer, ctx: RequestContext): Promise<void> {
   if (!core.peers) throw new Error('S3 is not available in-process');
-  await checkPut(ctx, bucketArn, key);
+  await checkPut(core, ctx, bucketArn, key);
   await core.peers.call('s3', 'PutObject', { Bucket: bucketOf(bucketArn), Key: key, Body: Readable.from([body]), ContentLength: body.length }, ctx);
 }
 
@@ -72,11 +72,12 @@ export async function writeFailed(core: FirehoseCore, meta: DeliveryStreamMeta, 
   }
 }
 
-/** The source records, untransformed, to the backup bucket. */
+/** The source records, untransformed, to the backup bucket, as the backup configuration's own RoleARN. */
 export async function writeBackup(core: FirehoseCore, meta: DeliveryStreamMeta, conf: S3DestinationConfiguration, recs: Array<{ data: Uint8Array; at: number }>, ctx: RequestContext): Promise<void> {
   if (recs.length === 0) return;
   const at = minAt(recs);
-  await writeObject(core, meta, conf, dataPrefix(conf.Prefix, { at }), recs.map((r) => r.data), at, ctx);
+  const asBackupRole = conf.RoleARN !== undefined && ctx.principal.type === 'assumed-role' ? await roleContext(core, conf.RoleARN, 'Deliver') : ctx;
+  await writeObject(core, meta, conf, dataPrefix(conf.Prefix, { at }), recs.map((r) => r.data), at, asBackupRole);
 }
 
 export async function deliverS3(core: FirehoseCore, meta: DeliveryStreamMeta, source: SourceRecord[], processed: Processed, ctx: RequestContext): Promise<void> {

@@ -16,7 +16,8 @@
  * store chooses; a record lists the blobs to stream, in order.
  */
 import type { CORSRule, WebsiteConfiguration } from '@aws-sdk/client-s3';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { canonicalUserId } from '../../iam/ids.js';
 
 export const NS_BUCKETS = 's3:bucket';
 export const nsObjects = (bucket: string) => `s3:obj:${bucket}`;
@@ -313,11 +314,7 @@ export function modifiedAt(nowMs: number): Date {
   return new Date(nowMs - (nowMs % 1000));
 }
 
-/** S3's canonical user id for an account (64 hex chars), stable per account. */
-export function canonicalUserId(accountId: string): string {
-  // Not secret, only stable: a fixed derivation AWS clients treat as opaque.
-  return createHash('sha256').update(`hanul-canonical-user:${accountId}`).digest('hex');
-}
+export { canonicalUserId };
 
 export function owner(accountId: string): { ID: string; DisplayName: string } {
   return { ID: canonicalUserId(accountId), DisplayName: 'hanul' };

@@ -14,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import * as f from '@aws-sdk/client-firehose';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import * as k from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 import { FIREHOSE_TRUST, ROLE, clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
@@ -102,21 +102,30 @@ describe('Firehose: HTTP endpoint, Kinesis source, AWS CLI, metrics', () => {
     assert.equal(Buffer.from(doc['rawData'] as string, 'base64').toString(), 'lost?');
   });
 
-  it('reads a hanul Kinesis stream from LATEST and delivers its records', async () => {
+  it('reads a hanul Kinesis stream from LATEST as the source RoleARN and delivers its records', async () => {
     const kc = new k.KinesisClient({ ...server.clientConfig, maxAttempts: 1 });
     await kc.send(new k.PutRecordCommand({ StreamName: 'src', PartitionKey: 'p', Data: Buffer.from('x') })).catch(() => undefined);
     await kc.send(new k.CreateStreamCommand({ StreamName: 'src', ShardCount: 2 }));
     await k.waitUntilStreamExists({ client: kc, maxWaitTime: 20, minDelay: 1, maxDelay: 1 }, { StreamName: 'src' });
     await kc.send(new k.PutRecordCommand({ StreamName: 'src', PartitionKey: 'early', Data: Buffer.from('before-firehose\n') }));
+    // The source role may deliver to S3 but not yet read the stream.
+    const sourceRole = await createDeliveryRole(server.clientConfig, 'fh-source');
     await c.firehose.send(new f.CreateDeliveryStreamCommand({
       DeliveryStreamName: 'from-kinesis', DeliveryStreamType: 'KinesisStreamAsSource',
-      KinesisStreamSourceConfiguration: { KinesisStreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/src', RoleARN: ROLE },
+      KinesisStreamSourceConfiguration: { KinesisStreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/src', RoleARN: sourceRole },
       ExtendedS3DestinationConfiguration: s3Dest('from-kinesis'),
     }));
     const d = await waitActive(c.firehose, 'from-kinesis');
     assert.equal(d.Source?.KinesisStreamSourceDescription?.KinesisStreamARN, 'arn:aws:kinesis:us-east-1:000000000000:stream/src');
     const lines = Array.from({ length: 50 }, (_, i) => `k${i}\n`);
     await kc.send(new k.PutRecordsCommand({ StreamName: 'src', Records: lines.map((l, i) => ({ PartitionKey: `p${i}`, Data: Buffer.from(l) })) }));
+    await waitFor(async () => /hanul_firehose_source_failures_total\{stream="from-kinesis"\} [1-9]/.test(await (await fetch(`${server.endpoint}/metrics`)).text()), { what: 'source reads refused to a role without kinesis:GetRecords' });
+    assert.deepEqual(await listKeys(c.s3, 'from-kinesis'), [], 'nothing read without the role\'s permission');
+    const iamc = new IAMClient({ ...server.clientConfig, region: 'us-east-1' });
+    await iamc.send(new PutRolePolicyCommand({
+      RoleName: 'fh-source', PolicyName: 'read-source',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:DescribeStream'], Resource: 'arn:aws:kinesis:us-east-1:000000000000:stream/src' }] }),
+    }));
     const text = await waitFor(async () => {
       const t = await readAll(c.s3, 'from-kinesis');
       return lines.every((l) => t.includes(l)) ? t : undefined;
@@ -174,5 +183,26 @@ describe('Firehose: HTTP endpoint, Kinesis source, AWS CLI, metrics', () => {
     await iamc.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'fh-untrusted', PolicyDocument: FIREHOSE_TRUST }));
     await iamc.send(new PutRolePolicyCommand({ RoleName: 'fh-untrusted', PolicyName: 'deliver', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }] }) }));
     await waitFor(async () => (await readAll(c.s3, 'role-ok', 'u/')) === 'u' && (await readAll(c.s3, 'role-ok')).includes('n'), { timeoutMs: 60_000, what: 'delivery once the roles allow it' });
+  });
+
+  it('a bucket policy Deny stops delivery even when the role allows it; the S3 backup is written as its own RoleARN', async () => {
+    for (const b of ['deny-dest', 'backup-own']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
+    const destRole = await createDeliveryRole(server.clientConfig, 'fh-dest-only', 'arn:aws:s3:::deny-dest/*');
+    const backupRole = await createDeliveryRole(server.clientConfig, 'fh-backup-only', 'arn:aws:s3:::backup-own/*');
+    await c.s3.send(new PutBucketPolicyCommand({
+      Bucket: 'deny-dest',
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: { AWS: destRole }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::deny-dest/*' }] }),
+    }));
+    await c.firehose.send(new f.CreateDeliveryStreamCommand({
+      DeliveryStreamName: 'denied',
+      ExtendedS3DestinationConfiguration: { ...s3Dest('deny-dest'), RoleARN: destRole, S3BackupMode: 'Enabled', S3BackupConfiguration: { RoleARN: backupRole, BucketARN: 'arn:aws:s3:::backup-own', Prefix: 'b/', BufferingHints: { IntervalInSeconds: 0, SizeInMBs: 1 } } },
+    }));
+    await waitActive(c.firehose, 'denied');
+    await c.firehose.send(new f.PutRecordCommand({ DeliveryStreamName: 'denied', Record: { Data: Buffer.from('kept') } }));
+    await waitFor(async () => /hanul_firehose_delivery_failures_total\{stream="denied"\} [1-9]/.test(await (await fetch(`${server.endpoint}/metrics`)).text()), { what: 'delivery refused by the bucket policy' });
+    assert.deepEqual(await listKeys(c.s3, 'deny-dest'), []);
+    await c.s3.send(new DeleteBucketPolicyCommand({ Bucket: 'deny-dest' }));
+    // The destination role may not write the backup bucket: only the backup's own role can.
+    await waitFor(async () => (await readAll(c.s3, 'deny-dest')) === 'kept' && (await readAll(c.s3, 'backup-own', 'b/')) === 'kept', { timeoutMs: 60_000, what: 'delivery and backup once the policy is gone' });
   });
 });

@@ -19,6 +19,15 @@ export async function createDeliveryRole(config: { endpoint: string; region: str
   return r.Role?.Arn as string;
 }
 
+/** A role Firehose may assume to read a Kinesis source stream (KinesisStreamSourceConfiguration.RoleARN). */
+export async function createSourceRole(config: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } }, name: string, streamArn: string): Promise<string> {
+  const c = new iam.IAMClient({ ...config, region: 'us-east-1' });
+  const r = await c.send(new iam.CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: FIREHOSE_TRUST }));
+  await c.send(new iam.PutRolePolicyCommand({ RoleName: name, PolicyName: 'read-source', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['kinesis:DescribeStream', 'kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'], Resource: streamArn }] }) }));
+  c.destroy();
+  return r.Role?.Arn as string;
+}
+
 /**
  * Clients signing with hanul's clock (tests advance it): made fresh on each
  * access, because the SDK re-corrects its clock offset from responses.

@@ -13,7 +13,7 @@ import * as f from '@aws-sdk/client-firehose';
 import * as k from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-import { clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
+import { clients, createDeliveryRole, createSourceRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
 const UPPER = `
 export const handler = async (event, context) => {
@@ -122,7 +122,7 @@ describe('Firehose Lambda transforms', () => {
     const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/meta-src';
     await c.firehose.send(new f.CreateDeliveryStreamCommand({
       DeliveryStreamName: 'meta', DeliveryStreamType: 'KinesisStreamAsSource',
-      KinesisStreamSourceConfiguration: { KinesisStreamARN: arn, RoleARN: 'arn:aws:iam::000000000000:role/r' },
+      KinesisStreamSourceConfiguration: { KinesisStreamARN: arn, RoleARN: await createSourceRole(server.clientConfig, 'fh-meta-source', arn) },
       ExtendedS3DestinationConfiguration: s3Dest('fn-meta', { ProcessingConfiguration: processing('meta') }),
     }));
     await waitActive(c.firehose, 'meta');

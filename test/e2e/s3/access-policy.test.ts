@@ -14,6 +14,7 @@ import {
   DeleteObjectCommand,
   DeleteBucketPolicyCommand,
   DeleteObjectsCommand,
+  GetBucketAclCommand,
   DeletePublicAccessBlockCommand,
   GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand,
@@ -148,6 +149,28 @@ describe('s3 access control: bucket policies', () => {
     assert.equal((await failure(a.send(new GetObjectCommand({ Bucket: 'pol-users', Key: 'a.txt' })))).name, 'AccessDenied');
     a.destroy();
     b.destroy();
+  });
+
+  it('a CanonicalUser principal (the Owner.ID GetBucketAcl shows) names the account', async () => {
+    await bucket('pol-canonical');
+    await root.send(new PutObjectCommand({ Bucket: 'pol-canonical', Key: 'k', Body: 'v' }));
+    const ownerId = (await root.send(new GetBucketAclCommand({ Bucket: 'pol-canonical' }))).Owner?.ID;
+    assert.match(ownerId ?? '', /^[0-9a-f]{64}$/);
+    const erin = client(await userWith(server, 'erin', [policyOf({ Effect: 'Allow', Action: 's3:*', Resource: '*' })]));
+    await erin.send(new DeleteObjectCommand({ Bucket: 'pol-canonical', Key: 'gone' }));
+    await root.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'pol-canonical',
+        Policy: policyOf({ Effect: 'Deny', Principal: { CanonicalUser: ownerId }, Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::pol-canonical/*' }),
+      }),
+    );
+    // The account's users (and its root) are all named by the account's canonical id.
+    assert.equal((await failure(erin.send(new DeleteObjectCommand({ Bucket: 'pol-canonical', Key: 'k' })))).name, 'AccessDenied');
+    assert.equal((await failure(root.send(new DeleteObjectCommand({ Bucket: 'pol-canonical', Key: 'k' })))).name, 'AccessDenied');
+    const bad = await failure(root.send(new PutBucketPolicyCommand({ Bucket: 'pol-canonical', Policy: policyOf({ Effect: 'Allow', Principal: { CanonicalUser: 'nope' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::pol-canonical/*' }) })));
+    assert.equal(bad.name, 'MalformedPolicy');
+    await root.send(new DeleteBucketPolicyCommand({ Bucket: 'pol-canonical' }));
+    erin.destroy();
   });
 
   it('a request naming a VersionId needs the *Version action (s3:GetObjectVersion, s3:DeleteObjectVersion)', async () => {

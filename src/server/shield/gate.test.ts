@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import { describe, it } from 'node:test';
+import { parseCidrs } from './addr.js';
+import { createShieldCounters } from './counters.js';
+import { ConnectionGate } from './gate.js';
+
+const LIMITS = { maxConnections: 10_000, clientConnections: 5000, connectionRate: 100_000, headerTimeoutMs: 1000, bodyMinRate: 100, watchWindowMs: 1000, holdMs: 1000, maxHeld: 10 };
+
+/** Just what the gate reads of a socket. */
+class FakeSocket extends EventEmitter {
+  bytesRead = 0;
+  bytesWritten = 0;
+  writableLength = 0;
+  destroyed = false;
+  constructor(readonly remoteAddress: string) {
+    super();
+  }
+  destroy(): this {
+    if (!this.destroyed) {
+      this.destroyed = true;
+      this.emit('close');
+    }
+    return this;
+  }
+  pause(): this {
+    return this;
+  }
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+function setup() {
+  let t = 0;
+  const counters = createShieldCounters(undefined, () => 0, () => 0);
+  const gate = new ConnectionGate(LIMITS, parseCidrs(''), counters, () => t);
+  const scan = () => (gate as unknown as { scan(): void }).scan();
+  return { gate, counters, scan, advance: (ms: number) => (t += ms) };
+}
+
+describe('shield connection gate', () => {
+  it('a burst of new connections starts a batch per turn, round-robin over clients', async () => {
+    const { gate } = setup();
+    try {
+      const started: string[] = [];
+      const open = (addr: string) => {
+        const s = new FakeSocket(addr) as unknown as net.Socket;
+        assert.equal(gate.accept(s), true);
+        gate.start(s, () => started.push(addr));
+      };
+      for (let i = 0; i < 200; i++) open('10.0.0.1');
+      open('10.0.0.2');
+      assert.ok(started.length < 200, `started ${started.length} in one turn`);
+      assert.ok(!started.includes('10.0.0.2'));
+      await turn();
+      // The lone connection of the second client is among the next turn's first starts.
+      assert.ok(started.indexOf('10.0.0.2') >= 0 && started.indexOf('10.0.0.2') <= started.lastIndexOf('10.0.0.1') + 2, `order ${started.join(',')}`);
+      for (let i = 0; i < 400 && started.length < 201; i++) await turn();
+      assert.equal(started.length, 201);
+    } finally {
+      gate.close();
+    }
+  });
+
+  it('a stall of the server does not count against a head deadline; a client that sends nothing is cut', () => {
+    const { gate, counters, scan, advance } = setup();
+    try {
+      const s = new FakeSocket('10.0.0.3') as unknown as net.Socket;
+      assert.equal(gate.accept(s), true);
+      scan();
+      // The event loop was blocked for 5 s: the scan after it sees at most a step's worth of time.
+      advance(5000);
+      scan();
+      assert.equal(s.destroyed, false);
+      assert.equal(counters.snapshot()['header-timeout'], undefined);
+      for (let i = 0; i < 6; i++) {
+        advance(250);
+        scan();
+      }
+      assert.equal(counters.snapshot()['header-timeout'], 1);
+    } finally {
+      gate.close();
+    }
+  });
+});

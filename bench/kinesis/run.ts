@@ -13,20 +13,29 @@
  * HANUL_KINESIS_LIMITS=off (the per-shard limits would cap it at 4 MiB/s) and
  * durable storage (every acknowledged put fsync'd); kinesalite keeps its data
  * in memory. Usage: node dist/bench/kinesis/run.js [records] [concurrency]
+ * [--only=hanul|kinesalite] [--write-only] [--callgrind]. --callgrind runs
+ * hanul under valgrind and prints the instructions per record of the write
+ * phase (after 20 unmeasured warm-up calls; implies --write-only, hanul
+ * only): a figure the machine's load does not move.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as k from '@aws-sdk/client-kinesis';
 import { cpuSeconds } from '../lib/processes.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const CALLGRIND = process.argv.includes('--callgrind');
+const ONLY = CALLGRIND ? 'hanul' : process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const WRITE_ONLY = CALLGRIND || process.argv.includes('--write-only');
+/** Where --callgrind leaves its profiles (callgrind_annotate reads them). */
+const PROF_DIR = join(process.cwd(), '.build', 'profiles');
 const RECORDS = Number(args[0] ?? 200_000);
 const CONCURRENCY = Number(args[1] ?? 8);
 const BATCH = 500;
@@ -42,6 +51,8 @@ interface Server {
   child: ChildProcess;
   h2: boolean;
 }
+
+const callgrind = async (s: Server, ...args: string[]): Promise<void> => void (await promisify(execFile)('callgrind_control', [...args, String(s.pid)]));
 
 function waitForLine(child: ChildProcess, re: RegExp, what: string): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
@@ -61,7 +72,10 @@ async function startHanul(dataDir: string): Promise<Server> {
   const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
   // HANUL_BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof) when looking into a result.
   const nodeArgs = (process.env['HANUL_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, cli, 'start'], {
+  const cmd = [process.execPath, ...nodeArgs, cli, 'start'];
+  if (CALLGRIND) await mkdir(PROF_DIR, { recursive: true });
+  const argv = CALLGRIND ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(PROF_DIR, 'callgrind.%p')}`, ...cmd] : cmd;
+  const child = spawn(argv[0] as string, argv.slice(1), {
     env: {
       ...process.env,
       HANUL_PORT: '0',
@@ -171,6 +185,12 @@ async function bench(s: Server): Promise<Result> {
   const batches = Math.ceil(RECORDS / BATCH);
   let next = 0;
   let failed = 0;
+  if (CALLGRIND) {
+    // Warm-up (JIT, caches), not measured.
+    for (let i = 0; i < 20; i++) await call(s, 'PutRecords', bodies[i % bodies.length] as Buffer);
+    await callgrind(s, '-z');
+    await callgrind(s, '-i', 'on');
+  }
   const cpu0 = cpuSeconds(s.pid);
   const t0 = performance.now();
   await Promise.all(
@@ -187,7 +207,16 @@ async function bench(s: Server): Promise<Result> {
   const written = batches * BATCH;
   if (failed > 0) throw new Error(`${s.name}: ${failed} records failed`);
 
-  if (process.argv.includes('--write-only')) return { writeRps: written / writeSecs, writeMiBps: (written * RECORD_BYTES) / 1048576 / writeSecs, writeCpuPer100k: (writeCpu / written) * 100_000 } as Result;
+  if (CALLGRIND) {
+    await callgrind(s, '-i', 'off');
+    // The dump's "totals:" line counts the instructions since the zeroing above.
+    await callgrind(s, '-d', 'write');
+    const dir = PROF_DIR;
+    const files = (await readdir(dir)).filter((f) => f.startsWith(`callgrind.${s.pid}`)).sort();
+    const m = /^totals: (\d+)/m.exec(files.length > 0 ? await readFile(join(dir, files[files.length - 1] as string), 'utf8') : '');
+    console.log(`callgrind: ${m ? (Number(m[1]) / written).toFixed(0) : '?'} instructions per record (write phase, ${written} records; ${join(dir, files[files.length - 1] ?? '?')})`);
+  }
+  if (WRITE_ONLY) return { writeRps: written / writeSecs, writeMiBps: (written * RECORD_BYTES) / 1048576 / writeSecs, writeCpuPer100k: (writeCpu / written) * 100_000 } as Result;
   const cpu1 = cpuSeconds(s.pid);
   const t1 = performance.now();
   let read = 0;

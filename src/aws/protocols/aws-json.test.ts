@@ -9,6 +9,7 @@ import {
   KinesisClient,
   ListStreams$,
   PutRecord$,
+  PutRecords$,
   PutRecordCommand,
   GetRecordsCommand,
   DescribeStreamCommand,
@@ -36,9 +37,10 @@ function kinesis(handlers: Partial<Record<string, (input: any) => Promise<unknow
     signingNames: ['kinesis'],
     protocol: 'json-1.1',
     targetPrefix: 'Kinesis_20131202',
-    knownOperations: ['PutRecord', 'GetRecords', 'DescribeStream', 'GetShardIterator', 'ListStreams', 'MergeShards'],
+    knownOperations: ['PutRecord', 'PutRecords', 'GetRecords', 'DescribeStream', 'GetShardIterator', 'ListStreams', 'MergeShards'],
     operations: {
       PutRecord: op(PutRecord$, 'PutRecord', 2048),
+      PutRecords: op(PutRecords$, 'PutRecords'),
       GetRecords: op(GetRecords$, 'GetRecords'),
       DescribeStream: op(DescribeStream$, 'DescribeStream'),
       GetShardIterator: op(GetShardIterator$, 'GetShardIterator'),
@@ -260,6 +262,26 @@ describe('aws-json codec: requests no SDK would send', () => {
       assert.equal(err.code, 'SerializationException', body);
       assert.equal(err.status, 400);
       assert.match(err.message, re, body);
+    }
+  });
+
+  it('a large body (parsed from its bytes) decodes as a small one does, and fails the same way', async () => {
+    const data = Buffer.alloc(1024, 9);
+    const records = Array.from({ length: 100 }, (_, i) => ({ PartitionKey: `pk-${i}-é`, Data: data.toString('base64') }));
+    const body = JSON.stringify({ StreamName: 's', Records: records, Bogus: { x: [1, 'a\n\u0000'] } });
+    assert.ok(body.length > 128 * 1024);
+    const d = await decode('PutRecords', body);
+    assert.deepEqual(d.input, { StreamName: 's', Records: records.map((r) => ({ PartitionKey: r.PartitionKey, Data: data })) });
+    const pad = 'x'.repeat(70_000);
+    for (const [bad, re] of [
+      [`{"StreamName":"${pad}",`, /not valid JSON/],
+      [`{"StreamName":"${pad}\u0007"}`, /not valid JSON/],
+      [`{"StreamName":"${pad}\n"}`, /not valid JSON/],
+      [`["${pad}"]`, /JSON object/],
+    ] as const) {
+      const err = await decodeError(decode('PutRecords', bad));
+      assert.equal(err.code, 'SerializationException');
+      assert.match(err.message, re);
     }
   });
 

@@ -4,6 +4,7 @@ import type { HttpRequest, HttpResponse } from '../http.js';
 import { header } from '../http.js';
 import type { ServiceDefinition } from '../service.js';
 import type { DecodedRequest, EncodeContext, ProtocolCodec } from './codec.js';
+import { parseJsonBytes } from './json-bytes.js';
 import type { JsonFlavor, Reader, Writer } from './json-shapes.js';
 import { CBOR, JSON_RPC, ShapeError, compileReader, compileWriter, isRecord } from './json-shapes.js';
 import { isKnownOperation, maxBodyBytes, operationShapes, specOf } from './operation.js';
@@ -86,12 +87,16 @@ function targetOperation(req: HttpRequest, service: ServiceDefinition): string |
   return target.slice(dot + 1);
 }
 
+/** From here on a body is parsed from its bytes (json-bytes.ts): no large-object string per request. */
+const LARGE_JSON_BODY = 64 * 1024;
+
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
+    parsed = body.length >= LARGE_JSON_BODY ? parseJsonBytes(body) : JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    if (e instanceof RangeError) throw serialization('Request body is nested too deeply');
     throw serialization('Request body is not valid JSON');
   }
   if (!isRecord(parsed)) throw serialization('Request body must be a JSON object');

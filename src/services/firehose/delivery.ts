@@ -11,10 +11,11 @@ import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { deliverHttp } from './http-endpoint.js';
 import type { FirehoseMetrics } from './metrics.js';
-import { decodeChunk, nsBuffer, NS_STREAM, type BufferedChunk, type DeliveryStreamMeta, type StoredChunk } from './model.js';
+import { gunzipAll } from './compress.js';
+import { decodeChunk, nsBuffer, NS_STREAM, recordCount, splitRecords, type BufferedChunk, type DeliveryStreamMeta, type StoredChunk } from './model.js';
 import { processRecords, type SourceRecord } from './processing.js';
 import { roleContext } from './role.js';
-import { deliverS3 } from './s3-writer.js';
+import { deliverS3, deliversPackedGzip, writePackedGzip } from './s3-writer.js';
 
 interface Pending {
   bytes: number;
@@ -133,42 +134,76 @@ export class Flusher {
   /** One buffer's worth: read, process, write, then delete what was written. */
   private async deliverOnce(meta: DeliveryStreamMeta, sizeLimit: number, p: Pending): Promise<void> {
     const ns = nsBuffer(meta.name);
-    const take: SourceRecord[] = [];
-    const keys: string[] = [];
+    const chunks: Array<{ key: string; value: BufferedChunk }> = [];
     let bytes = 0;
     // Whole chunks: an object may pass SizeInMBs by at most one put (≤ 4 MiB).
     for await (const r of this.pages(ns)) {
-      if (keys.length > 0 && bytes + r.value.bytes > sizeLimit) break;
-      keys.push(r.key);
-      const ref = r.value.ref;
-      for (const [i, d] of r.value.records.entries()) {
-        const data = ref ? await this.core.encryption!.open(meta, ref, d, this.ctx()) : d;
-        const kinesis = r.value.kinesis?.[i];
-        take.push({ key: r.key, data, at: kinesis?.approximateArrivalTimestamp ?? r.value.at, ...(kinesis ? { kinesis } : {}) });
-      }
+      if (chunks.length > 0 && bytes + r.value.bytes > sizeLimit) break;
+      chunks.push(r);
       bytes += r.value.bytes;
     }
-    if (keys.length === 0) {
+    if (chunks.length === 0) {
       p.bytes = 0;
       p.oldest = undefined;
       return;
     }
-    // Processing (Lambda) runs as the service; objects are written as the destination's role.
-    const processed = await processRecords(this.core, meta, take, this.ctx());
-    const ctx = await roleContext(this.core, meta.http ? meta.http.S3Configuration?.RoleARN : meta.s3?.RoleARN, 'Deliver');
-    if (meta.http) await deliverHttp(this.core, meta, take, processed, ctx);
-    else await deliverS3(this.core, meta, take, processed, ctx);
+    let count = 0;
+    if (deliversPackedGzip(meta) && chunks.every((c) => c.value.packed)) {
+      // The records were compressed when put: the object is their gzip members back to back.
+      const members: Uint8Array[] = [];
+      let at = Infinity;
+      for (const { value: c } of chunks) {
+        const packed = c.packed as NonNullable<BufferedChunk['packed']>;
+        members.push(c.ref ? await this.core.encryption!.open(meta, c.ref, packed.gzip, this.ctx()) : packed.gzip);
+        at = Math.min(at, c.at);
+        count += packed.lengths.length;
+      }
+      await writePackedGzip(this.core, meta, members, at, await roleContext(this.core, meta.s3?.RoleARN, 'Deliver'));
+    } else {
+      const take: SourceRecord[] = [];
+      for (const r of chunks) {
+        const records = await this.records(meta, r.value);
+        for (const [i, data] of records.entries()) {
+          const kinesis = r.value.kinesis?.[i];
+          take.push({ key: r.key, data, at: kinesis?.approximateArrivalTimestamp ?? r.value.at, ...(kinesis ? { kinesis } : {}) });
+        }
+      }
+      count = take.length;
+      // Processing (Lambda) runs as the service; objects are written as the destination's role.
+      const processed = await processRecords(this.core, meta, take, this.ctx());
+      const ctx = await roleContext(this.core, meta.http ? meta.http.S3Configuration?.RoleARN : meta.s3?.RoleARN, 'Deliver');
+      if (meta.http) await deliverHttp(this.core, meta, take, processed, ctx);
+      else await deliverS3(this.core, meta, take, processed, ctx);
+    }
     await this.core.store.write(async (tx) => {
-      for (const k of keys) await tx.delete(ns, k);
+      for (const c of chunks) await tx.delete(ns, c.key);
     });
     const latencyBase = this.core.clock.nowMs();
-    for (const r of take) this.metrics.latency.observe({ stream: meta.name }, Math.max(0, latencyBase - r.at) / 1000);
+    for (const { value: c } of chunks) {
+      for (let i = 0, n = recordCount(c); i < n; i++) {
+        this.metrics.latency.observe({ stream: meta.name }, Math.max(0, latencyBase - (c.kinesis?.[i]?.approximateArrivalTimestamp ?? c.at)) / 1000);
+      }
+    }
     this.metrics.bytesOut.inc({ stream: meta.name }, bytes);
-    this.metrics.recordsOut.inc({ stream: meta.name }, take.length);
+    this.metrics.recordsOut.inc({ stream: meta.name }, count);
     p.bytes = Math.max(0, p.bytes - bytes);
     const next = await this.core.store.read((tx) => tx.scan<StoredChunk>(ns, { limit: 1 }));
     p.oldest = next[0] ? decodeChunk(next[0].value).at : undefined;
     if (p.oldest === undefined) p.bytes = 0;
+  }
+
+  /** A chunk's records in plaintext: unsealed, unpacked. */
+  private async records(meta: DeliveryStreamMeta, c: BufferedChunk): Promise<Uint8Array[]> {
+    const enc = this.core.encryption!;
+    if (c.packed) {
+      const gzip = c.ref ? await enc.open(meta, c.ref, c.packed.gzip, this.ctx()) : c.packed.gzip;
+      return splitRecords(await gunzipAll(gzip), c.packed.lengths);
+    }
+    const ref = c.ref;
+    if (!ref) return c.records;
+    const out: Uint8Array[] = [];
+    for (const d of c.records) out.push(await enc.open(meta, ref, d, this.ctx()));
+    return out;
   }
 
   /** A stream's buffered chunks in arrival order, PAGE at a time. */

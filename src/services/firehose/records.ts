@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import type { PutRecordBatchInput, PutRecordBatchOutput, PutRecordInput, PutRecordOutput } from '@aws-sdk/client-firehose';
 import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
+import { gzipMember } from './compress.js';
 import { constraint, firehoseError } from './errors.js';
 import { encodeChunk, nsBuffer, type BufferedChunk, type DeliveryStreamMeta } from './model.js';
+import { deliversPackedGzip } from './s3-writer.js';
 import { checkStreamName } from './validate.js';
 
 export const MAX_RECORD_BYTES = 1_024_000;
@@ -29,8 +31,22 @@ export function bufferKey(at: number): string {
  * entropy (one draw per call: a draw per record cost more than the put).
  */
 function recordIds(key: string, count: number): string[] {
+  // One buffer `<key>-<index, 3+ digits><salt>`: only the index changes from id to id.
+  const head = Buffer.from(`${key}-`);
   const salt = randomBytes(24);
-  return Array.from({ length: count }, (_, i) => Buffer.concat([Buffer.from(`${key}-${String(i).padStart(3, '0')}`), salt]).toString('base64url'));
+  const ids: string[] = new Array<string>(count);
+  let buf = Buffer.alloc(0);
+  for (let i = 0; i < count; i++) {
+    const index = String(i).padStart(3, '0');
+    if (buf.length !== head.length + index.length + salt.length) {
+      buf = Buffer.allocUnsafe(head.length + index.length + salt.length);
+      head.copy(buf, 0);
+      salt.copy(buf, head.length + index.length);
+    }
+    buf.write(index, head.length, 'latin1');
+    ids[i] = buf.toString('base64url');
+  }
+  return ids;
 }
 
 /** How AWS's Java front end prints a blob in validation messages. */
@@ -55,7 +71,14 @@ export function recordHandlers(core: FirehoseCore) {
     const sealer = await core.encryption?.sealer(s0, ctx);
     const at = ctx.clock.nowMs();
     const key = bufferKey(at);
-    const chunk: BufferedChunk = sealer ? { records: datas.map((d) => sealer.seal(d)), bytes, at, ref: sealer.ref } : { records: datas, bytes, at };
+    let chunk: BufferedChunk;
+    if (deliversPackedGzip(s0)) {
+      // Compressed now (in the threadpool) rather than at delivery: the
+      // store writes and reads back a fraction of the bytes. If the
+      // destination changes before delivery, the flusher unpacks the chunk.
+      const gzip = await gzipMember(datas);
+      chunk = { records: [], packed: { gzip: sealer ? sealer.seal(gzip) : gzip, lengths: datas.map((d) => d.byteLength) }, bytes, at, ...(sealer ? { ref: sealer.ref } : {}) };
+    } else chunk = sealer ? { records: datas.map((d) => sealer.seal(d)), bytes, at, ref: sealer.ref } : { records: datas, bytes, at };
     await core.store.write(async (tx) => {
       const s = await core.activeStream(tx, name);
       if ((s.currentKeyRef ?? '') !== (sealer?.ref ?? '')) throw firehoseError('ServiceUnavailableException', 'The stream encryption changed during the request; retry.');

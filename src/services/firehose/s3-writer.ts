@@ -31,6 +31,18 @@ export async function putObject(core: FirehoseCore, bucketArn: string | undefine
   await core.peers.call('s3', 'PutObject', { Bucket: bucketOf(bucketArn), Key: key, Body: Readable.from([body]), ContentLength: body.length }, ctx);
 }
 
+/**
+ * Whether a stream's records can be delivered as they were packed at put
+ * time (BufferedChunk.packed): an S3 destination writing GZIP objects of the
+ * records exactly as put — no processing, format conversion, dynamic
+ * partitioning or source backup, which need the records one by one.
+ */
+export function deliversPackedGzip(meta: DeliveryStreamMeta): boolean {
+  const c = meta.s3;
+  return c !== undefined && c.CompressionFormat === 'GZIP' && c.ProcessingConfiguration?.Enabled !== true && c.DataFormatConversionConfiguration?.Enabled !== true
+    && c.DynamicPartitioningConfiguration?.Enabled !== true && c.S3BackupMode !== 'Enabled';
+}
+
 /** One object of records, compressed as configured, under the evaluated prefix. */
 export async function writeObject(core: FirehoseCore, meta: DeliveryStreamMeta, conf: S3DestinationConfiguration | ExtendedS3DestinationConfiguration, prefix: string, datas: Uint8Array[], at: number, ctx: RequestContext): Promise<string> {
   const fmt = conf.CompressionFormat ?? 'UNCOMPRESSED';
@@ -40,6 +52,14 @@ export async function writeObject(core: FirehoseCore, meta: DeliveryStreamMeta, 
   const body = await compress(fmt, raw, name.replace(/\.zip$/, ''));
   const key = prefix + name;
   await putObject(core, conf.BucketARN, key, body, ctx);
+  return key;
+}
+
+/** One GZIP object made of gzip members compressed at put time (deliversPackedGzip). */
+export async function writePackedGzip(core: FirehoseCore, meta: DeliveryStreamMeta, members: Uint8Array[], at: number, ctx: RequestContext): Promise<string> {
+  const conf = meta.s3 as ExtendedS3DestinationConfiguration;
+  const key = dataPrefix(conf.Prefix, { at }) + objectName(meta.name, meta.versionId, at, EXTENSIONS['GZIP'] ?? '', conf.FileExtension);
+  await putObject(core, conf.BucketARN, key, Buffer.concat(members), ctx);
   return key;
 }
 

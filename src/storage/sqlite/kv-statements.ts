@@ -7,14 +7,26 @@ import type { ScanOptions } from '../ports.js';
 import { assertWellFormed, checkLimit, toKeyRange, type RangeFilter } from '../key-range.js';
 import type { Database, Statement } from './driver.js';
 
-export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS kv (
+/**
+ * A rowid table with its (ns, k) index, not a WITHOUT ROWID table keyed by
+ * (ns, k) (schema 1). A WITHOUT ROWID table is an index b-tree: every cell,
+ * interior ones too, holds the whole row, and SQLite compares a search key
+ * with a row that spills onto overflow pages (values over ~1 KB on 4 KiB
+ * pages: Kinesis record chunks, S3 objects stored inline) by reading all of
+ * it first. Every lookup and insert read each large value on its search path
+ * in full (a Kinesis PutRecords of 500 KiB read ~1 MB of overflow pages).
+ * Here the index holds only (ns, k, rowid) and the rows are found by rowid.
+ */
+export function schema(table: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${table} (
   ns TEXT NOT NULL,
   k  TEXT NOT NULL,
   v  BLOB NOT NULL,
   PRIMARY KEY (ns, k)
-) WITHOUT ROWID;
+);
 `;
+}
 
 interface Where {
   sql: string;
@@ -51,7 +63,8 @@ export class KvStatements {
 
   constructor(private readonly db: Database) {
     this.getStmt = db.prepare('SELECT v FROM kv WHERE ns = ? AND k = ?').pluck();
-    this.putStmt = db.prepare('INSERT OR REPLACE INTO kv (ns, k, v) VALUES (?, ?, ?)');
+    // An upsert rewrites the row in place (same rowid, index untouched) where REPLACE would delete and reinsert both.
+    this.putStmt = db.prepare('INSERT INTO kv (ns, k, v) VALUES (?, ?, ?) ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v');
     this.deleteStmt = db.prepare('DELETE FROM kv WHERE ns = ? AND k = ?');
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serialize } from 'node:v8';
 import { describe, it } from 'node:test';
 import { runMetadataStoreContract } from '../contract.suite.js';
 import type { MetadataStore } from '../ports.js';
@@ -37,7 +38,36 @@ describe('sqlite metadata store', () => {
         return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
       });
       db.close();
-      for (const p of plans) assert.match(p, /SEARCH kv USING PRIMARY KEY \(ns=\? AND k>\?( AND k<\?)?\)/, p);
+      for (const p of plans) assert.match(p, /SEARCH kv USING (COVERING )?INDEX sqlite_autoindex_kv\w* \(ns=\? AND k>\?( AND k<\?)?\)/, p);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('migrates a schema 1 (WITHOUT ROWID) database on open, keeping every row', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
+    const path = join(dir, 'm.sqlite');
+    try {
+      const v1 = openDatabase(path, {});
+      v1.exec('CREATE TABLE kv (ns TEXT NOT NULL, k TEXT NOT NULL, v BLOB NOT NULL, PRIMARY KEY (ns, k)) WITHOUT ROWID; PRAGMA user_version = 1;');
+      const ins = v1.prepare('INSERT INTO kv (ns, k, v) VALUES (?, ?, ?)');
+      for (let i = 0; i < 50; i++) ins.run('n', `k${String(i).padStart(2, '0')}`, serialize({ i, big: 'x'.repeat(i * 100) }));
+      v1.close();
+      const store = await openSqliteMetadataStore(path);
+      const rows = await store.read((tx) => tx.scan<{ i: number; big: string }>('n'));
+      assert.equal(rows.length, 50);
+      assert.deepEqual(rows[49], { key: 'k49', value: { i: 49, big: 'x'.repeat(4900) } });
+      await store.write((tx) => tx.put('n', 'k00', { i: -1, big: '' }));
+      assert.deepEqual(await store.read((tx) => tx.get('n', 'k00')), { i: -1, big: '' });
+      await store.close();
+      const db = openDatabase(path, { readonly: true });
+      const sql = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'kv'").pluck().get() as string;
+      const version = db.pragma('user_version', { simple: true });
+      const tables = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").pluck().get();
+      db.close();
+      assert.doesNotMatch(sql, /WITHOUT ROWID/i);
+      assert.equal(version, 2);
+      assert.equal(tables, 1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -28,7 +28,7 @@ import { StoreClosedError } from '../errors.js';
 import { syncDir } from '../fs/sync-dir.js';
 import { openDatabase, type Database, type Statement } from './driver.js';
 import { GroupCommitter } from './group-commit.js';
-import { KvStatements, SCHEMA } from './kv-statements.js';
+import { KvStatements, schema } from './kv-statements.js';
 import { SqliteTx } from './tx.js';
 
 export interface SqliteMetadataStoreOptions {
@@ -42,7 +42,8 @@ export interface SqliteMetadataStoreOptions {
   maxReaders?: number;
 }
 
-const SCHEMA_VERSION = 1;
+/** 2: kv is a rowid table (1: WITHOUT ROWID; migrated on open, see kv-statements.ts). */
+const SCHEMA_VERSION = 2;
 
 interface Reader {
   db: Database;
@@ -170,7 +171,24 @@ function initWriter(db: Database): void {
   if (version > SCHEMA_VERSION) {
     throw new Error(`metadata schema version ${version} is newer than this hanul understands (${SCHEMA_VERSION})`);
   }
-  db.exec(SCHEMA);
+  const old = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'kv'").pluck().get() as string | undefined;
+  if (old !== undefined && /WITHOUT\s+ROWID/i.test(old)) {
+    // Schema 1 → 2: copy into the new shape and swap, in one transaction (a crash leaves either whole).
+    try {
+      db.exec(`BEGIN IMMEDIATE;
+        DROP TABLE IF EXISTS kv_v2;
+        ${schema('kv_v2')}
+        INSERT INTO kv_v2 (ns, k, v) SELECT ns, k, v FROM kv ORDER BY ns, k;
+        DROP TABLE kv;
+        ALTER TABLE kv_v2 RENAME TO kv;
+        PRAGMA user_version = ${SCHEMA_VERSION};
+        COMMIT;`);
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  db.exec(schema('kv'));
   if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 

@@ -1,8 +1,9 @@
 /** Data Firehose through @aws-sdk/client-firehose: API, limits, DirectPut → S3 delivery (GZIP, prefixes, hints). */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import * as f from '@aws-sdk/client-firehose';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 import { clients, createDeliveryRole, listKeys, readAll, readObject, s3Dest, waitActive } from './helpers.js';
 
@@ -15,7 +16,7 @@ describe('Firehose with the AWS SDK', () => {
     server = await startHanul();
     c = clients(server);
     await createDeliveryRole(server.clientConfig);
-    for (const b of ['fh-gzip', 'fh-plain', 'fh-size', 'fh-clock', 'fh-custom']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
+    for (const b of ['fh-gzip', 'fh-plain', 'fh-size', 'fh-clock', 'fh-custom', 'fh-packed']) await c.s3.send(new CreateBucketCommand({ Bucket: b }));
   });
   after(async () => {
     await server.stop();
@@ -142,5 +143,33 @@ describe('Firehose with the AWS SDK', () => {
     await waitFor(async () => (await readAll(c.s3, 'fh-size')).endsWith('secret'), { what: 'encrypted record delivered' });
     await c.firehose.send(new f.StopDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'size' }));
     assert.equal((await waitActive(c.firehose, 'size')).DeliveryStreamEncryptionConfiguration?.Status, 'DISABLED');
+  });
+
+  it('GZIP: records compressed when put make one multi-member object; sealed ones too; a changed destination unpacks them', async () => {
+    await c.firehose.send(new f.CreateDeliveryStreamCommand({ DeliveryStreamName: 'packed', ExtendedS3DestinationConfiguration: s3Dest('fh-packed', { Prefix: 'gz/', CompressionFormat: 'GZIP', BufferingHints: { SizeInMBs: 128, IntervalInSeconds: 900 } }) }));
+    await waitActive(c.firehose, 'packed');
+    const put = async (lines: string[]) => c.firehose.send(new f.PutRecordBatchCommand({ DeliveryStreamName: 'packed', Records: lines.map((l) => ({ Data: enc(l) })) }));
+    const a = ['{"a":1}\n', '{"a":2}\n', '{"a":3}\n'];
+    const b = ['{"b":1}\n', '{"b":2}\n'];
+    await put(a);
+    await c.firehose.send(new f.StartDeliveryStreamEncryptionCommand({ DeliveryStreamName: 'packed', DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }));
+    assert.equal((await put(b)).Encrypted, true);
+    server.clock.advance(900_000);
+    const [key] = await waitFor(async () => {
+      const k = await listKeys(c.s3, 'fh-packed', 'gz/');
+      return k.length > 0 ? k : undefined;
+    }, { what: 'GZIP object' });
+    const obj = await c.s3.send(new GetObjectCommand({ Bucket: 'fh-packed', Key: key }));
+    const raw = Buffer.from(await (obj.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    assert.ok(raw.indexOf(Buffer.from([0x1f, 0x8b, 0x08]), 1) > 0, 'one gzip member per put');
+    assert.equal(gunzipSync(raw).toString(), [...a, ...b].join(''));
+    // Packed while the destination was GZIP, delivered after it changed: unpacked.
+    const cc = ['{"c":1}\n', '{"c":2}\n'];
+    await put(cc);
+    const d = await waitActive(c.firehose, 'packed');
+    await c.firehose.send(new f.UpdateDestinationCommand({ DeliveryStreamName: 'packed', DestinationId: 'destinationId-000000000001', CurrentDeliveryStreamVersionId: d.VersionId, ExtendedS3DestinationUpdate: { Prefix: 'plain/', CompressionFormat: 'UNCOMPRESSED' } }));
+    server.clock.advance(900_000);
+    await waitFor(async () => (await readAll(c.s3, 'fh-packed', 'plain/')) === cc.join(''), { what: 'unpacked delivery' });
+    assert.ok((await listKeys(c.s3, 'fh-packed', 'plain/')).every((k) => !k.endsWith('.gz')));
   });
 });

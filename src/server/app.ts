@@ -66,11 +66,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       const callee = peerIndex.get(service);
       const spec = callee?.operations[operation];
       if (!callee || !spec) throw notImplemented(service, operation);
-      if (!callee.audited || spec.audit?.dataEvent === true) return (await spec.handler(input, { ...ctx, service, operation })) as O;
+      if (!callee.audited || spec.audit?.dataEvent === true) return (await spec.handler(input, { ...ctx, signal: ctx.signal, service, operation })) as O;
       // AWS records a service's calls on the caller's behalf (Kinesis → KMS GenerateDataKey) as the
       // caller's, invoked by the service, with a request id of their own. The handler and the record
       // share one ctx: audit shapers may read what the handler noted on it (KMS's key resources).
-      const auditCtx: RequestContext = { ...ctx, service, operation, requestId: randomUUID() };
+      // `signal` is a getter of the pipeline's context, which a spread does not copy.
+      const auditCtx: RequestContext = { ...ctx, signal: ctx.signal, service, operation, requestId: randomUUID() };
       const caller = peerIndex.get(ctx.service);
       const invokedBy = caller?.eventSource ?? `${ctx.service}.amazonaws.com`;
       const shaping = { ...(callee.eventSource !== undefined ? { eventSource: callee.eventSource } : {}), ...(spec.audit ? { audit: spec.audit } : {}), invokedBy };

@@ -61,7 +61,10 @@ export interface RequestContext extends ServiceDeps {
   /** Region the request was signed for (else the configured region). */
   region: string;
   accountId: string;
-  /** Aborted when the client goes away or the server shuts down. */
+  /**
+   * Aborted when the client goes away or the server shuts down. The pipeline's context
+   * builds it on first use (a getter): a copy must name it, `{ ...ctx, signal: ctx.signal }`.
+   */
   signal: AbortSignal;
   sourceIp: string;
   secure: boolean;

@@ -10,7 +10,26 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hanul_' });
   const labelNames = ['service', 'operation', 'status'] as const;
-  const requests = new Counter({ name: 'hanul_requests_total', help: 'Requests by service, operation and status', labelNames, registers: [registry] });
+  // prom-client hashes the label values on every inc()/observe(), even through a child from
+  // labels(). The counters are therefore counted here, in the cached children below, and handed
+  // to prom-client when it collects (before every /metrics read), so the exposition is the same.
+  const flush = (): void => {
+    for (const byOp of children.values()) {
+      for (const byStatus of byOp.values()) {
+        for (const c of byStatus.values()) {
+          if (c.pendingRequests > 0) c.requests.inc(c.pendingRequests);
+          c.pendingRequests = 0;
+        }
+      }
+    }
+    for (const b of bytes.values()) {
+      if (b.pendingIn > 0) b.bytesIn.inc(b.pendingIn);
+      if (b.pendingOut > 0) b.bytesOut.inc(b.pendingOut);
+      b.pendingIn = 0;
+      b.pendingOut = 0;
+    }
+  };
+  const requests = new Counter({ name: 'hanul_requests_total', help: 'Requests by service, operation and status', labelNames, registers: [registry], collect: flush });
   const latency = new Histogram({
     name: 'hanul_request_duration_seconds',
     help: 'Request latency by service and operation',
@@ -18,12 +37,13 @@ export function createMetrics(): Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  const bytesInC = new Counter({ name: 'hanul_bytes_in_total', help: 'Request body bytes received', labelNames: ['service'] as const, registers: [registry] });
-  const bytesOutC = new Counter({ name: 'hanul_bytes_out_total', help: 'Response body bytes sent', labelNames: ['service'] as const, registers: [registry] });
-  // prom-client hashes a label object on every call; the children per label set are cached
-  // instead (hot path), in nested maps: no key string is built per request.
-  type Children = { requests: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels>; bytesIn: ReturnType<typeof bytesInC.labels>; bytesOut: ReturnType<typeof bytesOutC.labels> };
+  const bytesInC = new Counter({ name: 'hanul_bytes_in_total', help: 'Request body bytes received', labelNames: ['service'] as const, registers: [registry], collect: flush });
+  const bytesOutC = new Counter({ name: 'hanul_bytes_out_total', help: 'Response body bytes sent', labelNames: ['service'] as const, registers: [registry], collect: flush });
+  // The children per label set are cached (hot path), in nested maps: no key string is built per request.
+  type Bytes = { bytesIn: ReturnType<typeof bytesInC.labels>; bytesOut: ReturnType<typeof bytesOutC.labels>; pendingIn: number; pendingOut: number };
+  type Children = { requests: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels>; bytes: Bytes; pendingRequests: number };
   const children = new Map<string, Map<string, Map<number, Children>>>();
+  const bytes = new Map<string, Bytes>();
   let cached = 0;
   return {
     registry,
@@ -34,21 +54,28 @@ export function createMetrics(): Metrics {
       if (!byStatus) byOp.set(operation, (byStatus = new Map()));
       let c = byStatus.get(status);
       if (!c) {
-        c = {
-          requests: requests.labels(service, operation, String(status)),
-          latency: latency.labels(service, operation),
-          bytesIn: bytesInC.labels(service),
-          bytesOut: bytesOutC.labels(service),
-        };
+        let b = bytes.get(service);
+        if (!b) {
+          b = { bytesIn: bytesInC.labels(service), bytesOut: bytesOutC.labels(service), pendingIn: 0, pendingOut: 0 };
+          if (bytes.size < 10_000) bytes.set(service, b);
+        }
+        c = { requests: requests.labels(service, operation, String(status)), latency: latency.labels(service, operation), bytes: b, pendingRequests: 0 };
         if (cached < 10_000) {
           cached++;
           byStatus.set(status, c);
+        } else {
+          // Past the cap nothing is cached, so nothing would flush: counted directly.
+          c.requests.inc();
+          c.latency.observe(seconds);
+          if (bytesIn > 0) c.bytes.bytesIn.inc(bytesIn);
+          if (bytesOut > 0) c.bytes.bytesOut.inc(bytesOut);
+          return;
         }
       }
-      c.requests.inc();
+      c.pendingRequests++;
       c.latency.observe(seconds);
-      if (bytesIn > 0) c.bytesIn.inc(bytesIn);
-      if (bytesOut > 0) c.bytesOut.inc(bytesOut);
+      c.bytes.pendingIn += bytesIn;
+      c.bytes.pendingOut += bytesOut;
     },
   };
 }

@@ -37,6 +37,7 @@ export function deriveSigningKey(secret: string, date: string, region: string, s
 export class SigningKeyCache {
   readonly #max: number;
   readonly #map = new Map<string, Buffer>();
+  #last: { secret: string; date: string; region: string; service: string; key: Buffer } | undefined;
 
   constructor(max = 1000) {
     this.#max = Math.max(1, max);
@@ -47,6 +48,15 @@ export class SigningKeyCache {
   }
 
   get(secret: string, date: string, region: string, service: string): Buffer {
+    // Most requests repeat the previous one's scope and secret: compared in place, no key string built or hashed.
+    const last = this.#last;
+    if (last !== undefined && last.secret === secret && last.date === date && last.region === region && last.service === service) return last.key;
+    const key = this.#lookup(secret, date, region, service);
+    this.#last = { secret, date, region, service, key };
+    return key;
+  }
+
+  #lookup(secret: string, date: string, region: string, service: string): Buffer {
     const id = `${date}\n${region}\n${service}\n${secret}`;
     let key = this.#map.get(id);
     if (key !== undefined) {

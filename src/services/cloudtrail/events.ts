@@ -112,38 +112,37 @@ export function toEvent(rec: AuditRecord): StoredEvent {
   const responseElements = rec.error || rec.output === undefined ? null : safe(a?.response ? () => a.response?.(rec.output) : undefined);
   const resources = safe(a?.resources ? () => a.resources?.(rec.input, rec.output, ctx) : undefined) ?? [];
   const readOnly = a?.readOnly ?? READ_PREFIXES.some((p) => ctx.operation.startsWith(p));
-  // Built by assignment in CloudTrail's key order, not as a literal with conditional spreads:
-  // those take V8's slow object-building path, and this runs for every audited call.
-  const record: Record<string, unknown> = {
-    eventVersion: '1.11',
-    // A service calling for the caller (Kinesis → KMS): the caller's identity, invoked by the service, from the service.
-    userIdentity: rec.invokedBy ? { ...identityOf(ctx.principal), invokedBy: rec.invokedBy } : identityOf(ctx.principal),
-    eventTime: `${eventTime.toISOString().slice(0, 19)}Z`,
-    eventSource,
-    eventName: ctx.operation,
-    awsRegion: ctx.region,
-    sourceIPAddress: rec.invokedBy ?? ctx.sourceIp,
-    userAgent: rec.invokedBy ?? ctx.userAgent,
-  };
+  // The record's JSON is written member by member in CloudTrail's key order, each value through
+  // JSON.stringify (so the text is what JSON.stringify(record) gives), with the caller's identity
+  // serialized once per principal: stringifying the whole nested record was most of an audited
+  // HeadBucket's recording cost.
+  const identity = identityJsonOf(ctx.principal);
+  let json = `{"eventVersion":"1.11","userIdentity":${rec.invokedBy !== undefined && rec.invokedBy !== '' ? `${identity.slice(0, -1)},"invokedBy":${JSON.stringify(rec.invokedBy)}}` : identity}`;
+  json += member('eventTime', `${eventTime.toISOString().slice(0, 19)}Z`);
+  json += member('eventSource', eventSource);
+  json += member('eventName', ctx.operation);
+  json += member('awsRegion', ctx.region);
+  json += member('sourceIPAddress', rec.invokedBy ?? ctx.sourceIp);
+  json += member('userAgent', rec.invokedBy ?? ctx.userAgent);
   if (rec.error) {
-    record['errorCode'] = rec.error.code;
-    if (rec.error.message) record['errorMessage'] = rec.error.message;
+    json += member('errorCode', rec.error.code);
+    if (rec.error.message) json += member('errorMessage', rec.error.message);
   }
-  record['requestParameters'] = requestParameters;
-  record['responseElements'] = responseElements;
-  record['requestID'] = ctx.requestId;
-  record['eventID'] = eventId;
-  record['readOnly'] = readOnly;
-  if (resources.length) record['resources'] = resources.map((r) => ({ accountId: r.accountId ?? ctx.accountId, type: r.type, ARN: r.ARN }));
-  record['eventType'] = 'AwsApiCall';
-  record['managementEvent'] = true;
-  record['recipientAccountId'] = ctx.accountId;
-  record['eventCategory'] = 'Management';
-  if (ctx.secure && !rec.invokedBy) record['tlsDetails'] = { clientProvidedHostHeader: 'localhost' };
+  json += member('requestParameters', requestParameters, hasBytes(requestParameters));
+  json += member('responseElements', responseElements, hasBytes(responseElements));
+  json += member('requestID', ctx.requestId);
+  json += member('eventID', eventId);
+  json += readOnly ? ',"readOnly":true' : ',"readOnly":false';
+  if (resources.length) json += member('resources', resources.map((r) => ({ accountId: r.accountId ?? ctx.accountId, type: r.type, ARN: r.ARN })));
+  json += ',"eventType":"AwsApiCall","managementEvent":true';
+  json += member('recipientAccountId', ctx.accountId);
+  json += ',"eventCategory":"Management"';
+  if (ctx.secure && !rec.invokedBy) json += ',"tlsDetails":{"clientProvidedHostHeader":"localhost"}';
+  json += '}';
   const event: StoredEvent = {
     eventId, eventTime, eventName: ctx.operation, eventSource, readOnly,
     resources: resources.length ? resources.map((r) => ({ type: r.type, name: r.ARN })) : [],
-    json: stringifyRecord(record, requestParameters, responseElements),
+    json,
   };
   const username = usernameOf(ctx.principal);
   if (username !== undefined) event.username = username;
@@ -151,15 +150,30 @@ export function toEvent(rec: AuditRecord): StoredEvent {
   return event;
 }
 
+/** The userIdentity JSON per principal object (see identityOf). */
+const identityJsons = new WeakMap<Principal, string>();
+function identityJsonOf(p: Principal): string {
+  let json = identityJsons.get(p);
+  if (json === undefined) {
+    json = JSON.stringify(identityOf(p));
+    identityJsons.set(p, json);
+  }
+  return json;
+}
+
 /**
- * The record as JSON, bytes (Uint8Array) left out. A replacer function takes
- * JSON.stringify off its fast path, so it is used only when a shaped part
- * actually holds bytes (rare); Dates serialize through their toJSON either way.
+ * `,"name":<value>` as JSON.stringify writes a member of an object: left out
+ * when the value has no JSON (undefined, a function). Bytes (Uint8Array) are
+ * left out of shaped parts; a replacer function takes JSON.stringify off its
+ * fast path, so it is used only when the part actually holds bytes (rare).
  */
-function stringifyRecord(record: Record<string, unknown>, ...shaped: unknown[]): string {
-  return shaped.some(hasBytes)
-    ? JSON.stringify(record, (_k, v: unknown) => (v instanceof Uint8Array ? undefined : v))
-    : JSON.stringify(record);
+function member(name: string, value: unknown, bytes = false): string {
+  const json = bytes ? (JSON.stringify(value, dropBytes) as string | undefined) : (JSON.stringify(value) as string | undefined);
+  return json === undefined ? '' : `,"${name}":${json}`;
+}
+
+function dropBytes(_k: string, v: unknown): unknown {
+  return v instanceof Uint8Array ? undefined : v;
 }
 
 function hasBytes(v: unknown, depth = 0): boolean {

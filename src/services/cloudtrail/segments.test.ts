@@ -19,3 +19,10 @@ test('lines of older segments (the record as a JSON string) still read', () => {
   const old = JSON.stringify([event.eventId, event.eventTime.getTime(), event.eventName, event.eventSource, 1, 'root', null, [['AWS::S3::Bucket', 'arn:aws:s3:::a']], json]);
   assert.deepEqual(fromLine(old), event);
 });
+
+test('a line is the text JSON.stringify gives for the Line array', () => {
+  for (const e of [event, { ...event, username: undefined, accessKeyId: 'AKIA"X', resources: [] }] as StoredEvent[]) {
+    const head = [e.eventId, e.eventTime.getTime(), e.eventName, e.eventSource, e.readOnly ? 1 : 0, e.username ?? null, e.accessKeyId ?? null, e.resources.map((r) => [r.type, r.name])];
+    assert.equal(toLine(e), `${JSON.stringify(head).slice(0, -1)},${e.json}]`);
+  }
+});

@@ -32,9 +32,9 @@ export const timeKey = (ms: number) => String(Math.max(0, ms)).padStart(15, '0')
 type Line = [id: string, time: number, name: string, source: string, readOnly: 0 | 1, user: string | null, akid: string | null, resources: [string, string][], json: string | object];
 
 export function toLine(e: StoredEvent): string {
-  const head = [e.eventId, e.eventTime.getTime(), e.eventName, e.eventSource, e.readOnly ? 1 : 0, e.username ?? null, e.accessKeyId ?? null, e.resources.map((r) => [r.type, r.name])];
-  const h = JSON.stringify(head);
-  return `${h.slice(0, -1)},${e.json}]`;
+  // Written element by element (each through JSON.stringify): the text JSON.stringify of the Line gives, without building the array.
+  const resources = e.resources.length === 0 ? '[]' : JSON.stringify(e.resources.map((r) => [r.type, r.name]));
+  return `[${JSON.stringify(e.eventId)},${JSON.stringify(e.eventTime.getTime())},${JSON.stringify(e.eventName)},${JSON.stringify(e.eventSource)},${e.readOnly ? 1 : 0},${e.username === undefined ? 'null' : JSON.stringify(e.username)},${e.accessKeyId === undefined ? 'null' : JSON.stringify(e.accessKeyId)},${resources},${e.json}]`;
 }
 
 export function fromLine(text: string): StoredEvent {

@@ -97,7 +97,7 @@ export async function postObjectHandler(s3: S3, service: ServiceDefinition, req:
   const key = checkKey(rawKey.replaceAll('${filename}', file.filename ?? ''));
   fields.set('key', key);
   checkConditions(check, fields, bucket.name);
-  const acl = await authorizeFormUpload(service, signed ? { ...ctx, principal: signed.credential.principal } : ctx, bucket, key, fields);
+  const acl = await authorizeFormUpload(service, signed ? { ...ctx, signal: ctx.signal, principal: signed.credential.principal } : ctx, bucket, key, fields);
 
   const meta: Record<string, string> = {};
   for (const [k, v] of fields) if (k.startsWith('x-amz-meta-')) meta[k.slice('x-amz-meta-'.length)] = v;

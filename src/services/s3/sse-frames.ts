@@ -238,29 +238,6 @@ export function frameStride(layers: number): number {
   return FRAME_BYTES + TAG * layers;
 }
 
-/**
- * Opens a stored chunk that must be exactly whole frames, the first of them
- * frame `first`: their plaintext, trimmed to [start, end] of the blob. Throws
- * when a frame fails authentication or the chunk ends inside a frame or runs
- * past the range's last frame. (The streaming reader's counterpart for
- * chunks that readChunks cut on frame boundaries; sse-worker.ts runs it.)
- */
-export function openChunk(k: FrameKeys, size: number, first: number, chunk: Buffer, start: number, end: number): Buffer[] {
-  const layers = k.keys.length;
-  const last = lastFrame(size, start, end);
-  const out: Buffer[] = [];
-  let off = 0;
-  for (let i = first; off < chunk.length; i++) {
-    if (i > last) throw new FrameError();
-    const want = frameLen(size, layers, i);
-    if (chunk.length - off < want) throw new FrameError();
-    const p = openTrimmed(k, size, i, chunk.subarray(off, off + want), start, end);
-    if (p.length > 0) out.push(p);
-    off += want;
-  }
-  return out;
-}
-
 /** Opens plaintext [start, end] of a whole stored (small) blob held in memory. */
 export function openRange(k: FrameKeys, size: number, stored: Uint8Array, start: number, end: number): Buffer {
   const b = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);

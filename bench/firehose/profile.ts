@@ -8,17 +8,15 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as f from '@aws-sdk/client-firehose';
 import * as s3 from '@aws-sdk/client-s3';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { createDeliveryRole } from '../../test/e2e/firehose/helpers.js';
 import { TEST_KEY } from '../../test/support/hanul.js';
 import { cpuSeconds, peakRssMb } from '../lib/processes.js';
+import { rawBatchSender } from './raw-batch.js';
 
 const RECORDS = Number(process.argv[2] ?? 100_000);
 const CONCURRENCY = Number(process.argv[3] ?? 8);
@@ -45,7 +43,6 @@ const endpoint = await new Promise<string>((res, rej) => {
   child.once('exit', (c) => rej(new Error(`hanul exited ${c}: ${out}`)));
 });
 const pid = child.pid as number;
-const url = new URL(endpoint);
 const cfg = { endpoint, region: 'us-east-1', credentials: TEST_KEY };
 const fh = new f.FirehoseClient(cfg);
 const c3 = new s3.S3Client({ ...cfg, forcePathStyle: true });
@@ -70,29 +67,8 @@ try {
     const head = `{"id":${i},"service":"bench","level":"info","msg":"`;
     return Buffer.from(`${head}${pad.slice(0, 1024 - head.length - 3)}"}\n`);
   });
-  const body = JSON.stringify({ DeliveryStreamName: 'raw', Records: records.map((r) => ({ Data: r.toString('base64') })) });
-  const signer = new SignatureV4({ service: 'firehose', region: 'us-east-1', credentials: TEST_KEY, sha256: Sha256 });
-  const signed = await signer.sign({
-    method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/',
-    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Firehose_20150804.PutRecordBatch', 'content-length': String(Buffer.byteLength(body)) },
-    body,
-  });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const send = (): Promise<void> => new Promise<void>((res, rej) => {
-    const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/', headers: signed.headers, agent }, (r) => {
-      let text = '';
-      r.on('data', (d: Buffer) => (text += d.toString()));
-      r.on('end', () => (r.statusCode === 200 && text.includes('"FailedPutCount":0') ? res() : rej(new Error(`${r.statusCode} ${text.slice(0, 200)}`))));
-    });
-    req.on('error', rej);
-    req.end(body);
-  });
-  const run = async (calls: number): Promise<void> => {
-    let left = calls;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (left-- > 0) await send();
-    }));
-  };
+  const sender = await rawBatchSender(endpoint, 'raw', records, CONCURRENCY);
+  const run = (calls: number): Promise<void> => sender.run(calls);
   /** Polls /metrics until `records` records of the stream are delivered (objects committed in S3). */
   const delivered = async (records: number): Promise<void> => {
     for (;;) {
@@ -122,7 +98,7 @@ try {
     await new Promise((r) => perf.once('exit', r));
   }
   console.log(`ingest ${(mb / secs).toFixed(1)} MB/s; server CPU ${((cpuIngest * 1000) / mb).toFixed(2)} ms/MB during ingest, ${((cpuAll * 1000) / mb).toFixed(2)} ms/MB ingest + delivery; peak RSS ${peakRssMb(pid).toFixed(0)} MB`);
-  agent.destroy();
+  sender.close();
 } finally {
   fh.destroy();
   c3.destroy();

@@ -21,13 +21,11 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as f from '@aws-sdk/client-firehose';
 import * as s3 from '@aws-sdk/client-s3';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { SignatureV4 } from '@smithy/signature-v4';
-import http from 'node:http';
 import { createDeliveryRole } from '../../test/e2e/firehose/helpers.js';
 import { spawnHanul, TEST_KEY } from '../../test/support/hanul.js';
 import { cpuSeconds } from '../lib/processes.js';
+import { rawBatchSender } from './raw-batch.js';
 
 const args = process.argv.slice(2);
 const RECORDS = Number(args[0] ?? 200_000);
@@ -143,32 +141,12 @@ async function main(): Promise<void> {
 
 /** PutRecordBatch bodies signed once and sent again and again: measures the server, not the client. */
 async function rawIngest(endpoint: string, pid: number, records: Buffer[]): Promise<{ secs: number; cpu: number }> {
-  const url = new URL(endpoint);
-  const body = JSON.stringify({ DeliveryStreamName: 'raw', Records: records.map((r) => ({ Data: r.toString('base64') })) });
-  const signer = new SignatureV4({ service: 'firehose', region: 'us-east-1', credentials: TEST_KEY, sha256: Sha256 });
-  const signed = await signer.sign({
-    method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/',
-    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Firehose_20150804.PutRecordBatch', 'content-length': String(Buffer.byteLength(body)) },
-    body,
-  });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const send = () => new Promise<void>((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/', headers: signed.headers, agent }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => (res.statusCode === 200 && text.includes('"FailedPutCount":0') ? resolve() : reject(new Error(`${res.statusCode} ${text.slice(0, 200)}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-  let left = Math.ceil(RECORDS / BATCH);
+  const sender = await rawBatchSender(endpoint, 'raw', records, CONCURRENCY);
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (left-- > 0) await send();
-  }));
+  await sender.run(Math.ceil(RECORDS / BATCH));
   const secs = (performance.now() - t0) / 1000;
-  agent.destroy();
+  sender.close();
   return { secs, cpu: cpuSeconds(pid) - cpu0 };
 }
 

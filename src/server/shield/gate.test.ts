@@ -63,6 +63,35 @@ describe('shield connection gate', () => {
     }
   });
 
+  it('a new connection starts before a backlog of cut connections is torn down, and the backlog still shrinks every turn', async () => {
+    const { gate, scan, advance } = setup();
+    try {
+      // 300 silent connections pass their head deadline together: all cut, to be torn down in turns.
+      const silent = Array.from({ length: 300 }, () => new FakeSocket('10.0.0.5'));
+      for (const s of silent) assert.equal(gate.accept(s as unknown as net.Socket), true);
+      scan();
+      for (let i = 0; i < 6; i++) {
+        advance(250);
+        scan();
+      }
+      assert.equal(silent.filter((s) => s.destroyed).length, 0, 'torn down in turns, not in the scan');
+      await turn();
+      const afterOne = silent.filter((s) => !s.destroyed).length;
+      assert.ok(afterOne > 0 && afterOne < 300, `one turn tears down a batch (${300 - afterOne})`);
+      const fresh = new FakeSocket('10.0.0.6') as unknown as net.Socket;
+      assert.equal(gate.accept(fresh), true);
+      let started = false;
+      gate.start(fresh, () => (started = true));
+      await turn();
+      assert.equal(started, true, 'the new connection did not wait for the teardowns');
+      assert.ok(silent.filter((s) => !s.destroyed).length < afterOne, 'teardown got its share of the turn');
+      for (let i = 0; i < 400 && silent.some((s) => !s.destroyed); i++) await turn();
+      assert.equal(silent.filter((s) => !s.destroyed).length, 0);
+    } finally {
+      gate.close();
+    }
+  });
+
   it('a stall of the server does not count against a head deadline; a client that sends nothing is cut', () => {
     const { gate, counters, scan, advance } = setup();
     try {

@@ -231,8 +231,8 @@ export class ConnectionGate {
 
   /**
    * Once per event-loop turn while connections are being started or cut: the last turn's length
-   * says what its starts and cuts cost, which sizes this turn's batch; then the cut connections
-   * are torn down, and the waiting ones start, one per client in turn.
+   * says what its starts and cuts cost, which sizes this turn's batch; then the waiting ones
+   * start, one per client in turn, and the cut connections are torn down.
    */
   private nextTurn(): void {
     this.turnArmed = false;
@@ -245,12 +245,13 @@ export class ConnectionGate {
     }
     this.turnAt = t;
     this.startedThisTurn = 0;
-    while (this.dying.length > 0 && this.startedThisTurn < this.batch) {
-      this.startedThisTurn++;
-      (this.dying.shift() as net.Socket).destroy();
-    }
+    // Starts go first: a legitimate client's new connection waits on them (round-robin over clients),
+    // while tearing down what the watchdogs cut can wait a turn — but always gets a share of the
+    // turn, so a flood of starts cannot pile up cut connections.
+    const cuts = this.dying.length === 0 ? 0 : Math.min(this.dying.length, Math.max(1, this.batch >> 2));
+    const starts = Math.max(1, this.batch - cuts);
     const watchT = this.watchNow();
-    while (this.waitingCount > 0 && this.startedThisTurn < this.batch) {
+    while (this.waitingCount > 0 && this.startedThisTurn < starts) {
       const [key, q] = this.waiting.entries().next().value as [string, { socket: net.Socket; begin: () => void }[]];
       const e = q.shift();
       this.waitingCount--;
@@ -267,6 +268,10 @@ export class ConnectionGate {
       }
       this.startedThisTurn++;
       e.begin();
+    }
+    for (let cut = 0; this.dying.length > 0 && (cut < cuts || this.startedThisTurn < this.batch); cut++) {
+      this.startedThisTurn++;
+      (this.dying.shift() as net.Socket).destroy();
     }
     if (this.waitingCount > 0 || this.dying.length > 0 || this.startedThisTurn > 0) this.armTurn();
     else this.turnAt = 0;

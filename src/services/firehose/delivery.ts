@@ -153,10 +153,9 @@ export class Flusher {
       const members: Uint8Array[] = [];
       let at = Infinity;
       for (const { value: c } of chunks) {
-        const packed = c.packed as NonNullable<BufferedChunk['packed']>;
-        members.push(c.ref ? await this.core.encryption!.open(meta, c.ref, packed.gzip, this.ctx()) : packed.gzip);
+        members.push(await this.packedGzip(meta, c));
         at = Math.min(at, c.at);
-        count += packed.lengths.length;
+        count += recordCount(c);
       }
       await writePackedGzip(this.core, meta, members, at, await roleContext(this.core, meta.s3?.RoleARN, 'Deliver'));
     } else {
@@ -194,16 +193,18 @@ export class Flusher {
 
   /** A chunk's records in plaintext: unsealed, unpacked. */
   private async records(meta: DeliveryStreamMeta, c: BufferedChunk): Promise<Uint8Array[]> {
-    const enc = this.core.encryption!;
-    if (c.packed) {
-      const gzip = c.ref ? await enc.open(meta, c.ref, c.packed.gzip, this.ctx()) : c.packed.gzip;
-      return splitRecords(await gunzipAll(gzip), c.packed.lengths);
-    }
+    if (c.packed) return splitRecords(await gunzipAll(await this.packedGzip(meta, c)), c.packed.lengths);
     const ref = c.ref;
     if (!ref) return c.records;
     const out: Uint8Array[] = [];
-    for (const d of c.records) out.push(await enc.open(meta, ref, d, this.ctx()));
+    for (const d of c.records) out.push(await this.core.encryption!.open(meta, ref, d, this.ctx()));
     return out;
+  }
+
+  /** A packed chunk's gzip member, unsealed. */
+  private async packedGzip(meta: DeliveryStreamMeta, c: BufferedChunk): Promise<Uint8Array> {
+    const gzip = (c.packed as NonNullable<BufferedChunk['packed']>).gzip;
+    return c.ref ? this.core.encryption!.open(meta, c.ref, gzip, this.ctx()) : gzip;
   }
 
   /** A stream's buffered chunks in arrival order, PAGE at a time. */

@@ -68,7 +68,13 @@ export class KinesisSource {
     const peers = this.core.peers!;
     const arn = s.source!.streamArn;
     const ctx = await roleContext(this.core, s.source!.roleArn, 'ReadSource');
-    const may = (action: string) => checkAction(this.core, ctx, 'kinesis', `kinesis:${action}`, arn);
+    // Each action is checked once a poll, not once a shard: a refusal fails the whole poll anyway.
+    const checked = new Map<string, Promise<void>>();
+    const may = (action: string): Promise<void> => {
+      let p = checked.get(action);
+      if (!p) checked.set(action, (p = checkAction(this.core, ctx, 'kinesis', `kinesis:${action}`, arn)));
+      return p;
+    };
     await may('ListShards');
     const shards = await peers.call<ListShardsOutput>('kinesis', 'ListShards', { StreamARN: arn }, ctx);
     for (const shard of shards.Shards ?? []) {

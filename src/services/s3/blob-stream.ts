@@ -56,7 +56,8 @@ function inlineParts(segments: readonly Segment[], inline: InlineData | undefine
   });
 }
 
-function joined(parts: readonly Buffer[]): Buffer {
+/** The parts as one buffer (the only part itself when there is one). */
+export function joined(parts: readonly Buffer[]): Buffer {
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }
 

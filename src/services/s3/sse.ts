@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ServerSideEncryption } from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
-import { inlineBytes, type InlineData, objectStream, segmentsFor } from './blob-stream.js';
+import { inlineBytes, type InlineData, joined, objectStream, segmentsFor } from './blob-stream.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { BlobRef, BucketRecord, SseRecord } from './model.js';
 import { cipherRange, cipherSize, decryptFrames, encryptFrames, FrameError, frameKeys, newSalt, openRange, readChunkBytes, sealAll } from './sse-frames.js';
@@ -255,14 +255,15 @@ export function inlinePlaintext(blobs: readonly BlobRef[], keys: readonly Buffer
   if (!segments.every((s) => s.inline)) return undefined;
   const byId = new Map(blobs.map((b) => [b.id, b]));
   try {
-    const parts = segments.map((s) => {
-      const b = byId.get(s.id) as BlobRef;
-      return openRange(frameKeys(keys, Buffer.from(b.enc as string, 'base64')), b.size, inline?.get(s.id) as Uint8Array, s.start, s.end);
-    });
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return joined(segments.map((s) => openInline(keys, byId.get(s.id) as BlobRef, s, inline)));
   } catch (e) {
     throw frameFailure(e);
   }
+}
+
+/** One inline segment's plaintext: its stored frames opened with the blob's frame keys. */
+function openInline(keys: readonly Buffer[], b: BlobRef, s: { id: string; start: number; end: number }, inline: InlineData | undefined): Buffer {
+  return openRange(frameKeys(keys, Buffer.from(b.enc as string, 'base64')), b.size, inline?.get(s.id) as Uint8Array, s.start, s.end);
 }
 
 /**
@@ -273,24 +274,18 @@ export function inlinePlaintext(blobs: readonly BlobRef[], keys: readonly Buffer
  */
 export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonly Buffer[] | undefined, range?: { start: number; end: number }, inline?: InlineData): Readable {
   if (!keys || !blobs.some((b) => b.enc !== undefined)) return objectStream(s3, blobs, range, inline);
+  const whole = inlinePlaintext(blobs, keys, range, inline);
+  if (whole) return Readable.from([whole], { objectMode: false });
   const byId = new Map(blobs.map((b) => [b.id, b]));
   const segments = segmentsFor(blobs, range).map((s) => ({ s, b: byId.get(s.id) as BlobRef }));
   const open = (b: BlobRef) => frameKeys(keys, Buffer.from(b.enc as string, 'base64'));
-  if (segments.every(({ s }) => s.inline)) {
-    try {
-      const parts = segments.map(({ s, b }) => openRange(open(b), b.size, inline?.get(s.id) as Uint8Array, s.start, s.end));
-      return Readable.from(parts, { objectMode: false });
-    } catch (e) {
-      throw frameFailure(e);
-    }
-  }
   const release = s3.reaper.acquire(segments.filter(({ s }) => !s.inline).map(({ s }) => s.id));
   const blobStore = s3.blobs;
   const stream = Readable.from(
     (async function* () {
       for (const { s, b } of segments) {
         if (s.inline) {
-          yield openRange(open(b), b.size, inline?.get(s.id) as Uint8Array, s.start, s.end);
+          yield openInline(keys, b, s, inline);
           continue;
         }
         const r = cipherRange(b.size, keys.length, s.start, s.end);

@@ -10,6 +10,7 @@ import { StreamCrypto, kmsViaPeers, type StreamKms } from './encryption.js';
 import { iteratorHandlers } from './iterators.js';
 import { Lifecycle } from './lifecycle.js';
 import { NS_CONSUMER, NS_META, NS_STREAM, parseArn, type ConsumerMeta, type StreamMeta } from './model.js';
+import { StreamPolicyCache, watchStreamWrites } from './policy-cache.js';
 import { recordHandlers } from './records.js';
 import { shardHandlers } from './shards.js';
 import { streamHandlers } from './streams.js';
@@ -53,7 +54,9 @@ async function iteratorKey(deps: ServiceDeps): Promise<Uint8Array> {
 
 export async function buildKinesis(deps: ServiceDeps, overrides: Partial<KinesisOptions> = {}, kms?: StreamKms): Promise<KinesisService> {
   const opts = optionsFrom(deps, overrides);
-  const core = new KinesisCore(deps.stores.metadata, deps.clock, deps.log, deps.config.region, deps.config.accountId, opts, await iteratorKey(deps));
+  // Every Kinesis write goes through this view, so the policy cache is exact on this node.
+  const policies = new StreamPolicyCache();
+  const core = new KinesisCore(watchStreamWrites(deps.stores.metadata, policies), deps.clock, deps.log, deps.config.region, deps.config.accountId, opts, await iteratorKey(deps));
   const lifecycle = new Lifecycle(core);
   const subscriptions = new Subscriptions();
   core.lifecycle = lifecycle;
@@ -93,11 +96,13 @@ export async function buildKinesis(deps: ServiceDeps, overrides: Partial<Kinesis
     async resourcePolicy(arn) {
       const p = parseArn(arn);
       if (!p || p.account !== core.account) return undefined;
-      const policy = await core.store.read(async (tx) => {
-        const s = await tx.get<StreamMeta>(NS_STREAM, p.stream);
-        if (!s || p.consumer === undefined) return s?.policy;
-        return (await tx.get<ConsumerMeta>(NS_CONSUMER, `${s.id}/${p.consumer}`))?.policy;
-      });
+      const policy =
+        p.consumer === undefined
+          ? await policies.get(core.store, p.stream)
+          : await core.store.read(async (tx) => {
+              const s = await tx.get<StreamMeta>(NS_STREAM, p.stream);
+              return s ? (await tx.get<ConsumerMeta>(NS_CONSUMER, `${s.id}/${p.consumer}`))?.policy : undefined;
+            });
       return policy === undefined ? undefined : { document: policy };
     },
     async start() {

@@ -53,7 +53,13 @@ export function encodeChunk(records: readonly ChunkRecord[], arrivalMs: number, 
     const len = pkLens[i] as number;
     body[o] = len & 0xff;
     body[o + 1] = len >>> 8;
-    body.write(r.pk, o + 2, len, 'utf8');
+    const pk = r.pk;
+    if (len === pk.length) {
+      // ASCII (as many UTF-8 bytes as UTF-16 units): copied here, cheaper than a native write per record.
+      for (let k = 0; k < len; k++) body[o + 2 + k] = pk.charCodeAt(k);
+    } else {
+      body.write(pk, o + 2, len, 'utf8');
+    }
     o += 2 + len;
     body.writeUInt32LE(r.data.length, o);
     body.set(r.data, o + 4);

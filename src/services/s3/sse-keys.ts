@@ -1,7 +1,8 @@
 /**
  * S3's key hierarchy for encryption at rest. Every object (and every
- * multipart upload) has its own random data key; only its wrapped form is
- * stored (SseRecord.wrapped):
+ * multipart upload) has a random data key (SSE-S3: shared by the bucket's
+ * objects for a while, see below); only its wrapped form is stored
+ * (SseRecord.wrapped):
  *
  *   SSE-S3    sealed (AES-256-GCM, crypto/envelope.ts) under the S3 master key,
  *             derived by HKDF from hanul's root key — the one KMS seals its key

@@ -145,7 +145,8 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
     if (small) {
       data = await collect(body, o.declared as number);
       await hasher.update(data);
-      digested = { ...(await hasher.result()), size: data.length };
+      const r = await hasher.result();
+      digested = { md5Hex: r.md5Hex, checksums: r.checksums, size: data.length };
       blob = { id: randomId(), size: data.length, inline: true };
       if (seal) {
         blob = seal.finish(blob, data.length);

@@ -236,7 +236,7 @@ export function sealingBody(keys: readonly Buffer[]): BodySealer {
     stream: (src) => encryptFrames(src, k),
     all: (plain) => sealAll(k, plain),
     storedMax: (n) => cipherSize(n, keys.length),
-    finish: (blob, size) => ({ ...blob, size, enc: salt.toString('base64') }),
+    finish: (blob, size) => Object.assign({}, blob, { size, enc: salt.toString('base64') }),
   };
 }
 

@@ -193,7 +193,9 @@ type HashingSource = ReturnType<typeof hashingSource>;
 /** Reads a small body whole; more than declared is the client's error, read no further. */
 function collect(stream: Readable | AsyncIterable<Uint8Array>, declared: number): Promise<Buffer> {
   // A live stream is read through its events: an async iterator per request costs more than the 4 KiB it reads.
-  if (!(stream instanceof Readable) || stream.destroyed || stream.readableFlowing !== null) return collectIterating(stream, declared);
+  // Not when it already flows to someone else (what it emitted before is gone); paused (the pipeline pauses
+  // a request body) or untouched, nothing was emitted yet, and resume() below starts it.
+  if (!(stream instanceof Readable) || stream.destroyed || stream.readableFlowing === true) return collectIterating(stream, declared);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -222,6 +224,7 @@ function collect(stream: Readable | AsyncIterable<Uint8Array>, declared: number)
     stream.once('end', onEnd);
     stream.once('error', onError);
     stream.once('close', onClose);
+    stream.resume();
   });
 }
 

@@ -82,11 +82,15 @@ async function scenario(name: string, on: boolean, attack: (h: TestServer, ms: n
     let lastCpu = cpu0;
     const trace = process.env['SHIELD_BENCH_TRACE'] ? [] as string[] : undefined;
     let lastTick = performance.now();
+    const gateState = () => {
+      const g = layer?.gate.stats();
+      return g ? ` w${g.waiting} d${g.dying} b${g.batch}` : '';
+    };
     const stalls = setInterval(() => {
       const c = threadCpuSeconds();
       maxStall = Math.max(maxStall, c - lastCpu);
       const now = performance.now();
-      if (trace && (c - lastCpu >= 0.02 || now - lastTick > 40)) trace.push(`${Date.now() - t0}:${Math.round((c - lastCpu) * 1000)}cpu/${Math.round(now - lastTick)}wall w${layer?.gate.stats().waiting ?? 0}`);
+      if (trace && (c - lastCpu >= 0.02 || now - lastTick > 40)) trace.push(`${Date.now() - t0}:${Math.round((c - lastCpu) * 1000)}cpu/${Math.round(now - lastTick)}wall${gateState()}`);
       lastCpu = c;
       lastTick = now;
     }, 20);
@@ -99,7 +103,7 @@ async function scenario(name: string, on: boolean, attack: (h: TestServer, ms: n
     const refusals = [...m.matchAll(/hanul_shield_rejected_total\{reason="([^"]+)"\} (\d+)/g)].map((x) => `${x[1]}=${x[2]}`).join(' ');
     if (refusals) console.error(`  ${name} (${on ? 'on' : 'off'}) refusals: ${refusals}`);
     if (trace) console.error(`  accept queue (ms from start:connections): ${acceptQueue.filter((x) => !x.endsWith(':0')).join(' ')}`);
-    if (trace) console.error(`  stalls (ms from start: cpu/wall, gate waiting): ${trace.join(' ')}\n  legit slow (at:ms[new conn]): ${(g.slow ?? []).map((x) => `${x.at}:${x.ms}${x.fresh ? 'N' : ''}${x.status === 200 ? '' : `/${x.status}`}`).join(' ')}`);
+    if (trace) console.error(`  stalls (ms from start: cpu/wall, gate: waiting, dying, batch): ${trace.join(' ')}\n  legit slow (at:ms[new conn]): ${(g.slow ?? []).map((x) => `${x.at}:${x.ms}${x.fresh ? 'N' : ''}${x.status === 200 ? '' : `/${x.status}`}`).join(' ')}`);
     if (g.ok < g.sent) console.error(`  ${name} (${on ? 'on' : 'off'}) legitimate failures by status: ${JSON.stringify(g.failures)}`);
     return {
       scenario: name,

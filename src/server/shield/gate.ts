@@ -32,12 +32,17 @@ const MAX_BATCH = 1024;
 /**
  * Node 20's libuv accepts one connection per event-loop iteration, so while the kernel's accept queue
  * holds a burst of thousands, a newcomer (a legitimate client's new socket) waits as many iterations,
- * and an iteration that starts connections lasts a turn's budget: seconds in all. While the last
- * iteration accepted a connection (the queue may hold more), turns only accept — cheap, ~0.1 ms —
+ * and an iteration that starts connections lasts a turn's budget: seconds in all. While iterations
+ * keep accepting (ACCEPT_STREAK in a row: the queue holds more), turns only accept — cheap, ~0.1 ms —
  * and start or tear down nothing, except once per this many ms, so that a steady stream of new
  * connections cannot starve the ones already accepted.
  */
 const ACCEPT_FIRST_MS = 50;
+/**
+ * How many iterations in a row must each accept a connection before the queue counts as backed up: a
+ * steady stream of connects from legitimate clients seldom lands in every iteration, a burst does.
+ */
+const ACCEPT_STREAK = 4;
 const SCAN_MS = 250;
 /**
  * The watchdogs' clock advances at most this much from one scan to the next: when the server
@@ -95,8 +100,9 @@ export class ConnectionGate {
   private startedThisTurn = 0;
   private turnAt = 0;
   private turnArmed = false;
-  /** Connections accepted since the last turn, whether the last turn saw any (the accept queue is backed up), and when a turn last did work. */
+  /** Connections accepted since the last turn, turns in a row that saw one, whether that makes the accept queue backed up, and when a turn last did work. */
   private acceptedSinceTurn = 0;
+  private acceptStreak = 0;
   private accepting = false;
   private workedAt = 0;
   /** Connections the watchdogs cut, still to be torn down (paused meanwhile), a turn's worth at a time. */
@@ -221,7 +227,7 @@ export class ConnectionGate {
   }
 
   stats() {
-    return { connections: this.total, held: this.held.size, waiting: this.waitingCount, clients: this.clients.size, blocks: this.activeBlocks() };
+    return { connections: this.total, held: this.held.size, waiting: this.waitingCount, dying: this.dying.length, batch: this.batch, clients: this.clients.size, blocks: this.activeBlocks() };
   }
 
   close(): void {
@@ -262,8 +268,9 @@ export class ConnectionGate {
     }
     this.turnAt = t;
     this.startedThisTurn = 0;
-    // An accept since the last turn: the kernel's queue may hold more, one per iteration (see ACCEPT_FIRST_MS).
-    this.accepting = this.acceptedSinceTurn > 0;
+    // Accepts in several iterations in a row: the kernel's queue holds more, taken one per iteration (see ACCEPT_FIRST_MS).
+    this.acceptStreak = this.acceptedSinceTurn > 0 ? this.acceptStreak + 1 : 0;
+    this.accepting = this.acceptStreak >= ACCEPT_STREAK;
     this.acceptedSinceTurn = 0;
     const work = this.waitingCount > 0 || this.dying.length > 0;
     if (this.accepting && work && t - this.workedAt < ACCEPT_FIRST_MS) {
@@ -299,7 +306,7 @@ export class ConnectionGate {
       this.startedThisTurn++;
       (this.dying.shift() as net.Socket).destroy();
     }
-    if (this.waitingCount > 0 || this.dying.length > 0 || this.startedThisTurn > 0 || this.accepting) this.armTurn();
+    if (this.waitingCount > 0 || this.dying.length > 0 || this.startedThisTurn > 0 || this.acceptStreak > 0) this.armTurn();
     else this.turnAt = 0;
   }
 

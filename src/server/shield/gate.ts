@@ -43,6 +43,8 @@ const ACCEPT_FIRST_MS = 50;
  * steady stream of connects from legitimate clients seldom lands in every iteration, a burst does.
  */
 const ACCEPT_STREAK = 4;
+/** Waiting clients compared per start (see nextClient). */
+const NEXT_CLIENT_SCAN = 64;
 const SCAN_MS = 250;
 /**
  * The watchdogs' clock advances at most this much from one scan to the next: when the server
@@ -313,11 +315,14 @@ export class ConnectionGate {
   /**
    * Whose connection starts next: the waiting client with the fewest connections already started (open, not
    * waiting) — a client with a few sockets is not made to wait behind one with hundreds — and among equals
-   * the one waiting longest (Map order: a client goes to the back once served).
+   * the one waiting longest (Map order: a client goes to the back once served). Only the first
+   * NEXT_CLIENT_SCAN clients in that order are compared, so thousands of waiting sources cost a bounded
+   * scan per start.
    */
   private nextClient(): [string, { socket: net.Socket; begin: () => void }[]] {
     let best: [string, { socket: net.Socket; begin: () => void }[]] | undefined;
     let bestStarted = Infinity;
+    let seen = 0;
     for (const entry of this.waiting) {
       const started = (this.clients.get(entry[0])?.open ?? 0) - entry[1].length;
       if (started < bestStarted) {
@@ -325,6 +330,7 @@ export class ConnectionGate {
         bestStarted = started;
         if (started <= 0) break;
       }
+      if (++seen >= NEXT_CLIENT_SCAN) break;
     }
     return best as [string, { socket: net.Socket; begin: () => void }[]];
   }

@@ -62,8 +62,17 @@ export class SegmentBuilder {
   /** Per indexed attribute (not EventId: unique per event, so a summary of them would be as big as the segment); null: too many values. */
   readonly #sets = new Map<string, Set<string> | null>(INDEXED.filter((a) => a !== 'EventId').map((a) => [a, new Set<string>()]));
 
-  constructor(initialBytes = 16 * 1024) {
-    this.#bytes = Buffer.allocUnsafe(initialBytes);
+  /** `reuse`: a previous segment's buffer, written and released (its pages are already in, and it is grown to a tick's size). */
+  constructor(reuse?: Buffer) {
+    this.#bytes = reuse ?? Buffer.allocUnsafe(16 * 1024);
+  }
+
+  /** The buffer, for the next segment: only once `write` has resolved (the blob store no longer reads it). */
+  release(): Buffer {
+    const b = this.#bytes;
+    this.#bytes = Buffer.alloc(0);
+    this.#length = 0;
+    return b;
   }
 
   /** Appends one event (the lines are joined by '\n', oldest first). */

@@ -17,6 +17,8 @@ export const HISTORY_MS = 90 * 86_400_000;
  */
 export class TrailRecorder implements AuditSink {
   private queue = new SegmentBuilder();
+  /** A written segment's buffer, for the next one (at most one kept; up to 8 MiB). */
+  private spare: Buffer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   recorded = 0;
@@ -48,9 +50,12 @@ export class TrailRecorder implements AuditSink {
   private async writeBatch(): Promise<void> {
     const batch = this.queue;
     if (batch.count === 0) return;
-    this.queue = new SegmentBuilder();
+    this.queue = new SegmentBuilder(this.spare);
+    this.spare = undefined;
     try {
       const seg = await batch.write(this.blobs);
+      const written = batch.release();
+      if (written.length <= 8 * 1024 * 1024) this.spare = written;
       await this.meta.write((tx) => tx.put(NS_SEGMENT, `${timeKey(seg.first)}:${randomId()}`, seg));
       this.recorded += batch.count;
     } catch (e) {

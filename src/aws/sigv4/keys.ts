@@ -12,9 +12,21 @@ const NON_ASCII = /[^\x00-\x7f]/;
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
+/** Where a string is laid out as its latin1 bytes for hashing (shared: hashing is synchronous). */
+let latin1Scratch = Buffer.allocUnsafe(4096);
+
 export function sha256Hex(data: string | Uint8Array): string {
-  // Strings are byte strings (latin1); one-shot hashing reads strings as UTF-8, the same bytes when ASCII.
-  if (oneShot) return oneShot('sha256', typeof data === 'string' && NON_ASCII.test(data) ? Buffer.from(data, 'latin1') : data, 'hex');
+  if (oneShot) {
+    if (typeof data !== 'string') return oneShot('sha256', data, 'hex');
+    // Strings are byte strings (latin1); one-shot hashing reads strings as UTF-8. A short one is
+    // copied out as latin1 (a copy, no scan of its characters); a long one is hashed as is when ASCII.
+    if (data.length <= 65536) {
+      if (latin1Scratch.length < data.length) latin1Scratch = Buffer.allocUnsafe(Math.max(data.length, 2 * latin1Scratch.length));
+      const n = latin1Scratch.write(data, 0, 'latin1');
+      return oneShot('sha256', latin1Scratch.subarray(0, n), 'hex');
+    }
+    return oneShot('sha256', NON_ASCII.test(data) ? Buffer.from(data, 'latin1') : data, 'hex');
+  }
   return typeof data === 'string'
     ? createHash('sha256').update(data, 'latin1').digest('hex')
     : createHash('sha256').update(data).digest('hex');

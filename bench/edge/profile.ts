@@ -28,7 +28,8 @@ const run = promisify(execFile);
 // Extra flags for hanul's node (e.g. PROFILE_NODE_FLAGS='--trace-deopt' or '--perf-basic-prof' for `perf record -p`).
 const nodeFlags = (process.env['PROFILE_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+// PROFILE_CLI=<another build's dist/src/cli.js>: profile that build with this driver (A/B against a baseline).
+const CLI = process.env['PROFILE_CLI'] ?? fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const dataDir = await mkdtemp(join(tmpdir(), 'hanul-profile-'));
 const profDir = join(process.cwd(), '.build', 'profiles');
 const cmd =

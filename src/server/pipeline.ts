@@ -322,6 +322,7 @@ class WireRequest implements HttpRequest {
   #query: URLSearchParams | undefined;
   trailersOf: () => Readonly<Record<string, string>> = NO_TRAILERS;
   website?: true;
+  codecMemo: unknown = undefined;
 
   constructor(
     readonly method: string,

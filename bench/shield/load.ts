@@ -19,9 +19,10 @@ export interface FloodResult {
   failed: number;
 }
 
-function once(agent: http.Agent, port: number, path: string, headers: Record<string, string>, timeoutMs: number): Promise<number> {
+function once(agent: http.Agent, port: number, path: string, headers: Record<string, string>, timeoutMs: number, info?: { fresh: boolean }): Promise<number> {
   return new Promise((resolve) => {
     const req = http.request({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
+      if (info) info.fresh = !req.reusedSocket;
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', () => resolve(-1));
@@ -61,12 +62,16 @@ export interface LegitResult {
   latenciesMs: number[];
   /** Failures by status (-1: no answer within 5 s). */
   failures: Record<string, number>;
+  /** With SHIELD_BENCH_TRACE: the slow requests (≥ 25 ms): sent at (ms from start), latency, whether on a new connection. */
+  slow?: { at: number; ms: number; fresh: boolean; status: number }[];
 }
 
 /** A well-behaved client: `rps` requests per second from one address, each timed. */
 export async function legit(opts: { port: number; from: string; rps: number; durationMs: number; path?: string; timeoutMs?: number }): Promise<LegitResult> {
   const agent = new http.Agent({ keepAlive: true, localAddress: loopback(opts.from) });
   const r: LegitResult = { sent: 0, ok: 0, latenciesMs: [], failures: {} };
+  const trace: NonNullable<LegitResult['slow']> | undefined = process.env['SHIELD_BENCH_TRACE'] ? (r.slow = []) : undefined;
+  const start = performance.now();
   const deadline = Date.now() + opts.durationMs;
   const gap = 1000 / opts.rps;
   const inflight: Promise<void>[] = [];
@@ -74,9 +79,12 @@ export async function legit(opts: { port: number; from: string; rps: number; dur
   while (Date.now() < deadline) {
     r.sent++;
     const t0 = performance.now();
+    const info = { fresh: false };
     inflight.push(
-      once(agent, opts.port, opts.path ?? '/_hanul/health', { 'user-agent': 'legit-client/1.0' }, opts.timeoutMs ?? 5000).then((s) => {
-        r.latenciesMs.push(performance.now() - t0);
+      once(agent, opts.port, opts.path ?? '/_hanul/health', { 'user-agent': 'legit-client/1.0' }, opts.timeoutMs ?? 5000, info).then((s) => {
+        const took = performance.now() - t0;
+        r.latenciesMs.push(took);
+        if (trace && took >= 25) trace.push({ at: Math.round(t0 - start), ms: Math.round(took), fresh: info.fresh, status: s });
         if (s === 200) r.ok++;
         else r.failures[s] = (r.failures[s] ?? 0) + 1;
       }),

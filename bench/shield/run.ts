@@ -14,6 +14,7 @@ import { inWorker } from './worker.js';
 import { threadCpuSeconds } from './cpu.js';
 import { protectionOf } from '../../src/server/shield/protection.js';
 import { haveSlowhttptest, slowhttptest } from './slowhttptest.js';
+import { spawn } from 'node:child_process';
 
 const flood = (o: Parameters<typeof import('./load.js').flood>[0]) => inWorker<FloodResult>('flood', o);
 const legit = (o: Parameters<typeof import('./load.js').legit>[0]) => inWorker<LegitResult>('legit', o);
@@ -60,6 +61,12 @@ async function scenario(name: string, on: boolean, attack: (h: TestServer, ms: n
   try {
     const ms = SECONDS * 1000;
     const t0 = Date.now();
+    // SHIELD_BENCH_TRACE=1: the kernel's accept queue of the listening socket (ss Recv-Q) every ~100 ms, the stalls, the slow legitimate requests.
+    const acceptQueue: string[] = [];
+    const ssLoop = process.env['SHIELD_BENCH_TRACE']
+      ? spawn('sh', ['-c', `while :; do ss -ltnH 'sport = :${h.port}' | awk '{print $2}'; sleep 0.1; done`], { stdio: ['ignore', 'pipe', 'ignore'] })
+      : undefined;
+    ssLoop?.stdout?.on('data', (b: Buffer) => acceptQueue.push(...b.toString().trim().split('\n').map((q) => `${Date.now() - t0}:${q}`)));
     const cpu0 = threadCpuSeconds();
     let firstBlockMs = -1;
     let firstAttackMs = -1;
@@ -73,18 +80,30 @@ async function scenario(name: string, on: boolean, attack: (h: TestServer, ms: n
     }, 50);
     let maxStall = 0;
     let lastCpu = cpu0;
+    const trace = process.env['SHIELD_BENCH_TRACE'] ? [] as string[] : undefined;
+    let lastTick = performance.now();
+    const gateState = () => {
+      const g = layer?.gate.stats();
+      return g ? ` w${g.waiting} d${g.dying} b${g.batch}` : '';
+    };
     const stalls = setInterval(() => {
       const c = threadCpuSeconds();
       maxStall = Math.max(maxStall, c - lastCpu);
+      const now = performance.now();
+      if (trace && (c - lastCpu >= 0.02 || now - lastTick > 40)) trace.push(`${Date.now() - t0}:${Math.round((c - lastCpu) * 1000)}cpu/${Math.round(now - lastTick)}wall${gateState()}`);
       lastCpu = c;
+      lastTick = now;
     }, 20);
     const [g, a] = await Promise.all([legit({ port: h.port, from: '127.0.0.2', rps: 20, durationMs: ms }), attack(h, ms)]);
     clearInterval(watch);
     clearInterval(stalls);
+    ssLoop?.kill();
     const cpu = threadCpuSeconds() - cpu0;
     const m = await fetch(`${h.endpoint}/metrics`).then((r) => r.text()).catch(() => '');
     const refusals = [...m.matchAll(/hanul_shield_rejected_total\{reason="([^"]+)"\} (\d+)/g)].map((x) => `${x[1]}=${x[2]}`).join(' ');
     if (refusals) console.error(`  ${name} (${on ? 'on' : 'off'}) refusals: ${refusals}`);
+    if (trace) console.error(`  accept queue (ms from start:connections): ${acceptQueue.filter((x) => !x.endsWith(':0')).join(' ')}`);
+    if (trace) console.error(`  stalls (ms from start: cpu/wall, gate: waiting, dying, batch): ${trace.join(' ')}\n  legit slow (at:ms[new conn]): ${(g.slow ?? []).map((x) => `${x.at}:${x.ms}${x.fresh ? 'N' : ''}${x.status === 200 ? '' : `/${x.status}`}`).join(' ')}`);
     if (g.ok < g.sent) console.error(`  ${name} (${on ? 'on' : 'off'}) legitimate failures by status: ${JSON.stringify(g.failures)}`);
     return {
       scenario: name,
@@ -158,7 +177,8 @@ const only = process.argv[3];
 for (const [name, attack] of scenarios) {
   if (only && !name.includes(only)) continue;
   // SHIELD_BENCH_OFF_FIRST=1 runs the control first (checks that order — JIT warm-up, load drift — is not the difference).
-  for (const on of process.env['SHIELD_BENCH_OFF_FIRST'] ? [false, true] : [true, false]) {
+  // SHIELD_BENCH_ON_ONLY=1 skips the control (repeated runs of one scenario with protection on).
+  for (const on of process.env['SHIELD_BENCH_ON_ONLY'] ? [true] : process.env['SHIELD_BENCH_OFF_FIRST'] ? [false, true] : [true, false]) {
     const row = await scenario(name, on, attack);
     rows.push(row);
     console.error(JSON.stringify(row));

@@ -23,6 +23,8 @@ export interface HttpRequest {
   trailers(): Readonly<Record<string, string>>;
   /** Arrived on HANUL_WEBSITE_PORT: S3's website endpoint whatever the Host. */
   website?: true;
+  /** The protocol codec's memo of this request (rest-xml: its resolved route), kept by the codec. */
+  codecMemo?: unknown;
 }
 
 export type HttpBody = string | Uint8Array | AsyncIterable<Uint8Array> | undefined;

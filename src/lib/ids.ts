@@ -19,14 +19,27 @@ export function requestId(): string {
   return randomUUID();
 }
 
+/** Where the next `n` pooled bytes start (no view of the pool built: these ids are read out as text at once). */
+function pooledAt(n: number): number {
+  if (poolAt + n > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const at = poolAt;
+  poolAt += n;
+  return at;
+}
+
 /** S3's x-amz-request-id is 16 upper-case hex characters. */
 export function s3RequestId(): string {
-  return pooled(8).toString('hex').toUpperCase();
+  const at = pooledAt(8);
+  return pool.toString('hex', at, at + 8).toUpperCase();
 }
 
 /** S3's x-amz-id-2: an opaque base64 host id. */
 export function s3HostId(): string {
-  return pooled(48).toString('base64');
+  const at = pooledAt(48);
+  return pool.toString('base64', at, at + 48);
 }
 
 /** A random id safe in file names and URLs: lower-case hex, 32 chars. */

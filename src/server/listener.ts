@@ -55,7 +55,12 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
   const counted: RequestListener = (req, res) => {
     active++;
     const sock = req.socket;
-    opts.gate?.requestStarted(sock, req.httpVersionMajor === 1 ? (req as http.IncomingMessage) : undefined);
+    // Only a request with a body to wait for is handed over for the slow-body watch: an HTTP/1 request
+    // without content-length or transfer-encoding (or with length 0) has none, and watching it cost
+    // the gate an object per request for a body that is complete once its head is parsed.
+    const h = req.headers;
+    const body = req.httpVersionMajor === 1 && !((h['content-length'] === undefined || h['content-length'] === '0') && h['transfer-encoding'] === undefined);
+    opts.gate?.requestStarted(sock, body ? (req as http.IncomingMessage) : undefined);
     let done = false;
     const finish = () => {
       if (!done) {

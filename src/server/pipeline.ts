@@ -95,8 +95,7 @@ export function createPipeline(deps: PipelineDeps) {
     let output: unknown;
     let failure: AwsError | undefined;
     let response: HttpResponse;
-    const isS3 = () => service?.protocol === 'rest-xml';
-    const rid = () => (isS3() ? s3RequestId() : newRequestId());
+    const rid = (): string => (service?.protocol === 'rest-xml' ? s3RequestId() : newRequestId());
     let requestId = '';
     const sourceIp = deps.protection ? deps.protection.addressOf(nreq.socket?.remoteAddress, nreq.headers) : (nreq.socket?.remoteAddress ?? '');
     // One sample per request: admission sees it first (service not yet known), detection after the response.
@@ -183,7 +182,7 @@ export function createPipeline(deps: PipelineDeps) {
         const raw = rawResponseOf(output);
         response = raw
           ? raw({ requestContentType: req.headers['content-type'] as string | undefined })
-          : codec.encode(output, operation, service, encodeContext(requestId, isS3(), req.headers['content-type'] as string | undefined));
+          : codec.encode(output, operation, service, encodeContext(requestId, service.protocol === 'rest-xml', req.headers['content-type'] as string | undefined));
       }
     } catch (e) {
       failure = isAwsError(e) ? e : undefined;
@@ -207,7 +206,9 @@ export function createPipeline(deps: PipelineDeps) {
     if (!noBody && !nreq.readableEnded && !(nreq as http.IncomingMessage).complete && nreq.httpVersionMajor === 1 && !(await drainSmallBody(nreq as http.IncomingMessage))) response.headers['connection'] = 'close';
     let bytesOut = 0;
     try {
-      bytesOut = await send(nres, response, requestId, deps.clock.nowMs());
+      // A body in memory is written at once (a number back): no promise or microtask turn for it.
+      const sent = send(nres, response, requestId, deps.clock.nowMs());
+      bytesOut = typeof sent === 'number' ? sent : await sent;
     } catch (e) {
       deps.log.debug({ err: e, requestId }, 'response aborted');
     }
@@ -321,6 +322,7 @@ class WireRequest implements HttpRequest {
   #query: URLSearchParams | undefined;
   trailersOf: () => Readonly<Record<string, string>> = NO_TRAILERS;
   website?: true;
+  codecMemo: unknown = undefined;
 
   constructor(
     readonly method: string,
@@ -377,8 +379,8 @@ function httpDate(now: number): string {
   return dateText;
 }
 
-/** Writes a response; resolves with the body bytes sent. */
-async function send(nres: NodeResponse, res: HttpResponse, requestId: string, nowMs: number): Promise<number> {
+/** Writes a response: the body bytes sent, at once for a body in memory, else once the stream has gone out. */
+function send(nres: NodeResponse, res: HttpResponse, requestId: string, nowMs: number): number | Promise<number> {
   const headers = res.headers;
   // hanul's clock, not the host's: SDKs correct their signing clock from Date, so they follow time travel.
   if (!('date' in headers)) headers['date'] = httpDate(nowMs);
@@ -397,12 +399,10 @@ async function send(nres: NodeResponse, res: HttpResponse, requestId: string, no
     return 0;
   }
   nres.writeHead(res.status, headers as http.OutgoingHttpHeaders);
-  try {
-    return await pump(body instanceof Readable ? body : Readable.from(body, { objectMode: false }), nres);
-  } catch (e) {
+  return pump(body instanceof Readable ? body : Readable.from(body, { objectMode: false }), nres).catch((e: unknown) => {
     nres.destroy();
     throw Object.assign(new Error(`response ${requestId} aborted`), { cause: e });
-  }
+  });
 }
 
 /**

@@ -55,13 +55,15 @@ interface Compiled {
   outputs: Map<string, OutputPlan>;
 }
 
-interface Resolved {
-  target: S3Target;
-  route: RouteEntry | undefined;
+/** A request's bucket/key and route, memoised on the request (peekOperation, decode and raw handlers all ask). */
+class Resolved {
+  constructor(
+    readonly target: S3Target,
+    readonly route: RouteEntry | undefined,
+  ) {}
 }
 
 const compiledByService = new WeakMap<ServiceDefinition, Compiled>();
-const resolvedByRequest = new WeakMap<HttpRequest, Resolved>();
 
 function compiled(service: ServiceDefinition): Compiled {
   let c = compiledByService.get(service);
@@ -79,13 +81,13 @@ function compiled(service: ServiceDefinition): Compiled {
 }
 
 function resolve(req: HttpRequest, service: ServiceDefinition): Resolved {
-  let r = resolvedByRequest.get(req);
-  if (!r) {
-    const c = compiled(service);
-    const target = s3Target(req, c.options.domains);
-    r = { target, route: matchRoute(c.table, req.method, target, req) };
-    resolvedByRequest.set(req, r);
-  }
+  // On the request itself, not in a WeakMap keyed by it: an ephemeron per request costs GC work.
+  const memo = req.codecMemo;
+  if (memo instanceof Resolved) return memo;
+  const c = compiled(service);
+  const target = s3Target(req, c.options.domains);
+  const r = new Resolved(target, matchRoute(c.table, req.method, target, req));
+  req.codecMemo = r;
   return r;
 }
 

@@ -24,11 +24,24 @@ export interface Claim {
 const CREDENTIAL_FORM = 'expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"';
 
 export function parseCredential(s: string): CredentialScope | undefined {
+  // Routing (credentialScope) and authenticate parse the same Credential one after the other.
+  // The scope is frozen, so handing the same object to both is safe.
+  if (s === lastCredential) return lastScope;
+  const scope = parseCredentialText(s);
+  lastCredential = s;
+  lastScope = scope;
+  return scope;
+}
+
+let lastCredential: string | undefined;
+let lastScope: CredentialScope | undefined;
+
+function parseCredentialText(s: string): CredentialScope | undefined {
   const parts = s.split('/');
   if (parts.length !== 5) return undefined;
   const [accessKeyId, date, region, service, terminator] = parts as [string, string, string, string, string];
   if (!accessKeyId || !/^\d{8}$/.test(date) || !region || !service || terminator !== 'aws4_request') return undefined;
-  return { accessKeyId, date, region, service };
+  return Object.freeze({ accessKeyId, date, region, service });
 }
 
 function malformed(form: AuthForm, message: string): SigV4Failure {
@@ -90,8 +103,10 @@ function parseSignedHeaders(form: AuthForm, list: string): string[] {
 
 export function claimFromHeader(authz: string, headers: HeaderBag): Claim {
   const fields = authorizationFields(authz);
-  const missing = ['Credential', 'Signature', 'SignedHeaders'].filter((k) => !fields.has(k));
-  if (missing.length > 0) throw malformed('header', missing.map((k) => `Authorization header requires '${k}' parameter.`).join(' '));
+  if (!fields.has('Credential') || !fields.has('Signature') || !fields.has('SignedHeaders')) {
+    const missing = ['Credential', 'Signature', 'SignedHeaders'].filter((k) => !fields.has(k));
+    throw malformed('header', missing.map((k) => `Authorization header requires '${k}' parameter.`).join(' '));
+  }
   const scope = parseCredential(fields.get('Credential') as string);
   if (!scope) throw malformed('header', `the Credential is mal-formed; ${CREDENTIAL_FORM}.`);
   const signature = parseSignature(fields.get('Signature') as string);

@@ -12,9 +12,21 @@ const NON_ASCII = /[^\x00-\x7f]/;
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
+/** Where a string is laid out as its latin1 bytes for hashing (shared: hashing is synchronous). */
+let latin1Scratch = Buffer.allocUnsafe(4096);
+
 export function sha256Hex(data: string | Uint8Array): string {
-  // Strings are byte strings (latin1); one-shot hashing reads strings as UTF-8, the same bytes when ASCII.
-  if (oneShot) return oneShot('sha256', typeof data === 'string' && NON_ASCII.test(data) ? Buffer.from(data, 'latin1') : data, 'hex');
+  if (oneShot) {
+    if (typeof data !== 'string') return oneShot('sha256', data, 'hex');
+    // Strings are byte strings (latin1); one-shot hashing reads strings as UTF-8. A short one is
+    // copied out as latin1 (a copy, no scan of its characters); a long one is hashed as is when ASCII.
+    if (data.length <= 65536) {
+      if (latin1Scratch.length < data.length) latin1Scratch = Buffer.allocUnsafe(Math.max(data.length, 2 * latin1Scratch.length));
+      const n = latin1Scratch.write(data, 0, 'latin1');
+      return oneShot('sha256', latin1Scratch.subarray(0, n), 'hex');
+    }
+    return oneShot('sha256', NON_ASCII.test(data) ? Buffer.from(data, 'latin1') : data, 'hex');
+  }
   return typeof data === 'string'
     ? createHash('sha256').update(data, 'latin1').digest('hex')
     : createHash('sha256').update(data).digest('hex');
@@ -36,8 +48,8 @@ export function deriveSigningKey(secret: string, date: string, region: string, s
  */
 export class SigningKeyCache {
   readonly #max: number;
-  readonly #map = new Map<string, Buffer>();
-  #last: { secret: string; date: string; region: string; service: string; key: Buffer } | undefined;
+  readonly #map = new Map<string, SigningKey>();
+  #last: { secret: string; date: string; region: string; service: string; key: SigningKey } | undefined;
 
   constructor(max = 1000) {
     this.#max = Math.max(1, max);
@@ -47,7 +59,7 @@ export class SigningKeyCache {
     return this.#map.size;
   }
 
-  get(secret: string, date: string, region: string, service: string): Buffer {
+  get(secret: string, date: string, region: string, service: string): SigningKey {
     // Most requests repeat the previous one's scope and secret: compared in place, no key string built or hashed.
     const last = this.#last;
     if (last !== undefined && last.secret === secret && last.date === date && last.region === region && last.service === service) return last.key;
@@ -56,7 +68,7 @@ export class SigningKeyCache {
     return key;
   }
 
-  #lookup(secret: string, date: string, region: string, service: string): Buffer {
+  #lookup(secret: string, date: string, region: string, service: string): SigningKey {
     const id = `${date}\n${region}\n${service}\n${secret}`;
     let key = this.#map.get(id);
     if (key !== undefined) {
@@ -64,7 +76,7 @@ export class SigningKeyCache {
       this.#map.set(id, key);
       return key;
     }
-    key = deriveSigningKey(secret, date, region, service);
+    key = new SigningKey(deriveSigningKey(secret, date, region, service));
     if (this.#map.size >= this.#max) {
       const oldest = this.#map.keys().next();
       if (!oldest.done) this.#map.delete(oldest.value);
@@ -76,6 +88,59 @@ export class SigningKeyCache {
 
 export const defaultKeyCache = new SigningKeyCache(1000);
 
+/** The inner message of an HMAC: the key's ipad block, then the message (grown as needed, shared: HMACs run one at a time). */
+let hmacScratch = Buffer.allocUnsafe(2048);
+
+/**
+ * A derived signing key, ready for HMAC-SHA256. With one-shot hashing
+ * (Node ≥ 20.12) the HMAC is RFC 2104's two SHA-256s over (K ⊕ ipad) ‖ m and
+ * (K ⊕ opad) ‖ inner, the padded key blocks computed once per key: the same
+ * bytes as `createHmac`, without an Hmac object (and OpenSSL's MAC lookup) per
+ * call, which was most of a signature check's cost. The key and its pads sit
+ * in private fields, so logging never prints them.
+ */
+export class SigningKey {
+  readonly #key: Buffer;
+  readonly #ipad: Buffer | undefined;
+  /** (K ⊕ opad) then room for the inner digest: the whole outer message. */
+  readonly #outer: Buffer | undefined;
+
+  constructor(key: Buffer) {
+    this.#key = key;
+    if (oneShot && key.length <= 64) {
+      const ipad = Buffer.alloc(64, 0x36);
+      const outer = Buffer.alloc(96, 0x5c);
+      for (let i = 0; i < key.length; i++) {
+        ipad[i] = (ipad[i] as number) ^ (key[i] as number);
+        outer[i] = (outer[i] as number) ^ (key[i] as number);
+      }
+      this.#ipad = ipad;
+      this.#outer = outer;
+    }
+  }
+
+  /** HMAC-SHA256 of `message`'s latin1 bytes, written into `out` (32 bytes). */
+  hmacInto(message: string, out: Buffer): Buffer {
+    const ipad = this.#ipad;
+    const outer = this.#outer;
+    if (ipad === undefined || outer === undefined || oneShot === undefined) {
+      createHmac('sha256', this.#key).update(message, 'latin1').digest().copy(out);
+      return out;
+    }
+    // latin1: one byte per char, as update(message, 'latin1') reads it.
+    if (hmacScratch.length < 64 + message.length) hmacScratch = Buffer.allocUnsafe(Math.max(64 + message.length, 2 * hmacScratch.length));
+    ipad.copy(hmacScratch, 0);
+    const n = hmacScratch.write(message, 64, 'latin1');
+    // Hex out, not 'buffer': a one-shot digest as a Buffer costs several times its hex.
+    outer.write(oneShot('sha256', hmacScratch.subarray(0, 64 + n), 'hex'), 64, 'hex');
+    out.write(oneShot('sha256', outer, 'hex'), 0, 'hex');
+    return out;
+  }
+}
+
+/** A verification's computed signature (compared at once, never kept). */
+const computed = Buffer.alloc(32);
+
 /**
  * Everything needed to sign on behalf of a verified request: its derived key,
  * date and scope. The key sits in a private field so that logging an auth
@@ -84,10 +149,10 @@ export const defaultKeyCache = new SigningKeyCache(1000);
 export class Signer {
   readonly amzDate: string;
   readonly scope: string;
-  readonly #key: Buffer;
+  readonly #key: SigningKey;
 
-  constructor(key: Buffer, amzDate: string, scope: string) {
-    this.#key = key;
+  constructor(key: SigningKey | Buffer, amzDate: string, scope: string) {
+    this.#key = key instanceof SigningKey ? key : new SigningKey(key);
     this.amzDate = amzDate;
     this.scope = scope;
   }
@@ -98,7 +163,12 @@ export class Signer {
   }
 
   sign(stringToSign: string): Buffer {
-    return createHmac('sha256', this.#key).update(stringToSign, 'latin1').digest();
+    return this.#key.hmacInto(stringToSign, Buffer.allocUnsafe(32));
+  }
+
+  /** Whether `signature` is this string's signature (constant time; no Buffer allocated). */
+  verify(stringToSign: string, signature: Buffer): boolean {
+    return sameBytes(this.#key.hmacInto(stringToSign, computed), signature);
   }
 
   /** Signature of one aws-chunked chunk, chained from the previous signature (hex). */

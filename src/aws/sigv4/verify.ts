@@ -8,7 +8,7 @@ import type { ErrorFamily } from './errors.js';
 import { byteString, canonicalHeaders, canonicalPath, canonicalQuery, headerString, parseQuery, type HeaderBag, type QueryParam } from './canonical.js';
 import { authorizationFields, checkTime, claimFromHeader, claimFromQuery, parseCredential, queryParam, type Claim } from './claim.js';
 import { SigV4Failure, type AuthForm } from './failure.js';
-import { EMPTY_SHA256, defaultKeyCache, sameBytes, sameSecret, Signer, type SigningKeyCache } from './keys.js';
+import { EMPTY_SHA256, defaultKeyCache, sameSecret, Signer, type SigningKeyCache } from './keys.js';
 
 export { SigV4Failure } from './failure.js';
 export type { AuthForm, SigV4FailureKind } from './failure.js';
@@ -253,7 +253,7 @@ function canonicalHeads(req: SignedRequestView, claim: Claim, params: readonly Q
 
 function verifyHeads(heads: readonly string[], payloadHash: string, signer: Signer, claim: Claim): void {
   for (const head of heads) {
-    if (sameBytes(signer.sign(signer.stringToSign(head + payloadHash)), claim.signature)) return;
+    if (signer.verify(signer.stringToSign(head + payloadHash), claim.signature)) return;
   }
   const canonicalRequest = (heads[0] as string) + payloadHash;
   throw new SigV4Failure('bad-signature', 'The request signature we calculated does not match the signature you provided.', claim.form, {

@@ -29,6 +29,22 @@ const TURN_MS = 8;
 /** Starts and cuts per turn: the first turn's allowance, and the most ever. */
 const FIRST_BATCH = 32;
 const MAX_BATCH = 1024;
+/**
+ * Node 20's libuv accepts one connection per event-loop iteration, so while the kernel's accept queue
+ * holds a burst of thousands, a newcomer (a legitimate client's new socket) waits as many iterations,
+ * and an iteration that starts connections lasts a turn's budget: seconds in all. While iterations
+ * keep accepting (ACCEPT_STREAK in a row: the queue holds more), turns only accept — cheap, ~0.1 ms —
+ * and start or tear down nothing, except once per this many ms, so that a steady stream of new
+ * connections cannot starve the ones already accepted.
+ */
+const ACCEPT_FIRST_MS = 50;
+/**
+ * How many iterations in a row must each accept a connection before the queue counts as backed up: a
+ * steady stream of connects from legitimate clients seldom lands in every iteration, a burst does.
+ */
+const ACCEPT_STREAK = 4;
+/** Waiting clients compared per start (see nextClient). */
+const NEXT_CLIENT_SCAN = 64;
 const SCAN_MS = 250;
 /**
  * The watchdogs' clock advances at most this much from one scan to the next: when the server
@@ -67,8 +83,9 @@ interface Client {
  * The connection gate, before any HTTP parsing: allowlist, global and
  * per-client connection caps, a per-client new-connection rate, blocked
  * clients held (paused, never read) instead of closed into a reconnect
- * storm, new connections started a turn's worth at a time and round-robin
- * over clients, and socket watchdogs (head deadline, slow body, slow read).
+ * storm, new connections started a turn's worth at a time (none while the
+ * accept queue is backed up), the client with the fewest started first, and
+ * socket watchdogs (head deadline, slow body, slow read).
  */
 export class ConnectionGate {
   private readonly clients = new Map<string, Client>();
@@ -77,7 +94,7 @@ export class ConnectionGate {
   private total = 0;
   private scans = 0;
   private readonly timer: NodeJS.Timeout;
-  /** Accepted connections waiting to be started, per client; Map order is the round-robin order. */
+  /** Accepted connections waiting to be started, per client; Map order breaks ties (see nextClient). */
   private readonly waiting = new Map<string, { socket: net.Socket; begin: () => void }[]>();
   private waitingCount = 0;
   /** New connections this turn may still start (adapted to what the last batches cost), and started so far. */
@@ -85,6 +102,11 @@ export class ConnectionGate {
   private startedThisTurn = 0;
   private turnAt = 0;
   private turnArmed = false;
+  /** Connections accepted since the last turn, turns in a row that saw one, whether that makes the accept queue backed up, and when a turn last did work. */
+  private acceptedSinceTurn = 0;
+  private acceptStreak = 0;
+  private accepting = false;
+  private workedAt = 0;
   /** Connections the watchdogs cut, still to be torn down (paused meanwhile), a turn's worth at a time. */
   private readonly dying: net.Socket[] = [];
   /** The watchdogs' clock (see MAX_SCAN_STEP_MS): its value at the last scan, and the real time then. */
@@ -104,6 +126,8 @@ export class ConnectionGate {
 
   /** Takes a fresh socket; false → the gate has taken it over (held or closed). */
   accept(socket: net.Socket): boolean {
+    this.acceptedSinceTurn++;
+    this.armTurn();
     const key = clientKey(socket.remoteAddress);
     if (this.allow.contains(socket.remoteAddress)) {
       this.track(socket, key, false);
@@ -128,8 +152,9 @@ export class ConnectionGate {
 
   /**
    * A new connection's first bytes have come: its first request is handled now, unless this turn's
-   * allowance is spent (or others wait) — then it waits its turn, round-robin over clients, so one
-   * source's thousand connections cannot delay another's one. Its head deadline restarts then.
+   * allowance is spent (or others wait, or connections are being accepted) — then it waits its turn,
+   * fewest-started client first (see nextClient), so one source's thousand connections cannot delay
+   * another's few. Its head deadline restarts then.
    */
   start(socket: net.Socket, begin: () => void): void {
     const w = this.watched.get(socket);
@@ -138,7 +163,7 @@ export class ConnectionGate {
       return;
     }
     this.armTurn();
-    if (this.waitingCount === 0 && this.startedThisTurn < this.batch) {
+    if (this.waitingCount === 0 && this.startedThisTurn < this.batch && !this.accepting) {
       this.startedThisTurn++;
       begin();
       return;
@@ -204,7 +229,7 @@ export class ConnectionGate {
   }
 
   stats() {
-    return { connections: this.total, held: this.held.size, waiting: this.waitingCount, clients: this.clients.size, blocks: this.activeBlocks() };
+    return { connections: this.total, held: this.held.size, waiting: this.waitingCount, dying: this.dying.length, batch: this.batch, clients: this.clients.size, blocks: this.activeBlocks() };
   }
 
   close(): void {
@@ -245,14 +270,24 @@ export class ConnectionGate {
     }
     this.turnAt = t;
     this.startedThisTurn = 0;
-    // Starts go first: a legitimate client's new connection waits on them (round-robin over clients),
+    // Accepts in several iterations in a row: the kernel's queue holds more, taken one per iteration (see ACCEPT_FIRST_MS).
+    this.acceptStreak = this.acceptedSinceTurn > 0 ? this.acceptStreak + 1 : 0;
+    this.accepting = this.acceptStreak >= ACCEPT_STREAK;
+    this.acceptedSinceTurn = 0;
+    const work = this.waitingCount > 0 || this.dying.length > 0;
+    if (this.accepting && work && t - this.workedAt < ACCEPT_FIRST_MS) {
+      this.armTurn();
+      return;
+    }
+    if (work) this.workedAt = t;
+    // Starts go first: a legitimate client's new connection waits on them (fewest-started client first),
     // while tearing down what the watchdogs cut can wait a turn — but always gets a share of the
     // turn, so a flood of starts cannot pile up cut connections.
     const cuts = this.dying.length === 0 ? 0 : Math.min(this.dying.length, Math.max(1, this.batch >> 2));
     const starts = Math.max(1, this.batch - cuts);
     const watchT = this.watchNow();
     while (this.waitingCount > 0 && this.startedThisTurn < starts) {
-      const [key, q] = this.waiting.entries().next().value as [string, { socket: net.Socket; begin: () => void }[]];
+      const [key, q] = this.nextClient();
       const e = q.shift();
       this.waitingCount--;
       // To the back of the round: the next start goes to the next client.
@@ -273,8 +308,31 @@ export class ConnectionGate {
       this.startedThisTurn++;
       (this.dying.shift() as net.Socket).destroy();
     }
-    if (this.waitingCount > 0 || this.dying.length > 0 || this.startedThisTurn > 0) this.armTurn();
+    if (this.waitingCount > 0 || this.dying.length > 0 || this.startedThisTurn > 0 || this.acceptStreak > 0) this.armTurn();
     else this.turnAt = 0;
+  }
+
+  /**
+   * Whose connection starts next: the waiting client with the fewest connections already started (open, not
+   * waiting) — a client with a few sockets is not made to wait behind one with hundreds — and among equals
+   * the one waiting longest (Map order: a client goes to the back once served). Only the first
+   * NEXT_CLIENT_SCAN clients in that order are compared, so thousands of waiting sources cost a bounded
+   * scan per start.
+   */
+  private nextClient(): [string, { socket: net.Socket; begin: () => void }[]] {
+    let best: [string, { socket: net.Socket; begin: () => void }[]] | undefined;
+    let bestStarted = Infinity;
+    let seen = 0;
+    for (const entry of this.waiting) {
+      const started = (this.clients.get(entry[0])?.open ?? 0) - entry[1].length;
+      if (started < bestStarted) {
+        best = entry;
+        bestStarted = started;
+        if (started <= 0) break;
+      }
+      if (++seen >= NEXT_CLIENT_SCAN) break;
+    }
+    return best as [string, { socket: net.Socket; begin: () => void }[]];
   }
 
   private client(key: string, t: number): Client {

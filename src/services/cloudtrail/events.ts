@@ -118,12 +118,8 @@ export function toEvent(rec: AuditRecord): StoredEvent {
   // HeadBucket's recording cost.
   const identity = identityJsonOf(ctx.principal);
   let json = `{"eventVersion":"1.11","userIdentity":${rec.invokedBy !== undefined && rec.invokedBy !== '' ? `${identity.slice(0, -1)},"invokedBy":${JSON.stringify(rec.invokedBy)}}` : identity}`;
-  json += member('eventTime', `${eventTime.toISOString().slice(0, 19)}Z`);
-  json += member('eventSource', eventSource);
-  json += member('eventName', ctx.operation);
-  json += member('awsRegion', ctx.region);
-  json += member('sourceIPAddress', rec.invokedBy ?? ctx.sourceIp);
-  json += member('userAgent', rec.invokedBy ?? ctx.userAgent);
+  json += `,"eventTime":"${isoSecond(eventTime.getTime())}"`;
+  json += callerMembers(eventSource, ctx.operation, ctx.region, rec.invokedBy ?? ctx.sourceIp, rec.invokedBy ?? ctx.userAgent);
   if (rec.error) {
     json += member('errorCode', rec.error.code);
     if (rec.error.message) json += member('errorMessage', rec.error.message);
@@ -150,6 +146,19 @@ export function toEvent(rec: AuditRecord): StoredEvent {
   return event;
 }
 
+/**
+ * eventSource through userAgent: a client's consecutive calls of one operation share them, so the
+ * last call's text is reused when all five match (compared, which costs less than escaping them).
+ */
+let lastCaller: { source: string; name: string; region: string; ip: string; agent: string; json: string } | undefined;
+function callerMembers(source: string, name: string, region: string, ip: string, agent: string): string {
+  const l = lastCaller;
+  if (l !== undefined && l.source === source && l.name === name && l.region === region && l.ip === ip && l.agent === agent) return l.json;
+  const json = member('eventSource', source) + member('eventName', name) + member('awsRegion', region) + member('sourceIPAddress', ip) + member('userAgent', agent);
+  lastCaller = { source, name, region, ip, agent, json };
+  return json;
+}
+
 /** The userIdentity JSON per principal object (see identityOf). */
 const identityJsons = new WeakMap<Principal, string>();
 function identityJsonOf(p: Principal): string {
@@ -168,8 +177,29 @@ function identityJsonOf(p: Principal): string {
  * fast path, so it is used only when the part actually holds bytes (rare).
  */
 function member(name: string, value: unknown, bytes = false): string {
+  if (typeof value === 'string') return `,"${name}":${jsonString(value)}`;
   const json = bytes ? (JSON.stringify(value, dropBytes) as string | undefined) : (JSON.stringify(value) as string | undefined);
   return json === undefined ? '' : `,"${name}":${json}`;
+}
+
+// eslint-disable-next-line no-control-regex -- the characters JSON.stringify escapes (surrogates: it escapes lone ones)
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(s) for a string: most need no escaping, and are quoted as they are. */
+export function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/** `yyyy-mm-ddThh:mm:ssZ` of an instant, formatted once per second. */
+let isoSecondAt = NaN;
+let isoSecondText = '';
+function isoSecond(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecondAt) {
+    isoSecondText = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
+    isoSecondAt = second;
+  }
+  return isoSecondText;
 }
 
 function dropBytes(_k: string, v: unknown): unknown {

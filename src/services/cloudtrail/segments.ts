@@ -1,5 +1,5 @@
 import type { BlobStore } from '../../storage/ports.js';
-import { INDEXED, type StoredEvent } from './events.js';
+import { INDEXED, jsonString, type StoredEvent } from './events.js';
 
 /**
  * Events are kept in segments: each tick's batch is one blob of JSON lines
@@ -34,7 +34,7 @@ type Line = [id: string, time: number, name: string, source: string, readOnly: 0
 export function toLine(e: StoredEvent): string {
   // Written element by element (each through JSON.stringify): the text JSON.stringify of the Line gives, without building the array.
   const resources = e.resources.length === 0 ? '[]' : JSON.stringify(e.resources.map((r) => [r.type, r.name]));
-  return `[${JSON.stringify(e.eventId)},${JSON.stringify(e.eventTime.getTime())},${JSON.stringify(e.eventName)},${JSON.stringify(e.eventSource)},${e.readOnly ? 1 : 0},${e.username === undefined ? 'null' : JSON.stringify(e.username)},${e.accessKeyId === undefined ? 'null' : JSON.stringify(e.accessKeyId)},${resources},${e.json}]`;
+  return `[${jsonString(e.eventId)},${JSON.stringify(e.eventTime.getTime())},${jsonString(e.eventName)},${jsonString(e.eventSource)},${e.readOnly ? 1 : 0},${e.username === undefined ? 'null' : jsonString(e.username)},${e.accessKeyId === undefined ? 'null' : jsonString(e.accessKeyId)},${resources},${e.json}]`;
 }
 
 export function fromLine(text: string): StoredEvent {
@@ -47,43 +47,73 @@ export function fromLine(text: string): StoredEvent {
 }
 
 /**
- * An event waiting for its tick, already in its stored form: its line, its
- * time and the indexed values a segment summary lists (flat: attribute,
- * value, attribute, value…). The queue keeps these alive until the tick, so
- * they are a few objects rather than the event's.
+ * The segment being filled until its tick: each event's line is written into
+ * a byte buffer as it is recorded, and the summary's value sets are updated
+ * then. Nothing per event outlives record(): queued event objects and their
+ * ~1 KB line strings, held across the tick, were copied by every young
+ * collection and promoted — more GC than building them cost.
  */
-export interface QueuedEvent {
-  line: string;
-  time: number;
-  attrs: string[];
-}
+export class SegmentBuilder {
+  #bytes: Buffer;
+  #length = 0;
+  #first = 0;
+  #last = 0;
+  count = 0;
+  /** Per indexed attribute (not EventId: unique per event, so a summary of them would be as big as the segment); null: too many values. */
+  readonly #sets = new Map<string, Set<string> | null>(INDEXED.filter((a) => a !== 'EventId').map((a) => [a, new Set<string>()]));
 
-/** The attribute values of one event that a segment summary lists (not EventId: unique per event, so a summary of them would be as big as the segment). */
-export function queued(e: StoredEvent): QueuedEvent {
-  const attrs = ['EventName', e.eventName];
-  if (e.username !== undefined) attrs.push('Username', e.username);
-  if (e.accessKeyId !== undefined) attrs.push('AccessKeyId', e.accessKeyId);
-  for (const r of e.resources) attrs.push('ResourceName', r.name);
-  return { line: toLine(e), time: e.eventTime.getTime(), attrs };
-}
-
-export async function writeSegment(blobs: BlobStore, events: QueuedEvent[]): Promise<Segment> {
-  const sets = new Map<string, Set<string> | null>(INDEXED.filter((a) => a !== 'EventId').map((a) => [a, new Set<string>()]));
-  for (const e of events) {
-    for (let i = 0; i + 1 < e.attrs.length; i += 2) {
-      const s = sets.get(e.attrs[i] as string);
-      if (!s) continue;
-      s.add(e.attrs[i + 1] as string);
-      if (s.size > MAX_DISTINCT) sets.set(e.attrs[i] as string, null);
-    }
+  /** `reuse`: a previous segment's buffer, written and released (its pages are already in, and it is grown to a tick's size). */
+  constructor(reuse?: Buffer) {
+    this.#bytes = reuse ?? Buffer.allocUnsafe(16 * 1024);
   }
-  const body = Buffer.from(events.map((e) => e.line).join('\n'), 'utf8');
-  const { id } = await blobs.write((async function* () {
-    yield body;
-  })());
-  const attrs: Record<string, string[] | null> = {};
-  for (const [a, s] of sets) attrs[a] = s ? [...s] : null;
-  return { blobId: id, first: (events[0] as QueuedEvent).time, last: (events[events.length - 1] as QueuedEvent).time, count: events.length, attrs };
+
+  /** The buffer, for the next segment: only once `write` has resolved (the blob store no longer reads it). */
+  release(): Buffer {
+    const b = this.#bytes;
+    this.#bytes = Buffer.alloc(0);
+    this.#length = 0;
+    return b;
+  }
+
+  /** Appends one event (the lines are joined by '\n', oldest first). */
+  add(e: StoredEvent): void {
+    const line = toLine(e);
+    const time = e.eventTime.getTime();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; +1 for the separator.
+    const room = this.#length + 3 * line.length + 1;
+    if (room > this.#bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(room, 2 * this.#bytes.length));
+      this.#bytes.copy(grown, 0, 0, this.#length);
+      this.#bytes = grown;
+    }
+    if (this.count > 0) this.#bytes[this.#length++] = 0x0a;
+    this.#length += this.#bytes.write(line, this.#length, 'utf8');
+    if (this.count === 0) this.#first = time;
+    this.#last = time;
+    this.count++;
+    this.#note('EventName', e.eventName);
+    if (e.username !== undefined) this.#note('Username', e.username);
+    if (e.accessKeyId !== undefined) this.#note('AccessKeyId', e.accessKeyId);
+    for (const r of e.resources) this.#note('ResourceName', r.name);
+  }
+
+  #note(attr: string, value: string): void {
+    const s = this.#sets.get(attr);
+    if (!s) return;
+    s.add(value);
+    if (s.size > MAX_DISTINCT) this.#sets.set(attr, null);
+  }
+
+  /** Stores the events as one blob; the Segment describing it (for one metadata put). */
+  async write(blobs: BlobStore): Promise<Segment> {
+    const body = this.#bytes.subarray(0, this.#length);
+    const { id } = await blobs.write((async function* () {
+      yield body;
+    })());
+    const attrs: Record<string, string[] | null> = {};
+    for (const [a, s] of this.#sets) attrs[a] = s ? [...s] : null;
+    return { blobId: id, first: this.#first, last: this.#last, count: this.count, attrs };
+  }
 }
 
 /** Whether a segment can hold an event with this attribute value. */

@@ -3,7 +3,7 @@ import type { AuditRecord, AuditSink } from '../../server/context.js';
 import type { BlobStore, MetadataStore } from '../../storage/ports.js';
 import { randomId } from '../../lib/ids.js';
 import { toEvent } from './events.js';
-import { NS_SEGMENT, forgetSegment, queued, timeKey, writeSegment, type QueuedEvent, type Segment } from './segments.js';
+import { NS_SEGMENT, SegmentBuilder, forgetSegment, timeKey, type Segment } from './segments.js';
 
 /** CloudTrail event history keeps 90 days. */
 export const HISTORY_MS = 90 * 86_400_000;
@@ -16,7 +16,9 @@ export const HISTORY_MS = 90 * 86_400_000;
  * the last tick's events. flush() drains, for shutdown and for lookups.
  */
 export class TrailRecorder implements AuditSink {
-  private queue: QueuedEvent[] = [];
+  private queue = new SegmentBuilder();
+  /** A written segment's buffer, for the next one (at most one kept; up to 8 MiB). */
+  private spare: Buffer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   recorded = 0;
@@ -32,13 +34,13 @@ export class TrailRecorder implements AuditSink {
 
   record(rec: AuditRecord): void {
     try {
-      this.queue.push(queued(toEvent(rec)));
+      this.queue.add(toEvent(rec));
     } catch (e) {
       this.dropped++;
       this.log.error({ err: e }, 'cloudtrail: could not build an event');
       return;
     }
-    if (this.queue.length >= this.maxBatch) void this.flush();
+    if (this.queue.count >= this.maxBatch) void this.flush();
     else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.tickMs);
       this.timer.unref();
@@ -47,15 +49,18 @@ export class TrailRecorder implements AuditSink {
 
   private async writeBatch(): Promise<void> {
     const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
+    if (batch.count === 0) return;
+    this.queue = new SegmentBuilder(this.spare);
+    this.spare = undefined;
     try {
-      const seg = await writeSegment(this.blobs, batch);
+      const seg = await batch.write(this.blobs);
+      const written = batch.release();
+      if (written.length <= 8 * 1024 * 1024) this.spare = written;
       await this.meta.write((tx) => tx.put(NS_SEGMENT, `${timeKey(seg.first)}:${randomId()}`, seg));
-      this.recorded += batch.length;
+      this.recorded += batch.count;
     } catch (e) {
-      this.dropped += batch.length;
-      this.log.error({ err: e, events: batch.length }, 'cloudtrail: could not store events');
+      this.dropped += batch.count;
+      this.log.error({ err: e, events: batch.count }, 'cloudtrail: could not store events');
     }
   }
 

@@ -169,7 +169,7 @@ export function hashingSource(source: AsyncIterable<Uint8Array>, hasher: Hasher)
   return {
     stream: run(),
     async result(): Promise<StreamDigests> {
-      return { ...(await hasher.result()), size };
+      return Object.assign({}, await hasher.result(), { size });
     },
   };
 }

@@ -4,7 +4,7 @@
  * aws-chunked trailer), the declared length, and the streamed write to the
  * BlobStore with MD5 + checksum computed on the way. Only a small (inline) body is held whole.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { isAwsError } from '../../aws/errors.js';
 import { header } from '../../aws/http.js';
 import type { HttpRequest } from '../../aws/http.js';
@@ -145,7 +145,8 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
     if (small) {
       data = await collect(body, o.declared as number);
       await hasher.update(data);
-      digested = { ...(await hasher.result()), size: data.length };
+      const r = await hasher.result();
+      digested = { md5Hex: r.md5Hex, checksums: r.checksums, size: data.length };
       blob = { id: randomId(), size: data.length, inline: true };
       if (seal) {
         blob = seal.finish(blob, data.length);
@@ -190,7 +191,44 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
 type HashingSource = ReturnType<typeof hashingSource>;
 
 /** Reads a small body whole; more than declared is the client's error, read no further. */
-async function collect(stream: AsyncIterable<Uint8Array>, declared: number): Promise<Buffer> {
+function collect(stream: Readable | AsyncIterable<Uint8Array>, declared: number): Promise<Buffer> {
+  // A live stream is read through its events: an async iterator per request costs more than the 4 KiB it reads.
+  // Not when it already flows to someone else (what it emitted before is gone); paused (the pipeline pauses
+  // a request body) or untouched, nothing was emitted yet, and resume() below starts it.
+  if (!(stream instanceof Readable) || stream.destroyed || stream.readableFlowing === true) return collectIterating(stream, declared);
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error: Error | undefined, out?: Buffer): void => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (error === undefined) resolve(out as Buffer);
+      else reject(error);
+    };
+    const onData = (c: Uint8Array): void => {
+      size += c.length;
+      if (size > declared) {
+        // As leaving a for-await loop would: the rest is not read.
+        stream.destroy();
+        done(s3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header'));
+        return;
+      }
+      chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    };
+    const onEnd = (): void => done(undefined, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    const onError = (e: Error): void => done(e);
+    const onClose = (): void => done(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+    stream.resume();
+  });
+}
+
+async function collectIterating(stream: AsyncIterable<Uint8Array>, declared: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of stream) {

@@ -1,11 +1,17 @@
 /**
  * S3's key hierarchy for encryption at rest. Every object (and every
- * multipart upload) has its own random data key; only its wrapped form is
- * stored (SseRecord.wrapped):
+ * multipart upload) has a random data key (SSE-S3: shared by the bucket's
+ * objects for a while, see below); only its wrapped form is stored
+ * (SseRecord.wrapped):
  *
  *   SSE-S3    sealed (AES-256-GCM, crypto/envelope.ts) under the S3 master key,
  *             derived by HKDF from hanul's root key — the one KMS seals its key
  *             material under (kms-root.key / HANUL_KMS_ROOT_KEY); nothing new on disk.
+ *             As with S3 Bucket Keys, one data key serves a bucket's new objects
+ *             for BUCKET_KEY_TTL_MS (then a new one is made): every blob still gets
+ *             its own frame keys from it and a random per-blob salt (sse-frames.ts),
+ *             so nothing is shared below the data key; a small object's PUT and
+ *             GET no longer pay an AES-GCM seal / open of the key each.
  *   SSE-KMS   GenerateDataKey / Decrypt on hanul's KMS, in-process as the caller
  *             (so the caller needs kms:GenerateDataKey / kms:Decrypt, and CloudTrail
  *             shows each call invoked by s3.amazonaws.com). With S3 Bucket Keys a
@@ -48,6 +54,9 @@ export class SseKeys {
   private readonly verifierKey: Buffer;
   private readonly bucketKeys = new Map<string, KmsKeys & { until: number }>();
   private readonly opened = new Map<string, { plain: Buffer[]; until: number }>();
+  /** SSE-S3: the current data key per bucket (by bucket id), and data keys already unwrapped (by wrapped form). */
+  private readonly s3Keys = new Map<string, { plain: Buffer; wrapped: string; until: number }>();
+  private readonly s3Opened = new Map<string, Buffer>();
   /** KMS calls made, for tests and the bench. */
   kmsCalls = 0;
 
@@ -60,17 +69,45 @@ export class SseKeys {
     this.verifierKey = Buffer.from(hkdfSync('sha256', rootKey, Buffer.alloc(0), 'hanul/s3/sse-c-verifier/v1', 32));
   }
 
-  newS3Key(): { plain: Buffer; wrapped: string } {
+  /**
+   * An SSE-S3 data key for a new object: with `bucket` (its id), the bucket's current
+   * key, made anew every BUCKET_KEY_TTL_MS; without, a key of its own.
+   */
+  newS3Key(bucket?: string): { plain: Buffer; wrapped: string } {
+    if (bucket === undefined) return this.makeS3Key();
+    const now = this.clock.nowMs();
+    const hit = this.s3Keys.get(bucket);
+    if (hit && hit.until > now) return hit;
+    const k = this.makeS3Key();
+    if (this.s3Keys.size >= 1000) this.s3Keys.clear();
+    this.s3Keys.set(bucket, { ...k, until: now + BUCKET_KEY_TTL_MS });
+    this.rememberS3Key(k.wrapped, k.plain);
+    return k;
+  }
+
+  private makeS3Key(): { plain: Buffer; wrapped: string } {
     const plain = randomBytesPooled(32);
     return { plain, wrapped: Buffer.from(this.sealer.seal(plain, S3_KEY_AAD)).toString('base64') };
   }
 
+  /** The plaintext of a wrapped SSE-S3 data key (kept for the next object under the same key). Callers must not modify it. */
   openS3Key(wrapped: string): Buffer {
+    const hit = this.s3Opened.get(wrapped);
+    if (hit) return hit;
+    let plain: Buffer;
     try {
-      return this.sealer.open(Buffer.from(wrapped, 'base64'), S3_KEY_AAD);
+      plain = this.sealer.open(Buffer.from(wrapped, 'base64'), S3_KEY_AAD);
     } catch {
       throw s3Error('InternalError', 'The object key could not be unwrapped: the hanul root key is not the one it was encrypted under.');
     }
+    this.rememberS3Key(wrapped, plain);
+    return plain;
+  }
+
+  private rememberS3Key(wrapped: string, plain: Buffer): void {
+    // Objects written before bucket-level keys each have their own: bounded, so reading many of them cannot grow it.
+    if (this.s3Opened.size >= 4096) this.s3Opened.clear();
+    this.s3Opened.set(wrapped, plain);
   }
 
   customerProof(key: Buffer): { salt: string; mac: string } {

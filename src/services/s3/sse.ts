@@ -149,7 +149,7 @@ export async function newCipher(s3: S3, ctx: RequestContext, bucket: BucketRecor
   const algorithm = req.algorithm ?? def?.algorithm;
   if (algorithm === undefined) return undefined;
   if (algorithm === 'AES256') {
-    const k = s3.sse.newS3Key();
+    const k = s3.sse.newS3Key(bucket.id);
     return { sse: { algorithm, wrapped: [k.wrapped] }, keys: [k.plain] };
   }
   const fromDefault = req.algorithm === undefined || req.algorithm === def?.algorithm;
@@ -236,7 +236,7 @@ export function sealingBody(keys: readonly Buffer[]): BodySealer {
     stream: (src) => encryptFrames(src, k),
     all: (plain) => sealAll(k, plain),
     storedMax: (n) => cipherSize(n, keys.length),
-    finish: (blob, size) => ({ ...blob, size, enc: salt.toString('base64') }),
+    finish: (blob, size) => Object.assign({}, blob, { size, enc: salt.toString('base64') }),
   };
 }
 

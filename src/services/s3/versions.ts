@@ -90,7 +90,8 @@ export async function putVersion(tx: WriteTx, bucket: BucketRecord, rec: Omit<Ob
     }
     if (bucket.versioning === 'Suspended' && cur && cur.versionId !== 'null') await dropNoncurrentNull(tx, bucket.name, rec.key, freed);
   }
-  const record: ObjectRecord = { ...rec, versionId, seq };
+  // Not `{ ...rec, versionId, seq }`: a spread followed by more members is V8's slow path (write-object.ts).
+  const record: ObjectRecord = Object.assign({}, rec, { versionId, seq });
   await tx.put(ns, rec.key, record);
   return { record, freed: await settleFreed(tx, bucket.name, freed) };
 }

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { manualClock } from '../../lib/clock.js';
+import { BUCKET_KEY_TTL_MS, SseKeys } from './sse-keys.js';
+import { frameKeys, newSalt, openRange, sealAll } from './sse-frames.js';
+
+describe('sse-keys: SSE-S3 data keys', () => {
+  it('one data key per bucket until it is due for rotation; each opens under the same root key only', () => {
+    const clock = manualClock();
+    const root = randomBytes(32);
+    const keys = new SseKeys(root, undefined, clock);
+    const a1 = keys.newS3Key('bucket-a');
+    const a2 = keys.newS3Key('bucket-a');
+    const b = keys.newS3Key('bucket-b');
+    assert.equal(a1.wrapped, a2.wrapped);
+    assert.notEqual(a1.wrapped, b.wrapped);
+    assert.ok(!a1.plain.equals(b.plain));
+    clock.advance(BUCKET_KEY_TTL_MS + 1);
+    const a3 = keys.newS3Key('bucket-a');
+    assert.notEqual(a3.wrapped, a1.wrapped);
+    assert.ok(!a3.plain.equals(a1.plain));
+    // Without a bucket, a key of its own each time.
+    assert.notEqual(keys.newS3Key().wrapped, keys.newS3Key().wrapped);
+
+    // Another process with the same root key opens them (nothing cached there); another root key does not.
+    const again = new SseKeys(root, undefined, clock);
+    assert.ok(again.openS3Key(a1.wrapped).equals(a1.plain));
+    assert.ok(again.openS3Key(a3.wrapped).equals(a3.plain));
+    assert.throws(() => new SseKeys(randomBytes(32), undefined, clock).openS3Key(a1.wrapped), /could not be unwrapped/);
+  });
+
+  it('objects under one bucket key still get their own frame keys (per-blob salt)', () => {
+    const keys = new SseKeys(randomBytes(32), undefined, manualClock());
+    const k = keys.newS3Key('bucket');
+    const plain = randomBytes(4096);
+    const f1 = frameKeys([k.plain], newSalt());
+    const f2 = frameKeys([k.plain], newSalt());
+    assert.ok(!(f1.keys[0] as Buffer).equals(f2.keys[0] as Buffer));
+    const s1 = sealAll(f1, plain);
+    assert.ok(!s1.equals(sealAll(f2, plain)));
+    assert.ok(openRange(f1, plain.length, s1, 0, plain.length - 1).equals(plain));
+    assert.throws(() => openRange(f2, plain.length, s1, 0, plain.length - 1));
+  });
+});

@@ -3,7 +3,7 @@
 // measures 64 MiB PUT and GET unencrypted, with SSE-S3 (AES256) and with
 // SSE-KMS (a customer managed key): MB/s (best of N) and the server's CPU
 // seconds per GiB from /proc (steadier than MB/s on a shared machine), for GET also the
-// main thread's share (encrypted reads open their frames on a worker thread).
+// main thread's share (frames are opened there; the rest is libuv's file reads and V8's GC threads).
 // Target: encrypted ≥ 70% of the unencrypted rate.
 // Run: npm run build && node dist/bench/s3/sse.js [rounds]
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';

@@ -91,23 +91,53 @@ export function sealFrame(k: FrameKeys, i: number, final: boolean, plain: Buffer
 
 /** Throws (authentication failure) unless the frame is exactly what was sealed at `i`. */
 export function openFrame(k: FrameKeys, i: number, final: boolean, sealed: Buffer): Buffer {
-  let data = sealed;
-  const iv = nonce(i);
-  const ad = aad(k.salt, i, final);
-  for (let l = k.keys.length - 1; l >= 0; l--) {
-    if (data.length < TAG) throw new FrameError();
-    const d = createDecipheriv('aes-256-gcm', k.keys[l] as Buffer, iv);
-    d.setAAD(ad);
-    d.setAuthTag(data.subarray(data.length - TAG));
-    const body = d.update(data.subarray(0, data.length - TAG));
-    try {
-      d.final();
-    } catch {
-      throw new FrameError();
-    }
-    data = body;
+  return new FrameOpener(k).open(i, final, sealed);
+}
+
+/**
+ * Opens the frames of one blob: the nonce and AAD are kept in two scratch
+ * buffers and rewritten per frame (a cipher takes both in when it is made and
+ * the AAD is consumed by setAAD, so reuse between frames is safe).
+ */
+class FrameOpener {
+  private readonly iv = Buffer.alloc(12);
+  private readonly ad: Buffer;
+  private readonly at: number;
+
+  constructor(private readonly k: FrameKeys) {
+    this.at = AAD_PREFIX.length + k.salt.length;
+    this.ad = Buffer.alloc(this.at + 9);
+    AAD_PREFIX.copy(this.ad, 0);
+    k.salt.copy(this.ad, AAD_PREFIX.length);
   }
-  return data;
+
+  open(i: number, final: boolean, sealed: Buffer): Buffer {
+    // uint64be(i) without BigInt: frame indexes stay far below 2^53.
+    const hi = Math.floor(i / 0x1_0000_0000);
+    const lo = i >>> 0;
+    const { iv, ad, at } = this;
+    iv.writeUInt32BE(hi, 4);
+    iv.writeUInt32BE(lo, 8);
+    ad.writeUInt32BE(hi, at);
+    ad.writeUInt32BE(lo, at + 4);
+    ad[at + 8] = final ? 1 : 0;
+    const keys = this.k.keys;
+    let data = sealed;
+    for (let l = keys.length - 1; l >= 0; l--) {
+      if (data.length < TAG) throw new FrameError();
+      const d = createDecipheriv('aes-256-gcm', keys[l] as Buffer, iv);
+      d.setAAD(ad);
+      d.setAuthTag(data.subarray(data.length - TAG));
+      const body = d.update(data.subarray(0, data.length - TAG));
+      try {
+        d.final();
+      } catch {
+        throw new FrameError();
+      }
+      data = body;
+    }
+    return data;
+  }
 }
 
 export class FrameError extends Error {
@@ -164,8 +194,8 @@ export function cipherRange(size: number, layers: number, start: number, end: nu
 }
 
 /** Frame i's plaintext, trimmed to [start, end] of the blob (empty when outside). */
-function openTrimmed(k: FrameKeys, size: number, i: number, sealed: Buffer, start: number, end: number): Buffer {
-  const plain = openFrame(k, i, i === frameCount(size) - 1, sealed);
+function openTrimmed(k: FrameOpener, size: number, i: number, sealed: Buffer, start: number, end: number): Buffer {
+  const plain = k.open(i, i === frameCount(size) - 1, sealed);
   const base = i * FRAME_BYTES;
   const from = Math.max(0, start - base);
   const to = Math.min(plain.length, end - base + 1);
@@ -195,6 +225,24 @@ export async function* decryptFrames(
   end: number,
   stats?: { opened: number },
 ): AsyncGenerator<Buffer> {
+  for await (const batch of decryptFrameBatches(src, k, size, start, end, stats)) yield* batch;
+}
+
+/**
+ * decryptFrames, one batch per stored chunk: every frame a chunk completes is
+ * opened before the batch is yielded (a chunk of whole frames, as readChunks
+ * reads them, is one batch with no copying). A consumer pays one async step
+ * per chunk, not per frame.
+ */
+export async function* decryptFrameBatches(
+  src: AsyncIterable<Uint8Array>,
+  k: FrameKeys,
+  size: number,
+  start: number,
+  end: number,
+  stats?: { opened: number },
+): AsyncGenerator<Buffer[]> {
+  const opener = new FrameOpener(k);
   const layers = k.keys.length;
   const buf = Buffer.allocUnsafe(FRAME_BYTES + TAG * layers);
   let i = Math.floor(start / FRAME_BYTES);
@@ -205,6 +253,7 @@ export async function* decryptFrames(
     // `raw` may be a buffer the store reuses (readChunks): nothing below keeps a reference to
     // it past this iteration (a frame it cuts is copied into `buf`; plaintext is new memory).
     const c = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const out: Buffer[] = [];
     let off = 0;
     while (off < c.length) {
       if (i > last) throw new FrameError();
@@ -221,14 +270,15 @@ export async function* decryptFrames(
         frame = buf.subarray(0, want);
         fill = 0;
       }
-      const out = openTrimmed(k, size, i, frame, start, end);
+      const plain = openTrimmed(opener, size, i, frame, start, end);
       if (stats) stats.opened++;
       i++;
       if (i <= last) want = frameLen(size, layers, i);
       // Each frame's plaintext goes out as it is: joining them would copy every byte once more
       // into a new buffer (and fault its pages in); the socket gathers queued writes by itself.
-      if (out.length > 0) yield out;
+      if (plain.length > 0) out.push(plain);
     }
+    if (out.length > 0) yield out;
   }
   if (i <= last || fill !== 0) throw new FrameError();
 }
@@ -246,8 +296,9 @@ export function openRange(k: FrameKeys, size: number, stored: Uint8Array, start:
   const stride = FRAME_BYTES + TAG * layers;
   const out: Buffer[] = [];
   const last = lastFrame(size, start, end);
+  const opener = new FrameOpener(k);
   for (let i = Math.floor(start / FRAME_BYTES); i <= last; i++) {
-    out.push(openTrimmed(k, size, i, b.subarray(i * stride, i * stride + frameLen(size, layers, i)), start, end));
+    out.push(openTrimmed(opener, size, i, b.subarray(i * stride, i * stride + frameLen(size, layers, i)), start, end));
   }
   return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
 }

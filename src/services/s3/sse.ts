@@ -16,7 +16,7 @@ import type { RequestContext } from '../../server/context.js';
 import { inlineBytes, type InlineData, joined, objectStream, segmentsFor } from './blob-stream.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { BlobRef, BucketRecord, SseRecord } from './model.js';
-import { cipherRange, cipherSize, decryptFrames, encryptFrames, FrameError, frameKeys, newSalt, openRange, readChunkBytes, sealAll } from './sse-frames.js';
+import { cipherRange, cipherSize, decryptFrameBatches, encryptFrames, FrameError, frameKeys, newSalt, openRange, readChunkBytes, sealAll } from './sse-frames.js';
 import type { S3 } from './state.js';
 
 export const SSE_ALGORITHMS = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const;
@@ -281,22 +281,57 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
   const open = (b: BlobRef) => frameKeys(keys, Buffer.from(b.enc as string, 'base64'));
   const release = s3.reaper.acquire(segments.filter(({ s }) => !s.inline).map(({ s }) => s.id));
   const blobStore = s3.blobs;
-  const stream = Readable.from(
+  const stream = batchStream(
     (async function* () {
       for (const { s, b } of segments) {
         if (s.inline) {
-          yield openInline(keys, b, s, inline);
+          yield [openInline(keys, b, s, inline)];
           continue;
         }
         const r = cipherRange(b.size, keys.length, s.start, s.end);
         const stored = blobStore.readChunks(s.id, { start: r.start, end: r.end }, readChunkBytes(keys.length));
         // Opened in place: a worker thread was tried and cost more CPU in all (the hand-over per
         // frame) than it took off this thread, which on two cores shared with clients lost rate.
-        yield* decryptFrames(stored, open(b), b.size, s.start, s.end);
+        yield* decryptFrameBatches(stored, open(b), b.size, s.start, s.end);
       }
     })(),
-    { objectMode: false },
   );
   stream.once('close', release);
   return stream;
+}
+
+/**
+ * A byte stream of batches of buffers: one async step per batch (a stored
+ * chunk of 16 frames), its buffers pushed together, where Readable.from would
+ * take a generator step, a promise and a read cycle per frame. Destroying the
+ * stream ends the generator (closing what it has open).
+ */
+function batchStream(batches: AsyncGenerator<Buffer[]>): Readable {
+  let reading = false;
+  return new Readable({
+    read() {
+      if (reading) return;
+      reading = true;
+      batches.next().then(
+        (r) => {
+          reading = false;
+          if (r.done === true) {
+            this.push(null);
+            return;
+          }
+          for (const b of r.value) this.push(b);
+        },
+        (e: unknown) => {
+          reading = false;
+          this.destroy(e as Error);
+        },
+      );
+    },
+    destroy(err, cb) {
+      batches.return(undefined).then(
+        () => cb(err),
+        (e: unknown) => cb((err ?? e) as Error | null),
+      );
+    },
+  });
 }

@@ -121,6 +121,26 @@ export function runBlobStoreContract(name: string, open: () => Promise<BlobHarne
       }
     }));
 
+    it('readChunks: readers one after another and side by side each get their own bytes (buffers may be reused between reads)', withStore(async (s) => {
+      const a = randomBytes(50_000);
+      const b = randomBytes(50_000);
+      const ida = (await s.write(chunksOf(a))).id;
+      const idb = (await s.write(chunksOf(b))).id;
+      const collect = async (id: string, stopAfter = Infinity): Promise<Buffer> => {
+        const out: Buffer[] = [];
+        for await (const c of s.readChunks(id, undefined, 8_192)) {
+          out.push(Buffer.from(c));
+          if (out.length >= stopAfter) break;
+        }
+        return Buffer.concat(out);
+      };
+      for (let round = 0; round < 3; round++) {
+        assert.ok((await collect(ida, 2)).equals(a.subarray(0, 16_384)));
+        const [ga, gb] = await Promise.all([collect(ida), collect(idb)]);
+        assert.ok(ga.equals(a) && gb.equals(b), `round ${round}`);
+      }
+    }));
+
     it('reports unknown ids: size undefined, read errors with BlobNotFoundError', withStore(async (s) => {
       for (const id of ['0123456789abcdef0123456789abcdef', '../../etc/passwd', '', 'A'.repeat(32)]) {
         assert.equal(await s.size(id), undefined);

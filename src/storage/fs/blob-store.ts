@@ -22,6 +22,9 @@ import { BufferedFileWriter } from './buffered-writer.js';
 import { mkdirDurable, syncDir } from './sync-dir.js';
 
 const READ_HIGH_WATER_MARK = 1024 * 1024;
+/** Idle readChunks buffers kept for the next read (a fresh one faults its pages in on first use). */
+const SPARE_READ_BUFFERS = 4;
+const SPARE_READ_BUFFER_MAX = 2 * 1024 * 1024;
 const ID = /^[0-9a-f]{32}$/;
 
 type BlobStream = AsyncIterable<Uint8Array> & NodeJS.ReadableStream;
@@ -84,6 +87,8 @@ class FsBlobStore implements BlobStore {
   /** Shard directories made (or being made) durable, so each is made once. */
   private readonly shards = new Map<string, Promise<void>>();
   private readonly writing = new Set<Promise<unknown>>();
+  /** readChunks buffers between reads, all of one size (the last size asked for). */
+  private spare: Buffer[] = [];
   private closed = false;
 
   constructor(private readonly dir: string) {
@@ -204,13 +209,15 @@ class FsBlobStore implements BlobStore {
       throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobNotFoundError(id) : error;
     }
     let pending: Promise<number> | undefined;
+    let bufs: Buffer[] = [];
     try {
       const stop = end !== undefined ? end + 1 : (await fh.stat()).size;
       let pos = start ?? 0;
       const len = Math.min(chunkBytes, stop - pos);
       if (len <= 0) return;
-      // Two buffers: the consumer holds one while the next chunk is read into the other.
-      const bufs: Buffer[] = [Buffer.allocUnsafeSlow(len)];
+      // Two buffers: the consumer holds one while the next chunk is read into the other. They come
+      // from (and go back to) a few spares: a new one costs a page fault per 4 KiB on first use.
+      bufs = [this.takeBuffer(len)];
       /** Fills `buf` from `at`: a chunk is short only where the file ends. */
       const fill = async (buf: Buffer, at: number): Promise<number> => {
         const want = Math.min(buf.length, stop - at);
@@ -223,7 +230,7 @@ class FsBlobStore implements BlobStore {
         return n;
       };
       const readInto = (i: number): Promise<number> => {
-        const p = fill((bufs[i] ??= Buffer.allocUnsafeSlow(len)), pos);
+        const p = fill((bufs[i] ??= this.takeBuffer(len)), pos);
         // Handled here too: a consumer that stops early leaves it unawaited until finally.
         p.catch(() => undefined);
         return p;
@@ -242,8 +249,23 @@ class FsBlobStore implements BlobStore {
       }
     } finally {
       await pending?.catch(() => undefined);
+      // No read is in flight into them now, and the consumer is done with the last chunk.
+      for (const b of bufs) this.giveBuffer(b);
       await fh.close();
     }
+  }
+
+  /** A buffer of at least `len` bytes, subarrayed to `len`. */
+  private takeBuffer(len: number): Buffer {
+    const b = this.spare.pop();
+    return b !== undefined && b.length >= len ? b.subarray(0, len) : Buffer.allocUnsafeSlow(len);
+  }
+
+  private giveBuffer(b: Buffer): void {
+    const size = b.buffer.byteLength;
+    if (b.byteOffset !== 0 || size > SPARE_READ_BUFFER_MAX) return;
+    if (this.spare.length > 0 && (this.spare[0] as Buffer).length !== size) this.spare = [];
+    if (this.spare.length < SPARE_READ_BUFFERS) this.spare.push(b.length === size ? b : Buffer.from(b.buffer, 0, size));
   }
 
   async size(id: string): Promise<number | undefined> {

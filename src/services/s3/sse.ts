@@ -312,20 +312,29 @@ function batchStream(batches: AsyncGenerator<Buffer[]>): Readable {
     read() {
       if (reading) return;
       reading = true;
-      batches.next().then(
-        (r) => {
-          reading = false;
-          if (r.done === true) {
-            this.push(null);
-            return;
-          }
-          for (const b of r.value) this.push(b);
-        },
-        (e: unknown) => {
-          reading = false;
-          this.destroy(e as Error);
-        },
-      );
+      const step = (): void => {
+        batches.next().then(
+          (r) => {
+            if (r.done === true) {
+              reading = false;
+              this.push(null);
+              return;
+            }
+            // A batch with no bytes pushes nothing, and nothing would ask for the next one.
+            if (!r.value.some((b) => b.length > 0)) {
+              step();
+              return;
+            }
+            reading = false;
+            for (const b of r.value) if (b.length > 0) this.push(b);
+          },
+          (e: unknown) => {
+            reading = false;
+            this.destroy(e as Error);
+          },
+        );
+      };
+      step();
     },
     destroy(err, cb) {
       batches.return(undefined).then(

@@ -105,7 +105,10 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
     secure = s;
   }
 
-  const server = net.createServer((socket) => {
+  // noDelay as http.createServer sets it: connections reach the HTTP servers through this
+  // listener (emit('connection')), which skips theirs, and with Nagle on the sub-segment tail
+  // of each large write waits for the client's (delayed) ACK.
+  const server = net.createServer({ noDelay: true }, (socket) => {
     if (opts.gate && !opts.gate.accept(socket)) return;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));

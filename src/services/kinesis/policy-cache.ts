@@ -14,8 +14,9 @@
  * TTL only bounds how long another node's change (a shared store, cluster
  * mode) can go unseen.
  */
-import type { KvEntry, MetadataStore, ReadTx, ScanOptions, StoredValue, WriteTx } from '../../storage/ports.js';
+import type { MetadataStore, ReadTx } from '../../storage/ports.js';
 import { NS_STREAM, type StreamMeta } from './model.js';
+import { watchWrites } from '../../storage/watch-writes.js';
 
 interface Entry {
   /** undefined: the stream has no policy, or does not exist. */
@@ -54,68 +55,11 @@ export class StreamPolicyCache {
   }
 }
 
-/** Forwards to a write transaction, noting which stream records it writes. */
-class WatchedTx implements WriteTx {
-  /** Stream names written; `true` after a range delete over the streams. */
-  touched: Set<string> | true | undefined;
-  constructor(private readonly tx: WriteTx) {}
-  get<V = StoredValue>(ns: string, key: string): Promise<V | undefined> {
-    return this.tx.get<V>(ns, key);
-  }
-  scan<V = StoredValue>(ns: string, opts?: ScanOptions): Promise<KvEntry<V>[]> {
-    return this.tx.scan<V>(ns, opts);
-  }
-  count(ns: string, opts?: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
-    return this.tx.count(ns, opts);
-  }
-  put(ns: string, key: string, value: StoredValue): Promise<void> {
-    if (ns === NS_STREAM) this.note(key);
-    return this.tx.put(ns, key, value);
-  }
-  delete(ns: string, key: string): Promise<boolean> {
-    if (ns === NS_STREAM) this.note(key);
-    return this.tx.delete(ns, key);
-  }
-  deleteRange(ns: string, opts: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
-    if (ns === NS_STREAM) this.touched = true;
-    return this.tx.deleteRange(ns, opts);
-  }
-  private note(name: string): void {
-    if (this.touched === true) return;
-    this.touched ??= new Set();
-    this.touched.add(name);
-  }
-}
-
 /**
  * Kinesis's view of the metadata store: the same store, except that a write
  * transaction which wrote stream records invalidates them in `cache` once it
  * has settled, before its caller resumes.
  */
 export function watchStreamWrites(store: MetadataStore, cache: StreamPolicyCache): MetadataStore {
-  const settle = (w: WatchedTx): void => {
-    const t = w.touched;
-    if (t === undefined) return;
-    if (t === true) cache.invalidateAll();
-    else for (const name of t) cache.invalidate(name);
-  };
-  return {
-    read: (fn) => store.read(fn),
-    write: <T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> => {
-      let watched: WatchedTx | undefined;
-      return store
-        .write((tx) => fn((watched = new WatchedTx(tx))))
-        .then(
-          (v) => {
-            if (watched) settle(watched);
-            return v;
-          },
-          (e: unknown) => {
-            if (watched) settle(watched);
-            throw e;
-          },
-        );
-    },
-    close: () => store.close(),
-  };
+  return watchWrites(store, NS_STREAM, cache);
 }

@@ -7,11 +7,12 @@ import type { ServiceDefinition } from '../../aws/service.js';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../lib/clock.js';
 import type { RequestContext } from '../../server/context.js';
-import type { BlobStore, KvEntry, MetadataStore, ReadTx, ScanOptions, StoredValue, WriteTx } from '../../storage/ports.js';
+import type { BlobStore, MetadataStore, ReadTx } from '../../storage/ports.js';
 import type { BlobReaper } from './blob-reaper.js';
 import type { SseKeys } from './sse-keys.js';
 import { noSuchBucket, s3Error } from './errors.js';
 import { type BucketRecord, NS_BUCKETS } from './model.js';
+import { watchWrites } from '../../storage/watch-writes.js';
 
 export interface S3 {
   meta: MetadataStore;
@@ -84,70 +85,13 @@ export class BucketCache {
   }
 }
 
-/** Forwards to a write transaction, noting which bucket records it writes. */
-class WatchedTx implements WriteTx {
-  /** Bucket names written; `true` after a range delete over the buckets. */
-  touched: Set<string> | true | undefined;
-  constructor(private readonly tx: WriteTx) {}
-  get<V = StoredValue>(ns: string, key: string): Promise<V | undefined> {
-    return this.tx.get<V>(ns, key);
-  }
-  scan<V = StoredValue>(ns: string, opts?: ScanOptions): Promise<KvEntry<V>[]> {
-    return this.tx.scan<V>(ns, opts);
-  }
-  count(ns: string, opts?: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
-    return this.tx.count(ns, opts);
-  }
-  put(ns: string, key: string, value: StoredValue): Promise<void> {
-    if (ns === NS_BUCKETS) this.note(key);
-    return this.tx.put(ns, key, value);
-  }
-  delete(ns: string, key: string): Promise<boolean> {
-    if (ns === NS_BUCKETS) this.note(key);
-    return this.tx.delete(ns, key);
-  }
-  deleteRange(ns: string, opts: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
-    if (ns === NS_BUCKETS) this.touched = true;
-    return this.tx.deleteRange(ns, opts);
-  }
-  private note(name: string): void {
-    if (this.touched === true) return;
-    this.touched ??= new Set();
-    this.touched.add(name);
-  }
-}
-
 /**
  * S3's view of the metadata store: the same store, except that a write
  * transaction which wrote bucket records invalidates them in `cache` once
  * it has settled (committed or rolled back), before its caller resumes.
  */
 export function watchBucketWrites(store: MetadataStore, cache: BucketCache): MetadataStore {
-  const settle = (w: WatchedTx): void => {
-    const t = w.touched;
-    if (t === undefined) return;
-    if (t === true) cache.invalidateAll();
-    else for (const name of t) cache.invalidate(name);
-  };
-  return {
-    read: (fn) => store.read(fn),
-    write: <T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> => {
-      let watched: WatchedTx | undefined;
-      return store
-        .write((tx) => fn((watched = new WatchedTx(tx))))
-        .then(
-          (v) => {
-            if (watched) settle(watched);
-            return v;
-          },
-          (e: unknown) => {
-            if (watched) settle(watched);
-            throw e;
-          },
-        );
-    },
-    close: () => store.close(),
-  };
+  return watchWrites(store, NS_BUCKETS, cache);
 }
 
 export async function getBucket(tx: ReadTx, name: string): Promise<BucketRecord | undefined> {

@@ -1,0 +1,78 @@
+/**
+ * A metadata store that tells a cache which records of one namespace a write
+ * transaction wrote, once that transaction has settled (committed or rolled
+ * back) and before its caller resumes: what keeps S3's bucket cache and
+ * Kinesis's stream-policy cache exact on this node.
+ */
+import type { KvEntry, MetadataStore, ScanOptions, StoredValue, WriteTx } from './ports.js';
+
+/** What a watched write invalidates. */
+export interface WriteWatcher {
+  invalidate(key: string): void;
+  invalidateAll(): void;
+}
+
+/** Forwards to a write transaction, noting which keys of `ns` it writes. */
+class WatchedTx implements WriteTx {
+  /** Keys written; `true` after a range delete over the namespace. */
+  touched: Set<string> | true | undefined;
+  constructor(
+    private readonly tx: WriteTx,
+    private readonly ns: string,
+  ) {}
+  get<V = StoredValue>(ns: string, key: string): Promise<V | undefined> {
+    return this.tx.get<V>(ns, key);
+  }
+  scan<V = StoredValue>(ns: string, opts?: ScanOptions): Promise<KvEntry<V>[]> {
+    return this.tx.scan<V>(ns, opts);
+  }
+  count(ns: string, opts?: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
+    return this.tx.count(ns, opts);
+  }
+  put(ns: string, key: string, value: StoredValue): Promise<void> {
+    if (ns === this.ns) this.note(key);
+    return this.tx.put(ns, key, value);
+  }
+  delete(ns: string, key: string): Promise<boolean> {
+    if (ns === this.ns) this.note(key);
+    return this.tx.delete(ns, key);
+  }
+  deleteRange(ns: string, opts: Omit<ScanOptions, 'limit' | 'reverse'>): Promise<number> {
+    if (ns === this.ns) this.touched = true;
+    return this.tx.deleteRange(ns, opts);
+  }
+  private note(key: string): void {
+    if (this.touched === true) return;
+    this.touched ??= new Set();
+    this.touched.add(key);
+  }
+}
+
+/** `store`, except that every settled write transaction that wrote keys of `ns` invalidates them in `watcher`. */
+export function watchWrites(store: MetadataStore, ns: string, watcher: WriteWatcher): MetadataStore {
+  const settle = (w: WatchedTx): void => {
+    const t = w.touched;
+    if (t === undefined) return;
+    if (t === true) watcher.invalidateAll();
+    else for (const key of t) watcher.invalidate(key);
+  };
+  return {
+    read: (fn) => store.read(fn),
+    write: <T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> => {
+      let watched: WatchedTx | undefined;
+      return store
+        .write((tx) => fn((watched = new WatchedTx(tx, ns))))
+        .then(
+          (v) => {
+            if (watched) settle(watched);
+            return v;
+          },
+          (e: unknown) => {
+            if (watched) settle(watched);
+            throw e;
+          },
+        );
+    },
+    close: () => store.close(),
+  };
+}

@@ -76,3 +76,49 @@ export function watchWrites(store: MetadataStore, ns: string, watcher: WriteWatc
     close: () => store.close(),
   };
 }
+
+/**
+ * Records by key as of the last settled write, for a store handle made by
+ * `watchWrites` (which calls invalidate / invalidateAll): exact on this node.
+ * A lookup racing a commit may load the old record; the generation counter
+ * keeps it from being cached. The TTL only bounds how long another node's
+ * change (a shared store, cluster mode) can go unseen.
+ */
+export class WatchedCache<V> implements WriteWatcher {
+  private readonly entries = new Map<string, { value: V; at: number }>();
+  /** Bumped by every invalidation: a lookup started before one must not fill the cache. */
+  private generation = 0;
+
+  /** `keep` says which loaded values are cached (and returns the form cached). */
+  constructor(
+    private readonly ttlMs: number,
+    private readonly keep: (value: V) => { value: V } | undefined = (value) => ({ value }),
+  ) {}
+
+  async get(key: string, load: () => Promise<V>): Promise<V> {
+    const now = performance.now();
+    const hit = this.entries.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    const generation = this.generation;
+    const loaded = await load();
+    if (generation !== this.generation) return loaded;
+    const kept = this.keep(loaded);
+    if (kept === undefined) {
+      this.entries.delete(key);
+      return loaded;
+    }
+    if (this.entries.size >= 10_000) this.entries.clear();
+    this.entries.set(key, { value: kept.value, at: now });
+    return kept.value;
+  }
+
+  invalidate(key: string): void {
+    this.generation++;
+    this.entries.delete(key);
+  }
+
+  invalidateAll(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+}

@@ -45,6 +45,8 @@ const ACCEPT_FIRST_MS = 50;
 const ACCEPT_STREAK = 4;
 /** Waiting clients compared per start (see nextClient). */
 const NEXT_CLIENT_SCAN = 64;
+/** An accepted connection waiting for its turn to start. */
+type Waiter = { socket: net.Socket; begin: () => void };
 const SCAN_MS = 250;
 /**
  * The watchdogs' clock advances at most this much from one scan to the next: when the server
@@ -95,7 +97,7 @@ export class ConnectionGate {
   private scans = 0;
   private readonly timer: NodeJS.Timeout;
   /** Accepted connections waiting to be started, per client; Map order breaks ties (see nextClient). */
-  private readonly waiting = new Map<string, { socket: net.Socket; begin: () => void }[]>();
+  private readonly waiting = new Map<string, Waiter[]>();
   private waitingCount = 0;
   /** New connections this turn may still start (adapted to what the last batches cost), and started so far. */
   private batch = FIRST_BATCH;
@@ -319,8 +321,8 @@ export class ConnectionGate {
    * NEXT_CLIENT_SCAN clients in that order are compared, so thousands of waiting sources cost a bounded
    * scan per start.
    */
-  private nextClient(): [string, { socket: net.Socket; begin: () => void }[]] {
-    let best: [string, { socket: net.Socket; begin: () => void }[]] | undefined;
+  private nextClient(): [string, Waiter[]] {
+    let best: [string, Waiter[]] | undefined;
     let bestStarted = Infinity;
     let seen = 0;
     for (const entry of this.waiting) {
@@ -332,7 +334,7 @@ export class ConnectionGate {
       }
       if (++seen >= NEXT_CLIENT_SCAN) break;
     }
-    return best as [string, { socket: net.Socket; begin: () => void }[]];
+    return best as [string, Waiter[]];
   }
 
   private client(key: string, t: number): Client {

@@ -16,42 +16,25 @@
  */
 import type { MetadataStore, ReadTx } from '../../storage/ports.js';
 import { NS_STREAM, type StreamMeta } from './model.js';
-import { watchWrites } from '../../storage/watch-writes.js';
-
-interface Entry {
-  /** undefined: the stream has no policy, or does not exist. */
-  policy: string | undefined;
-  at: number;
-}
+import { WatchedCache, watchWrites } from '../../storage/watch-writes.js';
 
 export class StreamPolicyCache {
-  private readonly entries = new Map<string, Entry>();
-  /** Bumped by every invalidation: a lookup started before one must not fill the cache. */
-  private generation = 0;
+  private readonly policies: WatchedCache<string | undefined>;
+  constructor(ttlMs = 1000) {
+    this.policies = new WatchedCache(ttlMs);
+  }
 
-  constructor(private readonly ttlMs = 1000) {}
-
-  async get(store: MetadataStore, name: string): Promise<string | undefined> {
-    const now = performance.now();
-    const hit = this.entries.get(name);
-    if (hit && now - hit.at < this.ttlMs) return hit.policy;
-    const generation = this.generation;
-    const policy = await store.read(async (tx: ReadTx) => (await tx.get<StreamMeta>(NS_STREAM, name))?.policy);
-    if (generation === this.generation) {
-      if (this.entries.size >= 10_000) this.entries.clear();
-      this.entries.set(name, { policy, at: now });
-    }
-    return policy;
+  /** undefined: the stream has no policy, or does not exist. */
+  get(store: MetadataStore, name: string): Promise<string | undefined> {
+    return this.policies.get(name, () => store.read(async (tx: ReadTx) => (await tx.get<StreamMeta>(NS_STREAM, name))?.policy));
   }
 
   invalidate(name: string): void {
-    this.generation++;
-    this.entries.delete(name);
+    this.policies.invalidate(name);
   }
 
   invalidateAll(): void {
-    this.generation++;
-    this.entries.clear();
+    this.policies.invalidateAll();
   }
 }
 

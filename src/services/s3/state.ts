@@ -12,7 +12,7 @@ import type { BlobReaper } from './blob-reaper.js';
 import type { SseKeys } from './sse-keys.js';
 import { noSuchBucket, s3Error } from './errors.js';
 import { type BucketRecord, NS_BUCKETS } from './model.js';
-import { watchWrites } from '../../storage/watch-writes.js';
+import { WatchedCache, watchWrites } from '../../storage/watch-writes.js';
 
 export interface S3 {
   meta: MetadataStore;
@@ -46,26 +46,14 @@ export interface S3 {
  * can go unseen.
  */
 export class BucketCache {
-  private readonly entries = new Map<string, { rec: BucketRecord; at: number }>();
-  /** Bumped by every invalidation: a lookup started before one must not fill the cache. */
-  private generation = 0;
-  constructor(private readonly ttlMs = 1000) {}
+  // Shared by concurrent requests: frozen, so a handler cannot change one in place by mistake. A missing bucket is not cached.
+  private readonly records: WatchedCache<BucketRecord | undefined>;
+  constructor(ttlMs = 1000) {
+    this.records = new WatchedCache(ttlMs, (rec) => (rec ? { value: Object.freeze(rec) } : undefined));
+  }
 
-  async get(s3: Pick<S3, 'meta'>, name: string): Promise<BucketRecord | undefined> {
-    const now = performance.now();
-    const hit = this.entries.get(name);
-    if (hit && now - hit.at < this.ttlMs) return hit.rec;
-    const generation = this.generation;
-    const rec = await s3.meta.read((tx) => getBucket(tx, name));
-    if (generation !== this.generation) return rec;
-    if (rec) {
-      if (this.entries.size >= 10_000) this.entries.clear();
-      // Shared by concurrent requests: frozen, so a handler cannot change it in place by mistake.
-      this.entries.set(name, { rec: Object.freeze(rec), at: now });
-    } else {
-      this.entries.delete(name);
-    }
-    return rec;
+  get(s3: Pick<S3, 'meta'>, name: string): Promise<BucketRecord | undefined> {
+    return this.records.get(name, () => s3.meta.read((tx) => getBucket(tx, name)));
   }
 
   /** The bucket, else NoSuchBucket; a bucket of another account is AccessDenied (as requireBucket). */
@@ -75,13 +63,11 @@ export class BucketCache {
   }
 
   invalidate(name: string): void {
-    this.generation++;
-    this.entries.delete(name);
+    this.records.invalidate(name);
   }
 
   invalidateAll(): void {
-    this.generation++;
-    this.entries.clear();
+    this.records.invalidateAll();
   }
 }
 

@@ -9,7 +9,7 @@ import type { ServiceIndex } from '../aws/routing.js';
 import { routeService } from '../aws/routing.js';
 import type { ServiceDefinition } from '../aws/service.js';
 import type { CredentialLookup, ErrorFamily } from '../aws/sigv4/index.js';
-import { authenticate, credentialScope, sigv4Error, verifiedBody } from '../aws/sigv4/index.js';
+import { authenticate, authenticateNow, credentialScope, sigv4Error, verifiedBody } from '../aws/sigv4/index.js';
 import { anonymousPrincipal } from '../iam/root-key.js';
 import { requestId as newRequestId, s3HostId, s3RequestId } from '../lib/ids.js';
 import type { AuditRecord, Principal, RequestContext, ServiceDeps } from './context.js';
@@ -137,12 +137,14 @@ export function createPipeline(deps: PipelineDeps) {
       // Preflights and website reads are never signed (service.answersUnsigned): they run anonymous.
       const unsigned = service.answersUnsigned?.(req) === true;
       try {
-        const auth = unsigned ? undefined : await authenticate(signedView, {
+        // Awaited only when the credential lookup went async: the root key (and IAM's cache) answer at once.
+        const verifying = unsigned ? undefined : authenticateNow(signedView, {
           lookup: deps.credentials,
           now: deps.clock.now(),
           normalizePath: service.protocol !== 'rest-xml',
           family: familyOf(service),
         });
+        const auth = verifying instanceof Promise ? await verifying : verifying;
         if (auth) {
           principal = auth.credential.principal;
           signedRegion = auth.scope.region;

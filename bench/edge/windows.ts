@@ -48,6 +48,11 @@ const url = `${endpoint}/bench-edge`;
 const headers = await signedHeaders({ url, method: 'HEAD', service: 's3', region: 'us-east-1', credentials: TEST_KEY });
 delete headers['host'];
 const pid = child.pid!;
+// HANUL_CPU=n pins hanul (all its threads) to one CPU; run this script under `taskset -c m` to pin wrk.
+if (process.env['HANUL_CPU'] !== undefined) {
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('taskset', ['-a', '-cp', process.env['HANUL_CPU'], String(pid)], { stdio: 'ignore' });
+}
 const out: string[] = [];
 for (let i = 0; i < windows; i++) {
   const c0 = cpuSeconds(pid);

@@ -143,7 +143,9 @@ export function createPipeline(deps: PipelineDeps) {
         response = raw;
         operation = ctx.operation;
       } else {
-        const decoded = await codec.decode(req, service);
+        // Awaited only when the codec had a body to read: a bodiless S3 request decodes at once.
+        const decoding = codec.decodeNow ? codec.decodeNow(req, service) : codec.decode(req, service);
+        const decoded = decoding instanceof Promise ? await decoding : decoding;
         operation = ctx.operation = decoded.operation;
         input = decoded.input;
         const spec = service.operations[operation];

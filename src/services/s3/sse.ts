@@ -17,6 +17,7 @@ import { inlineBytes, type InlineData, joined, objectStream, segmentsFor } from 
 import { invalidArgument, s3Error } from './errors.js';
 import type { BlobRef, BucketRecord, SseRecord } from './model.js';
 import { cipherRange, cipherSize, decryptFrameBatches, encryptFrames, FrameError, frameKeys, newSalt, openRange, readChunkBytes, sealAll } from './sse-frames.js';
+import type { FrameKeyCache } from './sse-keys.js';
 import type { S3 } from './state.js';
 
 export const SSE_ALGORITHMS = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const;
@@ -228,15 +229,20 @@ export interface BodySealer {
   finish(blob: BlobRef, size: number): BlobRef;
 }
 
-export function sealingBody(keys: readonly Buffer[]): BodySealer {
+/** With `cache`, a small (inline) blob's frame keys are kept for the GETs that follow (FrameKeyCache). */
+export function sealingBody(keys: readonly Buffer[], cache?: FrameKeyCache): BodySealer {
   const salt = newSalt();
   const k = frameKeys(keys, salt);
+  const enc = salt.toString('base64');
   return {
     layers: keys.length,
     stream: (src) => encryptFrames(src, k),
-    all: (plain) => sealAll(k, plain),
+    all: (plain) => {
+      cache?.remember(enc, keys, k);
+      return sealAll(k, plain);
+    },
     storedMax: (n) => cipherSize(n, keys.length),
-    finish: (blob, size) => Object.assign({}, blob, { size, enc: salt.toString('base64') }),
+    finish: (blob, size) => Object.assign({}, blob, { size, enc }),
   };
 }
 
@@ -249,7 +255,24 @@ function frameFailure(e: unknown): unknown {
  * opened into one buffer; undefined when a file blob is involved (then
  * decryptedStream). Small GETs answer with it, without a stream.
  */
-export function inlinePlaintext(blobs: readonly BlobRef[], keys: readonly Buffer[] | undefined, range?: { start: number; end: number }, inline?: InlineData): Buffer | undefined {
+export function inlinePlaintext(
+  blobs: readonly BlobRef[],
+  keys: readonly Buffer[] | undefined,
+  range?: { start: number; end: number },
+  inline?: InlineData,
+  cache?: FrameKeyCache,
+): Buffer | undefined {
+  const only = blobs.length === 1 ? blobs[0] : undefined;
+  if (keys && cache && only?.inline && only.enc !== undefined && only.size > 0 && (!range || (range.start <= range.end && range.end < only.size))) {
+    // The common small object: one encrypted inline blob (no segment list, no map).
+    const stored = inline?.get(only.id);
+    if (!stored) throw new Error(`s3: inline data ${only.id} was not loaded`);
+    try {
+      return openRange(cache.get(keys, only.enc), only.size, stored, range?.start ?? 0, range?.end ?? only.size - 1);
+    } catch (e) {
+      throw frameFailure(e);
+    }
+  }
   if (!keys || !blobs.some((b) => b.enc !== undefined)) return inlineBytes(blobs, range, inline);
   const segments = segmentsFor(blobs, range);
   if (!segments.every((s) => s.inline)) return undefined;

@@ -6,6 +6,7 @@
 //   e.g. node dist/bench/s3/small.js dist ../s3small-base/dist 3 6
 // BENCH_CPU_PROF=<dir>: start A with --cpu-prof into <dir>.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +30,8 @@ interface Server {
 
 async function start(dist: string, dataDir: string, profile: boolean): Promise<Server> {
   const args = profile && prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  // BENCH_A_FLAGS: more node flags for A (e.g. --perf-basic-prof, for perf to name JS frames).
+  if (profile && process.env['BENCH_A_FLAGS']) args.push(...(process.env['BENCH_A_FLAGS']).split(' '));
   const child = spawn(process.execPath, [...args, resolve(dist, 'src/cli.js'), 'start'], {
     env: { ...process.env, HANUL_PORT: '0', HANUL_DATA_DIR: dataDir, HANUL_ACCESS_KEY_ID: TEST_KEY.accessKeyId, HANUL_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey, HANUL_LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -68,11 +71,20 @@ async function rotation(endpoint: string, method: string): Promise<string> {
   return `local reqs = {${reqs.map((r) => JSON.stringify(r)).join(',\n')}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  if i > #reqs then i = 1 end\n  return reqs[i]\nend\n`;
 }
 
-async function phase(s: Server, script: string): Promise<{ rps: number; cpuUs: number; bad: number }> {
+/** CPU seconds of this process's reaped children (wrk), from /proc (cutime + cstime). */
+function childCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) / 100;
+}
+
+async function phase(s: Server, script: string): Promise<{ rps: number; cpuUs: number; wrkUs: number; bad: number }> {
   const c0 = cpuSeconds(s.pid);
+  const w0 = childCpuSeconds();
   const r = await wrk({ url: `${s.endpoint}/`, script, connections: 32, seconds });
   const cpu = cpuSeconds(s.pid) - c0;
-  return { rps: r.requestsPerSec, cpuUs: (cpu * 1e6) / (r.requestsPerSec * seconds), bad: r.non2xx + r.errors };
+  const ops = r.requestsPerSec * seconds;
+  return { rps: r.requestsPerSec, cpuUs: (cpu * 1e6) / ops, wrkUs: ((childCpuSeconds() - w0) * 1e6) / ops, bad: r.non2xx + r.errors };
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'hanul-bench-s3small-'));
@@ -87,6 +99,7 @@ try {
     const r = await fetch(`${s.endpoint}/small`, { method: 'PUT', headers: h });
     if (r.status !== 200) throw new Error(`CreateBucket ${name}: ${r.status} ${await r.text()}`);
     scripts[name] = { put: await rotation(s.endpoint, 'PUT'), get: await rotation(s.endpoint, 'GET') };
+    console.error(`${name}: pid ${s.pid}`);
     // Warm-up: every key exists before the first measured GET, and both JITs are warm.
     await phase(s, scripts[name].put);
     await phase(s, scripts[name].get);
@@ -98,12 +111,12 @@ try {
     for (const name of ['A', 'B'] as const) {
       const s = servers[name];
       const sc = scripts[name] as { put: string; get: string };
-      const skipped = { rps: NaN, cpuUs: NaN, bad: 0 };
+      const skipped = { rps: NaN, cpuUs: NaN, wrkUs: NaN, bad: 0 };
       const put = phases.includes('put') ? await phase(s, sc.put) : skipped;
       const get = phases.includes('get') ? await phase(s, sc.get) : skipped;
       sum[`${name} put`]?.push(put.cpuUs);
       sum[`${name} get`]?.push(get.cpuUs);
-      line.push(`${name} PUT ${put.rps.toFixed(0)}/s ${put.cpuUs.toFixed(0)} µs, GET ${get.rps.toFixed(0)}/s ${get.cpuUs.toFixed(0)} µs${put.bad + get.bad > 0 ? ` (non-2xx/errors ${put.bad}/${get.bad})` : ''}`);
+      line.push(`${name} PUT ${put.rps.toFixed(0)}/s ${put.cpuUs.toFixed(0)} µs (wrk ${put.wrkUs.toFixed(0)}), GET ${get.rps.toFixed(0)}/s ${get.cpuUs.toFixed(0)} µs (wrk ${get.wrkUs.toFixed(0)})${put.bad + get.bad > 0 ? ` (non-2xx/errors ${put.bad}/${get.bad})` : ''}`);
     }
     console.log(line.join(' | '));
   }

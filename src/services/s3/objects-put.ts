@@ -70,7 +70,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     checksum,
     extraAlgorithms: [algorithm],
     contentMd5Hex: md5,
-    seal: cipher && sealingBody(cipher.keys, s3.sse.frames),
+    seal: cipher && sealingBody(cipher.keys),
   };
   if (req) received.trailers = () => req.trailers();
   const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, received);

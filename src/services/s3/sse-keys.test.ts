@@ -69,16 +69,13 @@ describe('sse-keys: FrameKeyCache', () => {
     assert.equal(cache.size, 3);
   });
 
-  it('a blob sealed with the cache opens with keys from it, and from a fresh derivation', () => {
+  it('a blob opens with keys from the cache as from a fresh derivation', () => {
     const keys = new SseKeys(randomBytes(32), undefined, manualClock());
     const dk = [keys.newS3Key('bucket').plain];
     const salt = newSalt();
-    const k = frameKeys(dk, salt);
-    keys.frames.remember(salt.toString('base64'), dk, k);
     const plain = randomBytes(5000);
-    const stored = sealAll(k, plain);
-    assert.ok(openRange(keys.frames.get(dk, salt.toString('base64')), plain.length, stored, 0, plain.length - 1).equals(plain));
+    const stored = sealAll(frameKeys(dk, salt), plain);
+    for (let i = 0; i < 2; i++) assert.ok(openRange(keys.frames.get(dk, salt.toString('base64')), plain.length, stored, 0, plain.length - 1).equals(plain));
     assert.equal(keys.frames.hits, 1);
-    assert.ok(openRange(frameKeys(dk, salt), plain.length, stored, 0, plain.length - 1).equals(plain));
   });
 });

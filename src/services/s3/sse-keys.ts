@@ -54,9 +54,10 @@ interface KmsKeys {
 export const FRAME_KEY_CACHE_MAX = 4096;
 
 /**
- * The frame keys of recently written or read blobs, by the blob's salt (its
+ * The frame keys of recently read small (inline) blobs, by the blob's salt (its
  * BlobRef.enc): a small object's GET otherwise derives them anew (HKDF, two
- * HMACs) every time, as much CPU as opening its 4 KiB. An entry is used only
+ * HMACs) every time, as much CPU as opening its 4 KiB. Filled by reads only: a
+ * PUT keeps nothing (an object overwritten unread would only push others out). An entry is used only
  * for the very data keys it was derived from, so a salt seen under another
  * key (or a tampered record) derives afresh. Frame keys are no more secret
  * than the data keys already kept in memory here. Oldest entries go first.
@@ -74,18 +75,17 @@ export class FrameKeyCache {
       this.hits++;
       return hit.keys;
     }
-    const keys = frameKeys(dataKeys, Buffer.from(enc, 'base64'));
-    this.remember(enc, dataKeys, keys);
-    return keys;
-  }
-
-  /** Keeps a new blob's frame keys (its salt as `enc`), for the reads that follow its write. */
-  remember(enc: string, dataKeys: readonly Buffer[], keys: FrameKeys): void {
+    // The salt in memory of its own: a slice of Buffer's shared pool would keep the whole slab alive as long as the entry.
+    const decoded = Buffer.from(enc, 'base64');
+    const salt = Buffer.allocUnsafeSlow(decoded.length);
+    decoded.copy(salt);
+    const keys = frameKeys(dataKeys, salt);
     if (this.entries.size >= this.max) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }
     this.entries.set(enc, { dataKeys: dataKeys.slice(), keys });
+    return keys;
   }
 
   get size(): number {
@@ -105,7 +105,7 @@ function sameKeys(a: readonly Buffer[], b: readonly Buffer[]): boolean {
 }
 
 export class SseKeys {
-  /** Frame keys of recent blobs (see FrameKeyCache). */
+  /** Frame keys of recently read small blobs (see FrameKeyCache). */
   readonly frames = new FrameKeyCache();
   private readonly sealer: Sealer;
   private readonly verifierKey: Buffer;

@@ -229,20 +229,15 @@ export interface BodySealer {
   finish(blob: BlobRef, size: number): BlobRef;
 }
 
-/** With `cache`, a small (inline) blob's frame keys are kept for the GETs that follow (FrameKeyCache). */
-export function sealingBody(keys: readonly Buffer[], cache?: FrameKeyCache): BodySealer {
+export function sealingBody(keys: readonly Buffer[]): BodySealer {
   const salt = newSalt();
   const k = frameKeys(keys, salt);
-  const enc = salt.toString('base64');
   return {
     layers: keys.length,
     stream: (src) => encryptFrames(src, k),
-    all: (plain) => {
-      cache?.remember(enc, keys, k);
-      return sealAll(k, plain);
-    },
+    all: (plain) => sealAll(k, plain),
     storedMax: (n) => cipherSize(n, keys.length),
-    finish: (blob, size) => Object.assign({}, blob, { size, enc }),
+    finish: (blob, size) => Object.assign({}, blob, { size, enc: salt.toString('base64') }),
   };
 }
 

@@ -108,7 +108,8 @@ try {
   const sum: Record<string, number[]> = { 'A put': [], 'B put': [], 'A get': [], 'B get': [] };
   for (let i = 0; i < pairs; i++) {
     const line: string[] = [`pair ${i + 1}:`];
-    for (const name of ['A', 'B'] as const) {
+    // Who goes first alternates, so neither build always follows the other's GET run.
+    for (const name of i % 2 === 0 ? (['A', 'B'] as const) : (['B', 'A'] as const)) {
       const s = servers[name];
       const sc = scripts[name] as { put: string; get: string };
       const skipped = { rps: NaN, cpuUs: NaN, wrkUs: NaN, bad: 0 };

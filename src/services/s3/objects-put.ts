@@ -10,11 +10,11 @@ import { header } from '../../aws/http.js';
 import type { RequestContext } from '../../server/context.js';
 import { checksumMember, parseContentMd5 } from './checksums.js';
 import type { ChecksumAlgorithm, StoredChecksum } from './model.js';
-import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, type ReceiveOptions, storedContentEncoding } from './receive-body.js';
+import { checksumRequest, declaredLength, INLINE_MAX_BYTES, MAX_PUT_BYTES, receiveBody, storedContentEncoding } from './receive-body.js';
 import { expirationOf } from './lifecycle-rules.js';
 import { checkLockPermissions, lockForWrite, requireChecksumHeader, writeNeedsDigest } from './object-lock.js';
 import { checkKey, type S3 } from './state.js';
-import { requestedAcl, writerId } from './acl.js';
+import { aclField, requestedAcl, writerId } from './acl.js';
 import { parseTaggingHeader } from './tagging.js';
 import { etagHex, newCipher, sealingBody, sseHeaders, sseRequest } from './sse.js';
 import {
@@ -24,8 +24,8 @@ import {
   commitObject,
   entityHeaders,
   precheckWrite,
-  type NewObject,
   type SeenState,
+  tagsOf,
   type WriteConditions,
   withContentEncoding,
 } from './write-object.js';
@@ -63,7 +63,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
 
   const cipher = await newCipher(s3, ctx, bucket, key, sseReq);
   const algorithm = checksum.algorithm ?? DEFAULT_ALGORITHM;
-  const received: ReceiveOptions = {
+  const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, {
     declared,
     inlineMax: INLINE_MAX_BYTES,
     maxBytes: MAX_PUT_BYTES,
@@ -71,29 +71,32 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
     extraAlgorithms: [algorithm],
     contentMd5Hex: md5,
     seal: cipher && sealingBody(cipher.keys),
-  };
-  if (req) received.trailers = () => req.trailers();
-  const { blob, digests, data } = await receiveBody(s3, ctx, input.Body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, received);
+    ...(req ? { trailers: () => req.trailers() } : {}),
+  });
   const stored: StoredChecksum = { algorithm, value: digests.checksums[algorithm] as string, type: 'FULL_OBJECT' };
   const contentEncoding = storedContentEncoding(input.ContentEncoding);
-  // Built member by member: `{ ...a, ...b }` object literals are Node 20's slow path (µs per request).
-  const obj: NewObject = {
-    key,
-    etag: `"${etagHex(cipher?.sse, digests.md5Hex, blob)}"`,
-    size: digests.size,
-    blobs: [blob],
-    meta,
-    checksum: stored,
-    storageClass,
-  };
-  if (data) obj.inlineData = data;
-  if (cipher) obj.sse = cipher.sse;
-  if (tags && tags.length > 0) obj.tags = tags;
-  if (acl && acl.length > 0) obj.acl = acl;
-  Object.assign(obj, entityHeaders(withContentEncoding(input, contentEncoding), header({ headers }, 'expires')), lock);
-  const { record, versioned } = await commitObject(s3, ctx, bucket, obj, seen ? { cond, seen } : { cond });
-  const out: PutObjectOutput = { ETag: record.etag, [checksumMember(stored.algorithm)]: stored.value, ChecksumType: stored.type };
-  if (cipher) Object.assign(out, sseHeaders(cipher.sse, bucket.name, key));
+  const { record, versioned } = await commitObject(
+    s3,
+    ctx,
+    bucket,
+    {
+      key,
+      etag: `"${etagHex(cipher?.sse, digests.md5Hex, blob)}"`,
+      size: digests.size,
+      blobs: [blob],
+      ...(data ? { inlineData: data } : {}),
+      meta,
+      checksum: stored,
+      storageClass,
+      ...(cipher ? { sse: cipher.sse } : {}),
+      ...tagsOf(tags),
+      ...aclField(acl),
+      ...entityHeaders(withContentEncoding(input, contentEncoding), header({ headers }, 'expires')),
+      ...lock,
+    },
+    { cond, ...(seen ? { seen } : {}) },
+  );
+  const out: PutObjectOutput = { ETag: record.etag, ...checksumOutput(stored), ...sseHeaders(cipher?.sse, bucket.name, key) };
   if (versioned) out.VersionId = record.versionId;
   const expiration = expirationOf(bucket.lifecycle, record);
   if (expiration !== undefined) out.Expiration = expiration;

@@ -307,7 +307,7 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
           continue;
         }
         const r = cipherRange(b.size, keys.length, s.start, s.end);
-        const stored = blobStore.readChunks(s.id, { start: r.start, end: r.end }, readChunkBytes(keys.length));
+        const stored = blobStore.readChunks(s.id, { start: r.start, end: r.end }, readChunkBytes(keys.length), READS_AHEAD);
         // Opened in place: a worker thread was tried and cost more CPU in all (the hand-over per
         // frame) than it took off this thread, which on two cores shared with clients lost rate.
         yield* decryptFrameBatches(stored, open(b), b.size, s.start, s.end);
@@ -319,6 +319,23 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
 }
 
 /**
+ * Stored chunks (~1 MiB each) a GET reads ahead of the one being opened: a
+ * file read through libuv's pool waits for a thread to be scheduled, and with
+ * one read at a time that wait was paid once per chunk, in series with
+ * opening and sending it.
+ */
+const READS_AHEAD = 2;
+
+/**
+ * Opened plaintext a GET keeps queued before it stops asking for more (one
+ * stored chunk's worth): the next chunk is opened while the last one is still
+ * being written to the socket, instead of only once the stream has run dry
+ * (Node's 16 KiB default), which left the socket idle for every chunk's
+ * read and decryption. Bounded: a GET holds at most this plus one batch.
+ */
+const PLAINTEXT_AHEAD = 1024 * 1024;
+
+/**
  * A byte stream of batches of buffers: one async step per batch (a stored
  * chunk of 16 frames), its buffers pushed together, where Readable.from would
  * take a generator step, a promise and a read cycle per frame. Destroying the
@@ -327,6 +344,7 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
 function batchStream(batches: AsyncGenerator<Buffer[]>): Readable {
   let reading = false;
   return new Readable({
+    highWaterMark: PLAINTEXT_AHEAD,
     read() {
       if (reading) return;
       reading = true;

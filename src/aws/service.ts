@@ -37,7 +37,8 @@ export interface OperationSpec<I = any, O = any> {
   anonymous?: boolean;
   /** Largest request body accepted (bytes); more → the service's size error, read no further. */
   maxBodyBytes?: number;
-  handler(input: I, ctx: RequestContext): Promise<O>;
+  /** May answer at once (no Promise) when it has nothing to wait for; callers await only a real Promise. */
+  handler(input: I, ctx: RequestContext): O | Promise<O>;
   /** CloudTrail shaping for this operation (what to record, without secrets). */
   audit?: OperationAudit<I, O>;
 }
@@ -97,7 +98,7 @@ export interface ServiceDefinition {
    * cannot express (S3 POST Object form uploads, SubscribeToShard's event
    * stream) answers it here; the pipeline still authenticates, logs and counts.
    */
-  rawHandler?(req: HttpRequest, ctx: RequestContext): Promise<HttpResponse | undefined>;
+  rawHandler?(req: HttpRequest, ctx: RequestContext): HttpResponse | undefined | Promise<HttpResponse | undefined>;
   /**
    * Requests this service answers without SigV4, before authentication, as the
    * anonymous principal, through `rawHandler` (S3: CORS preflights, which a
@@ -122,9 +123,10 @@ export interface ServiceDefinition {
   /**
    * The resource policy of a resource ARN this service owns (S3 maps an
    * object ARN to its bucket's policy); undefined when it has none. The
-   * authorizer calls it for every request, so keep it cheap (cache).
+   * authorizer calls it for every request, so keep it cheap (cache): a cached
+   * answer may come back at once, not in a Promise.
    */
-  resourcePolicy?(resourceArn: string, ctx: RequestContext): Promise<ResourcePolicy | undefined>;
+  resourcePolicy?(resourceArn: string, ctx: RequestContext): ResourcePolicy | undefined | Promise<ResourcePolicy | undefined>;
   /**
    * The service authorizes every call itself (KMS: key policy, then IAM via
    * `iamIdentityEvaluator()` from src/iam/authorize.ts, then grants), so the

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AwsError } from '../aws/errors.js';
 import type { ServiceDefinition } from '../aws/service.js';
-import type { Principal } from '../server/context.js';
+import { pino } from 'pino';
+import { parseConfig } from '../config.js';
+import type { Principal, RequestContext } from '../server/context.js';
+import type { Stores } from '../storage/ports.js';
 import { iamKit, policy, type IamKit } from '../services/iam/test-kit.js';
+import { createIamAuthorizer } from './authorize.js';
 import { anonymousPrincipal } from './root-key.js';
 
 const code = (c: string, msg?: RegExp) => (e: unknown) => {
@@ -109,5 +113,74 @@ describe('the authorizer with resource policies', () => {
     }
     assert.ok(used.LastUsedDate instanceof Date);
     assert.ok(['s3', 'iam', 'kms'].includes(used.ServiceName ?? ''));
+  });
+});
+
+describe('the authorizer answers at once when nothing is left to wait for', () => {
+  let k: IamKit;
+  const buckets = new Map<string, string>();
+  before(async () => {
+    k = await iamKit();
+    buckets.set('locked', policy({ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::locked/*' }));
+    buckets.set('public', policy({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::public/*' }));
+  });
+  after(() => k.close());
+
+  /** fakeS3, except that the resource policy comes back at once (a cached bucket), or as a Promise for buckets in `slow`. */
+  function syncS3(slow = new Set<string>()): ServiceDefinition {
+    const s3 = fakeS3(buckets);
+    s3.resourcePolicy = (arn) => {
+      const bucket = arn.slice('arn:aws:s3:::'.length).split('/')[0] ?? '';
+      const document = buckets.get(bucket);
+      const rp = document === undefined ? undefined : { document };
+      return slow.has(bucket) ? Promise.resolve(rp) : rp;
+    };
+    return s3;
+  }
+  const ctx = (principal: Principal): RequestContext => ({
+    config: parseConfig({ HANUL_DATA_DIR: k.dir }),
+    clock: k.clock,
+    stores: { metadata: k.store } as unknown as Stores,
+    log: pino({ level: 'silent' }),
+    audit: { record: () => undefined },
+    requestId: 'test',
+    principal,
+    region: 'us-east-1',
+    accountId: '000000000000',
+    signal: new AbortController().signal,
+    sourceIp: '127.0.0.1',
+    secure: false,
+    userAgent: 'test',
+    service: 's3',
+    operation: 'GetObject',
+  });
+
+  it('returns (not a Promise) on an allow and throws AccessDenied on a deny, for root and anonymous callers', async () => {
+    const authorize = createIamAuthorizer();
+    const s3 = syncS3();
+    // The root identity is resolved once (then cached): from then on nothing is awaited.
+    await authorize(ctx(k.root), s3, 'GetObject', { Bucket: 'mine', Key: 'a' });
+    assert.equal(authorize(ctx(k.root), s3, 'GetObject', { Bucket: 'mine', Key: 'a' }), undefined);
+    assert.throws(() => authorize(ctx(k.root), s3, 'GetObject', { Bucket: 'locked', Key: 'a' }), code('AccessDenied', /explicit deny in a resource-based policy/));
+    const anon = anonymousPrincipal();
+    assert.equal(authorize(ctx(anon), s3, 'GetObject', { Bucket: 'public', Key: 'a' }), undefined);
+    assert.throws(() => authorize(ctx(anon), s3, 'GetObject', { Bucket: 'mine', Key: 'a' }), code('AccessDenied', /^Access Denied$/));
+  });
+
+  it('awaits a resource policy, resource or conditions that come as a Promise, with the same verdicts', async () => {
+    const authorize = createIamAuthorizer();
+    const slow = syncS3(new Set(['locked', 'public', 'mine']));
+    const allowed = authorize(ctx(k.root), slow, 'GetObject', { Bucket: 'mine', Key: 'a' });
+    assert.ok(allowed instanceof Promise);
+    await allowed;
+    await assert.rejects(Promise.resolve(authorize(ctx(k.root), slow, 'GetObject', { Bucket: 'locked', Key: 'a' })), code('AccessDenied'));
+    // Several resources, the second one's policy awaited: its Deny still binds.
+    const mixed = syncS3(new Set(['locked']));
+    mixed.operations = {
+      GetObject: { action: 's3:GetObject', resource: () => Promise.resolve(['arn:aws:s3:::mine/a', 'arn:aws:s3:::locked/a']), conditions: () => Promise.resolve({}), handler: () => ({ ok: true }) },
+    };
+    await assert.rejects(Promise.resolve(authorize(ctx(k.root), mixed, 'GetObject', {})), code('AccessDenied', /locked\/a/));
+    mixed.operations = { GetObject: { action: 's3:GetObject', resource: () => ['arn:aws:s3:::locked/a', 'arn:aws:s3:::mine/a'], handler: () => ({ ok: true }) } };
+    await assert.rejects(Promise.resolve(authorize(ctx(k.root), mixed, 'GetObject', {})), code('AccessDenied', /locked\/a/));
   });
 });

@@ -1,5 +1,5 @@
 import { AwsError } from '../aws/errors.js';
-import type { ConditionValues, ServiceDefinition } from '../aws/service.js';
+import type { ConditionValues, OperationSpec, ResourcePolicy, ServiceDefinition } from '../aws/service.js';
 import type { Authorizer } from '../server/pipeline.js';
 import type { RequestContext } from '../server/context.js';
 import { defaultAction, defaultConditions, defaultResource, versionedAction } from './defaults.js';
@@ -18,26 +18,53 @@ export interface AccessCheck {
 
 /**
  * The IAM authorizer: every operation of every service is evaluated with
- * AWS's policy logic before its handler runs.
+ * AWS's policy logic before its handler runs. It decides at once (returns,
+ * or throws, with no Promise) when all it needs is at hand — the IAM runtime
+ * loaded, the caller's identity cached, the resource, conditions and
+ * resource policy answered without I/O — and awaits only what is not.
  */
 export function createIamAuthorizer(): Authorizer {
-  return async (ctx, service, operation, input) => {
+  return (ctx, service, operation, input) => {
     const spec = Object.hasOwn(service.operations, operation) ? service.operations[operation] : undefined;
     if (spec?.noAuthorization || service.authorizesItself === true) return;
     const p = ctx.principal;
     if (p.type === 'anonymous' && spec?.anonymous === true) return;
-    const rt = loadedIamRuntime(ctx) ?? (await iamRuntime(ctx));
-    if (p.accessKeyId !== undefined && p.type !== 'root') rt.noteKeyUse(p.accessKeyId, service.name, ctx.region);
-    // The root user's long-term key meets only resource policies: without any, nothing to evaluate.
-    if (p.type === 'root' && !service.resourcePolicy && p.sessionToken === undefined) return;
-    const action = spec?.action !== undefined ? versionedAction(service, spec.action, input) : defaultAction(service, operation, input);
-    const resource = spec?.resource ? await spec.resource(input, ctx) : defaultResource(service, operation, input, ctx);
-    const declared = spec?.conditions ? await spec.conditions(input, ctx) : undefined;
-    const fallback = defaultConditions(service, input, ctx);
-    // Object.assign, not `{ ...a, ...b }`: V8 (Node 20) builds a double spread on its slow path.
-    const conditions = declared ? Object.assign({}, fallback, declared) : fallback;
-    await authorizeWith(rt, ctx, service, { action, resource, conditions }, operation);
+    const rt = loadedIamRuntime(ctx);
+    if (rt === undefined) return iamRuntime(ctx).then((loaded) => authorizeRequest(loaded, ctx, service, operation, input, spec));
+    return authorizeRequest(rt, ctx, service, operation, input, spec);
   };
+}
+
+function authorizeRequest(rt: IamRuntime, ctx: RequestContext, service: ServiceDefinition, operation: string, input: unknown, spec: OperationSpec | undefined): void | Promise<void> {
+  const p = ctx.principal;
+  if (p.accessKeyId !== undefined && p.type !== 'root') rt.noteKeyUse(p.accessKeyId, service.name, ctx.region);
+  // The root user's long-term key meets only resource policies: without any, nothing to evaluate.
+  if (p.type === 'root' && !service.resourcePolicy && p.sessionToken === undefined) return;
+  const action = spec?.action !== undefined ? versionedAction(service, spec.action, input) : defaultAction(service, operation, input);
+  const resource = spec?.resource ? spec.resource(input, ctx) : defaultResource(service, operation, input, ctx);
+  if (resource instanceof Promise) return resource.then((r) => authorizeOn(rt, ctx, service, operation, input, spec, action, r));
+  return authorizeOn(rt, ctx, service, operation, input, spec, action, resource);
+}
+
+function authorizeOn(
+  rt: IamRuntime,
+  ctx: RequestContext,
+  service: ServiceDefinition,
+  operation: string,
+  input: unknown,
+  spec: OperationSpec | undefined,
+  action: string,
+  resource: string | readonly string[],
+): void | Promise<void> {
+  const declared = spec?.conditions ? spec.conditions(input, ctx) : undefined;
+  if (declared instanceof Promise) return declared.then((d) => authorizeWith(rt, ctx, service, { action, resource, conditions: withDefaults(service, input, ctx, d) }, operation));
+  return authorizeWith(rt, ctx, service, { action, resource, conditions: withDefaults(service, input, ctx, declared) }, operation);
+}
+
+function withDefaults(service: ServiceDefinition, input: unknown, ctx: RequestContext, declared: ConditionValues | undefined): ConditionValues {
+  const fallback = defaultConditions(service, input, ctx);
+  // Object.assign, not `{ ...a, ...b }`: V8 (Node 20) builds a double spread on its slow path.
+  return declared ? Object.assign({}, fallback, declared) : fallback;
 }
 
 /**
@@ -51,29 +78,69 @@ export async function checkAccess(ctx: RequestContext, service: ServiceDefinitio
   await authorizeWith(rt, ctx, service, { action: check.action, resource: check.resource, conditions });
 }
 
-async function authorizeWith(rt: IamRuntime, ctx: RequestContext, service: ServiceDefinition, check: AccessCheck, operation?: string): Promise<void> {
-  const identity = rt.cachedIdentity(ctx.principal) ?? (await rt.identityOf(ctx.principal));
+/** Throws (or rejects with) AccessDenied unless the caller may; at once when the identity and resource policies are at hand. */
+function authorizeWith(rt: IamRuntime, ctx: RequestContext, service: ServiceDefinition, check: AccessCheck, operation?: string): void | Promise<void> {
+  const cached = rt.cachedIdentity(ctx.principal);
+  if (cached === undefined) return rt.identityOf(ctx.principal).then((identity) => decideAll(rt, ctx, service, check, operation, identity));
+  return decideAll(rt, ctx, service, check, operation, cached);
+}
+
+function decideAll(rt: IamRuntime, ctx: RequestContext, service: ServiceDefinition, check: AccessCheck, operation: string | undefined, identity: ResolvedIdentity): void | Promise<void> {
   sessionCredentialRules(ctx, identity, service, operation);
   const keys = requestKeys(identity, ctx, check.conditions);
-  const resources = typeof check.resource === 'string' ? [check.resource] : check.resource;
-  for (const resource of resources.length === 0 ? ['*'] : resources) {
-    const set: PolicySet = {};
-    if (identity.identity) set.identity = identity.identity;
-    if (identity.boundary) set.boundary = identity.boundary;
-    if (identity.session) set.session = identity.session;
-    if (service.resourcePolicy && resource !== '*') {
-      const rp = await service.resourcePolicy(resource, ctx);
-      if (rp) {
-        const compiled = compileResourcePolicy(rt, ctx, rp.document);
-        if (compiled) {
-          set.resource = compiled;
-          if (rp.required) set.resourceRequired = true;
-        }
-      }
-    }
-    const d = decide({ action: check.action, resource, principal: identity.facts, keys }, set);
-    if (!d.allowed) throw accessDenied(service, ctx, check.action, resource, d);
+  const given = typeof check.resource === 'string' ? [check.resource] : check.resource;
+  const resources = given.length === 0 ? ['*'] : given;
+  for (let i = 0; i < resources.length; i++) {
+    const resource = resources[i] as string;
+    const rp = service.resourcePolicy && resource !== '*' ? service.resourcePolicy(resource, ctx) : undefined;
+    if (rp instanceof Promise) return decideRest(rt, ctx, service, check, identity, keys, resources, i, rp);
+    decideOne(rt, ctx, service, check.action, identity, keys, resource, rp);
   }
+}
+
+/** decideAll from resource `i` on, once one resource policy had to be awaited. */
+async function decideRest(
+  rt: IamRuntime,
+  ctx: RequestContext,
+  service: ServiceDefinition,
+  check: AccessCheck,
+  identity: ResolvedIdentity,
+  keys: ContextKeys,
+  resources: readonly string[],
+  i: number,
+  pending: Promise<ResourcePolicy | undefined>,
+): Promise<void> {
+  decideOne(rt, ctx, service, check.action, identity, keys, resources[i] as string, await pending);
+  for (let j = i + 1; j < resources.length; j++) {
+    const resource = resources[j] as string;
+    const rp = service.resourcePolicy && resource !== '*' ? await service.resourcePolicy(resource, ctx) : undefined;
+    decideOne(rt, ctx, service, check.action, identity, keys, resource, rp);
+  }
+}
+
+function decideOne(
+  rt: IamRuntime,
+  ctx: RequestContext,
+  service: ServiceDefinition,
+  action: string,
+  identity: ResolvedIdentity,
+  keys: ContextKeys,
+  resource: string,
+  rp: ResourcePolicy | undefined,
+): void {
+  const set: PolicySet = {};
+  if (identity.identity) set.identity = identity.identity;
+  if (identity.boundary) set.boundary = identity.boundary;
+  if (identity.session) set.session = identity.session;
+  if (rp) {
+    const compiled = compileResourcePolicy(rt, ctx, rp.document);
+    if (compiled) {
+      set.resource = compiled;
+      if (rp.required) set.resourceRequired = true;
+    }
+  }
+  const d = decide({ action, resource, principal: identity.facts, keys }, set);
+  if (!d.allowed) throw accessDenied(service, ctx, action, resource, d);
 }
 
 function compileResourcePolicy(rt: IamRuntime, ctx: RequestContext, text: string): CompiledPolicy | undefined {

@@ -81,7 +81,7 @@ export interface RequestContext extends ServiceDeps {
    * The pipeline's authorizer (IAM), for requests a service answers itself
    * and must still authorize, e.g. S3's website endpoint reading as the anonymous principal.
    */
-  authorize?: (ctx: RequestContext, service: ServiceDefinition, operation: string, input: unknown) => Promise<void>;
+  authorize?: (ctx: RequestContext, service: ServiceDefinition, operation: string, input: unknown) => void | Promise<void>;
 }
 
 /** One finished call, handed to the audit sink (CloudTrail) after the response is written. */

@@ -19,8 +19,11 @@ import type { Protection, TrafficSample } from './shield/protection.js';
 export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
-/** Decides whether `principal` may run the operation; throws the service's AccessDenied. IAM fills this in. */
-export type Authorizer = (ctx: RequestContext, service: ServiceDefinition, operation: string, input: unknown) => Promise<void>;
+/**
+ * Decides whether `principal` may run the operation; throws (or rejects with) the service's AccessDenied.
+ * IAM fills this in. Returns at once (no Promise) when everything it needs is cached.
+ */
+export type Authorizer = (ctx: RequestContext, service: ServiceDefinition, operation: string, input: unknown) => void | Promise<void>;
 
 export interface PipelineDeps extends ServiceDeps {
   services: ServiceIndex;
@@ -138,7 +141,9 @@ export function createPipeline(deps: PipelineDeps) {
       // authorizer, CloudTrail) then pays a dictionary lookup — ~20% of a HeadBucket's CPU.
       ctx = new PipelineContext(deps, requestId, principal, signedRegion, nres, sourceIp, 'encrypted' in (nreq.socket ?? {}), nreq.headers['user-agent'] ?? '', service.name, operation);
 
-      const raw = service.rawHandler ? await service.rawHandler(req, ctx) : undefined;
+      // rawHandler, the authorizer and the handler may answer at once: each is awaited only when it returned a Promise.
+      const rawAnswer = service.rawHandler ? service.rawHandler(req, ctx) : undefined;
+      const raw = rawAnswer instanceof Promise ? await rawAnswer : rawAnswer;
       if (raw) {
         response = raw;
         operation = ctx.operation;
@@ -156,9 +161,11 @@ export function createPipeline(deps: PipelineDeps) {
           throw sigv4Error(Object.assign(new Error('Missing Authentication Token'), { kind: 'missing-auth' }), familyOf(service));
         }
         // Not-yet-built operations are authorized too: AccessDenied comes before NotImplemented, as a caller would see it.
-        await deps.authorize(ctx, service, operation, input);
+        const authorizing = deps.authorize(ctx, service, operation, input);
+        if (authorizing instanceof Promise) await authorizing;
         if (!spec) throw notImplemented(service.name, operation);
-        output = await spec.handler(input, ctx);
+        const answer = spec.handler(input, ctx);
+        output = answer instanceof Promise ? await answer : answer;
         const raw = rawResponseOf(output);
         response = raw
           ? raw({ requestContentType: req.headers['content-type'] as string | undefined })

@@ -95,10 +95,23 @@ export class WatchedCache<V> implements WriteWatcher {
     private readonly keep: (value: V) => { value: V } | undefined = (value) => ({ value }),
   ) {}
 
-  async get(key: string, load: () => Promise<V>): Promise<V> {
+  get(key: string, load: () => Promise<V>): Promise<V> {
+    const v = this.getNow(key, load);
+    return v instanceof Promise ? v : Promise.resolve(v);
+  }
+
+  /**
+   * As `get`, but a cached value comes back as is, not in a Promise: a caller
+   * on a hot path awaits only a real load (no promise, no microtask turn on a hit).
+   */
+  getNow(key: string, load: () => Promise<V>): V | Promise<V> {
     const now = performance.now();
     const hit = this.entries.get(key);
     if (hit && now - hit.at < this.ttlMs) return hit.value;
+    return this.load(key, load, now);
+  }
+
+  private async load(key: string, load: () => Promise<V>, now: number): Promise<V> {
     const generation = this.generation;
     const loaded = await load();
     if (generation !== this.generation) return loaded;

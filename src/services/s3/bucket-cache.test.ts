@@ -91,4 +91,31 @@ describe('s3 bucket cache', () => {
       assert.throws(() => Object.assign(b, { versioning: 'Enabled' }), TypeError);
     });
   });
+  it('getNow / requireNow: the record at once on a hit, a Promise on a miss or after a write', async () => {
+    await withStore(async (meta, cache) => {
+      const s3 = { meta };
+      await meta.write((tx) => tx.put(NS_BUCKETS, 'b', bucket('b')));
+      const miss = cache.getNow(s3, 'b');
+      assert.ok(miss instanceof Promise);
+      assert.equal((await miss)?.name, 'b');
+      const hit = cache.getNow(s3, 'b');
+      assert.ok(!(hit instanceof Promise));
+      assert.equal(hit?.name, 'b');
+      const owner = { principal: { type: 'root', arn: 'arn:aws:iam::000000000000:root', accountId: '000000000000', userId: '000000000000' }, accountId: '000000000000' } as const;
+      assert.equal((cache.requireNow(s3, 'b', owner) as BucketRecord).name, 'b');
+      const other = { principal: { type: 'user', arn: 'arn:aws:iam::111111111111:user/x', accountId: '111111111111', userId: 'AIDAX' }, accountId: '000000000000' } as const;
+      assert.throws(() => cache.requireNow(s3, 'b', other), (e: { code?: string }) => e.code === 'AccessDenied');
+      assert.throws(() => cache.requireNow(s3, '', owner), (e: { code?: string }) => e.code === 'NoSuchBucket');
+      await assert.rejects(cache.require(s3, 'b', other), (e: { code?: string }) => e.code === 'AccessDenied');
+      // A missing bucket is never cached: always a read.
+      const none = cache.getNow(s3, 'none');
+      assert.ok(none instanceof Promise);
+      assert.equal(await none, undefined);
+      await assert.rejects(async () => cache.requireNow(s3, 'none', owner), (e: { code?: string }) => e.code === 'NoSuchBucket');
+      await meta.write((tx) => tx.put(NS_BUCKETS, 'b', bucket('b', 'Enabled')));
+      const after = cache.getNow(s3, 'b');
+      assert.ok(after instanceof Promise);
+      assert.equal((await after)?.versioning, 'Enabled');
+    });
+  });
 });

@@ -84,9 +84,15 @@ export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: Requ
   return { Location: `/${name}`, BucketArn: bucketArn(name) };
 }
 
-export async function headBucket(s3: S3, input: HeadBucketRequest, ctx: RequestContext): Promise<HeadBucketOutput> {
+/** Answered at once (no Promise) when the bucket is cached; a thrown error is the same as a rejection to the pipeline. */
+export function headBucket(s3: S3, input: HeadBucketRequest, ctx: RequestContext): HeadBucketOutput | Promise<HeadBucketOutput> {
   const name = input.Bucket ?? '';
-  const b = checkOwner(name === '' ? undefined : await s3.buckets.get(s3, name), name, ctx);
+  const b = name === '' ? undefined : s3.buckets.getNow(s3, name);
+  return b instanceof Promise ? b.then((rec) => headBucketOutput(rec, name, ctx)) : headBucketOutput(b, name, ctx);
+}
+
+function headBucketOutput(rec: BucketRecord | undefined, name: string, ctx: RequestContext): HeadBucketOutput {
+  const b = checkOwner(rec, name, ctx);
   return { BucketRegion: b.region, AccessPointAlias: false, BucketArn: bucketArn(b.name) };
 }
 

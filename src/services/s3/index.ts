@@ -44,7 +44,8 @@ import * as ownership from './ownership.js';
 import * as pab from './public-access.js';
 import { checkCopySource, deleteObjectsPerKey, EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
-type Handler = (s3: S3, input: any, ctx: RequestContext) => Promise<unknown>;
+/** A handler may answer at once (HeadBucket on a cached bucket): the pipeline awaits only a real Promise. */
+type Handler = (s3: S3, input: any, ctx: RequestContext) => unknown;
 
 const MiB = 1024 * 1024;
 
@@ -100,13 +101,23 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
   function op(name: string, action: string, handler: Handler, extra: Partial<OperationSpec> = {}): [string, OperationSpec] {
     const audit = DATA_EVENTS.has(name) ? { audit: { dataEvent: true } } : {};
     const tagKeys = EXISTING_TAG_OPERATIONS.has(name) ? { conditions: (input: Record<string, unknown>, ctx: RequestContext) => existingObjectTagKeys(s3, input, ctx) } : {};
-    const run = async (input: Record<string, unknown>, ctx: RequestContext) => {
-      await checkExpectedOwners(s3, input);
+    // Not async: a request with nothing to wait for (no expected owner, a sync handler) costs no promise here.
+    const proceed = (input: Record<string, unknown>, ctx: RequestContext): unknown => {
       if (name === 'DeleteObjects') return deleteObjectsPerKey(s3, service, input as unknown as DeleteObjectsRequest, ctx, (i) => deleteObjects(s3, i, ctx));
-      if (name === 'CopyObject' || name === 'UploadPartCopy') await checkCopySource(service, input, ctx);
+      if (name === 'CopyObject' || name === 'UploadPartCopy') return checkCopySource(service, input, ctx).then(() => handler(s3, input, ctx));
       if (!MISSING_KEY_HIDDEN.has(name)) return handler(s3, input, ctx);
-      return handler(s3, input, ctx).catch((e: unknown) => missingKeyAs(e, service, input, ctx));
+      let out: unknown;
+      try {
+        out = handler(s3, input, ctx);
+      } catch (e) {
+        return missingKeyAs(e, service, input, ctx);
+      }
+      return out instanceof Promise ? out.catch((e: unknown) => missingKeyAs(e, service, input, ctx)) : out;
     };
+    const run = (input: Record<string, unknown>, ctx: RequestContext): unknown =>
+      input['ExpectedBucketOwner'] !== undefined || input['ExpectedSourceBucketOwner'] !== undefined
+        ? checkExpectedOwners(s3, input).then(() => proceed(input, ctx))
+        : proceed(input, ctx);
     return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...tagKeys, ...extra }];
   }
 
@@ -200,7 +211,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
         ctx.operation = 'PreflightRequest';
         return cors.preflight(s3, req, target.bucket, target.key, ctx.requestId);
       }
-      return postObjectHandler(s3, service, req, ctx);
+      // Only a POST can be a form upload: every other request goes on to the codec at once, with no promise made.
+      return req.method === 'POST' ? postObjectHandler(s3, service, req, ctx) : undefined;
     },
     answersUnsigned: (req) => req.method === 'OPTIONS' || isWebsiteRequest(req),
     async crossOrigin(req, res) {

@@ -90,7 +90,9 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
   if (input.PartNumber !== undefined && input.Range !== undefined) {
     throw s3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   }
-  const bucket = await s3.buckets.require(s3, input.Bucket, ctx);
+  // Awaited only on a bucket-cache miss.
+  const cached = s3.buckets.requireNow(s3, input.Bucket, ctx);
+  const bucket = cached instanceof Promise ? await cached : cached;
   const { rec, inline } = await s3.meta.read(async (tx) => {
     const r = await readableVersion(tx, bucket, key, input.VersionId);
     return { rec: r, inline: method === 'GET' ? await loadInline(tx, bucket.name, r.blobs) : undefined };

@@ -13,7 +13,7 @@ import type { _Error, DeleteObjectsOutput, DeleteObjectsRequest, ObjectIdentifie
 import { checkAccess } from '../../iam/authorize.js';
 import type { CompiledPolicy } from '../../iam/policy/document.js';
 import { anonymousPrincipal } from '../../iam/root-key.js';
-import { iamRuntime, loadedIamRuntime } from '../../iam/runtime.js';
+import { iamRuntime, loadedIamRuntime, type ResolvedIdentity } from '../../iam/runtime.js';
 import { isAwsError } from '../../aws/errors.js';
 import type { ConditionValues, ResourcePolicy, ServiceDefinition } from '../../aws/service.js';
 import type { RequestContext } from '../../server/context.js';
@@ -53,34 +53,47 @@ function callerInAccount(ctx: RequestContext, account: string): boolean {
   return ctx.principal.type !== 'anonymous' && ctx.principal.accountId === account;
 }
 
-/** The resource policy the IAM engine evaluates for one S3 resource ARN. */
-export async function s3ResourcePolicy(s3: S3, arn: string, ctx: RequestContext): Promise<ResourcePolicy | undefined> {
+/**
+ * The resource policy the IAM engine evaluates for one S3 resource ARN. At
+ * once (not in a Promise) when the bucket is cached and no object ACL must be
+ * read: the authorizer then awaits nothing for it.
+ */
+export function s3ResourcePolicy(s3: S3, arn: string, ctx: RequestContext): ResourcePolicy | undefined | Promise<ResourcePolicy | undefined> {
   const parsed = parseArn(arn);
   if (!parsed) return undefined;
-  const b = await s3.buckets.get(s3, parsed.bucket);
+  const b = s3.buckets.getNow(s3, parsed.bucket);
+  return b instanceof Promise ? b.then((rec) => bucketResourcePolicy(s3, rec, parsed.key, ctx)) : bucketResourcePolicy(s3, b, parsed.key, ctx);
+}
+
+function bucketResourcePolicy(s3: S3, b: BucketRecord | undefined, key: string | undefined, ctx: RequestContext): ResourcePolicy | undefined | Promise<ResourcePolicy | undefined> {
   if (!b) return undefined;
   if (ctx.principal.type === 'root' && ctx.principal.accountId === b.ownerAccount && POLICY_OPERATIONS.has(ctx.operation)) return undefined;
   const pab = b.publicAccessBlock;
-  let policy = b.policy;
+  const policy = b.policy;
   let statements: object[] | undefined;
   if (policy !== undefined && pab?.RestrictPublicBuckets === true && !callerInAccount(ctx, b.ownerAccount) && policyIsPublic(policy)) {
     // Restricted: the policy's Allows reach no one outside the account; its Denies still bind.
     statements = policyStatements(policy).filter((st) => (st as { Effect?: unknown }).Effect !== 'Allow');
   }
-  if (aclsEnabled(b)) {
-    const ignore = pab?.IgnorePublicAcls === true;
-    const extra = b.acl ? aclStatements('bucket', b.name, b.acl, b.ownerAccount, ignore) : [];
-    if (parsed.key !== undefined) {
-      const rec = await s3.meta.read((tx) => tx.get<ObjectRecord>(nsObjects(b.name), parsed.key as string));
+  if (!aclsEnabled(b)) return combined(policy, statements, []);
+  const ignore = pab?.IgnorePublicAcls === true;
+  const extra = b.acl ? aclStatements('bucket', b.name, b.acl, b.ownerAccount, ignore) : [];
+  if (key === undefined) return combined(policy, statements, extra);
+  return s3.meta
+    .read((tx) => tx.get<ObjectRecord>(nsObjects(b.name), key))
+    .then((rec) => {
       if (rec?.acl && rec.deleteMarker !== true) extra.push(...aclStatements('object', b.name, rec.acl, b.ownerAccount, ignore));
-    }
-    if (extra.length > 0) statements = [...(statements ?? (policy !== undefined ? policyStatements(policy) : [])), ...extra];
-  }
+      return combined(policy, statements, extra);
+    });
+}
+
+/** The bucket policy (or its `statements` left after Block Public Access) with the ACLs' `extra` Allow statements. */
+function combined(policy: string | undefined, statements: object[] | undefined, extra: object[]): ResourcePolicy | undefined {
+  if (extra.length > 0) statements = [...(statements ?? (policy !== undefined ? policyStatements(policy) : [])), ...extra];
   if (statements === undefined) return policy === undefined ? undefined : { document: policy };
   if (statements.length === 0) return undefined;
   const version = policy !== undefined ? ((JSON.parse(policy) as { Version?: string }).Version ?? '2008-10-17') : '2012-10-17';
-  policy = JSON.stringify({ Version: version, Statement: statements });
-  return { document: policy };
+  return { document: JSON.stringify({ Version: version, Statement: statements }) };
 }
 
 function policyStatements(text: string): object[] {
@@ -110,13 +123,25 @@ export const EXISTING_TAG_OPERATIONS = new Set([
  * the caller's identity-side policies names the key — so plain GETs cost no
  * extra read.
  */
-export async function existingObjectTagKeys(s3: S3, input: { Bucket?: string; Key?: string }, ctx: RequestContext): Promise<ConditionValues> {
-  if (input.Bucket === undefined || input.Key === undefined) return {};
-  const b = await s3.buckets.get(s3, input.Bucket);
+export function existingObjectTagKeys(s3: S3, input: { Bucket?: string; Key?: string }, ctx: RequestContext): ConditionValues | Promise<ConditionValues> {
+  const bucket = input.Bucket;
+  const key = input.Key;
+  if (bucket === undefined || key === undefined) return {};
+  // At once (no Promise) when the bucket is cached and no policy asks: a plain GET's authorization awaits nothing here.
+  const b = s3.buckets.getNow(s3, bucket);
+  return b instanceof Promise ? b.then((rec) => tagKeysOf(s3, rec, key, ctx)) : tagKeysOf(s3, b, key, ctx);
+}
+
+function tagKeysOf(s3: S3, b: BucketRecord | undefined, key: string, ctx: RequestContext): ConditionValues | Promise<ConditionValues> {
   if (!b) return {};
-  const policyAsks = b.policy !== undefined && /existingobjecttag/i.test(b.policy);
-  if (!policyAsks && !(await identityAsks(ctx))) return {};
-  const rec = await s3.meta.read((tx) => tx.get<ObjectRecord>(nsObjects(b.name), input.Key as string));
+  if (b.policy !== undefined && /existingobjecttag/i.test(b.policy)) return objectTagKeys(s3, b.name, key);
+  const asks = identityAsks(ctx);
+  if (asks instanceof Promise) return asks.then((yes) => (yes ? objectTagKeys(s3, b.name, key) : {}));
+  return asks ? objectTagKeys(s3, b.name, key) : {};
+}
+
+async function objectTagKeys(s3: S3, bucket: string, key: string): Promise<ConditionValues> {
+  const rec = await s3.meta.read((tx) => tx.get<ObjectRecord>(nsObjects(bucket), key));
   const out: Record<string, string> = {};
   for (const t of rec?.tags ?? []) out[`s3:ExistingObjectTag/${t.Key}`] = t.Value;
   return out;
@@ -133,11 +158,16 @@ function policyAsksTags(p: CompiledPolicy): boolean {
 }
 
 /** Whether the caller's identity-side policies (own, boundary, session) read s3:ExistingObjectTag. */
-async function identityAsks(ctx: RequestContext): Promise<boolean> {
+function identityAsks(ctx: RequestContext): boolean | Promise<boolean> {
   const p = ctx.principal;
   if (p.type === 'anonymous' || (p.type === 'root' && p.sessionToken === undefined)) return false;
-  const rt = loadedIamRuntime(ctx) ?? (await iamRuntime(ctx));
-  const id = rt.cachedIdentity(p) ?? (await rt.identityOf(p));
+  const rt = loadedIamRuntime(ctx);
+  if (rt === undefined) return iamRuntime(ctx).then((r) => r.identityOf(p)).then(identityReadsTags);
+  const id = rt.cachedIdentity(p);
+  return id === undefined ? rt.identityOf(p).then(identityReadsTags) : identityReadsTags(id);
+}
+
+function identityReadsTags(id: ResolvedIdentity): boolean {
   const all = [...(id.identity ?? []), ...(id.session ?? []), ...(id.boundary ? [id.boundary] : [])];
   return all.some(policyAsksTags);
 }

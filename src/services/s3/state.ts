@@ -56,10 +56,21 @@ export class BucketCache {
     return this.records.get(name, () => s3.meta.read((tx) => getBucket(tx, name)));
   }
 
+  /** As `get`, but a cached record comes back at once (not in a Promise): hot paths await only a real read. */
+  getNow(s3: Pick<S3, 'meta'>, name: string): BucketRecord | undefined | Promise<BucketRecord | undefined> {
+    return this.records.getNow(name, () => s3.meta.read((tx) => getBucket(tx, name)));
+  }
+
   /** The bucket, else NoSuchBucket; a bucket of another account is AccessDenied (as requireBucket). */
   async require(s3: Pick<S3, 'meta'>, name: string | undefined, ctx?: Pick<RequestContext, 'principal' | 'accountId'>): Promise<BucketRecord> {
+    return this.requireNow(s3, name, ctx);
+  }
+
+  /** As `require`, but a cached bucket comes back at once (errors are thrown, not returned as a rejection). */
+  requireNow(s3: Pick<S3, 'meta'>, name: string | undefined, ctx?: Pick<RequestContext, 'principal' | 'accountId'>): BucketRecord | Promise<BucketRecord> {
     if (name === undefined || name === '') throw noSuchBucket('');
-    return checkOwner(await this.get(s3, name), name, ctx);
+    const b = this.getNow(s3, name);
+    return b instanceof Promise ? b.then((rec) => checkOwner(rec, name, ctx)) : checkOwner(b, name, ctx);
   }
 
   invalidate(name: string): void {

@@ -44,6 +44,37 @@ describe('sqlite metadata store', () => {
     }
   });
 
+  it('creates a new database with 16 KiB pages and opens an older 4 KiB one as it is', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
+    const pageSize = (path: string): number => {
+      const db = openDatabase(path, {});
+      try {
+        return db.pragma('page_size', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const fresh = join(dir, 'new.sqlite');
+      const store = await openSqliteMetadataStore(fresh);
+      await store.write((tx) => tx.put('n', 'k', Buffer.alloc(100_000, 7)));
+      await store.close();
+      assert.equal(pageSize(fresh), 16384);
+      const old = join(dir, 'old.sqlite');
+      const v = openDatabase(old, {});
+      v.pragma('page_size = 4096');
+      v.pragma('journal_mode = WAL');
+      v.close();
+      const again = await openSqliteMetadataStore(old);
+      await again.write((tx) => tx.put('n', 'k', Buffer.alloc(100_000, 7)));
+      assert.deepEqual(await again.read((tx) => tx.get('n', 'k')), Buffer.alloc(100_000, 7));
+      await again.close();
+      assert.equal(pageSize(old), 4096);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('migrates a schema 1 (WITHOUT ROWID) database on open, keeping every row', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
     const path = join(dir, 'm.sqlite');

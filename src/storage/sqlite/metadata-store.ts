@@ -56,6 +56,8 @@ const SCHEMA_VERSION = 2;
  * instead of 4 KiB and stayed within noise of it (32 and 64 KiB did not).
  */
 const DEFAULT_PAGE_BYTES = 16384;
+/** WAL size at which the writer checkpoints: SQLite's default of 1,000 pages at its default 4 KiB. */
+const WAL_CHECKPOINT_BYTES = 4096 * 1000;
 /** Upper bound of each reader's map of the database file (address space, not memory; pages beyond it are read with pread). */
 const READER_MMAP_BYTES = 1024 ** 3;
 
@@ -187,6 +189,9 @@ function initWriter(db: Database, pageBytes: number): void {
   db.pragma('fullfsync = ON');
   db.pragma('checkpoint_fullfsync = ON');
   db.pragma('journal_size_limit = 67108864');
+  // Checkpoint at ~4 MiB of WAL whatever the page size (SQLite counts pages: 1,000 by default).
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
   db.pragma('cache_size = -32768');
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {

@@ -7,7 +7,8 @@
  * commit for each page size, the sizes interleaved round by round so they
  * share the machine's load.
  *
- * Usage: node dist/bench/kinesis/store.js [rounds=3] [pageBytes,…=4096,16384]
+ * Usage: node dist/bench/kinesis/store.js [rounds=3] [pageBytes[/walCheckpointBytes],…=4096,16384]
+ * (e.g. 16384/16384000: 16 KiB pages, checkpoint at 1,000 pages).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import { openSqliteMetadataStore } from '../../src/storage/sqlite/metadata-store
 import type { MetadataStore } from '../../src/storage/ports.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
-const SIZES = (process.argv[3] ?? '4096,16384').split(',').map(Number);
+const SIZES = (process.argv[3] ?? '4096,16384').split(',');
 const IN_FLIGHT = 8;
 const SHAPES = {
   kinesis: { commits: 400, chunk: randomBytes(128 * 1024) },
@@ -37,9 +38,11 @@ async function commit(store: MetadataStore, shape: keyof typeof SHAPES, i: numbe
   }
 }
 
-async function measure(shape: keyof typeof SHAPES, pageBytes: number): Promise<{ user: number; sys: number }> {
+async function measure(shape: keyof typeof SHAPES, size: string): Promise<{ user: number; sys: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'hanul-bench-store-'));
-  const store = await openSqliteMetadataStore(join(dir, 'metadata.sqlite'), { pageBytes });
+  const [pages, ckpt] = size.split('/');
+  const pageBytes = Number(pages);
+  const store = await openSqliteMetadataStore(join(dir, 'metadata.sqlite'), ckpt === undefined ? { pageBytes } : { pageBytes, walCheckpointBytes: Number(ckpt) });
   try {
     for (let i = 0; i < 20; i++) await commit(store, shape, 1_000_000 + i); // warm-up
     const n = SHAPES[shape].commits;
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
     for (const shape of ['kinesis', 'small'] as const) {
       for (const size of SIZES) {
         const m = await measure(shape, size);
-        console.log(`round ${r} ${shape.padEnd(7)} page ${String(size).padStart(5)}: ${(m.user + m.sys).toFixed(1)} µs CPU per commit (user ${m.user.toFixed(1)}, system ${m.sys.toFixed(1)})`);
+        console.log(`round ${r} ${shape.padEnd(7)} page ${size.padStart(5)}: ${(m.user + m.sys).toFixed(1)} µs CPU per commit (user ${m.user.toFixed(1)}, system ${m.sys.toFixed(1)})`);
       }
     }
   }

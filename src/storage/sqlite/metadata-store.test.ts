@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
@@ -70,6 +70,22 @@ describe('sqlite metadata store', () => {
       assert.deepEqual(await again.read((tx) => tx.get('n', 'k')), Buffer.alloc(100_000, 7));
       await again.close();
       assert.equal(pageSize(old), 4096);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpoints at about 4 MB of WAL with 16 KiB pages too (the WAL file stays near that size)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
+    const path = join(dir, 'm.sqlite');
+    try {
+      const store = await openSqliteMetadataStore(path);
+      const value = Buffer.alloc(400_000, 1);
+      // 16 MB in 40 commits: at SQLite's 1,000 pages (16 MB at 16 KiB) the WAL would reach ~16 MB.
+      for (let i = 0; i < 40; i++) await store.write((tx) => tx.put('n', `k${String(i).padStart(2, '0')}`, value));
+      const wal = (await stat(`${path}-wal`)).size;
+      await store.close();
+      assert.ok(wal < 6_000_000, `WAL grew to ${wal} bytes`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

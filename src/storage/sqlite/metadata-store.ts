@@ -42,6 +42,8 @@ export interface SqliteMetadataStoreOptions {
   maxReaders?: number;
   /** Page size of a new database file (a power of two, 512–65536); an existing file keeps its own. Default 16 KiB. */
   pageBytes?: number;
+  /** Checkpoint once the WAL holds about this many bytes. Default 4 MB (SQLite's 1,000 pages at 4 KiB). */
+  walCheckpointBytes?: number;
 }
 
 /** 2: kv is a rowid table (1: WITHOUT ROWID; migrated on open, see kv-statements.ts). */
@@ -57,7 +59,7 @@ const SCHEMA_VERSION = 2;
  */
 const DEFAULT_PAGE_BYTES = 16384;
 /** WAL size at which the writer checkpoints: SQLite's default of 1,000 pages at its default 4 KiB. */
-const WAL_CHECKPOINT_BYTES = 4096 * 1000;
+const DEFAULT_WAL_CHECKPOINT_BYTES = 4096 * 1000;
 /** Upper bound of each reader's map of the database file (address space, not memory; pages beyond it are read with pread). */
 const READER_MMAP_BYTES = 1024 ** 3;
 
@@ -179,7 +181,7 @@ class SqliteMetadataStore implements MetadataStore {
   }
 }
 
-function initWriter(db: Database, pageBytes: number): void {
+function initWriter(db: Database, pageBytes: number, walCheckpointBytes: number): void {
   // Only a database not yet created takes this (WAL fixes the page size); an older file keeps its own.
   db.pragma(`page_size = ${pageBytes}`);
   const mode = db.pragma('journal_mode = WAL', { simple: true });
@@ -191,7 +193,7 @@ function initWriter(db: Database, pageBytes: number): void {
   db.pragma('journal_size_limit = 67108864');
   // Checkpoint at ~4 MiB of WAL whatever the page size (SQLite counts pages: 1,000 by default).
   const pageSize = db.pragma('page_size', { simple: true }) as number;
-  db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
+  db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(walCheckpointBytes / pageSize))}`);
   db.pragma('cache_size = -32768');
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
@@ -227,7 +229,7 @@ export async function openSqliteMetadataStore(
   const timeout = opts.busyTimeoutMs ?? 5000;
   const writer = openDatabase(file, { timeout });
   try {
-    initWriter(writer, opts.pageBytes ?? DEFAULT_PAGE_BYTES);
+    initWriter(writer, opts.pageBytes ?? DEFAULT_PAGE_BYTES, opts.walCheckpointBytes ?? DEFAULT_WAL_CHECKPOINT_BYTES);
     // The database file may have just been created: make its name durable.
     await syncDir(dirname(file));
     const committer = new GroupCommitter(writer, new KvStatements(writer), {

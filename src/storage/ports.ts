@@ -99,9 +99,11 @@ export interface BlobStore {
    * consumer that turns each chunk into new memory at once (decryption, a
    * parser of fixed-size records): no fresh buffer per chunk to allocate and
    * fault in, and the chunk size lines up with the records so none is cut.
-   * The next chunk is read while the consumer holds the current one.
+   * The next chunk is read while the consumer holds the current one; with
+   * `ahead` > 1, that many chunks are read at once (in order, never past the
+   * range), so a consumer is not held up by one read's latency at a time.
    */
-  readChunks(id: string, range: ByteRange | undefined, chunkBytes: number): AsyncIterable<Uint8Array>;
+  readChunks(id: string, range: ByteRange | undefined, chunkBytes: number, ahead?: number): AsyncIterable<Uint8Array>;
   size(id: string): Promise<number | undefined>;
   /** Idempotent. */
   delete(id: string): Promise<void>;

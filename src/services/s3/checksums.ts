@@ -119,6 +119,12 @@ export function localHasher(algorithms: readonly ChecksumAlgorithm[]): Hasher {
  * 256 KiB batches costs one copy and makes that per-chunk work per-batch.
  */
 const BATCH_BYTES = 256 * 1024;
+/**
+ * A body's first batch starts this small (or as large as its first chunk) and grows ×4 up to
+ * BATCH_BYTES: a body that trickles in (thousands of slow uploads at once) holds a few KiB each, not
+ * 256 KiB, which cost an mmap'd allocation per request and the GC pressure of their sum.
+ */
+const FIRST_BATCH_BYTES = 4 * 1024;
 
 /**
  * Wraps a body so that the hasher sees every byte as it streams;
@@ -140,13 +146,19 @@ export function hashingSource(source: AsyncIterable<Uint8Array>, hasher: Hasher)
         }
         let off = 0;
         while (off < chunk.byteLength) {
-          batch ??= Buffer.allocUnsafe(BATCH_BYTES);
-          const n = Math.min(BATCH_BYTES - filled, chunk.byteLength - off);
+          if (batch === undefined) batch = Buffer.allocUnsafe(size === 0 ? Math.min(BATCH_BYTES, Math.max(FIRST_BATCH_BYTES, chunk.byteLength - off)) : BATCH_BYTES);
+          else if (filled === batch.byteLength) {
+            // Only the first batch grows (it is full and smaller than BATCH_BYTES).
+            const bigger = Buffer.allocUnsafe(Math.min(BATCH_BYTES, batch.byteLength * 4));
+            batch.copy(bigger, 0, 0, filled);
+            batch = bigger;
+          }
+          const n = Math.min(batch.byteLength - filled, chunk.byteLength - off);
           batch.set(chunk.subarray(off, off + n), filled);
           filled += n;
           off += n;
           if (filled === BATCH_BYTES) {
-            const full = batch;
+            const full: Buffer = batch;
             batch = undefined;
             filled = 0;
             size += full.byteLength;

@@ -57,4 +57,17 @@ describe('hashing on a worker thread', () => {
       assert.deepEqual(results[i], { ...(await l.result()), size: b.length });
     }
   });
+  it('passes a trickle on in full 256 KiB batches (the first batch grows from a few KiB), the last one short', async () => {
+    const data = randomBytes(600_000);
+    const h = hashingSource(pieces(data, [1, 3, 5000, 1, 70_000]), localHasher(['CRC32']));
+    const sizes: number[] = [];
+    const out: Buffer[] = [];
+    for await (const c of h.stream) {
+      sizes.push(c.byteLength);
+      out.push(Buffer.from(c));
+    }
+    assert.deepEqual(sizes, [262_144, 262_144, 600_000 - 2 * 262_144]);
+    assert.ok(Buffer.concat(out).equals(data));
+    assert.equal((await h.result()).size, data.length);
+  });
 });

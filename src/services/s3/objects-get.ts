@@ -48,9 +48,13 @@ export function objectHeaders(s3: S3, bucket: BucketRecord, rec: ObjectRecord): 
   if (rec.storageClass !== 'STANDARD') out.StorageClass = storageClassOut(rec.storageClass);
   if (bucket.versioning !== undefined) out.VersionId = rec.versionId;
   if (rec.tags && rec.tags.length > 0) out.TagCount = rec.tags.length;
-  Object.assign(out, sseHeaders(rec.sse));
-  const restore = restoreHeader(rec, s3.clock.now());
-  if (restore !== undefined) out.Restore = restore;
+  const sse = rec.sse;
+  if (sse && !sse.customer && sse.kmsKeyArn === undefined && !sse.bucketKey) out.ServerSideEncryption = sse.algorithm;
+  else if (sse) Object.assign(out, sseHeaders(sse));
+  if (rec.restore !== undefined) {
+    const restore = restoreHeader(rec, s3.clock.now());
+    if (restore !== undefined) out.Restore = restore;
+  }
   return out;
 }
 
@@ -97,7 +101,7 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
   checkCustomer(s3, rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
   checkReadConditions(rec, { ifMatch: input.IfMatch, ifNoneMatch: input.IfNoneMatch, ifModifiedSince: input.IfModifiedSince, ifUnmodifiedSince: input.IfUnmodifiedSince });
   const headers = objectHeaders(s3, bucket, rec);
-  Object.assign(headers, await visibleLock(s3, ctx, bucket.name, rec));
+  if (rec.lockMode !== undefined || rec.legalHold !== undefined) Object.assign(headers, await visibleLock(s3, ctx, bucket.name, rec));
   // A lifecycle Expiration rule concerns the current version.
   const expiration = input.VersionId === undefined ? expirationOf(bucket.lifecycle, rec) : undefined;
   if (expiration !== undefined) headers.Expiration = expiration;
@@ -143,9 +147,14 @@ function applyOverrides(h: ObjectHeaders, input: GetObjectRequest): void {
 export async function getObject(s3: S3, input: GetObjectRequest, ctx: RequestContext): Promise<GetObjectOutput & RestXmlOutputExtras> {
   const plan = await planRead(s3, input, ctx, 'GET');
   applyOverrides(plan.headers, input);
-  const keys = await dataKeys(s3, ctx, plan.bucket.name, plan.rec.key, plan.rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
+  const sse = plan.rec.sse;
+  // SSE-S3 (the default) needs no await: its data key is opened here, from memory after the first time (planRead checked SSE-C already).
+  const keys =
+    sse !== undefined && sse.algorithm === 'AES256' && !sse.customer
+      ? [s3.sse.openS3Key(sse.wrapped[0] as string)]
+      : await dataKeys(s3, ctx, plan.bucket.name, plan.rec.key, sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
   // A small object's bytes are already here (read with its record): sent as one buffer, no stream.
-  const whole = plan.inline && inlinePlaintext(plan.rec.blobs, keys, plan.range, plan.inline);
+  const whole = plan.inline && inlinePlaintext(plan.rec.blobs, keys, plan.range, plan.inline, s3.sse.frames);
   plan.headers.Body = whole ? (whole as unknown as GetObjectOutput['Body']) : decryptedStream(s3, plan.rec.blobs, keys, plan.range, plan.inline);
   return plan.headers;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { manualClock } from '../../lib/clock.js';
-import { BUCKET_KEY_TTL_MS, SseKeys } from './sse-keys.js';
+import { BUCKET_KEY_TTL_MS, FrameKeyCache, SseKeys } from './sse-keys.js';
 import { frameKeys, newSalt, openRange, sealAll } from './sse-frames.js';
 
 describe('sse-keys: SSE-S3 data keys', () => {
@@ -41,5 +41,41 @@ describe('sse-keys: SSE-S3 data keys', () => {
     assert.ok(!s1.equals(sealAll(f2, plain)));
     assert.ok(openRange(f1, plain.length, s1, 0, plain.length - 1).equals(plain));
     assert.throws(() => openRange(f2, plain.length, s1, 0, plain.length - 1));
+  });
+});
+
+describe('sse-keys: FrameKeyCache', () => {
+  it('gives exactly the derived frame keys, reuses them only for the same data keys, and stays bounded', () => {
+    const cache = new FrameKeyCache(3);
+    const dk = [randomBytes(32)];
+    const salt = newSalt();
+    const enc = salt.toString('base64');
+    const want = frameKeys(dk, salt);
+    const got = cache.get(dk, enc);
+    assert.deepEqual(got.keys, want.keys);
+    assert.ok(got.salt.equals(salt));
+    assert.equal(cache.hits, 0);
+    // A copy of the same data key hits.
+    assert.equal(cache.get([Buffer.from(dk[0] as Buffer)], enc), got);
+    assert.equal(cache.hits, 1);
+    // The same salt under another data key (or another layer count) derives afresh: the cache never changes the result.
+    const other = [randomBytes(32)];
+    assert.deepEqual(cache.get(other, enc).keys, frameKeys(other, salt).keys);
+    const two = [dk[0] as Buffer, randomBytes(32)];
+    assert.deepEqual(cache.get(two, enc).keys, frameKeys(two, salt).keys);
+    assert.equal(cache.hits, 1);
+    // Oldest entries go first; the size never passes the bound.
+    for (let i = 0; i < 10; i++) cache.get(dk, newSalt().toString('base64'));
+    assert.equal(cache.size, 3);
+  });
+
+  it('a blob opens with keys from the cache as from a fresh derivation', () => {
+    const keys = new SseKeys(randomBytes(32), undefined, manualClock());
+    const dk = [keys.newS3Key('bucket').plain];
+    const salt = newSalt();
+    const plain = randomBytes(5000);
+    const stored = sealAll(frameKeys(dk, salt), plain);
+    for (let i = 0; i < 2; i++) assert.ok(openRange(keys.frames.get(dk, salt.toString('base64')), plain.length, stored, 0, plain.length - 1).equals(plain));
+    assert.equal(keys.frames.hits, 1);
   });
 });

@@ -30,6 +30,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { PeerServices, RequestContext } from '../../server/context.js';
 import { s3Error } from './errors.js';
 import type { SseRecord } from './model.js';
+import { frameKeys, type FrameKeys } from './sse-frames.js';
 
 /** How long a bucket key is reused (and a decrypted one kept) before KMS is asked again. */
 export const BUCKET_KEY_TTL_MS = 5 * 60_000;
@@ -49,7 +50,63 @@ interface KmsKeys {
   wrapped: string[];
 }
 
+/** How many blobs' frame keys FrameKeyCache keeps (about 200 bytes each). */
+export const FRAME_KEY_CACHE_MAX = 4096;
+
+/**
+ * The frame keys of recently read small (inline) blobs, by the blob's salt (its
+ * BlobRef.enc): a small object's GET otherwise derives them anew (HKDF, two
+ * HMACs) every time, as much CPU as opening its 4 KiB. Filled by reads only: a
+ * PUT keeps nothing (an object overwritten unread would only push others out). An entry is used only
+ * for the very data keys it was derived from, so a salt seen under another
+ * key (or a tampered record) derives afresh. Frame keys are no more secret
+ * than the data keys already kept in memory here. Oldest entries go first.
+ */
+export class FrameKeyCache {
+  private readonly entries = new Map<string, { dataKeys: readonly Buffer[]; keys: FrameKeys }>();
+  hits = 0;
+
+  constructor(private readonly max = FRAME_KEY_CACHE_MAX) {}
+
+  /** The frame keys of the blob whose salt is `enc` (base64), from these data keys. */
+  get(dataKeys: readonly Buffer[], enc: string): FrameKeys {
+    const hit = this.entries.get(enc);
+    if (hit && sameKeys(hit.dataKeys, dataKeys)) {
+      this.hits++;
+      return hit.keys;
+    }
+    // The salt in memory of its own: a slice of Buffer's shared pool would keep the whole slab alive as long as the entry.
+    const decoded = Buffer.from(enc, 'base64');
+    const salt = Buffer.allocUnsafeSlow(decoded.length);
+    decoded.copy(salt);
+    const keys = frameKeys(dataKeys, salt);
+    if (this.entries.size >= this.max) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+    this.entries.set(enc, { dataKeys: dataKeys.slice(), keys });
+    return keys;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+function sameKeys(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Buffer;
+    const y = b[i] as Buffer;
+    // timingSafeEqual: for SSE-C these are the customer's keys.
+    if (x !== y && (x.length !== y.length || !timingSafeEqual(x, y))) return false;
+  }
+  return true;
+}
+
 export class SseKeys {
+  /** Frame keys of recently read small blobs (see FrameKeyCache). */
+  readonly frames = new FrameKeyCache();
   private readonly sealer: Sealer;
   private readonly verifierKey: Buffer;
   private readonly bucketKeys = new Map<string, KmsKeys & { until: number }>();

@@ -17,6 +17,7 @@ import { inlineBytes, type InlineData, joined, objectStream, segmentsFor } from 
 import { invalidArgument, s3Error } from './errors.js';
 import type { BlobRef, BucketRecord, SseRecord } from './model.js';
 import { cipherRange, cipherSize, decryptFrameBatches, encryptFrames, FrameError, frameKeys, newSalt, openRange, readChunkBytes, sealAll } from './sse-frames.js';
+import type { FrameKeyCache } from './sse-keys.js';
 import type { S3 } from './state.js';
 
 export const SSE_ALGORITHMS = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const;
@@ -249,7 +250,24 @@ function frameFailure(e: unknown): unknown {
  * opened into one buffer; undefined when a file blob is involved (then
  * decryptedStream). Small GETs answer with it, without a stream.
  */
-export function inlinePlaintext(blobs: readonly BlobRef[], keys: readonly Buffer[] | undefined, range?: { start: number; end: number }, inline?: InlineData): Buffer | undefined {
+export function inlinePlaintext(
+  blobs: readonly BlobRef[],
+  keys: readonly Buffer[] | undefined,
+  range?: { start: number; end: number },
+  inline?: InlineData,
+  cache?: FrameKeyCache,
+): Buffer | undefined {
+  const only = blobs.length === 1 ? blobs[0] : undefined;
+  if (keys && cache && only?.inline && only.enc !== undefined && only.size > 0 && (!range || (range.start <= range.end && range.end < only.size))) {
+    // The common small object: one encrypted inline blob (no segment list, no map).
+    const stored = inline?.get(only.id);
+    if (!stored) throw new Error(`s3: inline data ${only.id} was not loaded`);
+    try {
+      return openRange(cache.get(keys, only.enc), only.size, stored, range?.start ?? 0, range?.end ?? only.size - 1);
+    } catch (e) {
+      throw frameFailure(e);
+    }
+  }
   if (!keys || !blobs.some((b) => b.enc !== undefined)) return inlineBytes(blobs, range, inline);
   const segments = segmentsFor(blobs, range);
   if (!segments.every((s) => s.inline)) return undefined;
@@ -289,7 +307,7 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
           continue;
         }
         const r = cipherRange(b.size, keys.length, s.start, s.end);
-        const stored = blobStore.readChunks(s.id, { start: r.start, end: r.end }, readChunkBytes(keys.length));
+        const stored = blobStore.readChunks(s.id, { start: r.start, end: r.end }, readChunkBytes(keys.length), READS_AHEAD);
         // Opened in place: a worker thread was tried and cost more CPU in all (the hand-over per
         // frame) than it took off this thread, which on two cores shared with clients lost rate.
         yield* decryptFrameBatches(stored, open(b), b.size, s.start, s.end);
@@ -301,6 +319,23 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
 }
 
 /**
+ * Stored chunks (~1 MiB each) a GET reads ahead of the one being opened: a
+ * file read through libuv's pool waits for a thread to be scheduled, and with
+ * one read at a time that wait was paid once per chunk, in series with
+ * opening and sending it.
+ */
+const READS_AHEAD = 2;
+
+/**
+ * Opened plaintext a GET keeps queued before it stops asking for more (one
+ * stored chunk's worth): the next chunk is opened while the last one is still
+ * being written to the socket, instead of only once the stream has run dry
+ * (Node's 16 KiB default), which left the socket idle for every chunk's
+ * read and decryption. Bounded: a GET holds at most this plus one batch.
+ */
+const PLAINTEXT_AHEAD = 1024 * 1024;
+
+/**
  * A byte stream of batches of buffers: one async step per batch (a stored
  * chunk of 16 frames), its buffers pushed together, where Readable.from would
  * take a generator step, a promise and a read cycle per frame. Destroying the
@@ -309,6 +344,7 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
 function batchStream(batches: AsyncGenerator<Buffer[]>): Readable {
   let reading = false;
   return new Readable({
+    highWaterMark: PLAINTEXT_AHEAD,
     read() {
       if (reading) return;
       reading = true;

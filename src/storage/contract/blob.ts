@@ -121,6 +121,38 @@ export function runBlobStoreContract(name: string, open: () => Promise<BlobHarne
       }
     }));
 
+    it('readChunks with reads ahead: the same chunks in order, never past the range, each valid until the next is asked for', withStore(async (s) => {
+      const data = randomBytes(100_000);
+      const { id } = await s.write(chunksOf(data));
+      const other = (await s.write(chunksOf(randomBytes(30_000)))).id;
+      for (const ahead of [1, 3, 8, 1000]) {
+        for (const [range, size] of [[undefined, 7_000], [{ start: 13, end: 70_012 }, 10_000], [{ start: 99_999, end: 99_999 }, 4096], [{ start: 90_000, end: 120_000 }, 8_000]] as const) {
+          const from = range?.start ?? 0;
+          const want = data.subarray(from, Math.min(data.length, (range?.end ?? data.length - 1) + 1));
+          const lens: number[] = [];
+          let at = 0;
+          for await (const c of s.readChunks(id, range, size, ahead)) {
+            lens.push(c.length);
+            // Other reads run (and the ones ahead of this chunk complete) before it is checked:
+            // none of them may have written into the buffer the consumer holds.
+            await readAll(s.read(other));
+            assert.ok(Buffer.from(c).equals(want.subarray(at, at + c.length)), `ahead ${ahead}, chunk ${lens.length}`);
+            at += c.length;
+          }
+          assert.equal(at, want.length, `ahead ${ahead}`);
+          assert.ok(lens.slice(0, -1).every((n) => n === size) && (lens.at(-1) as number) <= size, String(lens));
+        }
+        // Stopping early with reads still in flight ends cleanly, and the store reads on afterwards.
+        for await (const c of s.readChunks(id, undefined, 1000, ahead)) {
+          assert.equal(c.length, 1000);
+          break;
+        }
+        const copies: Buffer[] = [];
+        for await (const c of s.readChunks(id, undefined, 30_000, ahead)) copies.push(Buffer.from(c));
+        assert.ok(Buffer.concat(copies).equals(data), `ahead ${ahead}, whole blob`);
+      }
+    }));
+
     it('readChunks: readers one after another and side by side each get their own bytes (buffers may be reused between reads)', withStore(async (s) => {
       const a = randomBytes(50_000);
       const b = randomBytes(50_000);

@@ -42,6 +42,29 @@ describe('fs blob store', () => {
     }
   });
 
+  it('a body given up after a few bytes never made a temp file or a shard directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hanul-blobs-'));
+    const store = await openFsBlobStore(dir);
+    try {
+      const ac = new AbortController();
+      const w = store.write((async function* () {
+        yield Buffer.from('x');
+        yield Buffer.from('y');
+        await new Promise(() => undefined); // a trickle that stops
+      })(), { signal: ac.signal });
+      // Let it take the two bytes.
+      for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+      assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+      ac.abort();
+      await assert.rejects(w);
+      assert.deepEqual(await readdir(dir), ['tmp']);
+      assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('measures 4 KiB writes/s (each: write, fsync, rename, fsync dir)', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'hanul-blobs-'));
     const store = await openFsBlobStore(dir);

@@ -5,30 +5,41 @@ import type { FileHandle } from 'node:fs/promises';
 
 /** Bytes gathered before one write(2): big sequential writes, bounded memory. */
 const WRITE_BUFFER = 1024 * 1024;
-/** Small blobs are the common case: do not allocate megabytes for 4 KiB. */
-const FIRST_BUFFER = 64 * 1024;
+/** The first buffer's smallest size (4 KiB: Node's pool is not used, so nothing else is kept alive by it). */
+const FIRST_BUFFER = 4 * 1024;
+/**
+ * The file is opened once this many bytes have come (or at finish): an upload that has sent only a
+ * few bytes — thousands of slow bodies at once, or a body cut before it arrived — costs neither a
+ * file nor a descriptor nor a large buffer, only what it sent.
+ */
+const OPEN_AT = 64 * 1024;
 
 /**
  * Copies incoming chunks into two alternating 1 MiB buffers and writes one
  * while the other fills, so receiving and writing overlap. Copying (instead of
  * holding the caller's chunks) makes it safe for a source to reuse its buffer
- * after yielding it. The first buffer starts small and grows, so a small
- * blob never costs more than a small allocation.
+ * after yielding it. The first buffer starts small (as small as the first
+ * chunk) and grows, so a small blob never costs more than a small allocation,
+ * and the file is opened only when the bytes call for it (OPEN_AT): memory
+ * stays bounded by the two buffers either way.
  */
 export class BufferedFileWriter {
-  private buffers: Buffer[] = [Buffer.allocUnsafe(FIRST_BUFFER)];
+  private buffers: Buffer[] = [];
   private current = 0;
   private filled = 0;
   private inFlight: Promise<void> = Promise.resolve();
   /** The first failed write: every later step rethrows it. */
   private failed: Error | undefined;
+  private fh: FileHandle | undefined;
+  private opening: Promise<FileHandle> | undefined;
 
-  constructor(private readonly fh: FileHandle) {}
+  /** `openFile` is called at most once, when the first bytes must reach the file (or at finish). */
+  constructor(private readonly openFile: () => Promise<FileHandle>) {}
 
   async push(chunk: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < chunk.byteLength) {
-      let buf = this.buffers[this.current] as Buffer;
+      let buf = this.buffers[this.current] ?? this.first(chunk.byteLength - offset);
       if (this.filled === buf.byteLength && buf.byteLength < WRITE_BUFFER) buf = this.grow(buf);
       const n = Math.min(buf.byteLength - this.filled, chunk.byteLength - offset);
       buf.set(chunk.subarray(offset, offset + n), this.filled);
@@ -36,6 +47,14 @@ export class BufferedFileWriter {
       offset += n;
       if (this.filled === buf.byteLength && buf.byteLength === WRITE_BUFFER) await this.flip();
     }
+    // Open while more bytes come, so the first write does not wait for it.
+    if (this.opening === undefined && this.filled >= OPEN_AT) this.handle().catch(() => undefined);
+  }
+
+  private first(want: number): Buffer {
+    const b = Buffer.allocUnsafe(Math.min(WRITE_BUFFER, Math.max(FIRST_BUFFER, want)));
+    this.buffers[this.current] = b;
+    return b;
   }
 
   private grow(buf: Buffer): Buffer {
@@ -45,10 +64,18 @@ export class BufferedFileWriter {
     return bigger;
   }
 
-  async finish(): Promise<void> {
+  /** The file, opened on first use. */
+  private handle(): Promise<FileHandle> {
+    this.opening ??= this.openFile().then((fh) => (this.fh = fh));
+    return this.opening;
+  }
+
+  /** Writes what is left and returns the file (opened now if no write needed it yet, e.g. an empty blob). */
+  async finish(): Promise<FileHandle> {
     await this.flip();
     await this.inFlight;
     if (this.failed !== undefined) throw this.failed;
+    return this.handle();
   }
 
   /** Starts writing the full buffer; waits only for the write before it. */
@@ -56,8 +83,9 @@ export class BufferedFileWriter {
     await this.inFlight;
     if (this.failed !== undefined) throw this.failed;
     if (this.filled === 0) return;
+    const fh = await this.handle();
     const data = (this.buffers[this.current] as Buffer).subarray(0, this.filled);
-    this.inFlight = this.writeAll(data).catch((e: unknown) => {
+    this.inFlight = this.writeAll(fh, data).catch((e: unknown) => {
       this.failed = e as Error;
     });
     this.current ^= 1;
@@ -65,17 +93,21 @@ export class BufferedFileWriter {
     this.filled = 0;
   }
 
-  private async writeAll(data: Buffer): Promise<void> {
+  private async writeAll(fh: FileHandle, data: Buffer): Promise<void> {
     let done = 0;
     while (done < data.byteLength) {
-      const { bytesWritten } = await this.fh.write(data, done, data.byteLength - done, null);
+      const { bytesWritten } = await fh.write(data, done, data.byteLength - done, null);
       done += bytesWritten;
     }
   }
 
-  /** Waits for the write in flight, ignoring its outcome (used when giving up). */
-  async settle(): Promise<void> {
+  /**
+   * Giving up: waits for the write in flight and for an open in progress, ignoring their outcome;
+   * returns the file if it was opened (the caller closes and removes it), undefined if it never was.
+   */
+  async settle(): Promise<FileHandle | undefined> {
     await this.inFlight;
+    await this.opening?.catch(() => undefined);
+    return this.fh;
   }
 }
-

@@ -96,10 +96,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
 
   const root = rootPrincipal(config.accountId, rootKey.accessKeyId);
   const extra = (opts.credentials ?? iamCredentialLookup)(deps);
-  const credentials: CredentialLookup = async (accessKeyId) => {
-    if (accessKeyId === rootKey.accessKeyId) return { secretAccessKey: rootKey.secretAccessKey, principal: root };
-    return extra(accessKeyId);
-  };
+  // The root key's record is one object, answered at once (no promise): a request signed with it is
+  // verified without waiting a microtask turn for the lookup.
+  const rootRecord = Object.freeze({ secretAccessKey: rootKey.secretAccessKey, principal: root });
+  const credentials: CredentialLookup = (accessKeyId) => (accessKeyId === rootKey.accessKeyId ? rootRecord : extra(accessKeyId));
 
   const shutdown = new AbortController();
   const pipelineDeps = {

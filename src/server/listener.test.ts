@@ -88,3 +88,39 @@ describe('listener: one port for HTTP/1.1, h2c and TLS', () => {
     assert.match(reply, /1\.1 \//);
   });
 });
+
+describe('listener: in-flight count', () => {
+  const settled = async (l: Listener): Promise<number> => {
+    const deadline = Date.now() + 5000;
+    while (l.inFlight() !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return l.inFlight();
+  };
+
+  it('returns to zero after keep-alive requests, HTTP/2 streams and a client that goes away mid-response', async () => {
+    const { default: http } = await import('node:http');
+    const l = await listen({ host: '127.0.0.1', port: 0, maxHeaderSize: 16 * 1024 }, (req, res) => {
+      if (req.url === '/hang') {
+        (res as import('node:http').ServerResponse).writeHead(200).write('x');
+        return;
+      }
+      res.end('ok');
+    });
+    try {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve, reject) => http.get({ port: l.port, agent, path: '/' }, (res) => res.resume().on('end', resolve)).on('error', reject));
+      }
+      assert.equal(await settled(l), 0);
+      assert.equal(await h2get(`http://127.0.0.1:${l.port}`, '/'), 'ok');
+      assert.equal(await settled(l), 0);
+      await new Promise<void>((resolve) => {
+        const q = http.get({ port: l.port, path: '/hang' }, (res) => res.once('data', () => (q.destroy(), resolve())));
+        q.on('error', () => undefined);
+      });
+      assert.equal(await settled(l), 0);
+      agent.destroy();
+    } finally {
+      await l.close(100);
+    }
+  });
+});

@@ -69,8 +69,11 @@ export async function listen(opts: ListenerOptions, onRequest: RequestListener):
         opts.gate?.requestEnded(sock);
       }
     };
-    res.once('finish', finish);
-    res.once('close', finish);
+    // 'close' alone: a response emits it after 'finish' (HTTP/1: on the next tick; HTTP/2: when its
+    // stream closes) and also when the connection dies first. `on`, not `once`: `once` wraps each
+    // listener in a fresh closure and state object, and a second 'finish' listener turns Node's own
+    // (resOnFinish) into an array — per request; `done` already makes it run once.
+    res.on('close', finish);
     onRequest(req, res);
   };
 

@@ -9,7 +9,7 @@ import type { ServiceIndex } from '../aws/routing.js';
 import { routeService } from '../aws/routing.js';
 import type { ServiceDefinition } from '../aws/service.js';
 import type { CredentialLookup, ErrorFamily } from '../aws/sigv4/index.js';
-import { authenticate, credentialScope, sigv4Error, verifiedBody } from '../aws/sigv4/index.js';
+import { authenticate, authenticateNow, credentialScope, sigv4Error, verifiedBody } from '../aws/sigv4/index.js';
 import { anonymousPrincipal } from '../iam/root-key.js';
 import { requestId as newRequestId, s3HostId, s3RequestId } from '../lib/ids.js';
 import type { AuditRecord, Principal, RequestContext, ServiceDeps } from './context.js';
@@ -56,34 +56,11 @@ export function createPipeline(deps: PipelineDeps) {
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
     const hostHeader = (nreq.headers[':authority'] as string | undefined) ?? nreq.headers.host ?? '';
-    // The handler's AbortSignal is built on first use: most handlers never read it, and a
-    // controller plus two listeners per request is a measurable share of the edge path's garbage.
-    let abort: AbortController | undefined;
-    const signalOf = (): AbortSignal => {
-      if (abort) return abort.signal;
-      const ac = (abort = new AbortController());
-      if ((nres as { closed?: boolean }).closed === true || nres.destroyed) {
-        if (!nres.writableFinished) ac.abort(new Error('client went away'));
-      } else {
-        const onShutdown = () => ac.abort(new Error('server shutting down'));
-        deps.shutdown.addEventListener('abort', onShutdown, { once: true });
-        nres.once('close', () => {
-          if (!nres.writableFinished) ac.abort(new Error('client went away'));
-          deps.shutdown.removeEventListener('abort', onShutdown);
-        });
-      }
-      return ac.signal;
-    };
-    let bytesIn = 0;
+    // No closure in this function captures its locals: one that did would make V8 allocate a
+    // context for them on every request (and read them from there rather than from registers).
     // HTTP/1 with no content-length (or 0) and no transfer-encoding carries no body: nothing to count.
     const bodiless = nreq.httpVersionMajor === 1 && (nreq.headers['content-length'] === undefined || nreq.headers['content-length'] === '0') && nreq.headers['transfer-encoding'] === undefined;
-    if (!bodiless) {
-      // Paused first: a 'data' listener on a stream not explicitly paused switches it to
-      // flowing mode, and body bytes arriving before the handler reads would be lost.
-      // Paused, the listener only counts what readers (pipe, for-await) pull.
-      nreq.pause();
-      nreq.on('data', (c: Buffer) => (bytesIn += c.length));
-    }
+    const counter = bodiless ? undefined : new ByteCounter(nreq);
 
     const req = new WireRequest(nreq.method ?? 'GET', rawPath, rawQuery, nreq.headers, stripPort(hostHeader), nreq);
     if (deps.website === true) req.website = true;
@@ -95,7 +72,6 @@ export function createPipeline(deps: PipelineDeps) {
     let output: unknown;
     let failure: AwsError | undefined;
     let response: HttpResponse;
-    const rid = (): string => (service?.protocol === 'rest-xml' ? s3RequestId() : newRequestId());
     let requestId = '';
     const sourceIp = deps.protection ? deps.protection.addressOf(nreq.socket?.remoteAddress, nreq.headers) : (nreq.socket?.remoteAddress ?? '');
     // One sample per request: admission sees it first (service not yet known), detection after the response.
@@ -121,12 +97,12 @@ export function createPipeline(deps: PipelineDeps) {
         const res = await deps.admin(req, principal);
         if (res) {
           await send(nres, res, requestId, deps.clock.nowMs());
-          log(200);
+          finished(deps, started, undefined, operation, 200, counter, 0, seen, requestId, undefined, undefined);
           return;
         }
       }
       service = routeService(req, scope, deps.services);
-      requestId = rid();
+      requestId = ridFor(service);
       if (refusal) throw refusal(service);
       if (!service) throw commonError('UnknownOperationException', `no service answers to '${scope?.service ?? 'this request'}'`);
       const codec = codecFor(service.protocol);
@@ -137,12 +113,14 @@ export function createPipeline(deps: PipelineDeps) {
       // Preflights and website reads are never signed (service.answersUnsigned): they run anonymous.
       const unsigned = service.answersUnsigned?.(req) === true;
       try {
-        const auth = unsigned ? undefined : await authenticate(signedView, {
+        // Awaited only when the credential lookup went async: the root key (and IAM's cache) answer at once.
+        const verifying = unsigned ? undefined : authenticateNow(signedView, {
           lookup: deps.credentials,
           now: deps.clock.now(),
           normalizePath: service.protocol !== 'rest-xml',
           family: familyOf(service),
         });
+        const auth = verifying instanceof Promise ? await verifying : verifying;
         if (auth) {
           principal = auth.credential.principal;
           signedRegion = auth.scope.region;
@@ -151,21 +129,23 @@ export function createPipeline(deps: PipelineDeps) {
         }
         const vb = verifiedBody(req.body, auth, req.headers, familyOf(service));
         req.body = vb.body;
-        req.trailersOf = () => vb.trailers();
+        req.trailersOf = vb.trailers;
       } catch (e) {
         throw sigv4Error(e, familyOf(service));
       }
       // A class instance, not an object literal: a literal with a getter (the lazy `signal`) is
       // built by V8's slow path as a dictionary, and every later read of any member (handlers,
       // authorizer, CloudTrail) then pays a dictionary lookup — ~20% of a HeadBucket's CPU.
-      ctx = new PipelineContext(deps, requestId, principal, signedRegion, signalOf, sourceIp, 'encrypted' in (nreq.socket ?? {}), nreq.headers['user-agent'] ?? '', service.name, operation);
+      ctx = new PipelineContext(deps, requestId, principal, signedRegion, nres, sourceIp, 'encrypted' in (nreq.socket ?? {}), nreq.headers['user-agent'] ?? '', service.name, operation);
 
       const raw = service.rawHandler ? await service.rawHandler(req, ctx) : undefined;
       if (raw) {
         response = raw;
         operation = ctx.operation;
       } else {
-        const decoded = await codec.decode(req, service);
+        // Awaited only when the codec had a body to read: a bodiless S3 request decodes at once.
+        const decoding = codec.decodeNow ? codec.decodeNow(req, service) : codec.decode(req, service);
+        const decoded = decoding instanceof Promise ? await decoding : decoding;
         operation = ctx.operation = decoded.operation;
         input = decoded.input;
         const spec = service.operations[operation];
@@ -187,11 +167,11 @@ export function createPipeline(deps: PipelineDeps) {
     } catch (e) {
       failure = isAwsError(e) ? e : undefined;
       if (!failure) {
-        if (!requestId) requestId = rid();
+        if (!requestId) requestId = ridFor(service);
         deps.log.error({ err: e, requestId, service: service?.name, operation }, 'unhandled error');
         failure = internalError(requestId);
       }
-      if (!requestId) requestId = rid();
+      if (!requestId) requestId = ridFor(service);
       const svc = service ?? deps.services.byName.get('s3');
       response = svc
         ? codecFor(svc.protocol).encodeError(failure, svc, { requestId, hostId: s3HostId(), requestContentType: req.headers['content-type'] as string | undefined })
@@ -212,7 +192,7 @@ export function createPipeline(deps: PipelineDeps) {
     } catch (e) {
       deps.log.debug({ err: e, requestId }, 'response aborted');
     }
-    log(response.status, bytesOut);
+    finished(deps, started, service, operation, response.status, counter, bytesOut, seen, requestId, ctx, failure);
     const auditSpec = ctx && service?.audited ? service.operations[operation] : undefined;
     if (ctx && service?.audited && auditSpec?.audit?.dataEvent !== true) {
       const spec = auditSpec;
@@ -224,34 +204,69 @@ export function createPipeline(deps: PipelineDeps) {
       deps.audit.record(rec);
     }
 
-    function log(status: number, out = 0): void {
-      const seconds = (performance.now() - started) / 1e3;
-      const svcName = service?.name ?? 'hanul';
-      deps.metrics.observe(svcName, operation, status, seconds, bytesIn, out);
-      if (seen) {
-        seen.service = svcName;
-        seen.status = status;
-        seen.bytesIn = bytesIn;
-        seen.bytesOut = out;
-        deps.protection?.observe(seen);
-      }
-      if (!deps.log.isLevelEnabled('info')) return;
-      deps.log.info(
-        {
-          requestId,
-          service: svcName,
-          operation,
-          principal: ctx?.principal.arn,
-          status,
-          bytesIn,
-          bytesOut: out,
-          ms: Math.round(seconds * 1e5) / 100,
-          ...(failure ? { error: failure.code } : {}),
-        },
-        'request',
-      );
-    }
   };
+}
+
+/** S3 request ids for S3 (rest-xml), hanul's own for the rest. */
+function ridFor(service: ServiceDefinition | undefined): string {
+  return service?.protocol === 'rest-xml' ? s3RequestId() : newRequestId();
+}
+
+/**
+ * Counts a request body's bytes as its readers pull them. Paused first: a 'data' listener on
+ * a stream not explicitly paused switches it to flowing mode, and body bytes arriving before
+ * the handler reads would be lost. Paused, the listener only counts what readers (pipe,
+ * for-await) pull.
+ */
+class ByteCounter {
+  n = 0;
+  constructor(nreq: NodeRequest) {
+    nreq.pause();
+    nreq.on('data', this.#count);
+  }
+  readonly #count = (c: Buffer): void => {
+    this.n += c.length;
+  };
+}
+
+/** Once the response is written: metrics, Shield's detection sample, the request's log line. */
+function finished(
+  deps: PipelineDeps,
+  started: number,
+  service: ServiceDefinition | undefined,
+  operation: string,
+  status: number,
+  counter: ByteCounter | undefined,
+  out: number,
+  seen: TrafficSample | undefined,
+  requestId: string,
+  ctx: RequestContext | undefined,
+  failure: AwsError | undefined,
+): void {
+  const seconds = (performance.now() - started) / 1e3;
+  const svcName = service?.name ?? 'hanul';
+  const bytesIn = counter === undefined ? 0 : counter.n;
+  deps.metrics.observe(svcName, operation, status, seconds, bytesIn, out);
+  if (seen) {
+    seen.service = svcName;
+    seen.status = status;
+    seen.bytesIn = bytesIn;
+    seen.bytesOut = out;
+    deps.protection?.observe(seen);
+  }
+  if (!deps.log.isLevelEnabled('info')) return;
+  const line: Record<string, unknown> = {
+    requestId,
+    service: svcName,
+    operation,
+    principal: ctx?.principal.arn,
+    status,
+    bytesIn,
+    bytesOut: out,
+    ms: Math.round(seconds * 1e5) / 100,
+  };
+  if (failure) line['error'] = failure.code;
+  deps.log.info(line, 'request');
 }
 
 /** What a codec needs to render a response (assigned, not spread: this runs per request). */
@@ -286,7 +301,7 @@ class PipelineContext implements RequestContext {
     public requestId: string,
     public principal: Principal,
     public region: string,
-    private readonly signalOf: () => AbortSignal,
+    nres: NodeResponse,
     public sourceIp: string,
     public secure: boolean,
     public userAgent: string,
@@ -303,11 +318,34 @@ class PipelineContext implements RequestContext {
     this.credentials = deps.credentials;
     this.authorize = deps.authorize;
     this.accountId = deps.config.accountId;
+    this.#nres = nres;
+    this.#shutdown = deps.shutdown;
   }
 
-  /** Built on first use: most handlers never read it. */
+  readonly #nres: NodeResponse;
+  readonly #shutdown: AbortSignal;
+  #abort: AbortController | undefined;
+
+  /**
+   * Built on first use: most handlers never read it, and a controller plus two listeners per
+   * request is a measurable share of the edge path's garbage.
+   */
   get signal(): AbortSignal {
-    return this.signalOf();
+    if (this.#abort) return this.#abort.signal;
+    const ac = (this.#abort = new AbortController());
+    const nres = this.#nres;
+    const shutdown = this.#shutdown;
+    if ((nres as { closed?: boolean }).closed === true || nres.destroyed) {
+      if (!nres.writableFinished) ac.abort(new Error('client went away'));
+    } else {
+      const onShutdown = () => ac.abort(new Error('server shutting down'));
+      shutdown.addEventListener('abort', onShutdown, { once: true });
+      nres.once('close', () => {
+        if (!nres.writableFinished) ac.abort(new Error('client went away'));
+        shutdown.removeEventListener('abort', onShutdown);
+      });
+    }
+    return ac.signal;
   }
 }
 

@@ -30,6 +30,11 @@ export interface ProtocolCodec {
    */
   peekOperation(req: HttpRequest, service: ServiceDefinition): string | undefined;
   decode(req: HttpRequest, service: ServiceDefinition): Promise<DecodedRequest>;
+  /**
+   * `decode` for the request path, where a codec can answer without a promise (no body to
+   * read): a DecodedRequest at once, or a promise; errors found before any read are thrown.
+   */
+  decodeNow?(req: HttpRequest, service: ServiceDefinition): DecodedRequest | Promise<DecodedRequest>;
   encode(output: unknown, operation: string, service: ServiceDefinition, ctx: EncodeContext): HttpResponse;
   encodeError(err: AwsError, service: ServiceDefinition, ctx: EncodeContext): HttpResponse;
 }

@@ -190,6 +190,17 @@ describe('rest-xml raw requests', () => {
     await assert.rejects(restXmlCodec.decode(rawRequest({ method: 'POST', path: '/b', query: 'delete', body }), svc), (e: AwsError) => e.code === 'MaxMessageLengthExceeded');
   });
 
+  it('decodeNow answers a bodiless request at once, reads an XML body through a promise, throws at once for a bad route', async () => {
+    const now = restXmlCodec.decodeNow?.(rawRequest({ method: 'GET', path: '/b/k' }), svc);
+    assert.ok(now !== undefined && !(now instanceof Promise));
+    assert.equal(now.operation, 'GetObject');
+    assert.deepEqual(now.input, { Bucket: 'b', Key: 'k' });
+    const later = restXmlCodec.decodeNow?.(rawRequest({ method: 'POST', path: '/b', query: 'delete', body: '<Delete><Object><Key>a</Key></Object></Delete>' }), svc);
+    assert.ok(later instanceof Promise);
+    assert.deepEqual(((await later).input as { Delete: unknown }).Delete, { Objects: [{ Key: 'a' }] });
+    assert.throws(() => restXmlCodec.decodeNow?.(rawRequest({ method: 'PATCH', path: '/b/k' }), svc), (e: AwsError) => e.status === 405);
+  });
+
   it('unknown method/resource combinations are MethodNotAllowed', async () => {
     await assert.rejects(restXmlCodec.decode(rawRequest({ method: 'PATCH', path: '/b/k' }), svc), (e: AwsError) => e.status === 405);
   });

@@ -113,6 +113,11 @@ function planFor<T>(cache: Map<string, T>, route: RouteEntry, make: (s: StaticOp
 const DEFAULT_MAX_XML = 2 * 1024 * 1024;
 
 async function decode(req: HttpRequest, service: ServiceDefinition): Promise<DecodedRequest> {
+  return decodeNow(req, service);
+}
+
+/** Synchronous unless an XML/blob body must be read first (most S3 requests have none, or stream it). */
+function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest | Promise<DecodedRequest> {
   const c = compiled(service);
   const { target, route } = resolve(req, service);
   if (!route) throw methodNotAllowed(req.method, target);
@@ -155,10 +160,13 @@ async function decode(req: HttpRequest, service: ServiceDefinition): Promise<Dec
       (input as RestXmlInputExtras)[HTTP_REQUEST] = { headers: req.headers, trailers: () => req.trailers() };
     } else {
       const limit = service.operations[route.operation]?.maxBodyBytes ?? c.options.maxXmlBytes ?? DEFAULT_MAX_XML;
-      const body = await readAll(req.body, limit, () => new AwsError('MaxMessageLengthExceeded', 400, 'Your request was too big.'));
-      if (p.kind === 'blob') input[p.name] = new Uint8Array(body);
-      else if (p.kind === 'string') input[p.name] = body.toString('utf8');
-      else if (body.length > 0) input[p.name] = decodeStructPayload(body, p.schema, p.xmlName);
+      const operation = route.operation;
+      return readAll(req.body, limit, () => new AwsError('MaxMessageLengthExceeded', 400, 'Your request was too big.')).then((body) => {
+        if (p.kind === 'blob') input[p.name] = new Uint8Array(body);
+        else if (p.kind === 'string') input[p.name] = body.toString('utf8');
+        else if (body.length > 0) input[p.name] = decodeStructPayload(body, p.schema, p.xmlName);
+        return { operation, input };
+      });
     }
   }
   return { operation: route.operation, input };
@@ -255,6 +263,7 @@ export const restXmlCodec: ProtocolCodec = {
     return undefined;
   },
   decode,
+  decodeNow,
   encode,
   encodeError,
 };

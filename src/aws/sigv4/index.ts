@@ -16,7 +16,8 @@ export interface CredentialRecord {
   expiresAt?: Date;
 }
 
-export type CredentialLookup = (accessKeyId: string) => Promise<CredentialRecord | undefined>;
+/** A lookup may answer at once (the root key, a cache hit): the pipeline then verifies without a promise turn. */
+export type CredentialLookup = (accessKeyId: string) => Promise<CredentialRecord | undefined> | CredentialRecord | undefined;
 
 export interface CredentialScope {
   accessKeyId: string;
@@ -41,7 +42,7 @@ export interface SignedRequestView {
 }
 
 export type { SigV4FailureKind, AuthForm, PayloadMode, SigV4Result, SigV4Options } from './verify.js';
-export { SigV4Failure, credentialScope, authenticate } from './verify.js';
+export { SigV4Failure, credentialScope, authenticate, authenticateNow } from './verify.js';
 export { verifiedBody } from './payload.js';
 export type { VerifiedBodyResult } from './payload.js';
 export { sigv4Error } from './errors.js';

@@ -15,8 +15,8 @@ import type { PayloadMode, SigV4Result } from './verify.js';
 
 export interface VerifiedBodyResult {
   body: Readable;
-  /** Trailing headers of an aws-chunked body (lower-cased names), once `body` has ended. */
-  trailers(): Record<string, string>;
+  /** Trailing headers of an aws-chunked body (lower-cased names), once `body` has ended. A plain function (no `this`): callers may keep it alone. */
+  trailers: (this: void) => Record<string, string>;
 }
 
 const NO_TRAILERS = (): Record<string, string> => ({});

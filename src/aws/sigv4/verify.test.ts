@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { CredentialRecord } from './index.js';
-import { authenticate, credentialScope, type SigV4Options } from './verify.js';
+import { authenticate, authenticateNow, credentialScope, type SigV4Options } from './verify.js';
 import { SigningKeyCache } from './keys.js';
 import { asFailure } from './failure.js';
 import { lookupOf, principal, signingKey, smithyPresign, smithySign, smithySigner, verifyAll, type SmithyInput } from './harness.js';
@@ -33,6 +33,24 @@ async function outcome(p: Promise<unknown>): Promise<string> {
 
 describe('header-signed requests (smithy signer)', () => {
   const kms = smithySigner({ service: 'kms' });
+
+  it('authenticateNow answers without a promise when the lookup does, and still checks the signature in full', async () => {
+    const view = await smithySign(kms, { method: 'GET', path: '/', query: { a: '1' } }, T0);
+    const record: CredentialRecord = { secretAccessKey: SECRET, principal };
+    const now = authenticateNow(view, { lookup: () => record, now: T0, normalizePath: true });
+    assert.ok(now !== undefined && !(now instanceof Promise));
+    assert.equal(now.credential, record);
+    assert.equal(now.signatureVerified, true);
+    // An async lookup: a promise, resolving to the same result.
+    const later = authenticateNow(view, { lookup: () => Promise.resolve(record), now: T0, normalizePath: true });
+    assert.ok(later instanceof Promise);
+    assert.equal((await later)?.credential, record);
+    // A wrong secret from a synchronous lookup throws at once; authenticate() still rejects.
+    const wrong = { lookup: () => ({ secretAccessKey: `${SECRET}x`, principal }), now: T0, normalizePath: true };
+    assert.throws(() => authenticateNow(view, wrong), (e) => asFailure(e)?.kind === 'bad-signature');
+    assert.equal(await outcome(authenticate(view, wrong)), 'bad-signature');
+    assert.equal(await outcome(authenticate(view, { ...wrong, lookup: () => undefined })), 'unknown-key');
+  });
 
   it('verifies a GET with a repeated query key and reports what was signed', async () => {
     const view = await smithySign(kms, { method: 'GET', path: '/', query: { b: ['y', 'x'], a: '1', 'sp ace': 'v/=&' } }, T0);

@@ -96,9 +96,19 @@ export function credentialScope(req: SignedRequestView): CredentialScope | undef
 
 /**
  * Verifies the request's SigV4 authentication. `undefined`: the request
- * carries none (anonymous; the caller decides). Throws SigV4Failure.
+ * carries none (anonymous; the caller decides). Rejects with SigV4Failure.
  */
 export async function authenticate(req: SignedRequestView, opts: SigV4Options): Promise<SigV4Result | undefined> {
+  return authenticateNow(req, opts);
+}
+
+/**
+ * `authenticate` for the request path: answers at once (no promise, no
+ * microtask turn) when the credential lookup does, and throws SigV4Failure
+ * synchronously for what is wrong before the lookup. The signature is
+ * verified in full either way.
+ */
+export function authenticateNow(req: SignedRequestView, opts: SigV4Options): SigV4Result | undefined | Promise<SigV4Result | undefined> {
   const headers = req.headers;
   const authz = headerString(headers, 'authorization');
   const params = parseQuery(req.rawQuery);
@@ -114,11 +124,12 @@ export async function authenticate(req: SignedRequestView, opts: SigV4Options): 
   if (scope.date !== claim.amzDate.slice(0, 8)) {
     throw new SigV4Failure('malformed', 'Invalid credential date. Date is not the same as X-Amz-Date.', form);
   }
-  const signed = new Set(claim.signedHeaders);
+  // A request signs a handful of headers: the array is searched, no Set built per request.
+  const signed = claim.signedHeaders;
   if (s3) {
     let unsigned: string[] | undefined;
     for (const n in headers) {
-      if (n.startsWith('x-amz-') && !signed.has(n) && n !== 'x-amz-security-token' && !(form === 'presigned' && n === 'x-amz-content-sha256')) (unsigned ??= []).push(n);
+      if (n.startsWith('x-amz-') && !signed.includes(n) && n !== 'x-amz-security-token' && !(form === 'presigned' && n === 'x-amz-content-sha256')) (unsigned ??= []).push(n);
     }
     if (unsigned !== undefined) {
       throw new SigV4Failure('headers-not-signed', 'There were headers present in the request which were not signed', form, { HeadersNotSigned: unsigned.join(', ') });
@@ -129,10 +140,10 @@ export async function authenticate(req: SignedRequestView, opts: SigV4Options): 
   const declared = form === 'header'
     ? headerString(headers, 'x-amz-content-sha256')
     : queryParam(params, 'X-Amz-Content-Sha256')
-      ?? (signed.has('x-amz-content-sha256') ? headerString(headers, 'x-amz-content-sha256') : undefined);
+      ?? (signed.includes('x-amz-content-sha256') ? headerString(headers, 'x-amz-content-sha256') : undefined);
   /** What the canonical request ends with; undefined: the body's own hash (deferred). */
   let payloadHash: string | undefined;
-  let mode: 'unsigned' | 'literal' | 'deferred' | 'streaming-signed' | 'streaming-signed-trailer' | 'streaming-unsigned-trailer';
+  let mode: Mode;
   if (declared !== undefined) {
     payloadHash = declared;
     if (HEX64.test(declared)) mode = 'literal';
@@ -156,7 +167,28 @@ export async function authenticate(req: SignedRequestView, opts: SigV4Options): 
     mode = 'deferred';
   }
 
-  const credential = await opts.lookup(scope.accessKeyId);
+  const found = opts.lookup(scope.accessKeyId);
+  return found instanceof Promise
+    ? found.then((credential) => verifyWith(req, opts, claim, params, s3, mode, payloadHash, expiresAt, credential))
+    : verifyWith(req, opts, claim, params, s3, mode, payloadHash, expiresAt, found);
+}
+
+type Mode = 'unsigned' | 'literal' | 'deferred' | 'streaming-signed' | 'streaming-signed-trailer' | 'streaming-unsigned-trailer';
+
+/** The rest of `authenticate`, once the credential is known. */
+function verifyWith(
+  req: SignedRequestView,
+  opts: SigV4Options,
+  claim: Claim,
+  params: readonly QueryParam[],
+  s3: boolean,
+  mode: Mode,
+  payloadHash: string | undefined,
+  expiresAt: Date | undefined,
+  credential: CredentialRecord | undefined,
+): SigV4Result {
+  const { form, scope } = claim;
+  const headers = req.headers;
   if (!credential) {
     throw new SigV4Failure('unknown-key', 'The AWS Access Key Id you provided does not exist in our records.', form, { AWSAccessKeyId: scope.accessKeyId });
   }

@@ -44,7 +44,7 @@ describe('sqlite metadata store', () => {
     }
   });
 
-  it('creates a new database with 16 KiB pages and opens an older 4 KiB one as it is', async () => {
+  it('creates a new database with the page size asked for (4 KiB by default) and opens an older one as it is', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
     const pageSize = (path: string): number => {
       const db = openDatabase(path, {});
@@ -55,21 +55,22 @@ describe('sqlite metadata store', () => {
       }
     };
     try {
+      const plain = join(dir, 'default.sqlite');
+      const first = await openSqliteMetadataStore(plain);
+      await first.write((tx) => tx.put('n', 'k', Buffer.alloc(100_000, 7)));
+      await first.close();
+      assert.equal(pageSize(plain), 4096);
       const fresh = join(dir, 'new.sqlite');
-      const store = await openSqliteMetadataStore(fresh);
+      const store = await openSqliteMetadataStore(fresh, { pageBytes: 16384 });
       await store.write((tx) => tx.put('n', 'k', Buffer.alloc(100_000, 7)));
       await store.close();
       assert.equal(pageSize(fresh), 16384);
-      const old = join(dir, 'old.sqlite');
-      const v = openDatabase(old, {});
-      v.pragma('page_size = 4096');
-      v.pragma('journal_mode = WAL');
-      v.close();
-      const again = await openSqliteMetadataStore(old);
-      await again.write((tx) => tx.put('n', 'k', Buffer.alloc(100_000, 7)));
+      // An existing file keeps its page size whatever is asked.
+      const again = await openSqliteMetadataStore(plain, { pageBytes: 16384 });
+      await again.write((tx) => tx.put('n', 'k2', Buffer.alloc(100_000, 8)));
       assert.deepEqual(await again.read((tx) => tx.get('n', 'k')), Buffer.alloc(100_000, 7));
       await again.close();
-      assert.equal(pageSize(old), 4096);
+      assert.equal(pageSize(plain), 4096);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -79,7 +80,7 @@ describe('sqlite metadata store', () => {
     const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
     const path = join(dir, 'm.sqlite');
     try {
-      const store = await openSqliteMetadataStore(path);
+      const store = await openSqliteMetadataStore(path, { pageBytes: 16384 });
       const value = Buffer.alloc(400_000, 1);
       // 16 MB in 40 commits: at SQLite's 1,000 pages (16 MB at 16 KiB) the WAL would reach ~16 MB.
       for (let i = 0; i < 40; i++) await store.write((tx) => tx.put('n', `k${String(i).padStart(2, '0')}`, value));

@@ -40,7 +40,7 @@ export interface SqliteMetadataStoreOptions {
   maxGroupMs?: number;
   /** Most concurrent read transactions (one connection each). Default 8. */
   maxReaders?: number;
-  /** Page size of a new database file (a power of two, 512–65536); an existing file keeps its own. Default 16 KiB. */
+  /** Page size of a new database file (a power of two, 512–65536); an existing file keeps its own. Default 4 KiB. */
   pageBytes?: number;
   /** Checkpoint once the WAL holds about this many bytes. Default 4 MB (SQLite's 1,000 pages at 4 KiB). */
   walCheckpointBytes?: number;
@@ -52,12 +52,13 @@ const SCHEMA_VERSION = 2;
  * Page size of a new database file. Each page is one WAL frame — two pwrites
  * when committed, a pread and a pwrite when checkpointed — so a large value
  * (a Kinesis record chunk, ~128 KiB per shard per put) costs syscalls per
- * page, and syscalls are what this costs on a VM. 16 KiB: a 500 KiB
- * PutRecords commit took 31% less CPU than at SQLite's default 4 KiB (store
- * micro-benchmark, bench/README.md); a one-row commit writes 16 KiB frames
- * instead of 4 KiB and stayed within noise of it (32 and 64 KiB did not).
+ * page. 16 KiB pages took 31% less CPU for a 500 KiB PutRecords commit (store
+ * micro-benchmark) but made a 4 KiB S3 PutObject (inline, group-committed)
+ * cost ~10% more server CPU in 8 of 8 interleaved pairs (bench/s3/small.js,
+ * bench/README.md), and both share this one database: SQLite's 4 KiB stays the
+ * default. The option is kept for a store that holds only large values.
  */
-const DEFAULT_PAGE_BYTES = 16384;
+const DEFAULT_PAGE_BYTES = 4096;
 /** WAL size at which the writer checkpoints: SQLite's default of 1,000 pages at its default 4 KiB. */
 const DEFAULT_WAL_CHECKPOINT_BYTES = 4096 * 1000;
 /** Upper bound of each reader's map of the database file (address space, not memory; pages beyond it are read with pread). */

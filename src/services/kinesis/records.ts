@@ -75,7 +75,16 @@ function plainRecords(records: PutRecordsInput['Records']): boolean {
   return true;
 }
 
-type PutResult = { shard: ShardMeta; seq: string } | { shard: ShardMeta; throttled: true };
+/**
+ * What a put did with each entry, as parallel arrays (no object per record):
+ * the shard it went to, and its sequence number — undefined when the shard
+ * throttled it (PutRecords reports it).
+ */
+interface PutResults {
+  shards: ShardMeta[];
+  seqs: Array<string | undefined>;
+  encrypted: boolean;
+}
 
 export function recordHandlers(core: KinesisCore) {
   const acct = core.account;
@@ -96,7 +105,7 @@ export function recordHandlers(core: KinesisCore) {
   let inPut = false;
 
   /** Writes entries in one transaction; a throttled entry is skipped (PutRecords reports it). */
-  async function put(name: string, entries: Entry[], ctx: RequestContext): Promise<{ results: PutResult[]; encrypted: boolean }> {
+  async function put(name: string, entries: Entry[], ctx: RequestContext): Promise<PutResults> {
     let key: RecordKey | undefined = core.crypto?.cached(name);
     for (let attempt = 0; ; attempt++) {
       try {
@@ -108,7 +117,7 @@ export function recordHandlers(core: KinesisCore) {
     }
   }
 
-  async function putOnce(name: string, entries: Entry[], key: RecordKey | undefined) {
+  async function putOnce(name: string, entries: Entry[], key: RecordKey | undefined): Promise<PutResults> {
     const now = core.clock.nowMs();
     const touched = new Set<number>();
     const hot = new Set<number>();
@@ -135,7 +144,7 @@ export function recordHandlers(core: KinesisCore) {
     for (const ix of hot) core.lifecycle?.autoSplit(name, streamId, ix);
     return out;
 
-    async function putTx(tx: WriteTx) {
+    async function putTx(tx: WriteTx): Promise<PutResults> {
       const s = await tx.get<StreamMeta>('kinesis:stream', name);
       if (!s || (s.status !== 'ACTIVE' && s.status !== 'UPDATING')) throw streamNotFound(name, acct);
       streamId = s.id;
@@ -153,12 +162,13 @@ export function recordHandlers(core: KinesisCore) {
       const spread = new Map<number, [string, string]>();
       // Records bound for one shard become one chunk (chunks.ts), written once.
       const groups = new Map<number, { sh: ShardMeta; c: ShardCounter; first: number; recs: ChunkRecord[]; slots: number[] }>();
-      const results: PutResult[] = new Array<PutResult>(entries.length);
+      const shards = new Array<ShardMeta>(entries.length);
+      const seqs = new Array<string | undefined>(entries.length);
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i] as Entry;
         const sh = core.shardFor(s, e.hash);
+        shards[i] = sh;
         if (throttle && !core.limits.tryWrite(`${s.id}/${sh.ix}`, e.bytes)) {
-          results[i] = { shard: sh, throttled: true };
           if (onDemand) {
             const r = spread.get(sh.ix);
             spread.set(sh.ix, r ? [e.hash < r[0] ? e.hash : r[0], e.hash > r[1] ? e.hash : r[1]] : [e.hash, e.hash]);
@@ -184,10 +194,8 @@ export function recordHandlers(core: KinesisCore) {
         const arrival = now > g.c.lastMs ? now : g.c.lastMs;
         const secs = Math.floor(arrival / 1000);
         await tx.put(recordNs(s.id, g.sh.ix), recordKey(g.first), encodeChunk(g.recs, arrival, key));
-        const seqs = formatSeqRun({ shardCreatedSecs: g.sh.createdSecs, shardIx: g.sh.ix, index: BigInt(g.first), arrivalSecs: secs }, g.slots.length);
-        g.slots.forEach((slot, j) => {
-          results[slot] = { shard: g.sh, seq: seqs[j] as string };
-        });
+        const run = formatSeqRun({ shardCreatedSecs: g.sh.createdSecs, shardIx: g.sh.ix, index: BigInt(g.first), arrivalSecs: secs }, g.slots.length);
+        for (let j = 0; j < run.length; j++) seqs[g.slots[j] as number] = run[j];
         const next: ShardCounter = { next: g.first + g.recs.length, lastMs: arrival };
         const ck = counterKey(s.id, g.sh.ix);
         await tx.put(NS_SEQ, ck, next);
@@ -196,7 +204,7 @@ export function recordHandlers(core: KinesisCore) {
       }
       // Cached while the transaction is still open: the next put (next in line, maybe in the same group) must see it.
       if (cacheOn) for (const [ck, c] of written) counters.set(ck, c);
-      return { results, encrypted: key !== undefined };
+      return { shards, seqs, encrypted: key !== undefined };
     }
   }
 
@@ -213,10 +221,11 @@ export function recordHandlers(core: KinesisCore) {
       const name = core.streamName(input, ctx);
       const e = entryOf(input.Data as Uint8Array, input.PartitionKey as string, input.ExplicitHashKey);
       if (input.DryRun === true) await dryRun(name);
-      const { results, encrypted } = await put(name, [e], ctx);
-      const r = results[0] as PutResult;
-      if ('throttled' in r) throw throughputExceeded(shardIdOf(r.shard.ix), name, acct);
-      return { ShardId: shardIdOf(r.shard.ix), SequenceNumber: r.seq, EncryptionType: encrypted ? 'KMS' : 'NONE' };
+      const { shards, seqs, encrypted } = await put(name, [e], ctx);
+      const ix = (shards[0] as ShardMeta).ix;
+      const seq = seqs[0];
+      if (seq === undefined) throw throughputExceeded(shardIdOf(ix), name, acct);
+      return { ShardId: shardIdOf(ix), SequenceNumber: seq, EncryptionType: encrypted ? 'KMS' : 'NONE' };
     },
 
     async PutRecords(input: PutRecordsInput, ctx: RequestContext): Promise<PutRecordsOutput> {
@@ -231,20 +240,21 @@ export function recordHandlers(core: KinesisCore) {
       });
       if (total > MAX_REQUEST_BYTES) throw kinesisError('InvalidArgumentException', `Records size exceeds 10 MB limit`);
       if (input.DryRun === true) await dryRun(name);
-      const { results, encrypted } = await put(name, entries, ctx);
+      const { shards, seqs, encrypted } = await put(name, entries, ctx);
       let failed = 0;
       // One ShardId string per shard, not per record.
       const ids = new Map<number, string>();
-      const out: PutRecordsResultEntry[] = new Array<PutRecordsResultEntry>(results.length);
-      for (let i = 0; i < results.length; i++) {
-        const r = results[i] as PutResult;
-        let id = ids.get(r.shard.ix);
-        if (id === undefined) ids.set(r.shard.ix, (id = shardIdOf(r.shard.ix)));
-        if ('throttled' in r) {
+      const out: PutRecordsResultEntry[] = new Array<PutRecordsResultEntry>(seqs.length);
+      for (let i = 0; i < seqs.length; i++) {
+        const ix = (shards[i] as ShardMeta).ix;
+        let id = ids.get(ix);
+        if (id === undefined) ids.set(ix, (id = shardIdOf(ix)));
+        const seq = seqs[i];
+        if (seq === undefined) {
           failed++;
           out[i] = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard ${id} in stream ${name} under account ${acct}.` };
         } else {
-          out[i] = { ShardId: id, SequenceNumber: r.seq };
+          out[i] = { ShardId: id, SequenceNumber: seq };
         }
       }
       return { FailedRecordCount: failed, Records: out, EncryptionType: encrypted ? 'KMS' : 'NONE' };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
@@ -39,6 +39,54 @@ describe('sqlite metadata store', () => {
       });
       db.close();
       for (const p of plans) assert.match(p, /SEARCH kv USING (COVERING )?INDEX sqlite_autoindex_kv\w* \(ns=\? AND k>\?( AND k<\?)?\)/, p);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('creates a new database with the page size asked for (4 KiB by default) and opens an older one as it is', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
+    const pageSize = (path: string): number => {
+      const db = openDatabase(path, {});
+      try {
+        return db.pragma('page_size', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const plain = join(dir, 'default.sqlite');
+      const first = await openSqliteMetadataStore(plain);
+      await first.write((tx) => tx.put('n', 'k', Buffer.alloc(100_000, 7)));
+      await first.close();
+      assert.equal(pageSize(plain), 4096);
+      const fresh = join(dir, 'new.sqlite');
+      const store = await openSqliteMetadataStore(fresh, { pageBytes: 16384 });
+      await store.write((tx) => tx.put('n', 'k', Buffer.alloc(100_000, 7)));
+      await store.close();
+      assert.equal(pageSize(fresh), 16384);
+      // An existing file keeps its page size whatever is asked.
+      const again = await openSqliteMetadataStore(plain, { pageBytes: 16384 });
+      await again.write((tx) => tx.put('n', 'k2', Buffer.alloc(100_000, 8)));
+      assert.deepEqual(await again.read((tx) => tx.get('n', 'k')), Buffer.alloc(100_000, 7));
+      await again.close();
+      assert.equal(pageSize(plain), 4096);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpoints at about 4 MB of WAL with 16 KiB pages too (the WAL file stays near that size)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hanul-sqlite-'));
+    const path = join(dir, 'm.sqlite');
+    try {
+      const store = await openSqliteMetadataStore(path, { pageBytes: 16384 });
+      const value = Buffer.alloc(400_000, 1);
+      // 16 MB in 40 commits: at SQLite's 1,000 pages (16 MB at 16 KiB) the WAL would reach ~16 MB.
+      for (let i = 0; i < 40; i++) await store.write((tx) => tx.put('n', `k${String(i).padStart(2, '0')}`, value));
+      const wal = (await stat(`${path}-wal`)).size;
+      await store.close();
+      assert.ok(wal < 6_000_000, `WAL grew to ${wal} bytes`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

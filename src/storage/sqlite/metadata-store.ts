@@ -40,10 +40,27 @@ export interface SqliteMetadataStoreOptions {
   maxGroupMs?: number;
   /** Most concurrent read transactions (one connection each). Default 8. */
   maxReaders?: number;
+  /** Page size of a new database file (a power of two, 512–65536); an existing file keeps its own. Default 4 KiB. */
+  pageBytes?: number;
+  /** Checkpoint once the WAL holds about this many bytes. Default 4 MB (SQLite's 1,000 pages at 4 KiB). */
+  walCheckpointBytes?: number;
 }
 
 /** 2: kv is a rowid table (1: WITHOUT ROWID; migrated on open, see kv-statements.ts). */
 const SCHEMA_VERSION = 2;
+/**
+ * Page size of a new database file. Each page is one WAL frame — two pwrites
+ * when committed, a pread and a pwrite when checkpointed — so a large value
+ * (a Kinesis record chunk, ~128 KiB per shard per put) costs syscalls per
+ * page. 16 KiB pages took 31% less CPU for a 500 KiB PutRecords commit (store
+ * micro-benchmark) but made a 4 KiB S3 PutObject (inline, group-committed)
+ * cost ~10% more server CPU in 8 of 8 interleaved pairs (bench/s3/small.js,
+ * bench/README.md), and both share this one database: SQLite's 4 KiB stays the
+ * default. The option is kept for a store that holds only large values.
+ */
+const DEFAULT_PAGE_BYTES = 4096;
+/** WAL size at which the writer checkpoints: SQLite's default of 1,000 pages at its default 4 KiB. */
+const DEFAULT_WAL_CHECKPOINT_BYTES = 4096 * 1000;
 /** Upper bound of each reader's map of the database file (address space, not memory; pages beyond it are read with pread). */
 const READER_MMAP_BYTES = 1024 ** 3;
 
@@ -165,7 +182,9 @@ class SqliteMetadataStore implements MetadataStore {
   }
 }
 
-function initWriter(db: Database): void {
+function initWriter(db: Database, pageBytes: number, walCheckpointBytes: number): void {
+  // Only a database not yet created takes this (WAL fixes the page size); an older file keeps its own.
+  db.pragma(`page_size = ${pageBytes}`);
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') throw new Error(`SQLite refused WAL mode (got ${String(mode)}): is the filesystem local?`);
   db.pragma('synchronous = FULL');
@@ -173,6 +192,9 @@ function initWriter(db: Database): void {
   db.pragma('fullfsync = ON');
   db.pragma('checkpoint_fullfsync = ON');
   db.pragma('journal_size_limit = 67108864');
+  // Checkpoint at ~4 MiB of WAL whatever the page size (SQLite counts pages: 1,000 by default).
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(walCheckpointBytes / pageSize))}`);
   db.pragma('cache_size = -32768');
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
@@ -208,7 +230,7 @@ export async function openSqliteMetadataStore(
   const timeout = opts.busyTimeoutMs ?? 5000;
   const writer = openDatabase(file, { timeout });
   try {
-    initWriter(writer);
+    initWriter(writer, opts.pageBytes ?? DEFAULT_PAGE_BYTES, opts.walCheckpointBytes ?? DEFAULT_WAL_CHECKPOINT_BYTES);
     // The database file may have just been created: make its name durable.
     await syncDir(dirname(file));
     const committer = new GroupCommitter(writer, new KvStatements(writer), {

@@ -10,6 +10,7 @@
 // Target: encrypted ≥ 70% of the unencrypted rate.
 // Run: npm run build && node dist/bench/s3/sse.js [rounds]
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -40,6 +41,28 @@ function clientCpuSeconds(): number {
 const MiB = 1024 * 1024;
 const SIZE = 64 * MiB;
 const agent = new http.Agent({ keepAlive: true });
+/**
+ * BENCH_CLIENT=curl: GETs are made by curl (to /dev/null) instead of Node's http client, and timed
+ * by curl's own time_total. Node's client costs 1.2–5 s of CPU per GiB received on this VM, varying
+ * run to run, and on two cores it competes with the server for CPU: with it the GET ratio moved
+ * ±20% between runs of one build. curl costs a fraction of that, so the server is what is measured.
+ */
+const curlClient = process.env['BENCH_CLIENT'] === 'curl';
+
+/** A signed GET by curl: bytes received and curl's time_total in seconds. */
+async function curlGet(endpoint: string, path: string): Promise<{ bytes: number; seconds: number }> {
+  const headers = await signedHeaders({ url: `${endpoint}${path}`, method: 'GET', service: 's3', region: 'us-east-1', credentials: TEST_KEY, headers: {} });
+  delete headers['host'];
+  const args = ['-s', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{time_total}'];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  args.push(`${endpoint}${path}`);
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile('curl', args, (err, stdout) => (err ? reject(new Error(`curl: ${err.message}`)) : resolve(stdout)));
+  });
+  const [code, bytes, seconds] = out.trim().split(' ');
+  if (code !== '200') throw new Error(`curl GET ${path}: ${code}`);
+  return { bytes: Number(bytes), seconds: Number(seconds) };
+}
 
 async function request(endpoint: string, method: string, path: string, extra: Record<string, string>, body?: Buffer): Promise<number> {
   const headers = await signedHeaders({ url: `${endpoint}${path}`, method, service: 's3', region: 'us-east-1', credentials: TEST_KEY, headers: extra });
@@ -95,9 +118,10 @@ try {
       const s0 = schedSeconds(pid);
       const k0 = clientCpuSeconds();
       t0 = process.hrtime.bigint();
-      const n = await request(hanul.endpoint, 'GET', path, {});
+      const got = curlClient ? await curlGet(hanul.endpoint, path) : undefined;
+      const n = got ? got.bytes : await request(hanul.endpoint, 'GET', path, {});
       if (n !== SIZE) throw new Error(`GET returned ${n} bytes`);
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      const wall = got ? got.seconds : Number(process.hrtime.bigint() - t0) / 1e9;
       if (SIZE / MiB / wall > get) {
         // The split of the best round: wall = main thread on CPU + runnable (waiting for a CPU) + asleep.
         const s1 = schedSeconds(pid);
@@ -114,7 +138,7 @@ try {
   }
   const base = out[0] as (typeof out)[number];
   const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
-  console.log(`\nbench/s3/sse — 64 MiB, best of ${rounds}; load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(`\nbench/s3/sse — 64 MiB, best of ${rounds}, GET client ${curlClient ? "curl (client CPU column: n/a)" : "Node http"}; load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
   console.log('| 64 MiB | PUT MB/s | vs unencrypted | GET MB/s | vs unencrypted | server CPU s/GiB PUT | server CPU s/GiB GET | of which main thread | best GET, s/GiB: wall · main on CPU · runnable · asleep · client CPU |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of out) {

@@ -149,7 +149,7 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
   const from = source.rec;
   const entity =
     directive === 'REPLACE'
-      ? entityHeaders(input)
+      ? entityHeaders(input, input.ContentEncoding)
       : {
           ...(from.contentType !== undefined ? { contentType: from.contentType } : {}),
           ...(from.contentEncoding !== undefined ? { contentEncoding: from.contentEncoding } : {}),

@@ -28,7 +28,7 @@ import { checksumRequest, declaredLength, MAX_PUT_BYTES, receiveBody, storedCont
 import { checkLockHeaders, checkLockPermissions, lockForWrite } from './object-lock.js';
 import { accountOf, checkKey, getBucket, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
-import { checkMetadata, checkStorageClass, entityHeaders, storageClassOut, tagsOf, withContentEncoding } from './write-object.js';
+import { checkMetadata, checkStorageClass, entityHeaders, storageClassOut, tagsOf } from './write-object.js';
 import { customerKey, dataKeys, etagHex, newCipher, sealingBody, sseHeaders, sseRequest } from './sse.js';
 
 export const MAX_PARTS = 10_000;
@@ -79,7 +79,7 @@ export async function createMultipartUpload(s3: S3, input: CreateMultipartUpload
     meta,
     storageClass,
     ...tagsOf(tags),
-    ...entityHeaders(withContentEncoding(input, storedContentEncoding(input.ContentEncoding))),
+    ...entityHeaders(input, storedContentEncoding(input.ContentEncoding)),
   };
   if (algorithm) upload.checksumAlgorithm = algorithm;
   if (checksumType) upload.checksumType = checksumType;

@@ -25,7 +25,7 @@ import { visibleLock } from './object-lock.js';
 import { restoreHeader, restoredNow } from './restore.js';
 import { checkKey, type S3 } from './state.js';
 import { readableVersion } from './versions.js';
-import { checkCustomer, customerKey, dataKeys, decryptedStream, inlinePlaintext, sseHeaders } from './sse.js';
+import { checkCustomer, customerKey, dataKeys, decryptedStream, inlinePlaintext, writeSseHeaders } from './sse.js';
 import { isArchived, storageClassOut } from './write-object.js';
 
 type ObjectHeaders = GetObjectOutput & HeadObjectOutput & RestXmlOutputExtras;
@@ -48,9 +48,7 @@ export function objectHeaders(s3: S3, bucket: BucketRecord, rec: ObjectRecord): 
   if (rec.storageClass !== 'STANDARD') out.StorageClass = storageClassOut(rec.storageClass);
   if (bucket.versioning !== undefined) out.VersionId = rec.versionId;
   if (rec.tags && rec.tags.length > 0) out.TagCount = rec.tags.length;
-  const sse = rec.sse;
-  if (sse && !sse.customer && sse.kmsKeyArn === undefined && !sse.bucketKey) out.ServerSideEncryption = sse.algorithm;
-  else if (sse) Object.assign(out, sseHeaders(sse));
+  writeSseHeaders(out, rec.sse);
   if (rec.restore !== undefined) {
     const restore = restoreHeader(rec, s3.clock.now());
     if (restore !== undefined) out.Restore = restore;
@@ -149,12 +147,9 @@ function applyOverrides(h: ObjectHeaders, input: GetObjectRequest): void {
 export async function getObject(s3: S3, input: GetObjectRequest, ctx: RequestContext): Promise<GetObjectOutput & RestXmlOutputExtras> {
   const plan = await planRead(s3, input, ctx, 'GET');
   applyOverrides(plan.headers, input);
-  const sse = plan.rec.sse;
-  // SSE-S3 (the default) needs no await: its data key is opened here, from memory after the first time (planRead checked SSE-C already).
-  const keys =
-    sse !== undefined && sse.algorithm === 'AES256' && !sse.customer
-      ? [s3.sse.openS3Key(sse.wrapped[0] as string)]
-      : await dataKeys(s3, ctx, plan.bucket.name, plan.rec.key, sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
+  // Awaited only for SSE-KMS: SSE-S3 (the default) and SSE-C keys are opened at once.
+  const opening = dataKeys(s3, ctx, plan.bucket.name, plan.rec.key, plan.rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
+  const keys = opening instanceof Promise ? await opening : opening;
   // A small object's bytes are already here (read with its record): sent as one buffer, no stream.
   const whole = plan.inline && inlinePlaintext(plan.rec.blobs, keys, plan.range, plan.inline, s3.sse.frames);
   plan.headers.Body = whole ? (whole as unknown as GetObjectOutput['Body']) : decryptedStream(s3, plan.rec.blobs, keys, plan.range, plan.inline);

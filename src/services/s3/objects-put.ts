@@ -27,7 +27,6 @@ import {
   type SeenState,
   tagsOf,
   type WriteConditions,
-  withContentEncoding,
 } from './write-object.js';
 
 /** S3 gives every new object a CRC64NVME checksum when the client sends none. */
@@ -91,7 +90,7 @@ export async function putObject(s3: S3, input: PutObjectRequest & RestXmlInputEx
       ...(cipher ? { sse: cipher.sse } : {}),
       ...tagsOf(tags),
       ...aclField(acl),
-      ...entityHeaders(withContentEncoding(input, contentEncoding), header({ headers }, 'expires')),
+      ...entityHeaders(input, contentEncoding, header({ headers }, 'expires')),
       ...lock,
     },
     { cond, ...(seen ? { seen } : {}) },

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { cipherRange, cipherSize, decryptFrames, encryptFrames, FRAME_BYTES, FrameError, frameKeys, newSalt, openRange, sealAll } from './sse-frames.js';
+import { cipherRange, cipherSize, decryptFrameBatches, encryptFrames, FRAME_BYTES, FrameError, frameKeys, newSalt, openRange, sealAll } from './sse-frames.js';
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const out: Buffer[] = [];
   for await (const c of it) out.push(Buffer.from(c));
   return Buffer.concat(out);
+}
+
+/** decryptFrameBatches, one frame's plaintext at a time. */
+async function* decryptFrames(...args: Parameters<typeof decryptFrameBatches>): AsyncGenerator<Buffer> {
+  for await (const batch of decryptFrameBatches(...args)) yield* batch;
 }
 
 async function* chunks(b: Buffer, size: number): AsyncGenerator<Buffer> {

@@ -89,11 +89,6 @@ export function sealFrame(k: FrameKeys, i: number, final: boolean, plain: Buffer
   return data;
 }
 
-/** Throws (authentication failure) unless the frame is exactly what was sealed at `i`. */
-export function openFrame(k: FrameKeys, i: number, final: boolean, sealed: Buffer): Buffer {
-  return new FrameOpener(k).open(i, final, sealed);
-}
-
 /**
  * Opens the frames of one blob: the nonce and AAD are kept in two scratch
  * buffers and rewritten per frame (a cipher takes both in when it is made and
@@ -213,26 +208,13 @@ function frameLen(size: number, layers: number, i: number): number {
 
 /**
  * Stored frames in (starting at the frame holding `start`), plaintext
- * [start, end] of the blob out. Fails on the first frame that does not
- * authenticate, or when the stored bytes end early or run long: never yields
- * unauthenticated bytes. `stats.opened` counts frames decrypted.
- */
-export async function* decryptFrames(
-  src: AsyncIterable<Uint8Array>,
-  k: FrameKeys,
-  size: number,
-  start: number,
-  end: number,
-  stats?: { opened: number },
-): AsyncGenerator<Buffer> {
-  for await (const batch of decryptFrameBatches(src, k, size, start, end, stats)) yield* batch;
-}
-
-/**
- * decryptFrames, one batch per stored chunk: every frame a chunk completes is
- * opened before the batch is yielded (a chunk of whole frames, as readChunks
- * reads them, is one batch with no copying). A consumer pays one async step
- * per chunk, not per frame.
+ * [start, end] of the blob out, one batch per stored chunk: every frame a
+ * chunk completes is opened before the batch is yielded (a chunk of whole
+ * frames, as readChunks reads them, is one batch with no copying), so a
+ * consumer pays one async step per chunk, not per frame. Fails on the first
+ * frame that does not authenticate, or when the stored bytes end early or run
+ * long: never yields unauthenticated bytes. `stats.opened` counts frames
+ * decrypted.
  */
 export async function* decryptFrameBatches(
   src: AsyncIterable<Uint8Array>,

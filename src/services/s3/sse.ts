@@ -180,7 +180,8 @@ export function checkCustomer(s3: S3, sse: SseRecord | undefined, given: Custome
 }
 
 /** The plaintext data keys of a stored object or upload (checkCustomer first). */
-export async function dataKeys(s3: S3, ctx: RequestContext, bucket: string, key: string, sse: SseRecord | undefined, given: CustomerKey | undefined): Promise<Buffer[] | undefined> {
+/** At once (no Promise) for SSE-S3 and SSE-C, whose keys are opened here; SSE-KMS asks KMS. A wrong SSE-C key throws. */
+export function dataKeys(s3: S3, ctx: RequestContext, bucket: string, key: string, sse: SseRecord | undefined, given: CustomerKey | undefined): Buffer[] | undefined | Promise<Buffer[]> {
   checkCustomer(s3, sse, given);
   if (!sse) return undefined;
   if (sse.customer) return [(given as CustomerKey).key];
@@ -199,9 +200,19 @@ export interface SseHeaders {
 
 /** The SSE response headers of an object; with bucket and key, also the KMS context (PUT, copy and CreateMultipartUpload echo it). */
 export function sseHeaders(sse: SseRecord | undefined, bucket?: string, key?: string): SseHeaders {
-  if (!sse) return {};
-  if (sse.customer) return { SSECustomerAlgorithm: 'AES256', SSECustomerKeyMD5: sse.customer.keyMd5 };
-  const out: SseHeaders = { ServerSideEncryption: sse.algorithm };
+  const out: SseHeaders = {};
+  return writeSseHeaders(out, sse, bucket, key);
+}
+
+/** sseHeaders, set on `out` (a GET's headers: no object of its own per request). */
+export function writeSseHeaders<T extends { [K in keyof SseHeaders]?: SseHeaders[K] | undefined }>(out: T, sse: SseRecord | undefined, bucket?: string, key?: string): T {
+  if (!sse) return out;
+  if (sse.customer) {
+    out.SSECustomerAlgorithm = 'AES256';
+    out.SSECustomerKeyMD5 = sse.customer.keyMd5;
+    return out;
+  }
+  out.ServerSideEncryption = sse.algorithm;
   if (sse.kmsKeyArn !== undefined) out.SSEKMSKeyId = sse.kmsKeyArn;
   if (sse.bucketKey) out.BucketKeyEnabled = true;
   if (sse.context !== undefined && bucket !== undefined && key !== undefined) {

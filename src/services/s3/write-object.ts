@@ -67,23 +67,11 @@ export interface EntityInput {
   WebsiteRedirectLocation?: string | undefined;
 }
 
-/** The entity members of a request with the Content-Encoding to store (storedContentEncoding), without copying the whole input. */
-export function withContentEncoding(input: EntityInput, contentEncoding: string | undefined): EntityInput {
-  return {
-    ContentType: input.ContentType,
-    ContentEncoding: contentEncoding,
-    ContentDisposition: input.ContentDisposition,
-    ContentLanguage: input.ContentLanguage,
-    CacheControl: input.CacheControl,
-    Expires: input.Expires,
-    WebsiteRedirectLocation: input.WebsiteRedirectLocation,
-  };
-}
-
-export function entityHeaders(input: EntityInput, rawExpires?: string): EntityHeaders {
+/** The entity headers to store; `contentEncoding` is the one to keep (PUT and multipart drop aws-chunked: storedContentEncoding). */
+export function entityHeaders(input: EntityInput, contentEncoding: string | undefined, rawExpires?: string): EntityHeaders {
   const e: EntityHeaders = {};
   if (input.ContentType !== undefined) e.contentType = input.ContentType;
-  if (input.ContentEncoding !== undefined) e.contentEncoding = input.ContentEncoding;
+  if (contentEncoding !== undefined) e.contentEncoding = contentEncoding;
   if (input.ContentDisposition !== undefined) e.contentDisposition = input.ContentDisposition;
   if (input.ContentLanguage !== undefined) e.contentLanguage = input.ContentLanguage;
   if (input.CacheControl !== undefined) e.cacheControl = input.CacheControl;

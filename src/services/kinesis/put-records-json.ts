@@ -1,0 +1,257 @@
+/**
+ * PutRecords over JSON 1.1, straight from the body's bytes and into the wire
+ * text, for the usual call — the generic codec (json-bytes + json-shapes)
+ * stays the authority for everything else.
+ *
+ * decode: accepts only bodies of one plain form — an object of StreamName /
+ * StreamARN (strings) and Records (a non-empty list of objects of Data and
+ * PartitionKey strings), in any order, with JSON whitespace, each key once,
+ * no escapes or control characters in the strings, and Data canonical base64
+ * — and answers exactly what parseJsonBody + the PutRecords reader would.
+ * Anything else (a null, an unknown or repeated key, an ExplicitHashKey, an
+ * escape, bad base64, bad JSON) answers undefined and the generic path runs,
+ * so every error, its order and its message stay the generic path's.
+ *
+ * Why: the generic path makes each record's 1,368-character base64 text a
+ * JS string checked byte by byte for control characters, then a parsed
+ * object, then a second object from the schema walk, then decodes the text
+ * into its own buffer. Here each record's Data text is sliced as Latin-1
+ * (a copy, no decoding) and decoded into one buffer per call; strictness
+ * comes from the same checks decodeBase64 makes (only the base64 alphabet
+ * yields exactly 3/4 of the length in bytes), which also rule out any
+ * backslash, control or non-ASCII byte — so the raw text is the JSON value.
+ */
+import type { PutRecordsInput, PutRecordsOutput } from '@aws-sdk/client-kinesis';
+
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const LBRACKET = 0x5b;
+const BACKSLASH = 0x5c;
+const RBRACKET = 0x5d;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const EQUALS = 0x3d;
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Bytes of the keys this path knows, to compare without making a string. */
+const K_RECORDS = Buffer.from('Records');
+const K_STREAM_NAME = Buffer.from('StreamName');
+const K_STREAM_ARN = Buffer.from('StreamARN');
+const K_DATA = Buffer.from('Data');
+const K_PARTITION_KEY = Buffer.from('PartitionKey');
+
+function isKey(b: Buffer, start: number, end: number, k: Buffer): boolean {
+  const n = k.length;
+  if (end - start !== n) return false;
+  for (let j = 0; j < n; j++) if (b[start + j] !== k[j]) return false;
+  return true;
+}
+
+type Rec = { Data: Uint8Array; PartitionKey: string };
+
+/** The generic path's answer for this body, or undefined when only the generic path may answer. */
+export function decodePutRecordsJson(b: Buffer): PutRecordsInput | undefined {
+  const n = b.length;
+  let i = 0;
+  // Decoded Data of every record, back to back: at most 3/4 of the body.
+  let data: Buffer | undefined;
+  let dataAt = 0;
+
+  const ws = (): void => {
+    while (i < n) {
+      const c = b[i] as number;
+      if (c !== SPACE && c !== LF && c !== CR && c !== TAB) return;
+      i++;
+    }
+  };
+
+  /** At an opening quote: the end of a plain string's bytes (i then past its closing quote), or -1. */
+  const plainEnd = (): number => {
+    const start = i + 1;
+    const q = b.indexOf(QUOTE, start);
+    if (q < 0) return -1;
+    for (let j = start; j < q; j++) {
+      const c = b[j] as number;
+      if (c < SPACE || c === BACKSLASH) return -1;
+    }
+    i = q + 1;
+    return q;
+  };
+
+  /** A plain string value (UTF-8 decoded as the generic parser does), or undefined. */
+  const plainString = (): string | undefined => {
+    if (b[i] !== QUOTE) return undefined;
+    const start = i + 1;
+    const q = plainEnd();
+    return q < 0 ? undefined : b.toString('utf8', start, q);
+  };
+
+  /** A Data value: canonical base64 (decodeBase64's rules), decoded into `data`; undefined otherwise. */
+  const blob = (): Uint8Array | undefined => {
+    if (b[i] !== QUOTE) return undefined;
+    const start = i + 1;
+    const q = b.indexOf(QUOTE, start);
+    if (q < 0) return undefined;
+    const len = q - start;
+    if (len % 4 !== 0) return undefined;
+    let pad = 0;
+    if (len > 0 && b[q - 1] === EQUALS) pad = b[q - 2] === EQUALS ? 2 : 1;
+    const want = (len / 4) * 3 - pad;
+    if (pad > 0) {
+      // The bits after the last byte must be zero, or two texts decode alike.
+      const last = B64.indexOf(String.fromCharCode(b[q - pad - 1] as number));
+      if (last < 0 || (pad === 1 ? last & 0x3 : last & 0xf) !== 0) return undefined;
+    }
+    if (!data) data = Buffer.allocUnsafeSlow(Math.ceil((n * 3) / 4));
+    // Node's decoder skips what is not base64 (and reads '-' '_' as base64url): the exact length
+    // and the absence of '-' and '_' prove every byte was one of A–Z a–z 0–9 + / (and '=' at the end).
+    const text = b.toString('latin1', start, q);
+    if (text.indexOf('-') >= 0 || text.indexOf('_') >= 0) return undefined;
+    const got = data.write(text, dataAt, 'base64');
+    if (got !== want) return undefined;
+    const out = data.subarray(dataAt, dataAt + want);
+    dataAt += want;
+    i = q + 1;
+    return out;
+  };
+
+  const record = (): Rec | undefined => {
+    if (b[i] !== LBRACE) return undefined;
+    i++;
+    let d: Uint8Array | undefined;
+    let pk: string | undefined;
+    ws();
+    if (b[i] === RBRACE) return undefined;
+    for (;;) {
+      ws();
+      if (b[i] !== QUOTE) return undefined;
+      const ks = i + 1;
+      const ke = plainEnd();
+      if (ke < 0) return undefined;
+      ws();
+      if (b[i] !== COLON) return undefined;
+      i++;
+      ws();
+      if (isKey(b, ks, ke, K_DATA)) {
+        if (d !== undefined) return undefined;
+        d = blob();
+        if (d === undefined) return undefined;
+      } else if (isKey(b, ks, ke, K_PARTITION_KEY)) {
+        if (pk !== undefined) return undefined;
+        pk = plainString();
+        if (pk === undefined) return undefined;
+      } else {
+        return undefined;
+      }
+      ws();
+      const c = b[i];
+      i++;
+      if (c === RBRACE) break;
+      if (c !== COMMA) return undefined;
+    }
+    if (d === undefined || pk === undefined) return undefined;
+    return { Data: d, PartitionKey: pk };
+  };
+
+  const records = (): Rec[] | undefined => {
+    if (b[i] !== LBRACKET) return undefined;
+    i++;
+    const out: Rec[] = [];
+    ws();
+    if (b[i] === RBRACKET) return undefined;
+    for (;;) {
+      ws();
+      const r = record();
+      if (r === undefined) return undefined;
+      out.push(r);
+      ws();
+      const c = b[i];
+      i++;
+      if (c === RBRACKET) return out;
+      if (c !== COMMA) return undefined;
+    }
+  };
+
+  ws();
+  if (b[i] !== LBRACE) return undefined;
+  i++;
+  let recs: Rec[] | undefined;
+  let name: string | undefined;
+  let arn: string | undefined;
+  ws();
+  if (b[i] === RBRACE) return undefined;
+  for (;;) {
+    ws();
+    if (b[i] !== QUOTE) return undefined;
+    const ks = i + 1;
+    const ke = plainEnd();
+    if (ke < 0) return undefined;
+    ws();
+    if (b[i] !== COLON) return undefined;
+    i++;
+    ws();
+    if (isKey(b, ks, ke, K_RECORDS)) {
+      if (recs !== undefined) return undefined;
+      recs = records();
+      if (recs === undefined) return undefined;
+    } else if (isKey(b, ks, ke, K_STREAM_NAME)) {
+      if (name !== undefined) return undefined;
+      name = plainString();
+      if (name === undefined) return undefined;
+    } else if (isKey(b, ks, ke, K_STREAM_ARN)) {
+      if (arn !== undefined) return undefined;
+      arn = plainString();
+      if (arn === undefined) return undefined;
+    } else {
+      return undefined;
+    }
+    ws();
+    const c = b[i];
+    i++;
+    if (c === RBRACE) break;
+    if (c !== COMMA) return undefined;
+  }
+  ws();
+  if (i < n || recs === undefined) return undefined;
+  // Members in the schema's order, as the generic reader builds them.
+  const input: PutRecordsInput = { Records: recs };
+  if (name !== undefined) input.StreamName = name;
+  if (arn !== undefined) input.StreamARN = arn;
+  return input;
+}
+
+/**
+ * PutRecords' answer as JSON text, exactly as the generic writer and
+ * JSON.stringify would write it (the schema's member order).
+ */
+export function encodePutRecordsJson(out: PutRecordsOutput): string {
+  let s = '{';
+  if (out.Records !== undefined && out.Records !== null) {
+    s += '"Records":[';
+    const rs = out.Records;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i];
+      if (i > 0) s += ',';
+      if (r === undefined || r === null) {
+        s += 'null';
+        continue;
+      }
+      let e = '{';
+      if (r.SequenceNumber !== undefined && r.SequenceNumber !== null) e += `"SequenceNumber":${JSON.stringify(r.SequenceNumber)}`;
+      if (r.ShardId !== undefined && r.ShardId !== null) e += `${e.length > 1 ? ',' : ''}"ShardId":${JSON.stringify(r.ShardId)}`;
+      if (r.ErrorCode !== undefined && r.ErrorCode !== null) e += `${e.length > 1 ? ',' : ''}"ErrorCode":${JSON.stringify(r.ErrorCode)}`;
+      if (r.ErrorMessage !== undefined && r.ErrorMessage !== null) e += `${e.length > 1 ? ',' : ''}"ErrorMessage":${JSON.stringify(r.ErrorMessage)}`;
+      s += `${e}}`;
+    }
+    s += ']';
+  }
+  if (out.FailedRecordCount !== undefined && out.FailedRecordCount !== null) s += `${s.length > 1 ? ',' : ''}"FailedRecordCount":${JSON.stringify(out.FailedRecordCount)}`;
+  if (out.EncryptionType !== undefined && out.EncryptionType !== null) s += `${s.length > 1 ? ',' : ''}"EncryptionType":${JSON.stringify(out.EncryptionType)}`;
+  return `${s}}`;
+}

@@ -7,6 +7,7 @@ import { parseJsonBody, readInput } from '../../aws/protocols/aws-json.js';
 import { JSON_RPC, compileReader, compileWriter } from '../../aws/protocols/json-shapes.js';
 import { operationShapes } from '../../aws/protocols/operation.js';
 import { decodePutRecordsJson, encodePutRecordsJson } from './put-records-json.js';
+import { activeStream, kit } from './test-kit.js';
 
 const shapes = operationShapes(sdk.PutRecords$);
 assert.ok(shapes);
@@ -105,17 +106,18 @@ describe('PutRecords JSON fast path', () => {
     assert.ok(taken > 0);
   });
 
-  it('writes the answer as the generic codec does', () => {
-    const outs: PutRecordsOutput[] = [
-      { FailedRecordCount: 0, Records: [{ ShardId: 'shardId-000000000001', SequenceNumber: '4960' }, { ShardId: 'shardId-000000000002', SequenceNumber: '4961' }], EncryptionType: 'NONE' },
-      {
-        FailedRecordCount: 1,
-        Records: [{ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000000 in stream "q\u2028" under account 1.' }, { ShardId: 's', SequenceNumber: '1' }],
-        EncryptionType: 'KMS',
-      },
-      { FailedRecordCount: 0, Records: [] },
-      { Records: [{}] },
-    ];
-    for (const o of outs) assert.equal(encodePutRecordsJson(o), JSON.stringify(writer(o)));
+  it('writes the handler\'s answer as the generic codec does', async () => {
+    const k = await kit({ limits: true });
+    try {
+      await activeStream(k, 'enc', 2);
+      const batch = Array.from({ length: 600 }, (_, i) => ({ PartitionKey: `p${i}`, Data: new Uint8Array(Buffer.from('x')) }));
+      const outs: PutRecordsOutput[] = [];
+      // Past 1,000 records/s per shard the later calls are partly or wholly throttled (ErrorCode, ErrorMessage).
+      for (let i = 0; i < 5; i++) outs.push(await k.call<PutRecordsOutput>('PutRecords', { StreamName: 'enc', Records: batch.slice(0, 300 + i * 50) }));
+      assert.ok(outs.some((o) => (o.FailedRecordCount ?? 0) > 0 && (o.FailedRecordCount ?? 0) < (o.Records?.length ?? 0)));
+      for (const o of outs) assert.equal(encodePutRecordsJson(o), JSON.stringify(writer(o)));
+    } finally {
+      await k.close();
+    }
   });
 });

@@ -228,30 +228,12 @@ export function decodePutRecordsJson(b: Buffer): PutRecordsInput | undefined {
 
 /**
  * PutRecords' answer as JSON text, exactly as the generic writer and
- * JSON.stringify would write it (the schema's member order).
+ * JSON.stringify would write it — for the handler's own output only: it
+ * builds its answer from modelled members alone, in the schema's order
+ * (Records of SequenceNumber, ShardId or ErrorCode, ErrorMessage; then
+ * FailedRecordCount, EncryptionType), never null, so the generic writer's
+ * copy would change nothing (put-records-json.test.ts holds it to that).
  */
 export function encodePutRecordsJson(out: PutRecordsOutput): string {
-  let s = '{';
-  if (out.Records !== undefined && out.Records !== null) {
-    s += '"Records":[';
-    const rs = out.Records;
-    for (let i = 0; i < rs.length; i++) {
-      const r = rs[i];
-      if (i > 0) s += ',';
-      if (r === undefined || r === null) {
-        s += 'null';
-        continue;
-      }
-      let e = '{';
-      if (r.SequenceNumber !== undefined && r.SequenceNumber !== null) e += `"SequenceNumber":${JSON.stringify(r.SequenceNumber)}`;
-      if (r.ShardId !== undefined && r.ShardId !== null) e += `${e.length > 1 ? ',' : ''}"ShardId":${JSON.stringify(r.ShardId)}`;
-      if (r.ErrorCode !== undefined && r.ErrorCode !== null) e += `${e.length > 1 ? ',' : ''}"ErrorCode":${JSON.stringify(r.ErrorCode)}`;
-      if (r.ErrorMessage !== undefined && r.ErrorMessage !== null) e += `${e.length > 1 ? ',' : ''}"ErrorMessage":${JSON.stringify(r.ErrorMessage)}`;
-      s += `${e}}`;
-    }
-    s += ']';
-  }
-  if (out.FailedRecordCount !== undefined && out.FailedRecordCount !== null) s += `${s.length > 1 ? ',' : ''}"FailedRecordCount":${JSON.stringify(out.FailedRecordCount)}`;
-  if (out.EncryptionType !== undefined && out.EncryptionType !== null) s += `${s.length > 1 ? ',' : ''}"EncryptionType":${JSON.stringify(out.EncryptionType)}`;
-  return `${s}}`;
+  return JSON.stringify(out);
 }

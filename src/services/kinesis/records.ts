@@ -254,10 +254,11 @@ export function recordHandlers(core: KinesisCore) {
           failed++;
           out[i] = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard ${id} in stream ${name} under account ${acct}.` };
         } else {
-          out[i] = { ShardId: id, SequenceNumber: seq };
+          out[i] = { SequenceNumber: seq, ShardId: id };
         }
       }
-      return { FailedRecordCount: failed, Records: out, EncryptionType: encrypted ? 'KMS' : 'NONE' };
+      // Modelled members only, in the schema's order: the JSON answer is this object as it is (put-records-json.ts).
+      return { Records: out, FailedRecordCount: failed, EncryptionType: encrypted ? 'KMS' : 'NONE' };
     },
 
     async GetRecords(input: GetRecordsInput, ctx: RequestContext): Promise<GetRecordsOutput> {

@@ -151,7 +151,10 @@ export const awsJsonCodec: ProtocolCodec = {
   encode(output, operation, service, ctx) {
     const cbor = isCbor(ctx.requestContentType);
     const spec = specOf(service, operation);
-    if (!cbor && spec?.jsonFast && output !== undefined && output !== null) return respond(200, undefined, service, ctx, false, spec.jsonFast.encode(output));
+    if (!cbor && spec?.jsonFast && output !== undefined && output !== null) {
+      const text = spec.jsonFast.encode(output);
+      if (text !== undefined) return respond(200, undefined, service, ctx, false, text);
+    }
     const conv = converters(spec?.schema);
     const wire = conv ? conv.write(cbor ? CBOR : JSON_RPC)(output ?? {}) : (output ?? {});
     return respond(200, wire, service, ctx, cbor);
@@ -167,7 +170,7 @@ export const awsJsonCodec: ProtocolCodec = {
 };
 
 /** `text`: the JSON already written (an operation's jsonFast encoder). */
-function respond(status: number, wire: unknown, service: ServiceDefinition, ctx: EncodeContext, cbor: boolean, text?: string): HttpResponse {
+function respond(status: number, wire: unknown, service: ServiceDefinition, ctx: EncodeContext, cbor: boolean, text?: string | Uint8Array): HttpResponse {
   return {
     status,
     headers: {

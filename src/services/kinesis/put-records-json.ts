@@ -21,7 +21,8 @@
  * yields exactly 3/4 of the length in bytes), which also rule out any
  * backslash, control or non-ASCII byte — so the raw text is the JSON value.
  */
-import type { PutRecordsInput, PutRecordsOutput } from '@aws-sdk/client-kinesis';
+import type { EncryptionType, PutRecordsInput, PutRecordsOutput, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import { type SeqParts, writeSeqRun } from './seq.js';
 
 const TAB = 0x09;
 const LF = 0x0a;
@@ -226,14 +227,77 @@ export function decodePutRecordsJson(b: Buffer): PutRecordsInput | undefined {
   return input;
 }
 
+/** Where a PutRecords answer keeps its renderer (not enumerable: no copy, comparison or encoder sees it). */
+const RENDER = Symbol('kinesis.putRecordsJson');
+
+/** One chunk's run of sequence numbers (records.ts). */
+interface Run {
+  first: SeqParts;
+  slots: number[];
+  shardId: string;
+}
+
 /**
- * PutRecords' answer as JSON text, exactly as the generic writer and
- * JSON.stringify would write it — for the handler's own output only: it
- * builds its answer from modelled members alone, in the schema's order
- * (Records of SequenceNumber, ShardId or ErrorCode, ErrorMessage; then
- * FailedRecordCount, EncryptionType), never null, so the generic writer's
- * copy would change nothing (put-records-json.test.ts holds it to that).
+ * The handler's answer. Records is made on first read only: when nothing
+ * reads it and every record was written, the JSON answer is rendered
+ * straight to bytes from the runs of sequence numbers, with no object or
+ * string per record; otherwise the generic codec writes it.
  */
-export function encodePutRecordsJson(out: PutRecordsOutput): string {
-  return JSON.stringify(out);
+export function putRecordsAnswer(entries: () => PutRecordsResultEntry[], failed: number, encryption: EncryptionType, runs: readonly Run[], count: number): PutRecordsOutput {
+  const out = {} as PutRecordsOutput;
+  let records: PutRecordsResultEntry[] | undefined;
+  Object.defineProperty(out, 'Records', {
+    enumerable: true,
+    configurable: true,
+    get: () => (records ??= entries()),
+    set: (v: PutRecordsResultEntry[]) => void (records = v),
+  });
+  // Read or replaced, Records is no longer what the runs say: the generic codec writes the answer.
+  out.FailedRecordCount = failed;
+  out.EncryptionType = encryption;
+  Object.defineProperty(out, RENDER, { value: () => (records === undefined && failed === 0 ? renderAllWritten(runs, count, encryption) : undefined) });
+  return out;
+}
+
+const HEAD = Buffer.from('{"Records":[');
+const SEQ_AT = '{"SequenceNumber":"'.length;
+const SEQ_DIGITS = 56;
+const SHARD_ID = 20;
+/** {"SequenceNumber":"<56 digits>","ShardId":"<20>"}, and a comma. */
+const STRIDE = SEQ_AT + SEQ_DIGITS + '","ShardId":"'.length + SHARD_ID + '"}'.length + 1;
+
+/** Every record written: the answer's bytes (fixed-size entries), or undefined when an entry would not have the usual form. */
+function renderAllWritten(runs: readonly Run[], count: number, encryption: EncryptionType): Uint8Array | undefined {
+  if (count === 0) return undefined;
+  let covered = 0;
+  for (const r of runs) {
+    if (r.shardId.length !== SHARD_ID || !/^shardId-\d{12}$/.test(r.shardId)) return undefined;
+    covered += r.slots.length;
+  }
+  if (covered !== count) return undefined;
+  const tail = Buffer.from(`],"FailedRecordCount":0,"EncryptionType":${JSON.stringify(encryption)}}`);
+  const out = Buffer.allocUnsafe(HEAD.length + count * STRIDE - 1 + tail.length);
+  HEAD.copy(out, 0);
+  for (const r of runs) {
+    const entry = Buffer.from(`{"SequenceNumber":"${'0'.repeat(SEQ_DIGITS)}","ShardId":"${r.shardId}"},`, 'latin1');
+    const at = new Array<number>(r.slots.length);
+    for (let j = 0; j < r.slots.length; j++) {
+      const p = HEAD.length + (r.slots[j] as number) * STRIDE;
+      entry.copy(out, p);
+      at[j] = p + SEQ_AT;
+    }
+    if (!writeSeqRun(r.first, r.slots.length, out, at)) return undefined;
+  }
+  // Over the last entry's comma.
+  tail.copy(out, HEAD.length + count * STRIDE - 1);
+  return out;
+}
+
+/**
+ * PutRecords' answer as JSON bytes, exactly as the generic writer and
+ * JSON.stringify would write it, when it can be rendered from the runs (all
+ * written, Records never read); undefined leaves it to the generic codec.
+ */
+export function encodePutRecordsJson(out: PutRecordsOutput): Uint8Array | undefined {
+  return (out as { [RENDER]?: () => Uint8Array | undefined })[RENDER]?.();
 }

@@ -46,6 +46,8 @@ describe('PutRecords JSON fast path', () => {
     assert.ok(same(Buffer.from(JSON.stringify({ Records: recs.map((r) => ({ Data: r.Data, PartitionKey: r.PartitionKey })), StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/s' }))));
     assert.ok(same(Buffer.from(JSON.stringify({ StreamName: 's', StreamARN: 'arn:x', Records: recs.slice(0, 3) }, null, 2))));
     assert.ok(same(Buffer.from(` \r\n\t{ "Records" : [ { "Data" : "" , "PartitionKey" : "ü名" } ] } \n`)));
+    // Records of different sizes, where the last text's length lands on a later quote.
+    assert.ok(same(Buffer.from('{"Records":[{"Data":"QUJDREVG","PartitionKey":"a"},{"Data":"QUJD",  "PartitionKey":"b"},{"Data":"","PartitionKey":"c"},{"Data":"QQ==","PartitionKey":"d"}]}')));
     for (const n of [0, 1, 2, 3, 4, 5, 1023]) assert.ok(same(Buffer.from(JSON.stringify({ StreamName: 's', Records: [{ PartitionKey: 'k', Data: b64(n) }] }))));
   });
 

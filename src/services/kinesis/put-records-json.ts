@@ -63,6 +63,7 @@ export function decodePutRecordsJson(b: Buffer): PutRecordsInput | undefined {
   // Decoded Data of every record, back to back: at most 3/4 of the body.
   let data: Buffer | undefined;
   let dataAt = 0;
+  let lastLen = 0;
 
   const ws = (): void => {
     while (i < n) {
@@ -93,12 +94,8 @@ export function decodePutRecordsJson(b: Buffer): PutRecordsInput | undefined {
     return q < 0 ? undefined : b.toString('utf8', start, q);
   };
 
-  /** A Data value: canonical base64 (decodeBase64's rules), decoded into `data`; undefined otherwise. */
-  const blob = (): Uint8Array | undefined => {
-    if (b[i] !== QUOTE) return undefined;
-    const start = i + 1;
-    const q = b.indexOf(QUOTE, start);
-    if (q < 0) return undefined;
+  /** The text b[start, q) as canonical base64 (decodeBase64's rules), decoded into `data`; undefined otherwise. */
+  const decodeAt = (start: number, q: number): Uint8Array | undefined => {
     const len = q - start;
     if (len % 4 !== 0) return undefined;
     let pad = 0;
@@ -111,13 +108,33 @@ export function decodePutRecordsJson(b: Buffer): PutRecordsInput | undefined {
     }
     if (!data) data = Buffer.allocUnsafeSlow(Math.ceil((n * 3) / 4));
     // Node's decoder skips what is not base64 (and reads '-' '_' as base64url): the exact length
-    // and the absence of '-' and '_' prove every byte was one of A–Z a–z 0–9 + / (and '=' at the end).
+    // and the absence of '-' and '_' prove every byte was one of A–Z a–z 0–9 + / (and '=' at the end)
+    // — so no quote, backslash, control or non-ASCII byte: the raw text is the JSON string's value.
     const text = b.toString('latin1', start, q);
     if (text.indexOf('-') >= 0 || text.indexOf('_') >= 0) return undefined;
-    const got = data.write(text, dataAt, 'base64');
-    if (got !== want) return undefined;
+    if (data.write(text, dataAt, 'base64') !== want) return undefined;
     const out = data.subarray(dataAt, dataAt + want);
     dataAt += want;
+    return out;
+  };
+
+  /** A Data value, decoded; undefined when not a plain string of canonical base64. */
+  const blob = (): Uint8Array | undefined => {
+    if (b[i] !== QUOTE) return undefined;
+    const start = i + 1;
+    // Records of a call are mostly one size: a quote where the last one's text ended is tried first
+    // (saves a search per record). Should it not be this text's end, the text up to it holds a quote
+    // and fails the base64 checks; then the real end is searched for.
+    const guess = start + lastLen;
+    let out = b[guess] === QUOTE ? decodeAt(start, guess) : undefined;
+    let q = guess;
+    if (out === undefined) {
+      q = b.indexOf(QUOTE, start);
+      if (q < 0 || q === guess) return undefined;
+      out = decodeAt(start, q);
+      if (out === undefined) return undefined;
+    }
+    lastLen = q - start;
     i = q + 1;
     return out;
   };

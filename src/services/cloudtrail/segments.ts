@@ -34,7 +34,7 @@ type Line = [id: string, time: number, name: string, source: string, readOnly: 0
 export function toLine(e: StoredEvent): string {
   // Written element by element (each through JSON.stringify): the text JSON.stringify of the Line gives, without building the array.
   const resources = e.resources.length === 0 ? '[]' : JSON.stringify(e.resources.map((r) => [r.type, r.name]));
-  return `[${jsonString(e.eventId)},${JSON.stringify(e.eventTime.getTime())},${jsonString(e.eventName)},${jsonString(e.eventSource)},${e.readOnly ? 1 : 0},${e.username === undefined ? 'null' : jsonString(e.username)},${e.accessKeyId === undefined ? 'null' : jsonString(e.accessKeyId)},${resources},${e.json}]`;
+  return `[${jsonString(e.eventId)},${String(e.eventTime.getTime())},${jsonString(e.eventName)},${jsonString(e.eventSource)},${e.readOnly ? 1 : 0},${e.username === undefined ? 'null' : jsonString(e.username)},${e.accessKeyId === undefined ? 'null' : jsonString(e.accessKeyId)},${resources},${e.json}]`;
 }
 
 export function fromLine(text: string): StoredEvent {

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { OperationAudit } from '../../aws/service.js';
+import { uuid } from '../../lib/ids.js';
 import type { AuditRecord, Principal } from '../../server/context.js';
 
 type AuditResource = { ARN: string; type: string; accountId?: string };
@@ -125,7 +125,7 @@ export function toEvent(rec: AuditRecord): StoredEvent {
   const { ctx } = rec;
   const a = rec.audit;
   const eventTime = ctx.clock.now();
-  const eventId = randomUUID();
+  const eventId = uuid();
   const eventSource = rec.eventSource ?? `${ctx.service}.amazonaws.com`;
   // Shaped without a closure per part (most operations have no shaper at all).
   const requestParameters = rec.input === undefined || a?.request === undefined ? null : shaped(a, 'request', rec.input);

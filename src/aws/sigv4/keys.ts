@@ -22,10 +22,13 @@ export function sha256Hex(data: string | Uint8Array): string {
     // Strings are byte strings (latin1); one-shot hashing reads strings as UTF-8. A short one is
     // copied out as latin1 (a copy, no scan of its characters); a long one is hashed as is when ASCII.
     if (data.length <= 65536) {
-      if (latin1Scratch.length < data.length) latin1Scratch = Buffer.allocUnsafe(Math.max(data.length, 2 * latin1Scratch.length));
+      if (latin1Scratch.length < data.length) {
+        latin1Scratch = Buffer.allocUnsafe(Math.max(data.length, 2 * latin1Scratch.length));
+        latin1View = undefined;
+      }
       const n = latin1Scratch.write(data, 0, 'latin1');
       // The view is kept while strings of one length are hashed (a request's canonical requests mostly are).
-      if (latin1View === undefined || latin1View.length !== n || latin1View.buffer !== latin1Scratch.buffer) latin1View = latin1Scratch.subarray(0, n);
+      if (latin1View === undefined || latin1View.length !== n) latin1View = latin1Scratch.subarray(0, n);
       return oneShot('sha256', latin1View, 'hex');
     }
     return oneShot('sha256', NON_ASCII.test(data) ? Buffer.from(data, 'latin1') : data, 'hex');

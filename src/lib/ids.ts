@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 // Per-request ids (not secrets) come from one pooled buffer refilled a few KB
 // at a time: a randomBytes() call per id is a measurable share of a no-op request.
@@ -16,7 +16,7 @@ function pooled(n: number): Buffer {
 
 /** An AWS-looking request id (uuid), as the JSON services send in x-amzn-RequestId. */
 export function requestId(): string {
-  return randomUUID();
+  return uuid();
 }
 
 /** Where the next `n` pooled bytes start (no view of the pool built: these ids are read out as text at once). */
@@ -30,10 +30,38 @@ function pooledAt(n: number): number {
   return at;
 }
 
+/** Upper-case hex digits as bytes; ids are spelled into `spell` and read out as one flat latin1 string. */
+const HEX_UPPER = Buffer.from('0123456789ABCDEF', 'latin1');
+const HEX_LOWER = Buffer.from('0123456789abcdef', 'latin1');
+const spell = Buffer.allocUnsafe(36);
+
 /** S3's x-amz-request-id is 16 upper-case hex characters. */
 export function s3RequestId(): string {
   const at = pooledAt(8);
-  return pool.toString('hex', at, at + 8).toUpperCase();
+  for (let i = 0; i < 8; i++) {
+    const b = pool[at + i] as number;
+    spell[2 * i] = HEX_UPPER[b >> 4] as number;
+    spell[2 * i + 1] = HEX_UPPER[b & 15] as number;
+  }
+  return spell.toString('latin1', 0, 16);
+}
+
+/**
+ * A version-4 UUID (RFC 9562: 122 random bits, version and variant set), lower-case, from the
+ * pooled CSPRNG bytes: spelled into one buffer and read out once, not joined from 20 pieces.
+ */
+export function uuid(): string {
+  const at = pooledAt(16);
+  let o = 0;
+  for (let i = 0; i < 16; i++) {
+    let b = pool[at + i] as number;
+    if (i === 6) b = (b & 0x0f) | 0x40;
+    else if (i === 8) b = (b & 0x3f) | 0x80;
+    if (i === 4 || i === 6 || i === 8 || i === 10) spell[o++] = 0x2d;
+    spell[o++] = HEX_LOWER[b >> 4] as number;
+    spell[o++] = HEX_LOWER[b & 15] as number;
+  }
+  return spell.toString('latin1', 0, 36);
 }
 
 /** S3's x-amz-id-2: an opaque base64 host id. */

@@ -205,6 +205,20 @@ function digitsAt(s: string, at: number, n: number): number {
 
 /** Parses `yyyymmddThhmmssZ`; undefined unless it names a real instant. (Read digit by digit: no match array per request.) */
 export function parseAmzDate(s: string): Date | undefined {
+  // Requests signed in the same second carry the same text: its instant is reused (a fresh Date each time, as callers may keep it).
+  if (s === lastAmzText) return new Date(lastAmzMs);
+  const d = parseAmzDateText(s);
+  if (d !== undefined) {
+    lastAmzText = s;
+    lastAmzMs = d.getTime();
+  }
+  return d;
+}
+
+let lastAmzText: string | undefined;
+let lastAmzMs = 0;
+
+function parseAmzDateText(s: string): Date | undefined {
   if (s.length !== 16 || s.charCodeAt(8) !== 0x54 /* T */ || s.charCodeAt(15) !== 0x5a /* Z */) return undefined;
   const y = digitsAt(s, 0, 4);
   const mo = digitsAt(s, 4, 2);

@@ -8,15 +8,17 @@
 import type { CredentialScope } from './index.js';
 import { amzDateFromHttpDate, decodeComponent, headerString, parseAmzDate, type HeaderBag, type QueryParam } from './canonical.js';
 import { SigV4Failure, type AuthForm } from './failure.js';
-import { ALGORITHM, parseSignature } from './keys.js';
+import { ALGORITHM, isSignatureHex } from './keys.js';
 
 export interface Claim {
   form: AuthForm;
   scope: CredentialScope;
   amzDate: string;
   signedAt: Date;
-  signedHeaders: string[];
-  signature: Buffer;
+  /** Shared between requests that sign the same list: never changed. */
+  signedHeaders: readonly string[];
+  /** 64 hex digits, as sent (either case). */
+  signature: string;
   /** Presigned: X-Amz-Expires, seconds. */
   expires?: number;
 }
@@ -94,12 +96,19 @@ export function queryParam(params: readonly QueryParam[], name: string): string 
   return found;
 }
 
-function parseSignedHeaders(form: AuthForm, list: string): string[] {
+function parseSignedHeaders(form: AuthForm, list: string): readonly string[] {
+  // A client signs the same list on most of its requests: the last list's names are reused (frozen).
+  if (list === lastSignedList && lastSignedNames !== undefined) return lastSignedNames;
   const names = list.split(';');
   if (names.some((n) => n === '')) throw malformed(form, `SignedHeaders is mal-formed: '${list.slice(0, 200)}'`);
   if (!names.includes('host') && !names.includes(':authority')) throw malformed(form, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
-  return names;
+  lastSignedList = list;
+  lastSignedNames = Object.freeze(names);
+  return lastSignedNames;
 }
+
+let lastSignedList: string | undefined;
+let lastSignedNames: readonly string[] | undefined;
 
 export function claimFromHeader(authz: string, headers: HeaderBag): Claim {
   const fields = authorizationFields(authz);
@@ -109,8 +118,8 @@ export function claimFromHeader(authz: string, headers: HeaderBag): Claim {
   }
   const scope = parseCredential(fields.get('Credential') as string);
   if (!scope) throw malformed('header', `the Credential is mal-formed; ${CREDENTIAL_FORM}.`);
-  const signature = parseSignature(fields.get('Signature') as string);
-  if (!signature) throw malformed('header', 'the Signature is not 64 hexadecimal digits.');
+  const signature = fields.get('Signature') as string;
+  if (!isSignatureHex(signature)) throw malformed('header', 'the Signature is not 64 hexadecimal digits.');
   const signedHeaders = parseSignedHeaders('header', fields.get('SignedHeaders') as string);
   let amzDate = headerString(headers, 'x-amz-date')?.trim();
   if (amzDate === undefined) {
@@ -147,8 +156,8 @@ export function claimFromQuery(params: readonly QueryParam[], maxExpires: number
   if (expires > maxExpires) {
     throw new SigV4Failure('presign-invalid', `X-Amz-Expires must be less than a week (in seconds) that is; ${maxExpires} seconds`, 'presigned');
   }
-  const signature = parseSignature(signatureHex);
-  if (!signature) throw malformed('presigned', 'X-Amz-Signature is not 64 hexadecimal digits.');
+  const signature = signatureHex;
+  if (!isSignatureHex(signature)) throw malformed('presigned', 'X-Amz-Signature is not 64 hexadecimal digits.');
   return { form: 'presigned', scope, amzDate, signedAt, signedHeaders: parseSignedHeaders('presigned', signedHeaderList), signature, expires };
 }
 

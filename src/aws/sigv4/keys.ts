@@ -14,6 +14,7 @@ export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 
 /** Where a string is laid out as its latin1 bytes for hashing (shared: hashing is synchronous). */
 let latin1Scratch = Buffer.allocUnsafe(4096);
+let latin1View: Buffer | undefined;
 
 export function sha256Hex(data: string | Uint8Array): string {
   if (oneShot) {
@@ -21,9 +22,14 @@ export function sha256Hex(data: string | Uint8Array): string {
     // Strings are byte strings (latin1); one-shot hashing reads strings as UTF-8. A short one is
     // copied out as latin1 (a copy, no scan of its characters); a long one is hashed as is when ASCII.
     if (data.length <= 65536) {
-      if (latin1Scratch.length < data.length) latin1Scratch = Buffer.allocUnsafe(Math.max(data.length, 2 * latin1Scratch.length));
+      if (latin1Scratch.length < data.length) {
+        latin1Scratch = Buffer.allocUnsafe(Math.max(data.length, 2 * latin1Scratch.length));
+        latin1View = undefined;
+      }
       const n = latin1Scratch.write(data, 0, 'latin1');
-      return oneShot('sha256', latin1Scratch.subarray(0, n), 'hex');
+      // The view is kept while strings of one length are hashed (a request's canonical requests mostly are).
+      if (latin1View === undefined || latin1View.length !== n) latin1View = latin1Scratch.subarray(0, n);
+      return oneShot('sha256', latin1View, 'hex');
     }
     return oneShot('sha256', NON_ASCII.test(data) ? Buffer.from(data, 'latin1') : data, 'hex');
   }
@@ -121,21 +127,38 @@ export class SigningKey {
 
   /** HMAC-SHA256 of `message`'s latin1 bytes, written into `out` (32 bytes). */
   hmacInto(message: string, out: Buffer): Buffer {
+    out.write(this.hmacHex(message), 0, 'hex');
+    return out;
+  }
+
+  /** HMAC-SHA256 of `message`'s latin1 bytes, as lower-case hex. */
+  hmacHex(message: string): string {
     const ipad = this.#ipad;
     const outer = this.#outer;
     if (ipad === undefined || outer === undefined || oneShot === undefined) {
-      createHmac('sha256', this.#key).update(message, 'latin1').digest().copy(out);
-      return out;
+      return createHmac('sha256', this.#key).update(message, 'latin1').digest('hex');
     }
     // latin1: one byte per char, as update(message, 'latin1') reads it.
-    if (hmacScratch.length < 64 + message.length) hmacScratch = Buffer.allocUnsafe(Math.max(64 + message.length, 2 * hmacScratch.length));
+    if (hmacScratch.length < 64 + message.length) {
+      hmacScratch = Buffer.allocUnsafe(Math.max(64 + message.length, 2 * hmacScratch.length));
+      hmacInner = undefined;
+    }
     ipad.copy(hmacScratch, 0);
     const n = hmacScratch.write(message, 64, 'latin1');
+    const inner = hmacInner !== undefined && hmacInnerLength === 64 + n ? hmacInner : hmacView(64 + n);
     // Hex out, not 'buffer': a one-shot digest as a Buffer costs several times its hex.
-    outer.write(oneShot('sha256', hmacScratch.subarray(0, 64 + n), 'hex'), 64, 'hex');
-    out.write(oneShot('sha256', outer, 'hex'), 0, 'hex');
-    return out;
+    outer.write(oneShot('sha256', inner, 'hex'), 64, 'hex');
+    return oneShot('sha256', outer, 'hex');
   }
+}
+
+/** The scratch's first `n` bytes as a view, kept while requests sign strings of one length (most do). */
+let hmacInner: Buffer | undefined;
+let hmacInnerLength = 0;
+function hmacView(n: number): Buffer {
+  hmacInner = hmacScratch.subarray(0, n);
+  hmacInnerLength = n;
+  return hmacInner;
 }
 
 /** A verification's computed signature (compared at once, never kept). */
@@ -171,6 +194,15 @@ export class Signer {
     return sameBytes(this.#key.hmacInto(stringToSign, computed), signature);
   }
 
+  /**
+   * Whether `signatureHex` (64 hex digits, either case: see isSignatureHex) is this string's
+   * signature. Compared as hex text in constant time: no hex decoding of either side and
+   * no Buffer per request.
+   */
+  verifyHex(stringToSign: string, signatureHex: string): boolean {
+    return sameHex(this.#key.hmacHex(stringToSign), signatureHex);
+  }
+
   /** Signature of one aws-chunked chunk, chained from the previous signature (hex). */
   chunk(previous: string, chunkSha256: string): Buffer {
     return this.sign(`${ALGORITHM}-PAYLOAD\n${this.amzDate}\n${this.scope}\n${previous}\n${EMPTY_SHA256}\n${chunkSha256}`);
@@ -183,6 +215,29 @@ export class Signer {
 }
 
 const SIG_HEX = /^[0-9a-fA-F]{64}$/;
+
+/** Whether `hex` is 64 hex digits (a signature's form), read char by char (no regex run per request). */
+export function isSignatureHex(hex: string): boolean {
+  if (hex.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = hex.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66))) return false;
+  }
+  return true;
+}
+
+/**
+ * Constant-time equality of a computed lower-case hex digest and a provided one of the same
+ * length in either case (`| 0x20` lower-cases a hex letter and leaves digits as they are):
+ * every char is read whatever differs, as timingSafeEqual does with bytes.
+ */
+export function sameHex(computedLower: string, provided: string): boolean {
+  const n = computedLower.length;
+  if (provided.length !== n) return false;
+  let diff = 0;
+  for (let i = 0; i < n; i++) diff |= computedLower.charCodeAt(i) ^ (provided.charCodeAt(i) | 0x20);
+  return diff === 0;
+}
 
 /** The 32 bytes of a hex signature, or undefined when it is not one. */
 export function parseSignature(hex: string): Buffer | undefined {

@@ -52,6 +52,22 @@ describe('header-signed requests (smithy signer)', () => {
     assert.equal(await outcome(authenticate(view, { ...wrong, lookup: () => undefined })), 'unknown-key');
   });
 
+  it('compares the signature as hex text: either case passes, any changed or non-hex digit fails', async () => {
+    const view = await smithySign(kms, { method: 'GET', path: '/', query: { a: '1' } }, T0);
+    const authz = view.headers['authorization'] as string;
+    const sig = /Signature=([0-9a-f]{64})/.exec(authz)?.[1] as string;
+    const withSig = (s: string) => ({ ...view, headers: { ...view.headers, authorization: authz.replace(sig, s) } });
+    assert.equal(await outcome(authenticate(withSig(sig.toUpperCase()), opts())), 'ok');
+    for (const at of [0, 31, 63]) {
+      const c = sig[at] as string;
+      const flipped = sig.slice(0, at) + (c === '0' ? '1' : '0') + sig.slice(at + 1);
+      assert.equal(await outcome(authenticate(withSig(flipped), opts())), 'bad-signature', `digit ${at}`);
+    }
+    // Letters that are hex only after `| 0x20` would be (g, G, and '\x10' + 0x20 = '0') are not accepted as hex at all.
+    for (const bad of ['g', 'G', '\x10', ' ']) assert.equal(await outcome(authenticate(withSig(bad + sig.slice(1)), opts())), 'malformed', JSON.stringify(bad));
+    assert.equal(await outcome(authenticate(withSig(sig.slice(1)), opts())), 'malformed');
+  });
+
   it('verifies a GET with a repeated query key and reports what was signed', async () => {
     const view = await smithySign(kms, { method: 'GET', path: '/', query: { b: ['y', 'x'], a: '1', 'sp ace': 'v/=&' } }, T0);
     const res = await authenticate(view, opts());

@@ -1,5 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import type { OperationAudit } from '../../aws/service.js';
+import { uuid } from '../../lib/ids.js';
 import type { AuditRecord, Principal } from '../../server/context.js';
+
+type AuditResource = { ARN: string; type: string; accountId?: string };
 
 /** One recorded event (stored as a line of a segment, see segments.ts). */
 export interface StoredEvent {
@@ -89,29 +92,46 @@ function usernameOf(p: Principal): string | undefined {
   return p.name;
 }
 
-/** Never throws: an audit shaper that fails leaves its part null rather than losing the event. */
-function safe<T>(f: (() => T) | undefined): T | null {
-  if (!f) return null;
+const READ_PREFIXES = ['Describe', 'Get', 'List', 'Lookup'];
+const NO_RESOURCES: readonly AuditResource[] = Object.freeze([]);
+
+function isReadName(operation: string): boolean {
+  for (const p of READ_PREFIXES) if (operation.startsWith(p)) return true;
+  return false;
+}
+
+/**
+ * Never throws: an audit shaper that fails leaves its part null rather than losing the event.
+ * Called as methods (no closure per event).
+ */
+function shaped(a: OperationAudit, part: 'request' | 'response', value: unknown): unknown {
   try {
-    return f() ?? null;
+    return a[part]?.(value) ?? null;
   } catch {
     return null;
   }
 }
 
-const READ_PREFIXES = ['Describe', 'Get', 'List', 'Lookup'];
+function shapedResources(a: OperationAudit, rec: AuditRecord, ctx: AuditRecord['ctx']): readonly AuditResource[] | null {
+  try {
+    return a.resources?.(rec.input, rec.output, ctx) ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** A finished call as a CloudTrail record (eventVersion 1.11), without plaintext, ciphertext or secrets. */
 export function toEvent(rec: AuditRecord): StoredEvent {
   const { ctx } = rec;
   const a = rec.audit;
   const eventTime = ctx.clock.now();
-  const eventId = randomUUID();
+  const eventId = uuid();
   const eventSource = rec.eventSource ?? `${ctx.service}.amazonaws.com`;
-  const requestParameters = rec.input === undefined ? null : safe(a?.request ? () => a.request?.(rec.input) : undefined);
-  const responseElements = rec.error || rec.output === undefined ? null : safe(a?.response ? () => a.response?.(rec.output) : undefined);
-  const resources = safe(a?.resources ? () => a.resources?.(rec.input, rec.output, ctx) : undefined) ?? [];
-  const readOnly = a?.readOnly ?? READ_PREFIXES.some((p) => ctx.operation.startsWith(p));
+  // Shaped without a closure per part (most operations have no shaper at all).
+  const requestParameters = rec.input === undefined || a?.request === undefined ? null : shaped(a, 'request', rec.input);
+  const responseElements = rec.error || rec.output === undefined || a?.response === undefined ? null : shaped(a, 'response', rec.output);
+  const resources = (a?.resources === undefined ? null : shapedResources(a, rec, ctx)) ?? NO_RESOURCES;
+  const readOnly = a?.readOnly ?? isReadName(ctx.operation);
   // The record's JSON is written member by member in CloudTrail's key order, each value through
   // JSON.stringify (so the text is what JSON.stringify(record) gives), with the caller's identity
   // serialized once per principal: stringifying the whole nested record was most of an audited
@@ -178,16 +198,23 @@ function identityJsonOf(p: Principal): string {
  */
 function member(name: string, value: unknown, bytes = false): string {
   if (typeof value === 'string') return `,"${name}":${jsonString(value)}`;
+  if (value === null) return `,"${name}":null`;
   const json = bytes ? (JSON.stringify(value, dropBytes) as string | undefined) : (JSON.stringify(value) as string | undefined);
   return json === undefined ? '' : `,"${name}":${json}`;
 }
 
-// eslint-disable-next-line no-control-regex -- the characters JSON.stringify escapes (surrogates: it escapes lone ones)
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** JSON.stringify(s) for a string: most need no escaping, and are quoted as they are. */
+/**
+ * JSON.stringify(s) for a string: most need no escaping, and are quoted as they are. Checked
+ * char by char: the escape class has surrogates in it, which sends the regex through V8's
+ * runtime (not its fast path) on every call.
+ */
 export function jsonString(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
 }
 
 /** `yyyy-mm-ddThh:mm:ssZ` of an instant, formatted once per second. */

@@ -7,7 +7,7 @@
  *
  * The worker reads the blob's file itself (synchronously, into one buffer of
  * its own: no libuv pool hop per chunk, no ciphertext crossing threads) and
- * opens one stored chunk (16 frames) per step into a slot of shared memory;
+ * opens one stored chunk (16 frames) per step into a slot (see SLOTS); the
  * the main thread copies each frame out into a buffer of its own. It grants
  * credit per batch, so at most AHEAD batches per GET are in flight; a GET that
  * ends or is destroyed closes its job (the worker drops it and its file). A
@@ -24,12 +24,14 @@ import { cipherRange, FrameError, FrameOpener, type FrameKeys, lastFrame, openCh
 const AHEAD = 2;
 const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
 /**
- * Plaintext comes back through one shared memory area per worker, in slots of
- * one batch each: transferred buffers (Decipher's own output) made the main
- * thread's V8 run ~3× as many full collections of its heap, which cost more
- * than copying each frame out of a slot into a new buffer (young memory that a
- * scavenge frees). At most SLOTS batches per worker are in flight however many
- * GETs share it.
+ * Plaintext comes back in slots of one batch each: ArrayBuffers that go to the
+ * main thread and back (transferred both ways, so always the same few). The
+ * main thread copies each frame out into a buffer of its own and returns the
+ * slot at once. Tried and dropped: transferring Decipher's own output (no
+ * copy) made the main thread's V8 run 3-4× as many full collections of its
+ * heap, costing more than the copy; a SharedArrayBuffer's slots are copied
+ * with V8's relaxed (word-at-a-time) moves on both sides. At most SLOTS
+ * batches per worker are in flight however many GETs share it.
  */
 const SLOT_BYTES = 16 * FRAME_BYTES;
 const SLOTS = 8;
@@ -42,8 +44,8 @@ type ToWorker =
   | { op: 'open'; id: number; path: string; salt: Uint8Array; keys: Uint8Array[]; size: number; start: number; end: number; credit: number }
   | { op: 'credit'; id: number }
   | { op: 'close'; id: number }
-  | { op: 'free'; slot: number };
-type FromWorker = { op: 'batch'; id: number; slot: number; lens: number[] } | { op: 'end'; id: number } | { op: 'fail'; id: number; frame: boolean; message: string };
+  | { op: 'free'; slot: ArrayBuffer };
+type FromWorker = { op: 'batch'; id: number; slot: ArrayBuffer; lens: number[] } | { op: 'end'; id: number } | { op: 'fail'; id: number; frame: boolean; message: string };
 
 interface Job {
   lane: Lane;
@@ -56,7 +58,6 @@ interface Job {
 
 interface Lane {
   worker: Worker;
-  memory: Buffer;
   jobs: number;
 }
 
@@ -68,9 +69,8 @@ class Pool {
   private lane(i: number): Lane {
     let lane = this.lanes[i];
     if (lane === undefined) {
-      const shared = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
-      const worker = new Worker(new URL(import.meta.url), { workerData: { mark: MARK, shared } });
-      const l: Lane = { worker, memory: Buffer.from(shared), jobs: 0 };
+      const worker = new Worker(new URL(import.meta.url), { workerData: MARK });
+      const l: Lane = { worker, jobs: 0 };
       worker.on('message', (m: FromWorker) => this.onMessage(l, m));
       worker.on('error', (e) => this.fail(i, l, e));
       worker.on('exit', () => this.fail(i, l, new Error('s3: SSE worker exited')));
@@ -97,13 +97,14 @@ class Pool {
     const job = this.jobs.get(m.id);
     if (m.op === 'batch') {
       // Copied out at once and the slot given back: the socket may hold a buffer long after this.
-      let at = m.slot * SLOT_BYTES;
+      const slot = Buffer.from(m.slot);
+      let at = 0;
       const bufs = job === undefined ? [] : m.lens.map((n) => {
         const b = Buffer.allocUnsafe(n);
-        lane.memory.copy(b, 0, at, (at += n));
+        slot.copy(b, 0, at, (at += n));
         return b;
       });
-      lane.worker.postMessage({ op: 'free', slot: m.slot } satisfies ToWorker);
+      lane.worker.postMessage({ op: 'free', slot: m.slot } satisfies ToWorker, [m.slot]);
       // A job closed by its GET: the worker may still have sent what it had made.
       if (job === undefined) return;
       job.queue.push(bufs);
@@ -179,10 +180,12 @@ export function worthWorker(size: number, start: number, end: number): boolean {
 }
 
 // The worker's side: jobs with credit get one stored chunk opened per turn, in turn.
-if (!isMainThread && parentPort !== null && (workerData as { mark?: unknown } | undefined)?.mark === MARK) {
+if (!isMainThread && parentPort !== null && workerData === MARK) {
   const port = parentPort;
-  const memory = Buffer.from((workerData as { shared: SharedArrayBuffer }).shared);
-  const free = Array.from({ length: SLOTS }, (_, k) => k);
+  /** Slots here (made as needed, up to SLOTS in all); the rest are with the main thread. */
+  const free: ArrayBuffer[] = [];
+  let slots = 0;
+  const haveSlot = (): boolean => free.length > 0 || slots < SLOTS;
   interface WorkerJob {
     fd: number;
     opener: FrameOpener;
@@ -226,14 +229,16 @@ if (!isMainThread && parentPort !== null && (workerData as { mark?: unknown } | 
     const out: Buffer[] = [];
     j.frame = openChunk(j.opener, j.size, j.layers, j.frame, j.last, buf.subarray(0, n), j.start, j.end, out);
     j.pos += n;
-    const slot = free.pop() as number;
-    let at = slot * SLOT_BYTES;
+    if (free.length === 0) slots++;
+    const slot = free.pop() ?? new ArrayBuffer(SLOT_BYTES);
+    const mem = new Uint8Array(slot);
+    let at = 0;
     const lens = out.map((b) => {
-      memory.set(b, at);
+      mem.set(b, at);
       at += b.length;
       return b.length;
     });
-    port.postMessage({ op: 'batch', id, slot, lens } satisfies FromWorker);
+    port.postMessage({ op: 'batch', id, slot, lens } satisfies FromWorker, [slot]);
     j.credit--;
     if (j.frame > j.last) {
       drop(id);
@@ -247,7 +252,7 @@ if (!isMainThread && parentPort !== null && (workerData as { mark?: unknown } | 
     scheduled = false;
     for (const [id, j] of jobs) {
       if (j.credit <= 0) continue;
-      if (free.length === 0) break;
+      if (!haveSlot()) break;
       try {
         step(id, j);
       } catch (e) {
@@ -259,7 +264,7 @@ if (!isMainThread && parentPort !== null && (workerData as { mark?: unknown } | 
   };
 
   const schedule = (): void => {
-    if (scheduled || free.length === 0) return;
+    if (scheduled || !haveSlot()) return;
     for (const j of jobs.values()) {
       if (j.credit > 0) {
         scheduled = true;

@@ -125,7 +125,11 @@ class Pool {
     sseWorkerStats.started++;
     sseWorkerStats.open++;
     if (lane.jobs++ === 0) lane.worker.ref();
-    lane.worker.postMessage({ op: 'open', id, path, salt: k.salt, keys: k.keys, size, start, end, credit: AHEAD } satisfies ToWorker);
+    // Copies of exactly their bytes: a view is cloned with its whole ArrayBuffer, and a small Buffer's
+    // is Node's shared pool (other requests' bytes).
+    const salt = new Uint8Array(k.salt);
+    const keys = k.keys.map((x) => new Uint8Array(x));
+    lane.worker.postMessage({ op: 'open', id, path, salt, keys, size, start, end, credit: AHEAD } satisfies ToWorker, [salt.buffer, ...keys.map((x) => x.buffer)]);
     return { id, job };
   }
 

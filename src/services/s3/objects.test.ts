@@ -9,9 +9,11 @@ import {
   GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   RestoreObjectCommand,
 } from '@aws-sdk/client-s3';
+import { nsObjects, type ObjectRecord } from './model.js';
 import { s3Failure, startS3Harness, type S3Harness } from './test-harness.js';
 
 const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex');
@@ -203,6 +205,30 @@ describe('objects', () => {
     assert.equal(await (await h.client.send(new GetObjectCommand({ Bucket: 'inl', Key: 'c' }))).Body?.transformToString(), 'smaller');
     await h.client.send(new DeleteObjectsCommand({ Bucket: 'inl', Delete: { Objects: [{ Key: 's' }, { Key: 'c' }, { Key: 'b' }] } }));
     assert.equal(await count(), 0);
+  });
+
+  it('an unversioned overwrite of a small object rewrites its inline row; a versioned one keeps the old bytes', async () => {
+    const state = (bucket: string) =>
+      h.stores.metadata.read(async (tx) => ({
+        rows: (await tx.scan<Uint8Array>(`s3:data:${bucket}`)).map((r) => r.key),
+        id: (await tx.get<ObjectRecord>(nsObjects(bucket), 'k'))?.blobs[0]?.id,
+      }));
+    const text = async (bucket: string, versionId?: string) =>
+      (await h.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'k', ...(versionId ? { VersionId: versionId } : {}) }))).Body?.transformToString();
+    await h.client.send(new CreateBucketCommand({ Bucket: 'reuse' }));
+    await h.client.send(new PutObjectCommand({ Bucket: 'reuse', Key: 'k', Body: 'first' }));
+    const before = await state('reuse');
+    await h.client.send(new PutObjectCommand({ Bucket: 'reuse', Key: 'k', Body: 'second, longer' }));
+    assert.deepEqual(await state('reuse'), before, 'the same one row, under the same id');
+    assert.equal(await text('reuse'), 'second, longer');
+
+    await h.client.send(new CreateBucketCommand({ Bucket: 'reuse-v' }));
+    await h.client.send(new PutBucketVersioningCommand({ Bucket: 'reuse-v', VersioningConfiguration: { Status: 'Enabled' } }));
+    const v1 = (await h.client.send(new PutObjectCommand({ Bucket: 'reuse-v', Key: 'k', Body: 'first' }))).VersionId;
+    await h.client.send(new PutObjectCommand({ Bucket: 'reuse-v', Key: 'k', Body: 'second' }));
+    assert.equal((await state('reuse-v')).rows.length, 2);
+    assert.equal(await text('reuse-v', v1), 'first');
+    assert.equal(await text('reuse-v'), 'second');
   });
 
   it('archived storage classes need a restore; restore follows the clock', async () => {

@@ -73,15 +73,37 @@ async function dropNoncurrentNull(tx: WriteTx, bucket: string, key: string, free
  * Makes `rec` the key's current version. Unversioned: replaces. Enabled: the
  * old current becomes noncurrent. Suspended: the new one is the 'null'
  * version, replacing any earlier 'null' version.
+ *
+ * `inlineData`: the bytes of rec's one inline blob, stored here. When they
+ * replace an unversioned key's one inline blob, they take over its row (the
+ * new blob keeps the old blob's id): SQLite rewrites the row in place instead
+ * of inserting one row and deleting another (two index changes, an overflow
+ * page allocated and one freed). A blob id is only a row key: the frame keys
+ * and the SSE ETag come from the blob's own salt, and a reader sees the old
+ * record with the old bytes or the new with the new, as every read is one
+ * snapshot.
  */
-export async function putVersion(tx: WriteTx, bucket: BucketRecord, rec: Omit<ObjectRecord, 'versionId' | 'seq'>, nowMs: number): Promise<VersionChange> {
+export async function putVersion(
+  tx: WriteTx,
+  bucket: BucketRecord,
+  rec: Omit<ObjectRecord, 'versionId' | 'seq'>,
+  nowMs: number,
+  inlineData?: Uint8Array,
+): Promise<VersionChange> {
   const ns = nsObjects(bucket.name);
   const cur = await tx.get<ObjectRecord>(ns, rec.key);
   const seq = nextSeq(nowMs, cur?.seq);
   const freed: BlobRef[] = [];
   let versionId = 'null';
+  let blobs = rec.blobs;
+  const first = blobs[0];
   if (bucket.versioning === undefined) {
-    if (cur) freed.push(...cur.blobs);
+    const old = cur?.blobs[0];
+    if (inlineData !== undefined && first?.inline && blobs.length === 1 && old?.inline && cur?.blobs.length === 1) {
+      blobs = [Object.assign({}, first, { id: old.id })];
+    } else if (cur) {
+      freed.push(...cur.blobs);
+    }
   } else {
     if (bucket.versioning === 'Enabled') versionId = makeVersionId(seq);
     if (cur) {
@@ -90,8 +112,9 @@ export async function putVersion(tx: WriteTx, bucket: BucketRecord, rec: Omit<Ob
     }
     if (bucket.versioning === 'Suspended' && cur && cur.versionId !== 'null') await dropNoncurrentNull(tx, bucket.name, rec.key, freed);
   }
+  if (inlineData !== undefined && blobs[0]?.inline) await tx.put(nsInline(bucket.name), blobs[0].id, inlineData);
   // Not `{ ...rec, versionId, seq }`: a spread followed by more members is V8's slow path (write-object.ts).
-  const record: ObjectRecord = Object.assign({}, rec, { versionId, seq });
+  const record: ObjectRecord = Object.assign({}, rec, { versionId, seq, blobs });
   await tx.put(ns, rec.key, record);
   return { record, freed: await settleFreed(tx, bucket.name, freed) };
 }

@@ -11,7 +11,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { ReadTx, WriteTx } from '../../storage/ports.js';
 import { noSuchBucket, noSuchKey, preconditionFailed, s3Error } from './errors.js';
 import type { BucketRecord, EntityHeaders, ObjectRecord, TagPair } from './model.js';
-import { modifiedAt, nsInline, nsObjects } from './model.js';
+import { modifiedAt, nsObjects } from './model.js';
 import { accountOf, getBucket, type S3 } from './state.js';
 import { putVersion } from './versions.js';
 
@@ -179,11 +179,10 @@ export async function commitObject(
       }
       if (opts.inTx) await opts.inTx(tx, b);
       const { inlineData, ...fields } = obj;
-      const first = obj.blobs[0];
-      if (inlineData && first?.inline) await tx.put(nsInline(b.name), first.id, new Uint8Array(inlineData.buffer, inlineData.byteOffset, inlineData.byteLength));
+      const bytes = inlineData && obj.blobs[0]?.inline ? new Uint8Array(inlineData.buffer, inlineData.byteOffset, inlineData.byteLength) : undefined;
       // Object.assign, not `{ ...fields, … }`: V8 (Node 20) builds a spread followed by more members on a slow path (µs per record).
       const rec = Object.assign({}, fields, { lastModified: modifiedAt(s3.clock.nowMs()), ownerAccount: accountOf(ctx) });
-      return { change: await putVersion(tx, b, rec, s3.clock.nowMs()), versioned: b.versioning !== undefined };
+      return { change: await putVersion(tx, b, rec, s3.clock.nowMs(), bytes), versioned: b.versioning !== undefined };
     });
     s3.reaper.free(change.freed.map((f) => f.id));
     return { record: change.record, versioned };

@@ -41,6 +41,15 @@ export interface OperationSpec<I = any, O = any> {
   handler(input: I, ctx: RequestContext): O | Promise<O>;
   /** CloudTrail shaping for this operation (what to record, without secrets). */
   audit?: OperationAudit<I, O>;
+  /**
+   * JSON protocols (not CBOR): the operation's own codec for its hot path
+   * (Kinesis PutRecords). `decode` answers exactly the input the generic
+   * codec would make of the body, or undefined to leave the body to the
+   * generic codec (which then also answers every error); `encode` answers
+   * exactly the bytes the generic codec would write, or undefined to leave
+   * the output to it.
+   */
+  jsonFast?: { decode(body: Buffer): I | undefined; encode(output: O): string | Uint8Array | undefined };
 }
 
 /** Condition-key values of one request: key → one value or a set (multivalued keys). */

@@ -139,6 +139,10 @@ export const awsJsonCodec: ProtocolCodec = {
     const spec = specOf(service, operation);
     const body = await readBody(req, maxBodyBytes(spec));
     const cbor = isCbor(mediaType(req));
+    if (!cbor && spec?.jsonFast) {
+      const input = spec.jsonFast.decode(body);
+      if (input !== undefined) return { operation, input };
+    }
     const parsed = cbor ? parseCborBody(body) : parseJsonBody(body);
     const conv = converters(spec?.schema);
     return { operation, input: conv ? readInput(conv.read(cbor ? CBOR : JSON_RPC), parsed) : parsed };
@@ -146,7 +150,12 @@ export const awsJsonCodec: ProtocolCodec = {
 
   encode(output, operation, service, ctx) {
     const cbor = isCbor(ctx.requestContentType);
-    const conv = converters(specOf(service, operation)?.schema);
+    const spec = specOf(service, operation);
+    if (!cbor && spec?.jsonFast && output !== undefined && output !== null) {
+      const text = spec.jsonFast.encode(output);
+      if (text !== undefined) return respond(200, undefined, service, ctx, false, text);
+    }
+    const conv = converters(spec?.schema);
     const wire = conv ? conv.write(cbor ? CBOR : JSON_RPC)(output ?? {}) : (output ?? {});
     return respond(200, wire, service, ctx, cbor);
   },
@@ -160,13 +169,14 @@ export const awsJsonCodec: ProtocolCodec = {
   },
 };
 
-function respond(status: number, wire: unknown, service: ServiceDefinition, ctx: EncodeContext, cbor: boolean): HttpResponse {
+/** `text`: the JSON already written (an operation's jsonFast encoder). */
+function respond(status: number, wire: unknown, service: ServiceDefinition, ctx: EncodeContext, cbor: boolean, text?: string | Uint8Array): HttpResponse {
   return {
     status,
     headers: {
       'x-amzn-requestid': ctx.requestId,
       'content-type': cbor ? CBOR_CONTENT_TYPE : jsonContentType(service),
     },
-    body: cbor ? cborEncoder.encode(wire) : JSON.stringify(wire),
+    body: text ?? (cbor ? cborEncoder.encode(wire) : JSON.stringify(wire)),
   };
 }

@@ -11,6 +11,7 @@ import { iteratorHandlers } from './iterators.js';
 import { Lifecycle } from './lifecycle.js';
 import { NS_CONSUMER, NS_META, NS_STREAM, parseArn, type ConsumerMeta, type StreamMeta } from './model.js';
 import { StreamPolicyCache, watchStreamWrites } from './policy-cache.js';
+import { decodePutRecordsJson, encodePutRecordsJson } from './put-records-json.js';
 import { recordHandlers } from './records.js';
 import { shardHandlers } from './shards.js';
 import { streamHandlers } from './streams.js';
@@ -84,6 +85,8 @@ export async function buildKinesis(deps: ServiceDeps, overrides: Partial<Kinesis
       audit: { readOnly: READ_ONLY.has(name), request: (input: Record<string, unknown>) => redact(input) },
     };
   }
+  // The hot call reads its body and writes its answer without the generic schema walk (same results).
+  (operations['PutRecords'] as OperationSpec).jsonFast = { decode: decodePutRecordsJson, encode: encodePutRecordsJson };
   const service: ServiceDefinition = {
     name: 'kinesis',
     signingNames: ['kinesis'],

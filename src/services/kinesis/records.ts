@@ -18,7 +18,8 @@ import { dryRunSucceeded, kinesisError, streamNotFound, throughputExceeded } fro
 import { ITERATOR_TTL_MS, counterOf, decodeIterator, encodeIterator } from './iterators.js';
 import { chunkHeader, chunkRecords, encodeChunk, type ChunkHeader, type ChunkRecord } from './chunks.js';
 import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StreamMeta } from './model.js';
-import { MAX_HASH_KEY, formatSeq, formatSeqRun, hashKeyOfPartitionKey, hexOfHashKey, indexOfRecordKey, recordKey, shardIdOf } from './seq.js';
+import { MAX_HASH_KEY, formatSeq, formatSeqRun, hashKeyOfPartitionKey, hexOfHashKey, indexOfRecordKey, recordKey, shardIdOf, type SeqParts } from './seq.js';
+import { putRecordsAnswer } from './put-records-json.js';
 import { describeShard } from './shards.js';
 import { HashKeyRule, STREAM_REF, SeqRule, check, type Rule } from './validate.js';
 
@@ -76,14 +77,33 @@ function plainRecords(records: PutRecordsInput['Records']): boolean {
 }
 
 /**
- * What a put did with each entry, as parallel arrays (no object per record):
- * the shard it went to, and its sequence number — undefined when the shard
- * throttled it (PutRecords reports it).
+ * What a put did with each entry, without an object or a string per record:
+ * the shard it went to, and per chunk written the run of sequence numbers it
+ * took (their entries' slots); an entry in no run was throttled (PutRecords
+ * reports it).
  */
 interface PutResults {
   shards: ShardMeta[];
-  seqs: Array<string | undefined>;
+  runs: SeqRun[];
+  written: number;
   encrypted: boolean;
+}
+
+/** Consecutive sequence numbers from `first`, the j-th for the entry in slots[j]. */
+export interface SeqRun {
+  first: SeqParts;
+  slots: number[];
+  shardId: string;
+}
+
+/** Each entry's sequence number, undefined where throttled. */
+function seqStrings(r: PutResults): Array<string | undefined> {
+  const seqs = new Array<string | undefined>(r.shards.length);
+  for (const run of r.runs) {
+    const strs = formatSeqRun(run.first, run.slots.length);
+    for (let j = 0; j < strs.length; j++) seqs[run.slots[j] as number] = strs[j];
+  }
+  return seqs;
 }
 
 export function recordHandlers(core: KinesisCore) {
@@ -163,7 +183,8 @@ export function recordHandlers(core: KinesisCore) {
       // Records bound for one shard become one chunk (chunks.ts), written once.
       const groups = new Map<number, { sh: ShardMeta; c: ShardCounter; first: number; recs: ChunkRecord[]; slots: number[] }>();
       const shards = new Array<ShardMeta>(entries.length);
-      const seqs = new Array<string | undefined>(entries.length);
+      const runsOut: SeqRun[] = [];
+      let writtenCount = 0;
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i] as Entry;
         const sh = core.shardFor(s, e.hash);
@@ -194,8 +215,8 @@ export function recordHandlers(core: KinesisCore) {
         const arrival = now > g.c.lastMs ? now : g.c.lastMs;
         const secs = Math.floor(arrival / 1000);
         await tx.put(recordNs(s.id, g.sh.ix), recordKey(g.first), encodeChunk(g.recs, arrival, key));
-        const run = formatSeqRun({ shardCreatedSecs: g.sh.createdSecs, shardIx: g.sh.ix, index: BigInt(g.first), arrivalSecs: secs }, g.slots.length);
-        for (let j = 0; j < run.length; j++) seqs[g.slots[j] as number] = run[j];
+        runsOut.push({ first: { shardCreatedSecs: g.sh.createdSecs, shardIx: g.sh.ix, index: BigInt(g.first), arrivalSecs: secs }, slots: g.slots, shardId: shardIdOf(g.sh.ix) });
+        writtenCount += g.slots.length;
         const next: ShardCounter = { next: g.first + g.recs.length, lastMs: arrival };
         const ck = counterKey(s.id, g.sh.ix);
         await tx.put(NS_SEQ, ck, next);
@@ -204,7 +225,7 @@ export function recordHandlers(core: KinesisCore) {
       }
       // Cached while the transaction is still open: the next put (next in line, maybe in the same group) must see it.
       if (cacheOn) for (const [ck, c] of written) counters.set(ck, c);
-      return { shards, seqs, encrypted: key !== undefined };
+      return { shards, runs: runsOut, written: writtenCount, encrypted: key !== undefined };
     }
   }
 
@@ -221,9 +242,10 @@ export function recordHandlers(core: KinesisCore) {
       const name = core.streamName(input, ctx);
       const e = entryOf(input.Data as Uint8Array, input.PartitionKey as string, input.ExplicitHashKey);
       if (input.DryRun === true) await dryRun(name);
-      const { shards, seqs, encrypted } = await put(name, [e], ctx);
-      const ix = (shards[0] as ShardMeta).ix;
-      const seq = seqs[0];
+      const r = await put(name, [e], ctx);
+      const ix = (r.shards[0] as ShardMeta).ix;
+      const seq = seqStrings(r)[0];
+      const encrypted = r.encrypted;
       if (seq === undefined) throw throughputExceeded(shardIdOf(ix), name, acct);
       return { ShardId: shardIdOf(ix), SequenceNumber: seq, EncryptionType: encrypted ? 'KMS' : 'NONE' };
     },
@@ -240,24 +262,23 @@ export function recordHandlers(core: KinesisCore) {
       });
       if (total > MAX_REQUEST_BYTES) throw kinesisError('InvalidArgumentException', `Records size exceeds 10 MB limit`);
       if (input.DryRun === true) await dryRun(name);
-      const { shards, seqs, encrypted } = await put(name, entries, ctx);
-      let failed = 0;
-      // One ShardId string per shard, not per record.
-      const ids = new Map<number, string>();
-      const out: PutRecordsResultEntry[] = new Array<PutRecordsResultEntry>(seqs.length);
-      for (let i = 0; i < seqs.length; i++) {
-        const ix = (shards[i] as ShardMeta).ix;
-        let id = ids.get(ix);
-        if (id === undefined) ids.set(ix, (id = shardIdOf(ix)));
-        const seq = seqs[i];
-        if (seq === undefined) {
-          failed++;
-          out[i] = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard ${id} in stream ${name} under account ${acct}.` };
-        } else {
-          out[i] = { ShardId: id, SequenceNumber: seq };
+      const r = await put(name, entries, ctx);
+      /** The per-record results, made only when asked for (the JSON answer is rendered without them). */
+      const entriesOut = (): PutRecordsResultEntry[] => {
+        const seqs = seqStrings(r);
+        // One ShardId string per shard, not per record.
+        const ids = new Map<number, string>();
+        const out: PutRecordsResultEntry[] = new Array<PutRecordsResultEntry>(seqs.length);
+        for (let i = 0; i < seqs.length; i++) {
+          const ix = (r.shards[i] as ShardMeta).ix;
+          let id = ids.get(ix);
+          if (id === undefined) ids.set(ix, (id = shardIdOf(ix)));
+          const seq = seqs[i];
+          out[i] = seq === undefined ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard ${id} in stream ${name} under account ${acct}.` } : { SequenceNumber: seq, ShardId: id };
         }
-      }
-      return { FailedRecordCount: failed, Records: out, EncryptionType: encrypted ? 'KMS' : 'NONE' };
+        return out;
+      };
+      return putRecordsAnswer(entriesOut, r.shards.length - r.written, r.encrypted ? 'KMS' : 'NONE', r.runs, r.shards.length);
     },
 
     async GetRecords(input: GetRecordsInput, ctx: RequestContext): Promise<GetRecordsOutput> {

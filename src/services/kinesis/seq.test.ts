@@ -1,10 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareSeq, decimalOfHashHex, evenSplitStart, formatSeq, formatSeqRun, hashKeyOfPartitionKey, parseSeq, shardIdOf, shardIxOf } from './seq.js';
+import { compareSeq, decimalOfHashHex, evenSplitStart, formatSeq, formatSeqRun, hashKeyOfPartitionKey, parseSeq, shardIdOf, shardIxOf, writeSeqRun } from './seq.js';
 import { decodeIterator, encodeIterator } from './iterators.js';
 import { check } from './validate.js';
 
 describe('kinesis sequence numbers and hash keys', () => {
+  it('writeSeqRun writes formatSeqRun\'s numbers as bytes, carries included', () => {
+    const firsts = [0n, 1n, 499n, 0xffffffn, 0x7fffffffn, 123456789012n, (1n << 40n) - 3n, (1n << 52n) + 7n, 0x7fffffffffffff00n];
+    for (let t = 0; t < 200; t++) firsts.push(BigInt(Math.floor(Math.random() * 2 ** 40)) * BigInt(1 + (t % 7)));
+    for (const index of firsts) {
+      const first = { shardCreatedSecs: 1735689600 + (Number(index % 1000n)), shardIx: Number(index % 5n), index, arrivalSecs: 1735689700 };
+      const n = 300;
+      const want = formatSeqRun(first, n);
+      const out = Buffer.alloc(n * 60, 0x20);
+      const at = Array.from({ length: n }, (_, j) => ((j * 7) % n) * 60 + 2);
+      const ok = writeSeqRun(first, n, out, at);
+      if (!ok) {
+        assert.ok(want.some((s) => s.length !== 56), `refused a 56-digit run from ${index}`);
+        continue;
+      }
+      for (let j = 0; j < n; j++) assert.equal(out.toString('latin1', at[j] as number, (at[j] as number) + 56), want[j]);
+    }
+  });
+
   it('sequence numbers are 56 digits, round-trip, and order by record index', () => {
     const base = { shardCreatedSecs: 1735689600, shardIx: 3, arrivalSecs: 1735689700 };
     const a = formatSeq({ ...base, index: 1n });

@@ -112,6 +112,69 @@ export function formatSeqRun(first: SeqParts, count: number): string[] {
 
 /** '0000' … '9999'. */
 const FOUR = Array.from({ length: 10_000 }, (_, i) => String(i).padStart(4, '0'));
+/** The same as ASCII bytes, four per entry. */
+const FOUR_BYTES = Uint8Array.from(FOUR.join(''), (ch) => ch.charCodeAt(0));
+
+/** A limb (< 10^14) as exactly 14 ASCII digits at out[p] — digits14 without making strings. */
+function put14(out: Uint8Array, p: number, x: number): void {
+  const h = Math.floor(x / 1e8); // < 10^6
+  const l = x - h * 1e8; // < 10^8
+  const hh = Math.floor(h / 1e4); // < 100
+  const lh = Math.floor(l / 1e4);
+  let t = hh * 4;
+  out[p] = FOUR_BYTES[t + 2] as number;
+  out[p + 1] = FOUR_BYTES[t + 3] as number;
+  t = (h - hh * 1e4) * 4;
+  out[p + 2] = FOUR_BYTES[t] as number;
+  out[p + 3] = FOUR_BYTES[t + 1] as number;
+  out[p + 4] = FOUR_BYTES[t + 2] as number;
+  out[p + 5] = FOUR_BYTES[t + 3] as number;
+  t = lh * 4;
+  out[p + 6] = FOUR_BYTES[t] as number;
+  out[p + 7] = FOUR_BYTES[t + 1] as number;
+  out[p + 8] = FOUR_BYTES[t + 2] as number;
+  out[p + 9] = FOUR_BYTES[t + 3] as number;
+  t = (l - lh * 1e4) * 4;
+  out[p + 10] = FOUR_BYTES[t] as number;
+  out[p + 11] = FOUR_BYTES[t + 1] as number;
+  out[p + 12] = FOUR_BYTES[t + 2] as number;
+  out[p + 13] = FOUR_BYTES[t + 3] as number;
+}
+
+/**
+ * formatSeqRun's numbers written as ASCII digits, the j-th at out[at[j]]
+ * (56 bytes each), with no string per record: for an answer rendered
+ * straight to bytes. False (out partly written) where formatSeqRun would
+ * leave the 56-digit form.
+ */
+export function writeSeqRun(first: SeqParts, count: number, out: Uint8Array, at: readonly number[]): boolean {
+  if (count === 0) return true;
+  const s = formatSeq(first);
+  if (s.length !== 56) return false;
+  const L = 1e14;
+  let a = Number(s.slice(0, 14));
+  let b = Number(s.slice(14, 28));
+  let c = Number(s.slice(28, 42));
+  let d = Number(s.slice(42, 56));
+  for (let i = 0; i < count; i++) {
+    if (i > 0) {
+      d += STEP[3];
+      c += STEP[2] + (d >= L ? 1 : 0);
+      if (d >= L) d -= L;
+      b += STEP[1] + (c >= L ? 1 : 0);
+      if (c >= L) c -= L;
+      a += STEP[0] + (b >= L ? 1 : 0);
+      if (b >= L) b -= L;
+      if (a >= L) return false;
+    }
+    const p = at[i] as number;
+    put14(out, p, a);
+    put14(out, p + 14, b);
+    put14(out, p + 28, c);
+    put14(out, p + 42, d);
+  }
+  return true;
+}
 
 /**
  * A limb (< 10^14) as exactly 14 digits, from table lookups: String() of a

@@ -104,6 +104,12 @@ export interface BlobStore {
    * range), so a consumer is not held up by one read's latency at a time.
    */
   readChunks(id: string, range: ByteRange | undefined, chunkBytes: number, ahead?: number): AsyncIterable<Uint8Array>;
+  /**
+   * The local file that holds a blob, for a reader on another thread (the
+   * encrypted GET's worker reads and opens frames there). Absent when blobs
+   * are not plain files; the blob must be held against deletion meanwhile.
+   */
+  filePath?(id: string): string;
   size(id: string): Promise<number | undefined>;
   /** Idempotent. */
   delete(id: string): Promise<void>;

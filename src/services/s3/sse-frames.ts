@@ -94,7 +94,7 @@ export function sealFrame(k: FrameKeys, i: number, final: boolean, plain: Buffer
  * buffers and rewritten per frame (a cipher takes both in when it is made and
  * the AAD is consumed by setAAD, so reuse between frames is safe).
  */
-class FrameOpener {
+export class FrameOpener {
   private readonly iv = Buffer.alloc(12);
   private readonly ad: Buffer;
   private readonly at: number;
@@ -263,6 +263,30 @@ export async function* decryptFrameBatches(
     if (out.length > 0) yield out;
   }
   if (i <= last || fill !== 0) throw new FrameError();
+}
+
+/**
+ * Opens the whole frames of one stored chunk that starts at frame `i` (a chunk
+ * of readChunkBytes, aligned as cipherRange gives them; only the blob's last
+ * frame may be short), pushing the plaintext within [start, end] to `out`.
+ * The next frame's index comes back. Throws FrameError when a frame does not
+ * authenticate, or when the chunk does not hold whole frames, or frames past
+ * `last`. The plaintext is new memory, each buffer on its own ArrayBuffer
+ * (so it can be transferred), possibly a view of part of it.
+ */
+export function openChunk(k: FrameOpener, size: number, layers: number, i: number, last: number, chunk: Buffer, start: number, end: number, out: Buffer[]): number {
+  let off = 0;
+  let at = i;
+  while (off < chunk.length) {
+    if (at > last) throw new FrameError();
+    const want = frameLen(size, layers, at);
+    if (chunk.length - off < want) throw new FrameError();
+    const plain = openTrimmed(k, size, at, chunk.subarray(off, off + want), start, end);
+    off += want;
+    at++;
+    if (plain.length > 0) out.push(plain);
+  }
+  return at;
 }
 
 /** Stored bytes of one whole frame (the last frame of a blob may be shorter). */

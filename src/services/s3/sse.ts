@@ -18,6 +18,7 @@ import { invalidArgument, s3Error } from './errors.js';
 import type { BlobRef, BucketRecord, SseRecord } from './model.js';
 import { cipherRange, cipherSize, decryptFrameBatches, encryptFrames, FrameError, frameKeys, newSalt, openRange, readChunkBytes, sealAll } from './sse-frames.js';
 import type { FrameKeyCache } from './sse-keys.js';
+import { workerFrameBatches, worthWorker } from './sse-worker.js';
 import type { S3 } from './state.js';
 
 export const SSE_ALGORITHMS = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const;
@@ -317,10 +318,14 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
           yield [openInline(keys, b, s, inline)];
           continue;
         }
+        // A long read is read and opened on a worker (sse-worker.ts), beside this thread's socket
+        // writes; a few frames are opened in place (a round trip would cost more).
+        if (blobStore.filePath !== undefined && worthWorker(b.size, s.start, s.end)) {
+          yield* workerFrameBatches(blobStore.filePath(s.id), open(b), b.size, s.start, s.end);
+          continue;
+        }
         const r = cipherRange(b.size, keys.length, s.start, s.end);
         const stored = blobStore.readChunks(s.id, { start: r.start, end: r.end }, readChunkBytes(keys.length), READS_AHEAD);
-        // Opened in place: a worker thread was tried and cost more CPU in all (the hand-over per
-        // frame) than it took off this thread, which on two cores shared with clients lost rate.
         yield* decryptFrameBatches(stored, open(b), b.size, s.start, s.end);
       }
     })(),

@@ -110,6 +110,12 @@ class FsBlobStore implements BlobStore {
     return join(this.dir, id.slice(0, 2), id.slice(2, 4), id);
   }
 
+  filePath(id: string): string {
+    if (this.closed) throw new StoreClosedError('blob store');
+    if (!ID.test(id)) throw new BlobNotFoundError(id);
+    return this.pathOf(id);
+  }
+
   write(source: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<BlobWriteResult> {
     if (this.closed) return Promise.reject(new StoreClosedError('blob store'));
     const p = this.doWrite(source, opts);

@@ -1,0 +1,306 @@
+/**
+ * An encrypted GET's frames read and opened on a worker thread, so that
+ * AES-GCM (and Node's copy of each frame's output) runs beside the main
+ * thread's socket writes instead of in series with them: with a client that
+ * leaves a core free, the main thread does little more per byte than for an
+ * unencrypted GET.
+ *
+ * The worker reads the blob's file itself (synchronously, into one buffer of
+ * its own: no libuv pool hop per chunk, no ciphertext crossing threads) and
+ * opens one stored chunk (16 frames) per step into a slot (see SLOTS); the
+ * the main thread copies each frame out into a buffer of its own. It grants
+ * credit per batch, so at most AHEAD batches per GET are in flight; a GET that
+ * ends or is destroyed closes its job (the worker drops it and its file). A
+ * frame that fails authentication fails the job: nothing of it, nor anything
+ * after it, is sent. Small reads stay on the main thread (sse.ts): a round
+ * trip costs more than opening a few frames.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { cipherRange, FrameError, FrameOpener, type FrameKeys, lastFrame, openChunk, readChunkBytes, FRAME_BYTES } from './sse-frames.js';
+
+/** Batches (stored chunks of 16 frames, ~1 MiB) a GET lets the worker open ahead of the one being sent. */
+const AHEAD = 2;
+const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
+/**
+ * Plaintext comes back in slots of one batch each: ArrayBuffers that go to the
+ * main thread and back (transferred both ways, so always the same few). The
+ * main thread copies each frame out into a buffer of its own and returns the
+ * slot at once. Tried and dropped: transferring Decipher's own output (no
+ * copy) made the main thread's V8 run 3-4× as many full collections of its
+ * heap, costing more than the copy; a SharedArrayBuffer's slots are copied
+ * with V8's relaxed (word-at-a-time) moves on both sides. At most SLOTS
+ * batches per worker are in flight however many GETs share it.
+ */
+const SLOT_BYTES = 16 * FRAME_BYTES;
+const SLOTS = 8;
+const MARK = 'hanul-sse-worker';
+
+/** For tests: GETs sent to the worker so far, and those open now. */
+export const sseWorkerStats = { started: 0, open: 0 };
+
+type ToWorker =
+  | { op: 'open'; id: number; path: string; salt: Uint8Array; keys: Uint8Array[]; size: number; start: number; end: number; credit: number }
+  | { op: 'credit'; id: number }
+  | { op: 'close'; id: number }
+  | { op: 'free'; slot: ArrayBuffer };
+type FromWorker = { op: 'batch'; id: number; slot: ArrayBuffer; lens: number[] } | { op: 'end'; id: number } | { op: 'fail'; id: number; frame: boolean; message: string };
+
+interface Job {
+  lane: Lane;
+  queue: Buffer[][];
+  /** The worker is done with it (all sent, or failed). */
+  over: boolean;
+  error?: Error;
+  wake?: (() => void) | undefined;
+}
+
+interface Lane {
+  worker: Worker;
+  jobs: number;
+}
+
+class Pool {
+  private readonly lanes: Array<Lane | undefined> = [];
+  private readonly jobs = new Map<number, Job>();
+  private nextId = 1;
+
+  private lane(i: number): Lane {
+    let lane = this.lanes[i];
+    if (lane === undefined) {
+      const worker = new Worker(new URL(import.meta.url), { workerData: MARK });
+      const l: Lane = { worker, jobs: 0 };
+      worker.on('message', (m: FromWorker) => this.onMessage(l, m));
+      worker.on('error', (e) => this.fail(i, l, e));
+      worker.on('exit', () => this.fail(i, l, new Error('s3: SSE worker exited')));
+      // An idle worker must not keep the process alive (after the listeners, which ref it again).
+      worker.unref();
+      this.lanes[i] = lane = l;
+    }
+    return lane;
+  }
+
+  /** A dead worker fails its GETs (their streams are cut); the next GET starts a new one. */
+  private fail(i: number, lane: Lane, e: Error): void {
+    if (this.lanes[i] !== lane) return;
+    this.lanes[i] = undefined;
+    for (const job of this.jobs.values()) {
+      if (job.lane !== lane || job.over) continue;
+      job.over = true;
+      job.error = e;
+      job.wake?.();
+    }
+  }
+
+  private onMessage(lane: Lane, m: FromWorker): void {
+    const job = this.jobs.get(m.id);
+    if (m.op === 'batch') {
+      // Copied out at once and the slot given back: the socket may hold a buffer long after this.
+      const slot = Buffer.from(m.slot);
+      let at = 0;
+      const bufs = job === undefined ? [] : m.lens.map((n) => {
+        const b = Buffer.allocUnsafe(n);
+        slot.copy(b, 0, at, (at += n));
+        return b;
+      });
+      lane.worker.postMessage({ op: 'free', slot: m.slot } satisfies ToWorker, [m.slot]);
+      // A job closed by its GET: the worker may still have sent what it had made.
+      if (job === undefined) return;
+      job.queue.push(bufs);
+    } else if (job === undefined) {
+      return;
+    } else {
+      job.over = true;
+      if (m.op === 'fail') job.error = m.frame ? new FrameError() : new Error(m.message);
+    }
+    job.wake?.();
+  }
+
+  open(path: string, k: FrameKeys, size: number, start: number, end: number): { id: number; job: Job } {
+    const id = this.nextId++;
+    const lane = this.lane(id % POOL_SIZE);
+    const job: Job = { lane, queue: [], over: false };
+    this.jobs.set(id, job);
+    sseWorkerStats.started++;
+    sseWorkerStats.open++;
+    if (lane.jobs++ === 0) lane.worker.ref();
+    // Copies of exactly their bytes: a view is cloned with its whole ArrayBuffer, and a small Buffer's
+    // is Node's shared pool (other requests' bytes).
+    const salt = new Uint8Array(k.salt);
+    const keys = k.keys.map((x) => new Uint8Array(x));
+    lane.worker.postMessage({ op: 'open', id, path, salt, keys, size, start, end, credit: AHEAD } satisfies ToWorker, [salt.buffer, ...keys.map((x) => x.buffer)]);
+    return { id, job };
+  }
+
+  credit(id: number, job: Job): void {
+    if (!job.over) job.lane.worker.postMessage({ op: 'credit', id } satisfies ToWorker);
+  }
+
+  close(id: number, job: Job): void {
+    if (this.jobs.get(id) !== job) return;
+    this.jobs.delete(id);
+    sseWorkerStats.open--;
+    if (!job.over && this.lanes.includes(job.lane)) job.lane.worker.postMessage({ op: 'close', id } satisfies ToWorker);
+    if (--job.lane.jobs === 0) job.lane.worker.unref();
+  }
+}
+
+let pool: Pool | undefined;
+
+/**
+ * decryptFrameBatches for a blob stored in a local file, opened on a worker:
+ * plaintext [start, end] of the blob, one batch per stored chunk. Ending or
+ * abandoning the iteration closes the job.
+ */
+export async function* workerFrameBatches(path: string, k: FrameKeys, size: number, start: number, end: number): AsyncGenerator<Buffer[]> {
+  const p = (pool ??= new Pool());
+  const { id, job } = p.open(path, k, size, start, end);
+  try {
+    for (;;) {
+      const batch = job.queue.shift();
+      if (batch !== undefined) {
+        // Taken off the queue: the worker may open one more while this one is sent.
+        p.credit(id, job);
+        yield batch;
+        continue;
+      }
+      if (job.error !== undefined) throw job.error;
+      if (job.over) return;
+      await new Promise<void>((resolve) => (job.wake = resolve));
+      job.wake = undefined;
+    }
+  } finally {
+    p.close(id, job);
+  }
+}
+
+/** Frames a read must span before it goes to the worker (fewer are opened in place). */
+export const WORKER_MIN_FRAMES = 8;
+
+/** Whether plaintext [start, end] of a blob of `size` spans enough frames to be worth the worker's round trips. */
+export function worthWorker(size: number, start: number, end: number): boolean {
+  return lastFrame(size, start, end) - Math.floor(start / FRAME_BYTES) + 1 >= WORKER_MIN_FRAMES;
+}
+
+// The worker's side: jobs with credit get one stored chunk opened per turn, in turn.
+if (!isMainThread && parentPort !== null && workerData === MARK) {
+  const port = parentPort;
+  /** Slots here (made as needed, up to SLOTS in all); the rest are with the main thread. */
+  const free: ArrayBuffer[] = [];
+  let slots = 0;
+  const haveSlot = (): boolean => free.length > 0 || slots < SLOTS;
+  interface WorkerJob {
+    fd: number;
+    opener: FrameOpener;
+    size: number;
+    layers: number;
+    start: number;
+    end: number;
+    /** Next frame to open, the last one, next stored byte to read, one past the last. */
+    frame: number;
+    last: number;
+    pos: number;
+    stop: number;
+    credit: number;
+  }
+  const jobs = new Map<number, WorkerJob>();
+  let buf = Buffer.alloc(0);
+  let scheduled = false;
+
+  const drop = (id: number): void => {
+    const j = jobs.get(id);
+    if (j === undefined) return;
+    jobs.delete(id);
+    try {
+      closeSync(j.fd);
+    } catch {
+      // Closing a read-only descriptor cannot lose data.
+    }
+  };
+
+  const step = (id: number, j: WorkerJob): void => {
+    const want = Math.min(readChunkBytes(j.layers), j.stop - j.pos);
+    if (buf.length < want) buf = Buffer.allocUnsafeSlow(want);
+    let n = 0;
+    while (n < want) {
+      const r = readSync(j.fd, buf, n, want - n, j.pos + n);
+      if (r === 0) break;
+      n += r;
+    }
+    // A file that ends early is a truncated blob: openChunk fails on the partial frame (or none).
+    if (n === 0) throw new FrameError();
+    const out: Buffer[] = [];
+    j.frame = openChunk(j.opener, j.size, j.layers, j.frame, j.last, buf.subarray(0, n), j.start, j.end, out);
+    j.pos += n;
+    if (free.length === 0) slots++;
+    const slot = free.pop() ?? new ArrayBuffer(SLOT_BYTES);
+    const mem = new Uint8Array(slot);
+    let at = 0;
+    const lens = out.map((b) => {
+      mem.set(b, at);
+      at += b.length;
+      return b.length;
+    });
+    port.postMessage({ op: 'batch', id, slot, lens } satisfies FromWorker, [slot]);
+    j.credit--;
+    if (j.frame > j.last) {
+      drop(id);
+      port.postMessage({ op: 'end', id } satisfies FromWorker);
+    } else if (n < want) {
+      throw new FrameError();
+    }
+  };
+
+  const run = (): void => {
+    scheduled = false;
+    for (const [id, j] of jobs) {
+      if (j.credit <= 0) continue;
+      if (!haveSlot()) break;
+      try {
+        step(id, j);
+      } catch (e) {
+        drop(id);
+        port.postMessage({ op: 'fail', id, frame: e instanceof FrameError, message: (e as Error).message } satisfies FromWorker);
+      }
+    }
+    schedule();
+  };
+
+  const schedule = (): void => {
+    if (scheduled || !haveSlot()) return;
+    for (const j of jobs.values()) {
+      if (j.credit > 0) {
+        scheduled = true;
+        // One chunk per job per turn; messages (credit, close) are taken between turns.
+        setImmediate(run);
+        return;
+      }
+    }
+  };
+
+  port.on('message', (m: ToWorker) => {
+    if (m.op === 'open') {
+      let fd: number;
+      try {
+        fd = openSync(m.path, 'r');
+      } catch (e) {
+        port.postMessage({ op: 'fail', id: m.id, frame: false, message: (e as Error).message } satisfies FromWorker);
+        return;
+      }
+      const keys = m.keys.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+      const layers = keys.length;
+      const r = cipherRange(m.size, layers, m.start, m.end);
+      const opener = new FrameOpener({ salt: Buffer.from(m.salt.buffer, m.salt.byteOffset, m.salt.byteLength), keys });
+      jobs.set(m.id, { fd, opener, size: m.size, layers, start: m.start, end: m.end, frame: r.first, last: lastFrame(m.size, m.start, m.end), pos: r.start, stop: r.end + 1, credit: m.credit });
+    } else if (m.op === 'free') {
+      free.push(m.slot);
+    } else if (m.op === 'credit') {
+      const j = jobs.get(m.id);
+      if (j !== undefined) j.credit++;
+    } else {
+      drop(m.id);
+    }
+    schedule();
+  });
+}

@@ -139,42 +139,43 @@ export function decodePutRecordsJson(b: Buffer): PutRecordsInput | undefined {
     return out;
   };
 
-  const record = (): Rec | undefined => {
-    if (b[i] !== LBRACE) return undefined;
+  /**
+   * At '{': walks a non-empty object's members, calling `member` with each key's bytes [ks, ke)
+   * once i is at its value (it reads the value, or answers false). False on anything else.
+   */
+  const members = (member: (ks: number, ke: number) => boolean): boolean => {
+    if (b[i] !== LBRACE) return false;
     i++;
-    let d: Uint8Array | undefined;
-    let pk: string | undefined;
     ws();
-    if (b[i] === RBRACE) return undefined;
+    if (b[i] === RBRACE) return false;
     for (;;) {
       ws();
-      if (b[i] !== QUOTE) return undefined;
+      if (b[i] !== QUOTE) return false;
       const ks = i + 1;
       const ke = plainEnd();
-      if (ke < 0) return undefined;
+      if (ke < 0) return false;
       ws();
-      if (b[i] !== COLON) return undefined;
+      if (b[i] !== COLON) return false;
       i++;
       ws();
-      if (isKey(b, ks, ke, K_DATA)) {
-        if (d !== undefined) return undefined;
-        d = blob();
-        if (d === undefined) return undefined;
-      } else if (isKey(b, ks, ke, K_PARTITION_KEY)) {
-        if (pk !== undefined) return undefined;
-        pk = plainString();
-        if (pk === undefined) return undefined;
-      } else {
-        return undefined;
-      }
+      if (!member(ks, ke)) return false;
       ws();
       const c = b[i];
       i++;
-      if (c === RBRACE) break;
-      if (c !== COMMA) return undefined;
+      if (c === RBRACE) return true;
+      if (c !== COMMA) return false;
     }
-    if (d === undefined || pk === undefined) return undefined;
-    return { Data: d, PartitionKey: pk };
+  };
+
+  const record = (): Rec | undefined => {
+    // An object, not two lets: TypeScript does not see assignments made inside the callback.
+    const r: { d: Uint8Array | undefined; pk: string | undefined } = { d: undefined, pk: undefined };
+    const ok = members((ks, ke) => {
+      if (isKey(b, ks, ke, K_DATA)) return r.d === undefined && (r.d = blob()) !== undefined;
+      if (isKey(b, ks, ke, K_PARTITION_KEY)) return r.pk === undefined && (r.pk = plainString()) !== undefined;
+      return false;
+    });
+    return ok && r.d !== undefined && r.pk !== undefined ? { Data: r.d, PartitionKey: r.pk } : undefined;
   };
 
   const records = (): Rec[] | undefined => {
@@ -196,45 +197,16 @@ export function decodePutRecordsJson(b: Buffer): PutRecordsInput | undefined {
     }
   };
 
+  const top: { recs: Rec[] | undefined; name: string | undefined; arn: string | undefined } = { recs: undefined, name: undefined, arn: undefined };
   ws();
-  if (b[i] !== LBRACE) return undefined;
-  i++;
-  let recs: Rec[] | undefined;
-  let name: string | undefined;
-  let arn: string | undefined;
-  ws();
-  if (b[i] === RBRACE) return undefined;
-  for (;;) {
-    ws();
-    if (b[i] !== QUOTE) return undefined;
-    const ks = i + 1;
-    const ke = plainEnd();
-    if (ke < 0) return undefined;
-    ws();
-    if (b[i] !== COLON) return undefined;
-    i++;
-    ws();
-    if (isKey(b, ks, ke, K_RECORDS)) {
-      if (recs !== undefined) return undefined;
-      recs = records();
-      if (recs === undefined) return undefined;
-    } else if (isKey(b, ks, ke, K_STREAM_NAME)) {
-      if (name !== undefined) return undefined;
-      name = plainString();
-      if (name === undefined) return undefined;
-    } else if (isKey(b, ks, ke, K_STREAM_ARN)) {
-      if (arn !== undefined) return undefined;
-      arn = plainString();
-      if (arn === undefined) return undefined;
-    } else {
-      return undefined;
-    }
-    ws();
-    const c = b[i];
-    i++;
-    if (c === RBRACE) break;
-    if (c !== COMMA) return undefined;
-  }
+  const ok = members((ks, ke) => {
+    if (isKey(b, ks, ke, K_RECORDS)) return top.recs === undefined && (top.recs = records()) !== undefined;
+    if (isKey(b, ks, ke, K_STREAM_NAME)) return top.name === undefined && (top.name = plainString()) !== undefined;
+    if (isKey(b, ks, ke, K_STREAM_ARN)) return top.arn === undefined && (top.arn = plainString()) !== undefined;
+    return false;
+  });
+  if (!ok) return undefined;
+  const { recs, name, arn } = top;
   ws();
   if (i < n || recs === undefined) return undefined;
   // Members in the schema's order, as the generic reader builds them.

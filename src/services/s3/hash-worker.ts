@@ -10,6 +10,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { startLane } from '../../lib/worker-lane.js';
 import { localHasher, type Digests, type Hasher } from './checksums.js';
 import type { ChecksumAlgorithm } from './model.js';
 
@@ -52,14 +53,9 @@ class Pool {
     let lane = this.lanes[i];
     if (lane === undefined) {
       const shared = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
-      const worker = new Worker(new URL(import.meta.url), { workerData: shared });
-      const l: Lane = { worker, memory: new Uint8Array(shared), free: Array.from({ length: SLOTS }, (_, k) => k), waiting: [], busy: 0 };
-      worker.on('message', (m: FromWorker) => this.onMessage(l, m));
-      worker.on('error', (e) => this.fail(i, l, e));
-      worker.on('exit', () => this.fail(i, l, new Error('hash worker exited')));
-      // Idle workers must not keep the process alive (after the listeners, which ref it again).
-      worker.unref();
-      this.lanes[i] = lane = l;
+      const make = (worker: Worker): Lane => ({ worker, memory: new Uint8Array(shared), free: Array.from({ length: SLOTS }, (_, k) => k), waiting: [], busy: 0 });
+      const on = { message: (l: Lane, m: unknown) => this.onMessage(l, m as FromWorker), dead: (l: Lane, e: Error) => this.fail(i, l, e) };
+      this.lanes[i] = lane = startLane(new URL(import.meta.url), shared, make, on, 'hash worker');
     }
     return lane;
   }

@@ -18,6 +18,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { startLane } from '../../lib/worker-lane.js';
 import { cipherRange, FrameError, FrameOpener, type FrameKeys, lastFrame, openChunk, readChunkBytes, FRAME_BYTES } from './sse-frames.js';
 
 /** Batches (stored chunks of 16 frames, ~1 MiB) a GET lets the worker open ahead of the one being sent. */
@@ -69,14 +70,8 @@ class Pool {
   private lane(i: number): Lane {
     let lane = this.lanes[i];
     if (lane === undefined) {
-      const worker = new Worker(new URL(import.meta.url), { workerData: MARK });
-      const l: Lane = { worker, jobs: 0 };
-      worker.on('message', (m: FromWorker) => this.onMessage(l, m));
-      worker.on('error', (e) => this.fail(i, l, e));
-      worker.on('exit', () => this.fail(i, l, new Error('s3: SSE worker exited')));
-      // An idle worker must not keep the process alive (after the listeners, which ref it again).
-      worker.unref();
-      this.lanes[i] = lane = l;
+      const on = { message: (l: Lane, m: unknown) => this.onMessage(l, m as FromWorker), dead: (l: Lane, e: Error) => this.fail(i, l, e) };
+      this.lanes[i] = lane = startLane(new URL(import.meta.url), MARK, (worker) => ({ worker, jobs: 0 }), on, 's3: SSE worker');
     }
     return lane;
   }

@@ -89,16 +89,20 @@ export function createMetrics(): Metrics {
   let lastOperation = '';
   let lastStatus = 0;
   let lastChildren: Children | undefined;
+  /** Counted on the cached children; flushed to prom-client when scraped. */
+  const pend = (c: Children, seconds: number, bytesIn: number, bytesOut: number): void => {
+    c.pendingRequests++;
+    observeLatency(c.latency, seconds);
+    c.bytes.pendingIn += bytesIn;
+    c.bytes.pendingOut += bytesOut;
+  };
   return {
     registry,
     observe(service, operation, status, seconds, bytesIn, bytesOut) {
       // A run of one operation (the common case under load) skips the three map lookups.
       const last = lastChildren;
       if (last !== undefined && service === lastService && operation === lastOperation && status === lastStatus) {
-        last.pendingRequests++;
-        observeLatency(last.latency, seconds);
-        last.bytes.pendingIn += bytesIn;
-        last.bytes.pendingOut += bytesOut;
+        pend(last, seconds, bytesIn, bytesOut);
         return;
       }
       let byOp = children.get(service);
@@ -136,10 +140,7 @@ export function createMetrics(): Metrics {
       lastOperation = operation;
       lastStatus = status;
       lastChildren = c;
-      c.pendingRequests++;
-      observeLatency(c.latency, seconds);
-      c.bytes.pendingIn += bytesIn;
-      c.bytes.pendingOut += bytesOut;
+      pend(c, seconds, bytesIn, bytesOut);
     },
   };
 }

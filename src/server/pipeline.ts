@@ -408,15 +408,8 @@ function pseudoHeaders(h: NodeRequest['headers']): Record<string, string> {
 
 function stripPort(host: string): string {
   if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  // Scanned from the end by hand (lastIndexOf is a call into V8's C++), and lower-cased only when a letter is upper-case.
-  let c = host.length - 1;
-  while (c >= 0 && host.charCodeAt(c) !== 0x3a) c--;
-  const name = c < 0 ? host : host.slice(0, c);
-  for (let i = 0; i < name.length; i++) {
-    const ch = name.charCodeAt(i);
-    if ((ch >= 0x41 && ch <= 0x5a) || ch > 0x7f) return name.toLowerCase();
-  }
-  return name;
+  const c = host.lastIndexOf(':');
+  return (c < 0 ? host : host.slice(0, c)).toLowerCase();
 }
 
 // The Date header changes once a second: formatted once per second, not per response.

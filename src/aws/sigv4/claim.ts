@@ -17,6 +17,8 @@ export interface Claim {
   signedAt: Date;
   /** Shared between requests that sign the same list: never changed. */
   signedHeaders: readonly string[];
+  /** The SignedHeaders list as sent (`a;b;c`): the canonical request's signed-headers line. */
+  signedHeaderText: string;
   /** 64 hex digits, as sent (either case). */
   signature: string;
   /** Presigned: X-Amz-Expires, seconds. */
@@ -130,7 +132,7 @@ export function claimFromHeader(authz: string, headers: HeaderBag): Claim {
   if (amzDate === undefined || !signedAt) {
     throw new SigV4Failure('missing-date', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", 'header');
   }
-  return { form: 'header', scope, amzDate, signedAt, signedHeaders, signature };
+  return { form: 'header', scope, amzDate, signedAt, signedHeaders, signedHeaderText: fields.get('SignedHeaders') as string, signature };
 }
 
 export function claimFromQuery(params: readonly QueryParam[], maxExpires: number): Claim {
@@ -158,7 +160,7 @@ export function claimFromQuery(params: readonly QueryParam[], maxExpires: number
   }
   const signature = signatureHex;
   if (!isSignatureHex(signature)) throw malformed('presigned', 'X-Amz-Signature is not 64 hexadecimal digits.');
-  return { form: 'presigned', scope, amzDate, signedAt, signedHeaders: parseSignedHeaders('presigned', signedHeaderList), signature, expires };
+  return { form: 'presigned', scope, amzDate, signedAt, signedHeaders: parseSignedHeaders('presigned', signedHeaderList), signedHeaderText: signedHeaderList, signature, expires };
 }
 
 /**

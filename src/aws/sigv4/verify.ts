@@ -200,7 +200,7 @@ function verifyWith(
   const signer = new Signer(
     (opts.keyCache ?? defaultKeyCache).get(credential.secretAccessKey, scope.date, scope.region, scope.service),
     claim.amzDate,
-    scopeText(scope),
+    `${scope.date}/${scope.region}/${scope.service}/aws4_request`,
   );
   const heads = canonicalHeads(req, claim, params, opts.normalizePath);
   const check = (hash: string): void => verifyHeads(heads, hash, signer, claim);
@@ -267,16 +267,15 @@ function checkToken(credential: CredentialRecord, token: string | undefined, now
  * - Presigned URLs whose X-Amz-Security-Token was appended after signing
  *   (AWS IoT style). The token is still checked against the credential.
  */
-function canonicalHeads(req: SignedRequestView, claim: Claim, params: readonly QueryParam[], normalize: boolean): string | string[] {
+function canonicalHeads(req: SignedRequestView, claim: Claim, params: readonly QueryParam[], normalize: boolean): string[] {
   const path = canonicalPath(req.rawPath, normalize);
   const asSent = normalize ? path : byteString(req.rawPath === '' ? '/' : req.rawPath);
   const presigned = claim.form === 'presigned';
   const query = params.length === 0 ? '' : canonicalQuery(params, presigned ? SKIP_SIGNATURE : undefined);
   const tokenVariant = presigned && params.some((p) => p.key === 'X-Amz-Security-Token');
-  const tail = `${canonicalHeaders(req.headers, claim.signedHeaders)}\n${signedList(claim.signedHeaders)}\n`;
+  const tail = `${canonicalHeaders(req.headers, claim.signedHeaders)}\n${claim.signedHeaderText}\n`;
   const method = byteString(req.method);
-  // The usual case, one canonical request: no arrays built.
-  if (asSent === path && !tokenVariant) return `${method}\n${path}\n${query}\n${tail}`;
+  if (asSent === path && !tokenVariant) return [`${method}\n${path}\n${query}\n${tail}`];
   const paths = asSent === path ? [path] : [path, asSent];
   const queries = tokenVariant ? [query, canonicalQuery(params, SKIP_SIGNATURE_AND_TOKEN)] : [query];
   const heads: string[] = [];
@@ -284,37 +283,11 @@ function canonicalHeads(req: SignedRequestView, claim: Claim, params: readonly Q
   return heads;
 }
 
-/** `a;b;c` of the signed names: the list is shared while a client signs the same names, so is its text. */
-let lastSigned: readonly string[] | undefined;
-let lastSignedText = '';
-function signedList(names: readonly string[]): string {
-  if (names !== lastSigned) {
-    lastSignedText = names.join(';');
-    lastSigned = names;
+function verifyHeads(heads: readonly string[], payloadHash: string, signer: Signer, claim: Claim): void {
+  for (const head of heads) {
+    if (signer.verifyHex(signer.stringToSign(head + payloadHash), claim.signature)) return;
   }
-  return lastSignedText;
-}
-
-/** `date/region/service/aws4_request` of a scope: parseCredential hands back the same frozen scope for a repeated Credential. */
-let lastScope: CredentialScope | undefined;
-let lastScopeText = '';
-function scopeText(scope: CredentialScope): string {
-  if (scope !== lastScope) {
-    lastScopeText = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
-    lastScope = scope;
-  }
-  return lastScopeText;
-}
-
-function verifyHeads(heads: string | readonly string[], payloadHash: string, signer: Signer, claim: Claim): void {
-  if (typeof heads === 'string') {
-    if (signer.verifyHex(signer.stringToSign(heads + payloadHash), claim.signature)) return;
-  } else {
-    for (const head of heads) {
-      if (signer.verifyHex(signer.stringToSign(head + payloadHash), claim.signature)) return;
-    }
-  }
-  const canonicalRequest = (typeof heads === 'string' ? heads : (heads[0] as string)) + payloadHash;
+  const canonicalRequest = (heads[0] as string) + payloadHash;
   throw new SigV4Failure('bad-signature', 'The request signature we calculated does not match the signature you provided.', claim.form, {
     AWSAccessKeyId: claim.scope.accessKeyId,
     StringToSign: signer.stringToSign(canonicalRequest),

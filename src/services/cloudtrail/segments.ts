@@ -73,7 +73,6 @@ export class SegmentBuilder {
   #last = 0;
   count = 0;
   /** Per indexed attribute (not EventId: unique per event, so a summary of them would be as big as the segment); null: too many values. */
-  readonly #lastNoted: (string | undefined)[] = [undefined, undefined, undefined];
   readonly #sets = new Map<string, Set<string> | null>(INDEXED.filter((a) => a !== 'EventId').map((a) => [a, new Set<string>()]));
 
   /** `reuse`: a previous segment's buffer, written and released (its pages are already in, and it is grown to a tick's size). */
@@ -112,12 +111,6 @@ export class SegmentBuilder {
   }
 
   #note(attr: string, value: string): void {
-    // Consecutive events mostly repeat their values: a repeat of the attribute's last value is already in its set.
-    const i = attr === 'EventName' ? 0 : attr === 'Username' ? 1 : attr === 'AccessKeyId' ? 2 : -1;
-    if (i >= 0) {
-      if (this.#lastNoted[i] === value) return;
-      this.#lastNoted[i] = value;
-    }
     const s = this.#sets.get(attr);
     if (!s) return;
     s.add(value);

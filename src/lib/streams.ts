@@ -18,3 +18,24 @@ export async function readAll(stream: Readable | AsyncIterable<Uint8Array>, limi
   }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }
+
+/**
+ * A body stream whose chunks may be lent: views of memory that is filled
+ * again (by another thread) once it is given back. The one writer that sends
+ * the stream claims it with `take()` before reading (chunks read before that,
+ * or by any other reader, are the reader's own); it then hands each chunk's
+ * write callback to `sent(chunk)` (the destination no longer holds it) and
+ * calls `ended()` once the response is over, finished or cut (what was never
+ * sent back is written off, left to the garbage collector, never reused).
+ */
+export const LENDER = Symbol('hanul.lender');
+export interface Lender {
+  take(): void;
+  sent(chunk: Buffer): void;
+  ended(): void;
+}
+
+/** The stream's lender, if its chunks may be lent. */
+export function lenderOf(s: Readable): Lender | undefined {
+  return (s as Readable & { [LENDER]?: Lender })[LENDER];
+}

@@ -12,6 +12,7 @@ import type { CredentialLookup, ErrorFamily } from '../aws/sigv4/index.js';
 import { authenticate, authenticateNow, credentialScope, sigv4Error, verifiedBody } from '../aws/sigv4/index.js';
 import { anonymousPrincipal } from '../iam/root-key.js';
 import { requestId as newRequestId, s3HostId, s3RequestId } from '../lib/ids.js';
+import { lenderOf } from '../lib/streams.js';
 import type { AuditRecord, Principal, RequestContext, ServiceDeps } from './context.js';
 import type { Metrics } from './metrics.js';
 import type { Protection, TrafficSample } from './shield/protection.js';
@@ -455,10 +456,14 @@ function send(nres: NodeResponse, res: HttpResponse, requestId: string, nowMs: n
  * sent once the response has finished. What stream.pipeline does for this one
  * pair, without its per-call AbortController, DOMException and end-of-stream
  * watchers (a measurable share of a small GET). Either side failing or the
- * client going away destroys the source (releasing what it holds).
+ * client going away destroys the source (releasing what it holds). A source
+ * that lends its chunks (lib/streams.ts, an encrypted GET's worker slots) is
+ * told when the socket has taken each one and when the response is over.
  */
 function pump(src: Readable, res: NodeResponse): Promise<number> {
   const dst = res as unknown as Writable;
+  const lender = lenderOf(src);
+  lender?.take();
   return new Promise<number>((resolve, reject) => {
     let sent = 0;
     let settled = false;
@@ -473,10 +478,11 @@ function pump(src: Readable, res: NodeResponse): Promise<number> {
         src.destroy();
         reject(err instanceof Error ? err : new Error('response stream failed', { cause: err }));
       }
+      lender?.ended();
     };
     const onData = (c: Buffer): void => {
       sent += c.length;
-      if (!dst.write(c)) src.pause();
+      if (!(lender === undefined ? dst.write(c) : dst.write(c, () => lender.sent(c)))) src.pause();
     };
     const onDrain = (): void => void src.resume();
     const onEnd = (): void => void dst.end();

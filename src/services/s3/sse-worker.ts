@@ -7,17 +7,20 @@
  *
  * The worker reads the blob's file itself (synchronously, into one buffer of
  * its own: no libuv pool hop per chunk, no ciphertext crossing threads) and
- * opens one stored chunk (16 frames) per step into a slot (see SLOTS); the
- * the main thread copies each frame out into a buffer of its own. It grants
- * credit per batch, so at most AHEAD batches per GET are in flight; a GET that
- * ends or is destroyed closes its job (the worker drops it and its file). A
- * frame that fails authentication fails the job: nothing of it, nor anything
- * after it, is sent. Small reads stay on the main thread (sse.ts): a round
- * trip costs more than opening a few frames.
+ * opens one stored chunk (16 frames) per step into a slot (see SLOT_BYTES).
+ * A GET's response lends the slot to its socket: one write of the whole
+ * batch, and the slot goes back to the worker when the socket has taken it
+ * (SlotLoans); any other reader (a copy) gets each frame copied out and the
+ * slot back at once. It grants credit per batch, so at most AHEAD batches per
+ * GET are in flight; a GET that ends or is destroyed closes its job (the
+ * worker drops it and its file). A frame that fails authentication fails the
+ * job: nothing of it, nor anything after it, is sent. Small reads stay on
+ * the main thread (sse.ts): a round trip costs more than opening a few frames.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Lender } from '../../lib/streams.js';
 import { startLane } from '../../lib/worker-lane.js';
 import { cipherRange, FrameError, FrameOpener, type FrameKeys, lastFrame, openChunk, readChunkBytes, FRAME_BYTES } from './sse-frames.js';
 
@@ -26,20 +29,21 @@ const AHEAD = 2;
 const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
 /**
  * Plaintext comes back in slots of one batch each: ArrayBuffers that go to the
- * main thread and back (transferred both ways, so always the same few). The
- * main thread copies each frame out into a buffer of its own and returns the
- * slot at once. Tried and dropped: transferring Decipher's own output (no
- * copy) made the main thread's V8 run 3-4× as many full collections of its
- * heap, costing more than the copy; a SharedArrayBuffer's slots are copied
- * with V8's relaxed (word-at-a-time) moves on both sides. At most SLOTS
- * batches per worker are in flight however many GETs share it.
+ * main thread and back (transferred both ways, so always the same few). Tried
+ * and dropped: transferring Decipher's own output (no copy) made the main
+ * thread's V8 run 3-4× as many full collections of its heap, costing more
+ * than the copy into a slot; a SharedArrayBuffer's slots are copied with V8's
+ * relaxed (word-at-a-time) moves on both sides. In flight per GET: its credit
+ * (AHEAD) plus what its response holds (the stream's queue, the socket's
+ * write); a worker keeps at most FREE_SLOTS idle ones, the rest are left to
+ * the garbage collector.
  */
 const SLOT_BYTES = 16 * FRAME_BYTES;
-const SLOTS = 8;
+const FREE_SLOTS = 8;
 const MARK = 'hanul-sse-worker';
 
-/** For tests: GETs sent to the worker so far, and those open now. */
-export const sseWorkerStats = { started: 0, open: 0 };
+/** For tests: GETs sent to the worker so far, those open now, slots lent to responses now, and slots written off (never given back). */
+export const sseWorkerStats = { started: 0, open: 0, lent: 0, writtenOff: 0 };
 
 type ToWorker =
   | { op: 'open'; id: number; path: string; salt: Uint8Array; keys: Uint8Array[]; size: number; start: number; end: number; credit: number }
@@ -50,6 +54,7 @@ type FromWorker = { op: 'batch'; id: number; slot: ArrayBuffer; lens: number[] }
 
 interface Job {
   lane: Lane;
+  loans: SlotLoans;
   queue: Buffer[][];
   /** The worker is done with it (all sent, or failed). */
   over: boolean;
@@ -91,18 +96,28 @@ class Pool {
   private onMessage(lane: Lane, m: FromWorker): void {
     const job = this.jobs.get(m.id);
     if (m.op === 'batch') {
-      // Copied out at once and the slot given back: the socket may hold a buffer long after this.
-      const slot = Buffer.from(m.slot);
-      let at = 0;
-      const bufs = job === undefined ? [] : m.lens.map((n) => {
-        const b = Buffer.allocUnsafe(n);
-        slot.copy(b, 0, at, (at += n));
-        return b;
-      });
-      lane.worker.postMessage({ op: 'free', slot: m.slot } satisfies ToWorker, [m.slot]);
-      // A job closed by its GET: the worker may still have sent what it had made.
-      if (job === undefined) return;
-      job.queue.push(bufs);
+      // A job closed by its GET (the worker may still have sent what it had made), or a response already over.
+      if (job === undefined || job.loans.over) {
+        this.giveBack(lane, m.slot);
+        return;
+      }
+      if (job.loans.lending) {
+        let n = 0;
+        for (const x of m.lens) n += x;
+        job.queue.push([job.loans.lend(lane, m.slot, n)]);
+      } else {
+        // Copied out and the slot given back at once: this reader may hold a buffer for as long as it likes.
+        const slot = Buffer.from(m.slot);
+        let at = 0;
+        job.queue.push(
+          m.lens.map((n) => {
+            const b = Buffer.allocUnsafe(n);
+            slot.copy(b, 0, at, (at += n));
+            return b;
+          }),
+        );
+        this.giveBack(lane, m.slot);
+      }
     } else if (job === undefined) {
       return;
     } else {
@@ -112,10 +127,15 @@ class Pool {
     job.wake?.();
   }
 
-  open(path: string, k: FrameKeys, size: number, start: number, end: number): { id: number; job: Job } {
+  /** A slot back to its worker, unless the worker has died since (then it is garbage). */
+  giveBack(lane: Lane, slot: ArrayBuffer): void {
+    if (this.lanes.includes(lane)) lane.worker.postMessage({ op: 'free', slot } satisfies ToWorker, [slot]);
+  }
+
+  open(path: string, k: FrameKeys, size: number, start: number, end: number, loans: SlotLoans): { id: number; job: Job } {
     const id = this.nextId++;
     const lane = this.lane(id % POOL_SIZE);
-    const job: Job = { lane, queue: [], over: false };
+    const job: Job = { lane, loans, queue: [], over: false };
     this.jobs.set(id, job);
     sseWorkerStats.started++;
     sseWorkerStats.open++;
@@ -143,14 +163,65 @@ class Pool {
 
 let pool: Pool | undefined;
 
+interface Loan {
+  lane: Lane;
+  slot: ArrayBuffer;
+  view: Buffer;
+}
+
+/**
+ * The slots one GET's response holds (lib/streams.ts's Lender): once the
+ * response's writer has claimed the stream, each batch is one view of its
+ * slot, written to the socket as it is (no copy on this thread), and the slot
+ * goes back to its worker from the write's callback. When the response is
+ * over, what was not given back (the client went away with writes pending, a
+ * response cut) is written off: never transferred, so never refilled while a
+ * socket might still read it; the garbage collector frees it.
+ */
+export class SlotLoans implements Lender {
+  /** The response's writer took the stream: batches are lent, not copied. */
+  lending = false;
+  /** The response is over: batches that still come are given back at once. */
+  over = false;
+  private readonly out: Loan[] = [];
+
+  take(): void {
+    if (!this.over) this.lending = true;
+  }
+
+  lend(lane: Lane, slot: ArrayBuffer, n: number): Buffer {
+    const view = Buffer.from(slot, 0, n);
+    this.out.push({ lane, slot, view });
+    sseWorkerStats.lent++;
+    return view;
+  }
+
+  sent(chunk: Buffer): void {
+    // Few out at a time (a GET's credit plus its response's queue).
+    const i = this.out.findIndex((l) => l.view === chunk);
+    if (i < 0) return;
+    const l = this.out[i] as Loan;
+    this.out.splice(i, 1);
+    sseWorkerStats.lent--;
+    pool?.giveBack(l.lane, l.slot);
+  }
+
+  ended(): void {
+    this.over = true;
+    sseWorkerStats.lent -= this.out.length;
+    sseWorkerStats.writtenOff += this.out.length;
+    this.out.length = 0;
+  }
+}
+
 /**
  * decryptFrameBatches for a blob stored in a local file, opened on a worker:
- * plaintext [start, end] of the blob, one batch per stored chunk. Ending or
- * abandoning the iteration closes the job.
+ * plaintext [start, end] of the blob, one batch per stored chunk (lent per
+ * `loans`). Ending or abandoning the iteration closes the job.
  */
-export async function* workerFrameBatches(path: string, k: FrameKeys, size: number, start: number, end: number): AsyncGenerator<Buffer[]> {
+export async function* workerFrameBatches(path: string, k: FrameKeys, size: number, start: number, end: number, loans: SlotLoans): AsyncGenerator<Buffer[]> {
   const p = (pool ??= new Pool());
-  const { id, job } = p.open(path, k, size, start, end);
+  const { id, job } = p.open(path, k, size, start, end, loans);
   try {
     for (;;) {
       const batch = job.queue.shift();
@@ -167,6 +238,9 @@ export async function* workerFrameBatches(path: string, k: FrameKeys, size: numb
     }
   } finally {
     p.close(id, job);
+    // Batches never yielded were never written anywhere: their slots go back now.
+    for (const batch of job.queue) for (const b of batch) loans.sent(b);
+    job.queue.length = 0;
   }
 }
 
@@ -181,10 +255,8 @@ export function worthWorker(size: number, start: number, end: number): boolean {
 // The worker's side: jobs with credit get one stored chunk opened per turn, in turn.
 if (!isMainThread && parentPort !== null && workerData === MARK) {
   const port = parentPort;
-  /** Slots here (made as needed, up to SLOTS in all); the rest are with the main thread. */
+  /** Idle slots here (up to FREE_SLOTS); new ones are made when none is idle. */
   const free: ArrayBuffer[] = [];
-  let slots = 0;
-  const haveSlot = (): boolean => free.length > 0 || slots < SLOTS;
   interface WorkerJob {
     fd: number;
     opener: FrameOpener;
@@ -228,7 +300,6 @@ if (!isMainThread && parentPort !== null && workerData === MARK) {
     const out: Buffer[] = [];
     j.frame = openChunk(j.opener, j.size, j.layers, j.frame, j.last, buf.subarray(0, n), j.start, j.end, out);
     j.pos += n;
-    if (free.length === 0) slots++;
     const slot = free.pop() ?? new ArrayBuffer(SLOT_BYTES);
     const mem = new Uint8Array(slot);
     let at = 0;
@@ -251,7 +322,6 @@ if (!isMainThread && parentPort !== null && workerData === MARK) {
     scheduled = false;
     for (const [id, j] of jobs) {
       if (j.credit <= 0) continue;
-      if (!haveSlot()) break;
       try {
         step(id, j);
       } catch (e) {
@@ -263,7 +333,7 @@ if (!isMainThread && parentPort !== null && workerData === MARK) {
   };
 
   const schedule = (): void => {
-    if (scheduled || !haveSlot()) return;
+    if (scheduled) return;
     for (const j of jobs.values()) {
       if (j.credit > 0) {
         scheduled = true;
@@ -289,7 +359,7 @@ if (!isMainThread && parentPort !== null && workerData === MARK) {
       const opener = new FrameOpener({ salt: Buffer.from(m.salt.buffer, m.salt.byteOffset, m.salt.byteLength), keys });
       jobs.set(m.id, { fd, opener, size: m.size, layers, start: m.start, end: m.end, frame: r.first, last: lastFrame(m.size, m.start, m.end), pos: r.start, stop: r.end + 1, credit: m.credit });
     } else if (m.op === 'free') {
-      free.push(m.slot);
+      if (free.length < FREE_SLOTS) free.push(m.slot);
     } else if (m.op === 'credit') {
       const j = jobs.get(m.id);
       if (j !== undefined) j.credit++;

@@ -13,12 +13,13 @@ import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ServerSideEncryption } from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
+import { LENDER } from '../../lib/streams.js';
 import { inlineBytes, type InlineData, joined, objectStream, segmentsFor } from './blob-stream.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { BlobRef, BucketRecord, SseRecord } from './model.js';
 import { cipherRange, cipherSize, decryptFrameBatches, encryptFrames, FrameError, frameKeys, newSalt, openRange, readChunkBytes, sealAll } from './sse-frames.js';
 import type { FrameKeyCache } from './sse-keys.js';
-import { workerFrameBatches, worthWorker } from './sse-worker.js';
+import { SlotLoans, workerFrameBatches, worthWorker } from './sse-worker.js';
 import type { S3 } from './state.js';
 
 export const SSE_ALGORITHMS = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const;
@@ -311,6 +312,7 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
   const open = (b: BlobRef) => frameKeys(keys, Buffer.from(b.enc as string, 'base64'));
   const release = s3.reaper.acquire(segments.filter(({ s }) => !s.inline).map(({ s }) => s.id));
   const blobStore = s3.blobs;
+  const loans = new SlotLoans();
   const stream = batchStream(
     (async function* () {
       for (const { s, b } of segments) {
@@ -319,9 +321,10 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
           continue;
         }
         // A long read is read and opened on a worker (sse-worker.ts), beside this thread's socket
-        // writes; a few frames are opened in place (a round trip would cost more).
+        // writes, its batches lent to the response's socket; a few frames are opened in place (a
+        // round trip would cost more).
         if (blobStore.filePath !== undefined && worthWorker(b.size, s.start, s.end)) {
-          yield* workerFrameBatches(blobStore.filePath(s.id), open(b), b.size, s.start, s.end);
+          yield* workerFrameBatches(blobStore.filePath(s.id), open(b), b.size, s.start, s.end, loans);
           continue;
         }
         const r = cipherRange(b.size, keys.length, s.start, s.end);
@@ -331,7 +334,7 @@ export function decryptedStream(s3: S3, blobs: readonly BlobRef[], keys: readonl
     })(),
   );
   stream.once('close', release);
-  return stream;
+  return Object.assign(stream, { [LENDER]: loans });
 }
 
 /**

@@ -42,8 +42,11 @@ const SLOT_BYTES = 16 * FRAME_BYTES;
 const FREE_SLOTS = 8;
 const MARK = 'hanul-sse-worker';
 
-/** For tests: GETs sent to the worker so far, those open now, slots lent to responses now, and slots written off (never given back). */
-export const sseWorkerStats = { started: 0, open: 0, lent: 0, writtenOff: 0 };
+/**
+ * For tests: GETs sent to the worker so far and those open now; slots lent to
+ * responses now, given back after a lending so far, and written off so far.
+ */
+export const sseWorkerStats = { started: 0, open: 0, lent: 0, given: 0, writtenOff: 0 };
 
 type ToWorker =
   | { op: 'open'; id: number; path: string; salt: Uint8Array; keys: Uint8Array[]; size: number; start: number; end: number; credit: number }
@@ -96,9 +99,11 @@ class Pool {
   private onMessage(lane: Lane, m: FromWorker): void {
     const job = this.jobs.get(m.id);
     if (m.op === 'batch') {
-      // A job closed by its GET (the worker may still have sent what it had made), or a response already over.
+      // A job closed by its GET (the worker may still have sent what it had made), or whose response
+      // is over (cut: its stream is being destroyed and waits for this wake to end the job).
       if (job === undefined || job.loans.over) {
         this.giveBack(lane, m.slot);
+        job?.wake?.();
         return;
       }
       if (job.loans.lending) {
@@ -203,6 +208,7 @@ export class SlotLoans implements Lender {
     const l = this.out[i] as Loan;
     this.out.splice(i, 1);
     sseWorkerStats.lent--;
+    sseWorkerStats.given++;
     pool?.giveBack(l.lane, l.slot);
   }
 
@@ -232,7 +238,7 @@ export async function* workerFrameBatches(path: string, k: FrameKeys, size: numb
         continue;
       }
       if (job.error !== undefined) throw job.error;
-      if (job.over) return;
+      if (job.over || loans.over) return;
       await new Promise<void>((resolve) => (job.wake = resolve));
       job.wake = undefined;
     }

@@ -266,9 +266,9 @@ export async function* decryptFrameBatches(
 }
 
 /**
- * Opens the whole frames of one stored chunk that starts at frame `i` (a chunk
- * of readChunkBytes, aligned as cipherRange gives them; only the blob's last
- * frame may be short), pushing the plaintext within [start, end] to `out`.
+ * Opens the whole frames of stored bytes that start at frame `i` (one or more
+ * chunks of readChunkBytes, aligned as cipherRange gives them; only the blob's
+ * last frame may be short), pushing the plaintext within [start, end] to `out`.
  * The next frame's index comes back. Throws FrameError when a frame does not
  * authenticate, or when the chunk does not hold whole frames, or frames past
  * `last`. The plaintext is new memory, each buffer on its own ArrayBuffer

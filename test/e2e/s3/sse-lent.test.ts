@@ -130,9 +130,12 @@ describe('s3 e2e: an encrypted GET lends its worker slots to the socket', () => 
   });
 
   it('a client that stops reading holds a few slots, not the object; it reads on to the right bytes', async () => {
+    // 24 MiB: 12 batches of 2 MiB.
+    const large = randomBytes(24 * MiB);
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'large', Body: large, ServerSideEncryption: 'AES256' }));
     let go!: () => void;
     const paused = new Promise<void>((r) => (go = r));
-    const pending = get(await url('big'), { paused });
+    const pending = get(await url('large'), { paused });
     await waitFor(() => sseWorkerStats.lent > 0, { what: 'slots lent' });
     // Let the stream fill what it may while the client reads nothing; the loan count stays bounded.
     let most = 0;
@@ -141,10 +144,11 @@ describe('s3 e2e: an encrypted GET lends its worker slots to the socket', () => 
       most = Math.max(most, sseWorkerStats.lent);
       await new Promise((r) => setImmediate(r));
     }
-    assert.ok(most <= 5, `${most} slots lent to one stopped client`);
+    // The socket's write, the stream's queue, the batch opened ahead (a transient one more at most).
+    assert.ok(most <= 4, `${most} slots lent to one stopped client`);
     go();
     const r = await pending;
-    assert.ok(r.body.equals(data));
+    assert.ok(r.body.equals(large));
     await settled();
   });
 

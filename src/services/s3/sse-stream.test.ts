@@ -97,7 +97,8 @@ describe('encrypted GET stream', () => {
 describe('encrypted GET on the worker thread', () => {
   let h: S3Harness;
   const Bucket = 'sse-worker';
-  const data = randomBytes(3 * MiB + 5);
+  // Longer than a batch in a stream plus one opened ahead (2 × 2 MiB): a reader that stops keeps its blob open.
+  const data = randomBytes(7 * MiB + 5);
   const FRAME = 65_536;
   const STRIDE = FRAME + 16;
   /** PUTs `data` (SSE-S3) under a new key and finds its blob file (the only new file of its stored size). */

@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateBucketCommand,
@@ -22,18 +21,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { failure, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
+import { failure, filesUnder, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 import { doc, userWith } from '../iam/helpers.js';
-
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await files(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 /** The marker as it could appear in a file: raw, hex, and base64 at each of the three alignments. */
 function forms(marker: string): Buffer[] {
@@ -80,7 +69,7 @@ describe('s3 e2e: encryption at rest', () => {
     // The objects read back (so they really hold the marker).
     assert.ok((await body(s3.send(new GetObjectCommand({ Bucket, Key: 'inline-default' })))).includes(marker));
     assert.ok((await body(s3.send(new GetObjectCommand({ Bucket, Key: 'blob-ssec', ...ssec })))).includes(marker));
-    const all = await files(server.dataDir);
+    const all = await filesUnder(server.dataDir);
     assert.ok(all.length > 3);
     const needles = forms(marker);
     for (const f of all) {
@@ -91,11 +80,11 @@ describe('s3 e2e: encryption at rest', () => {
 
   it('a flipped byte in a stored blob makes GET fail, never return other bytes; HEAD still answers', async () => {
     const data = randomBytes(300_001);
-    const beforeFiles = new Set(await files(server.dataDir));
+    const beforeFiles = new Set(await filesUnder(server.dataDir));
     await s3.send(new PutObjectCommand({ Bucket, Key: 'tamper', Body: data }));
     const stored = 300_001 + Math.ceil(300_001 / 65536) * 16;
     let blob: string | undefined;
-    for (const f of await files(server.dataDir)) if (!beforeFiles.has(f) && (await stat(f)).size === stored) blob = f;
+    for (const f of await filesUnder(server.dataDir)) if (!beforeFiles.has(f) && (await stat(f)).size === stored) blob = f;
     assert.ok(blob, 'the new blob file');
     const bytes = await readFile(blob);
     bytes[200_000] = (bytes[200_000] as number) ^ 0x01;

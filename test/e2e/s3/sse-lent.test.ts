@@ -8,29 +8,18 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import http2 from 'node:http2';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { sseWorkerStats } from '../../../src/services/s3/sse-worker.js';
-import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
+import { filesUnder, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 
 const MiB = 1024 * 1024;
 const FRAME = 65_536;
 const STRIDE = FRAME + 16;
-
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await files(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 /** Every lent slot is back or written off, and no GET is open on the worker. */
 async function settled(): Promise<void> {
@@ -78,10 +67,10 @@ describe('s3 e2e: an encrypted GET lends its worker slots to the socket', () => 
 
   /** PUTs `data` (SSE-S3) and returns its blob file (the only new file of its stored size). */
   async function put(Key: string): Promise<string> {
-    const before = new Set(await files(server.dataDir));
+    const before = new Set(await filesUnder(server.dataDir));
     await s3.send(new PutObjectCommand({ Bucket, Key, Body: data, ServerSideEncryption: 'AES256' }));
     const stored = data.length + Math.ceil(data.length / FRAME) * 16;
-    for (const f of await files(server.dataDir)) if (!before.has(f) && (await stat(f)).size === stored) return f;
+    for (const f of await filesUnder(server.dataDir)) if (!before.has(f) && (await stat(f)).size === stored) return f;
     throw new Error('no blob file');
   }
 

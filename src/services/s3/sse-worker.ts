@@ -27,8 +27,8 @@ import { cipherRange, FrameError, FrameOpener, type FrameKeys, lastFrame, openCh
 /**
  * Batches (BATCH_CHUNKS stored chunks, ~2 MiB) a GET lets the worker open
  * ahead of those its stream holds: with one, the socket writes batch k, the
- * stream holds k+1 and the worker opens k+2. Two cost the same CPU (same
- * rounds) and 2 MiB more per GET.
+ * stream holds k+1 and the worker opens k+2. Two cost the same CPU within
+ * noise (same rounds) and 2 MiB more per GET.
  */
 const AHEAD = 1;
 const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
@@ -47,8 +47,7 @@ const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
  * Stored chunks (16 frames each) opened per step into one slot: per batch
  * there are two messages, a socket write and its callback, a stream step and a
  * file read. Measured (64 MiB SSE-S3 GETs, server CPU, same rounds): 2 chunks
- * per batch 12% less than 1; 4 more than 2 (4 MiB slots no longer stay in
- * cache between the worker's writes and the socket's copy).
+ * per batch 10-15% less than 1; 4 no less than 2, at twice the memory.
  */
 const BATCH_CHUNKS = 2;
 const SLOT_BYTES = BATCH_CHUNKS * 16 * FRAME_BYTES;

@@ -12,7 +12,16 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { sseWorkerStats } from '../../../src/services/s3/sse-worker.js';
 import { filesUnder, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
@@ -33,11 +42,11 @@ interface Got {
 }
 
 /** A GET over HTTP/1: `stopAt` bytes received → the client goes away; `paused` holds the reading until it resolves. */
-function get(url: string, opts: { stopAt?: number; paused?: Promise<void> } = {}): Promise<Got> {
+function get(url: string, opts: { stopAt?: number; paused?: Promise<void>; range?: string } = {}): Promise<Got> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
     let n = 0;
-    const req = http.get(url, { agent: false }, (res) => {
+    const req = http.get(url, { agent: false, headers: opts.range === undefined ? {} : { range: opts.range } }, (res) => {
       let waited = opts.paused === undefined;
       res.on('data', (c: Buffer) => {
         parts.push(c);
@@ -94,6 +103,27 @@ describe('s3 e2e: an encrypted GET lends its worker slots to the socket', () => 
     await settled();
     // One slot per batch (32 frames, 2 MiB), all given back, none written off.
     assert.ok(sseWorkerStats.given - given >= 4, `${sseWorkerStats.given - given} slots given back`);
+    assert.equal(sseWorkerStats.writtenOff, off);
+  });
+
+  it('ranges (partial first and last frames) and a multipart object (a job per part, one lender) read right', async () => {
+    const off = sseWorkerStats.writtenOff;
+    for (const [a, b] of [[100_000, 5_000_000], [FRAME * 3 - 1, FRAME * 40 + 1], [2 * MiB - 7, data.length - 1]] as const) {
+      const r = await get(await url('big'), { range: `bytes=${a}-${b}` });
+      assert.equal(r.status, 206);
+      assert.ok(r.body.equals(data.subarray(a, b + 1)), `${a}-${b}`);
+    }
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'multi', ServerSideEncryption: 'AES256' }));
+    const p1 = data.subarray(0, 5 * MiB);
+    const p2 = data.subarray(5 * MiB);
+    const e1 = (await s3.send(new UploadPartCommand({ Bucket, Key: 'multi', UploadId, PartNumber: 1, Body: p1 }))).ETag;
+    const e2 = (await s3.send(new UploadPartCommand({ Bucket, Key: 'multi', UploadId, PartNumber: 2, Body: p2 }))).ETag;
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'multi', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }] } }));
+    const started = sseWorkerStats.started;
+    const r = await get(await url('multi'));
+    assert.ok(r.body.equals(data));
+    assert.equal(sseWorkerStats.started - started, 2, 'one worker job per part');
+    await settled();
     assert.equal(sseWorkerStats.writtenOff, off);
   });
 

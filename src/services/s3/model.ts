@@ -15,7 +15,7 @@
  * become 'null' versions). Object bytes live in the BlobStore under ids the
  * store chooses; a record lists the blobs to stream, in order.
  */
-import type { CORSRule, WebsiteConfiguration } from '@aws-sdk/client-s3';
+import type { CORSRule, NotificationConfiguration, ReplicationConfiguration, WebsiteConfiguration } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { canonicalUserId } from '../../iam/ids.js';
 
@@ -72,6 +72,17 @@ export interface BucketRecord {
   ownership?: ObjectOwnershipSetting | 'none';
   /** Grants beyond the owner's implicit FULL_CONTROL (acl.ts); absent = private. */
   acl?: StoredGrant[];
+  /** Transfer Acceleration state (bucket-settings.ts); absent = never set. */
+  accelerate?: 'Enabled' | 'Suspended';
+  /**
+   * Requester Pays (bucket-settings.ts): present only when the requester pays, so the
+   * authorizer's hot path checks this one field (s3-authz.ts) and nothing else.
+   */
+  requestPayer?: 'Requester';
+  /** PutBucketNotificationConfiguration as stored: only configurations naming no destination (notification.ts). */
+  notification?: NotificationConfiguration;
+  /** A replication configuration (replication.ts). Never written while replication is not built. */
+  replication?: ReplicationConfiguration;
 }
 
 export type ObjectOwnershipSetting = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';

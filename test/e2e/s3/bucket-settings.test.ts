@@ -1,0 +1,209 @@
+/**
+ * Bucket settings Terraform and scripts read on every refresh, through the
+ * real SDK against a started server: Transfer Acceleration, Requester Pays
+ * (enforced), replication, event notifications and access logging, with
+ * S3's errors for bad input, and the state after a restart.
+ */
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateBucketCommand,
+  DeleteBucketReplicationCommand,
+  DeletePublicAccessBlockCommand,
+  GetBucketAccelerateConfigurationCommand,
+  GetBucketLoggingCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketReplicationCommand,
+  GetBucketRequestPaymentCommand,
+  GetObjectCommand,
+  PutBucketAccelerateConfigurationCommand,
+  PutBucketLoggingCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketPolicyCommand,
+  PutBucketReplicationCommand,
+  PutBucketRequestPaymentCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  type BucketAccelerateStatus,
+  type Payer,
+} from '@aws-sdk/client-s3';
+import { startHanul, type TestServer } from '../../support/hanul.js';
+
+async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; error: Record<string, unknown> }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as Error & { $metadata?: { httpStatusCode?: number } } & Record<string, unknown>;
+    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message, error: err };
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('s3 bucket settings (accelerate, request payment, replication, notification, logging)', () => {
+  let server: TestServer;
+  let s3: S3Client;
+  let dataDir = '';
+  const client = (srv: TestServer) => new S3Client({ ...srv.clientConfig, forcePathStyle: true, maxAttempts: 1 });
+
+  before(async () => {
+    server = await startHanul();
+    dataDir = server.dataDir;
+    s3 = client(server);
+    for (const Bucket of ['cfg-src', 'cfg-dst', 'cfg-plain', 'cfg.dotted', 'cfg-pays']) await s3.send(new CreateBucketCommand({ Bucket }));
+  });
+  after(async () => {
+    s3.destroy();
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('accelerate: empty until set, Enabled/Suspended kept, dots and bad status refused', async () => {
+    const empty = await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-src' }));
+    assert.equal(empty.Status, undefined);
+    await s3.send(new PutBucketAccelerateConfigurationCommand({ Bucket: 'cfg-src', AccelerateConfiguration: { Status: 'Enabled' } }));
+    assert.equal((await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-src' }))).Status, 'Enabled');
+    await s3.send(new PutBucketAccelerateConfigurationCommand({ Bucket: 'cfg-plain', AccelerateConfiguration: { Status: 'Suspended' } }));
+    assert.equal((await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-plain' }))).Status, 'Suspended');
+
+    const dotted = await failure(s3.send(new PutBucketAccelerateConfigurationCommand({ Bucket: 'cfg.dotted', AccelerateConfiguration: { Status: 'Enabled' } })));
+    assert.equal(dotted.name, 'InvalidRequest');
+    assert.equal(dotted.status, 400);
+    assert.match(dotted.message, /periods/);
+    const bad = await failure(s3.send(new PutBucketAccelerateConfigurationCommand({ Bucket: 'cfg-src', AccelerateConfiguration: { Status: 'On' as BucketAccelerateStatus } })));
+    assert.equal(bad.name, 'MalformedXML');
+    const missing = await failure(s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-none' })));
+    assert.equal(missing.name, 'NoSuchBucket');
+    assert.equal(missing.status, 404);
+  });
+
+  it('request payment: BucketOwner by default; Requester refuses anonymous readers, the owner still reads', async () => {
+    assert.equal((await s3.send(new GetBucketRequestPaymentCommand({ Bucket: 'cfg-pays' }))).Payer, 'BucketOwner');
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: 'cfg-pays' }));
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::cfg-pays/*' }] };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'cfg-pays', Policy: JSON.stringify(policy) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'cfg-pays', Key: 'k', Body: 'paid' }));
+    assert.equal((await fetch(`${server.endpoint}/cfg-pays/k`)).status, 200);
+
+    await s3.send(new PutBucketRequestPaymentCommand({ Bucket: 'cfg-pays', RequestPaymentConfiguration: { Payer: 'Requester' } }));
+    assert.equal((await s3.send(new GetBucketRequestPaymentCommand({ Bucket: 'cfg-pays' }))).Payer, 'Requester');
+    const anon = await fetch(`${server.endpoint}/cfg-pays/k`);
+    assert.equal(anon.status, 403);
+    assert.match(await anon.text(), /<Code>AccessDenied<\/Code>/);
+    // Even when the anonymous request offers to pay.
+    assert.equal((await fetch(`${server.endpoint}/cfg-pays/k`, { headers: { 'x-amz-request-payer': 'requester' } })).status, 403);
+    // The owner's account is not charged as a requester: no header needed, none answered.
+    const own = await s3.send(new GetObjectCommand({ Bucket: 'cfg-pays', Key: 'k' }));
+    assert.equal(await own.Body?.transformToString(), 'paid');
+    assert.equal(own.RequestCharged, undefined);
+    const ownPaying = await s3.send(new GetObjectCommand({ Bucket: 'cfg-pays', Key: 'k', RequestPayer: 'requester' }));
+    assert.equal(ownPaying.RequestCharged, undefined);
+
+    const bad = await failure(s3.send(new PutBucketRequestPaymentCommand({ Bucket: 'cfg-pays', RequestPaymentConfiguration: { Payer: 'Nobody' as Payer } })));
+    assert.equal(bad.name, 'MalformedXML');
+    assert.equal(bad.status, 400);
+  });
+
+  it('replication: none → ReplicationConfigurationNotFoundError; Put is validated, then 501 (not built)', async () => {
+    const none = await failure(s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' })));
+    assert.equal(none.name, 'ReplicationConfigurationNotFoundError');
+    assert.equal(none.status, 404);
+    await s3.send(new DeleteBucketReplicationCommand({ Bucket: 'cfg-src' }));
+
+    const rule = { ID: 'r1', Priority: 1, Status: 'Enabled' as const, Filter: { Prefix: '' }, DeleteMarkerReplication: { Status: 'Disabled' as const }, Destination: { Bucket: 'arn:aws:s3:::cfg-dst' } };
+    const put = (Rules: unknown[], Role = 'arn:aws:iam::000000000000:role/replicator') =>
+      failure(s3.send(new PutBucketReplicationCommand({ Bucket: 'cfg-src', ReplicationConfiguration: { Role, Rules: Rules as never } })));
+
+    let f = await put([rule]);
+    assert.equal(f.name, 'InvalidRequest');
+    assert.match(f.message, /Versioning must be 'Enabled'/);
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'cfg-src', VersioningConfiguration: { Status: 'Enabled' } }));
+    f = await put([{ ...rule, Destination: { Bucket: 'arn:aws:s3:::cfg-gone' } }]);
+    assert.equal(f.name, 'InvalidRequest');
+    assert.match(f.message, /Destination bucket must exist/);
+    f = await put([rule]);
+    assert.match(f.message, /Destination bucket must have versioning enabled/);
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'cfg-dst', VersioningConfiguration: { Status: 'Enabled' } }));
+    f = await put([rule], 'not-an-arn');
+    assert.equal(f.name, 'InvalidArgument');
+    f = await put([{ ...rule, DeleteMarkerReplication: undefined }]);
+    assert.match(f.message, /DeleteMarkerReplication must be specified/);
+    f = await put([rule, { ...rule, ID: 'r2' }]);
+    assert.equal(f.name, 'InvalidArgument');
+    assert.match(f.message, /duplicate priority/);
+    f = await put(Array.from({ length: 1001 }, (_, i) => ({ ...rule, ID: `r${i}`, Priority: i })));
+    assert.equal(f.name, 'InvalidArgument');
+
+    // Valid: but hanul does not copy objects, so it says so rather than storing a configuration that does nothing.
+    f = await put([rule]);
+    assert.equal(f.name, 'NotImplemented');
+    assert.equal(f.status, 501);
+    assert.match(f.message, /does not replicate/);
+    assert.equal((await failure(s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' })))).name, 'ReplicationConfigurationNotFoundError');
+  });
+
+  it('notification: empty at first, an empty configuration is stored, a destination is refused as unvalidated', async () => {
+    const first = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'cfg-src' }));
+    assert.equal(first.QueueConfigurations, undefined);
+    assert.equal(first.TopicConfigurations, undefined);
+    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: 'cfg-src', NotificationConfiguration: {} }));
+
+    const queue = 'arn:aws:sqs:us-east-1:000000000000:events';
+    const f = await failure(
+      s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: 'cfg-src', NotificationConfiguration: { QueueConfigurations: [{ QueueArn: queue, Events: ['s3:ObjectCreated:*'] }] } })),
+    );
+    assert.equal(f.name, 'InvalidArgument');
+    assert.equal(f.status, 400);
+    assert.equal(f.message, 'Unable to validate the following destination configurations');
+    assert.equal(f.error['ArgumentName1'], queue);
+    const after = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'cfg-src' }));
+    assert.equal(after.QueueConfigurations, undefined);
+
+    const badEvent = await failure(
+      s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: 'cfg-src', NotificationConfiguration: { TopicConfigurations: [{ TopicArn: 'arn:aws:sns:us-east-1:000000000000:t', Events: ['s3:Nope' as never] }] } })),
+    );
+    assert.equal(badEvent.name, 'InvalidArgument');
+    assert.match(badEvent.message, /event is not supported/);
+    const badArn = await failure(
+      s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: 'cfg-src', NotificationConfiguration: { LambdaFunctionConfigurations: [{ LambdaFunctionArn: 'arn:aws:sqs:x', Events: ['s3:ObjectCreated:*'] }] } })),
+    );
+    assert.match(badArn.message, /ARN is not well formed/);
+    const eb = await failure(s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: 'cfg-src', NotificationConfiguration: { EventBridgeConfiguration: {} } })));
+    assert.equal(eb.name, 'NotImplemented');
+    assert.equal(eb.status, 501);
+  });
+
+  it('logging: empty status; off is accepted; a target is validated, then 501 (no delivery yet)', async () => {
+    assert.equal((await s3.send(new GetBucketLoggingCommand({ Bucket: 'cfg-src' }))).LoggingEnabled, undefined);
+    await s3.send(new PutBucketLoggingCommand({ Bucket: 'cfg-src', BucketLoggingStatus: {} }));
+    const put = (TargetBucket: string, extra: Record<string, unknown> = {}) =>
+      failure(s3.send(new PutBucketLoggingCommand({ Bucket: 'cfg-src', BucketLoggingStatus: { LoggingEnabled: { TargetBucket, TargetPrefix: 'logs/', ...extra } } })));
+    let f = await put('cfg-gone');
+    assert.equal(f.name, 'InvalidTargetBucketForLogging');
+    assert.equal(f.status, 400);
+    assert.equal(f.error['TargetBucket'], 'cfg-gone');
+    f = await put('cfg-pays');
+    assert.equal(f.name, 'InvalidTargetBucketForLogging');
+    f = await put('cfg-plain', { TargetObjectKeyFormat: { SimplePrefix: {}, PartitionedPrefix: { PartitionDateSource: 'EventTime' } } });
+    assert.equal(f.name, 'MalformedXML');
+    f = await put('cfg-plain', { TargetObjectKeyFormat: { PartitionedPrefix: { PartitionDateSource: 'EventTime' } } });
+    assert.equal(f.name, 'NotImplemented');
+    assert.equal(f.status, 501);
+    assert.equal((await s3.send(new GetBucketLoggingCommand({ Bucket: 'cfg-src' }))).LoggingEnabled, undefined);
+  });
+
+  it('settings survive a restart', async () => {
+    s3.destroy();
+    await server.stop({ keepData: true });
+    server = await startHanul({ dataDir });
+    s3 = client(server);
+    assert.equal((await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-src' }))).Status, 'Enabled');
+    assert.equal((await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-plain' }))).Status, 'Suspended');
+    assert.equal((await s3.send(new GetBucketRequestPaymentCommand({ Bucket: 'cfg-pays' }))).Payer, 'Requester');
+    assert.equal((await fetch(`${server.endpoint}/cfg-pays/k`)).status, 403);
+    await s3.send(new PutBucketRequestPaymentCommand({ Bucket: 'cfg-pays', RequestPaymentConfiguration: { Payer: 'BucketOwner' } }));
+    assert.equal((await fetch(`${server.endpoint}/cfg-pays/k`)).status, 200);
+    assert.equal((await failure(s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' })))).name, 'ReplicationConfigurationNotFoundError');
+  });
+});

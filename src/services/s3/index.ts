@@ -19,6 +19,8 @@ import { copyObject, uploadPartCopy } from './copy.js';
 import { deleteObject, deleteObjects } from './delete.js';
 import * as lifecycle from './lifecycle.js';
 import { LifecycleWorker } from './lifecycle-worker.js';
+import { AccessLog } from './access-log.js';
+import { s3RequestId } from '../../lib/ids.js';
 import { listObjectVersions } from './listing-versions.js';
 import { listObjects, listObjectsV2 } from './listing.js';
 import { completeMultipartUpload } from './multipart-complete.js';
@@ -100,6 +102,22 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
   };
   const worker = new LifecycleWorker(s3, { intervalMs: deps.config.s3LifecycleIntervalSeconds * 1000 });
   s3.lifecycleWorker = worker;
+  // Log objects are written as the source bucket's owner (access-log.ts).
+  const ownerCtx = (account: string): RequestContext => ({
+    ...deps,
+    requestId: s3RequestId(),
+    principal: { type: 'root', arn: `arn:aws:iam::${account}:root`, accountId: account, userId: account },
+    region: deps.config.region,
+    accountId: account,
+    signal: new AbortController().signal,
+    sourceIp: '',
+    secure: false,
+    userAgent: 'hanul-s3-access-log',
+    service: 's3',
+    operation: 'PutObject',
+  });
+  const accessLog = new AccessLog(s3, deps.config.s3AccessLogIntervalSeconds * 1000, ownerCtx);
+  s3.accessLog = accessLog;
   const schemas: StaticOperationSchema[] = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema);
   const schemaOf = (name: string) => (sdk as Record<string, unknown>)[`${name}$`];
 
@@ -251,11 +269,14 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     eventSource: 's3.amazonaws.com',
     blobRefs: s3BlobRefs,
     blobInUse: (id) => s3.reaper.holds(id),
+    served: (req, input, output, ctx, status, bytesOut, requestId, failure, started) => accessLog.note(req, input, output, ctx, status, bytesOut, requestId, failure, started),
     async start() {
       worker.start();
+      await accessLog.start();
     },
     async stop() {
       await worker.stop();
+      await accessLog.stop();
       await s3.reaper.flush();
     },
   };

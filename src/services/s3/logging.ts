@@ -1,14 +1,11 @@
 /**
- * Server access logging: Put/GetBucketLogging.
- *
- * hanul does not deliver access log records yet. Put of an empty
- * BucketLoggingStatus (logging off) succeeds and Get answers the empty
- * status; Put with LoggingEnabled is validated as S3 does (the target bucket
- * exists, has the same owner and region, the key format is one of the two)
- * and then answers 501 NotImplemented instead of storing a configuration that
- * would never deliver a log.
+ * Server access logging: Put/GetBucketLogging, validated as S3 does (the
+ * target bucket exists, has the same owner and region and no Requester Pays;
+ * one key format). Records are delivered by access-log.ts. An empty
+ * BucketLoggingStatus turns logging off.
  */
-import type { GetBucketLoggingOutput, GetBucketLoggingRequest, PutBucketLoggingRequest } from '@aws-sdk/client-s3';
+import type { GetBucketLoggingOutput, GetBucketLoggingRequest, LoggingEnabled, PutBucketLoggingRequest } from '@aws-sdk/client-s3';
+import { updateBucket } from './bucket-config.js';
 import type { RequestContext } from '../../server/context.js';
 import { malformedXml, s3Error } from './errors.js';
 import { getBucket, requireBucket, type S3 } from './state.js';
@@ -19,7 +16,14 @@ export async function putBucketLogging(s3: S3, input: PutBucketLoggingRequest, c
   if (!input.BucketLoggingStatus) throw s3Error('MissingRequestBodyError', 'Request Body is empty');
   const enabled = input.BucketLoggingStatus.LoggingEnabled;
   const source = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
-  if (!enabled) return {}; // Logging off: the state every bucket has here.
+  if (!enabled) {
+    await updateBucket(s3, input.Bucket, ctx, (b) => {
+      const { logging: _drop, ...rest } = b;
+      return rest;
+    });
+    s3.accessLog?.setSource(source.name, false);
+    return {};
+  }
   const targetName = enabled.TargetBucket;
   if (targetName === undefined || targetName === '' || enabled.TargetPrefix === undefined) throw malformedXml();
   const format = enabled.TargetObjectKeyFormat;
@@ -39,10 +43,15 @@ export async function putBucketLogging(s3: S3, input: PutBucketLoggingRequest, c
   if (target.requestPayer !== undefined) {
     throw s3Error('InvalidTargetBucketForLogging', 'Target bucket for logging must not have Requester Pays enabled.', { TargetBucket: targetName });
   }
-  throw s3Error('NotImplemented', 'PutBucketLogging: hanul does not deliver server access logs yet, so logging was validated but not enabled.');
+  const logging: LoggingEnabled = { TargetBucket: targetName, TargetPrefix: enabled.TargetPrefix };
+  if (enabled.TargetGrants?.length) logging.TargetGrants = enabled.TargetGrants;
+  if (format) logging.TargetObjectKeyFormat = format.PartitionedPrefix ? { PartitionedPrefix: { PartitionDateSource: format.PartitionedPrefix.PartitionDateSource ?? 'EventTime' } } : { SimplePrefix: {} };
+  await updateBucket(s3, input.Bucket, ctx, (b) => ({ ...b, logging }));
+  s3.accessLog?.setSource(source.name, true);
+  return {};
 }
 
 export async function getBucketLogging(s3: S3, input: GetBucketLoggingRequest, ctx: RequestContext): Promise<GetBucketLoggingOutput> {
-  await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
-  return {};
+  const b = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
+  return b.logging ? { LoggingEnabled: b.logging } : {};
 }

@@ -15,7 +15,7 @@
  * become 'null' versions). Object bytes live in the BlobStore under ids the
  * store chooses; a record lists the blobs to stream, in order.
  */
-import type { CORSRule, NotificationConfiguration, ReplicationConfiguration, WebsiteConfiguration } from '@aws-sdk/client-s3';
+import type { CORSRule, LoggingEnabled, NotificationConfiguration, ReplicationConfiguration, WebsiteConfiguration } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { canonicalUserId } from '../../iam/ids.js';
 
@@ -81,6 +81,8 @@ export interface BucketRecord {
   requestPayer?: 'Requester';
   /** PutBucketNotificationConfiguration as stored: only configurations naming no destination (notification.ts). */
   notification?: NotificationConfiguration;
+  /** Server access logging (logging.ts); records delivered by access-log.ts. */
+  logging?: LoggingEnabled;
   /** A replication configuration (replication.ts). Never written while replication is not built. */
   replication?: ReplicationConfiguration;
 }

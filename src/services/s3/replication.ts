@@ -15,7 +15,7 @@ import { invalidArgument, malformedXml, s3Error } from './errors.js';
 import { getBucket, requireBucket, type S3 } from './state.js';
 
 const MAX_RULES = 1000;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const BUCKET_ARN = /^arn:aws[a-z-]*:s3:::([^/]+)$/;
 const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR']);
 

@@ -1,8 +1,8 @@
 /**
  * Bucket settings Terraform and scripts read on every refresh, through the
  * real SDK against a started server: Transfer Acceleration, Requester Pays
- * (enforced), replication, event notifications and access logging, with
- * S3's errors for bad input, and the state after a restart.
+ * (enforced), replication, event notifications and server access logging
+ * (delivered), with S3's errors for bad input, and the state after a restart.
  */
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import {
   GetBucketReplicationCommand,
   GetBucketRequestPaymentCommand,
   GetObjectCommand,
+  ListObjectsV2Command,
   PutBucketAccelerateConfigurationCommand,
   PutBucketLoggingCommand,
   PutBucketNotificationConfigurationCommand,
@@ -29,7 +30,7 @@ import {
   type BucketAccelerateStatus,
   type Payer,
 } from '@aws-sdk/client-s3';
-import { startHanul, type TestServer } from '../../support/hanul.js';
+import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 
 async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; error: Record<string, unknown> }> {
   try {
@@ -174,7 +175,7 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     assert.equal(eb.status, 501);
   });
 
-  it('logging: empty status; off is accepted; a target is validated, then 501 (no delivery yet)', async () => {
+  it('logging: empty status; a target is validated; records are delivered in the S3 log format on the injectable clock', async () => {
     assert.equal((await s3.send(new GetBucketLoggingCommand({ Bucket: 'cfg-src' }))).LoggingEnabled, undefined);
     await s3.send(new PutBucketLoggingCommand({ Bucket: 'cfg-src', BucketLoggingStatus: {} }));
     const put = (TargetBucket: string, extra: Record<string, unknown> = {}) =>
@@ -187,17 +188,37 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     assert.equal(f.name, 'InvalidTargetBucketForLogging');
     f = await put('cfg-plain', { TargetObjectKeyFormat: { SimplePrefix: {}, PartitionedPrefix: { PartitionDateSource: 'EventTime' } } });
     assert.equal(f.name, 'MalformedXML');
-    f = await put('cfg-plain', { TargetObjectKeyFormat: { PartitionedPrefix: { PartitionDateSource: 'EventTime' } } });
-    assert.equal(f.name, 'NotImplemented');
-    assert.equal(f.status, 501);
-    assert.equal((await s3.send(new GetBucketLoggingCommand({ Bucket: 'cfg-src' }))).LoggingEnabled, undefined);
+
+    await s3.send(new PutBucketLoggingCommand({ Bucket: 'cfg-src', BucketLoggingStatus: { LoggingEnabled: { TargetBucket: 'cfg-plain', TargetPrefix: 'logs/' } } }));
+    assert.deepEqual((await s3.send(new GetBucketLoggingCommand({ Bucket: 'cfg-src' }))).LoggingEnabled, { TargetBucket: 'cfg-plain', TargetPrefix: 'logs/' });
+    await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'dir/logged file', Body: 'hello' }));
+    await s3.send(new GetObjectCommand({ Bucket: 'cfg-src', Key: 'dir/logged file' }));
+    assert.equal((await fetch(`${server.endpoint}/cfg-src/dir/nothing`)).status, 403);
+    // Nothing is delivered before the interval (60 s of hanul's clock) has passed.
+    assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: 'cfg-plain', Prefix: 'logs/' }))).KeyCount, 0);
+    server.clock.advance(61_000);
+    const listed = await waitFor(async () => (await s3.send(new ListObjectsV2Command({ Bucket: 'cfg-plain', Prefix: 'logs/' }))).Contents?.[0], { what: 'a log object', timeoutMs: 10_000 });
+    assert.match(listed.Key ?? '', /^logs\/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/);
+    const text = await (await s3.send(new GetObjectCommand({ Bucket: 'cfg-plain', Key: listed.Key }))).Body!.transformToString();
+    const lines = text.trim().split('\n');
+    const put1 = lines.find((l) => l.includes(' REST.PUT.OBJECT '));
+    assert.ok(put1, text);
+    assert.match(put1, /^[0-9a-f]{64} cfg-src \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] \S+ arn:aws:iam::\d{12}:root [0-9A-Z]+ REST\.PUT\.OBJECT dir\/logged%20file "PUT \/cfg-src\/dir\/logged%20file\S* HTTP\/1\.1" 200 - /);
+    assert.ok(lines.some((l) => / REST\.GET\.OBJECT dir\/logged%20file .* 200 - 5 5 /.test(l)), text);
+    assert.ok(lines.some((l) => / - \S+ REST\.GET\.OBJECT dir\/nothing .* 403 AccessDenied /.test(l)), text);
+    // The Put/Get of the logging configuration itself are logged too, as in S3.
+    assert.ok(lines.some((l) => l.includes(' REST.GET.LOGGING_STATUS ')), text);
   });
 
-  it('settings survive a restart', async () => {
+  it('settings survive a restart; records held at shutdown are delivered', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'before-shutdown', Body: 'x' }));
     s3.destroy();
     await server.stop({ keepData: true });
     server = await startHanul({ dataDir });
     s3 = client(server);
+    const logs = (await s3.send(new ListObjectsV2Command({ Bucket: 'cfg-plain', Prefix: 'logs/' }))).Contents ?? [];
+    const texts = await Promise.all(logs.map(async (o) => (await s3.send(new GetObjectCommand({ Bucket: 'cfg-plain', Key: o.Key }))).Body!.transformToString()));
+    assert.ok(texts.some((t) => t.includes(' REST.PUT.OBJECT before-shutdown ')), texts.join('---'));
     assert.equal((await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-src' }))).Status, 'Enabled');
     assert.equal((await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-plain' }))).Status, 'Suspended');
     assert.equal((await s3.send(new GetBucketRequestPaymentCommand({ Bucket: 'cfg-pays' }))).Payer, 'Requester');
@@ -205,5 +226,6 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     await s3.send(new PutBucketRequestPaymentCommand({ Bucket: 'cfg-pays', RequestPaymentConfiguration: { Payer: 'BucketOwner' } }));
     assert.equal((await fetch(`${server.endpoint}/cfg-pays/k`)).status, 200);
     assert.equal((await failure(s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' })))).name, 'ReplicationConfigurationNotFoundError');
+    assert.equal((await s3.send(new GetBucketLoggingCommand({ Bucket: 'cfg-src' }))).LoggingEnabled?.TargetBucket, 'cfg-plain');
   });
 });

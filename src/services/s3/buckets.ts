@@ -169,6 +169,9 @@ export async function putBucketVersioning(s3: S3, input: PutBucketVersioningRequ
   if (current.objectLock && status === 'Suspended') {
     throw s3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.', { BucketName: current.name });
   }
+  if (current.replication && status === 'Suspended') {
+    throw s3Error('InvalidBucketState', 'A replication configuration is present on this bucket, so the versioning state cannot be changed.', { BucketName: current.name });
+  }
   // Only the root user (with its own device) may set MFA Delete; once on, every versioning change needs the code.
   if (mfa !== undefined && ctx.principal.type !== 'root') throw s3Error('AccessDenied', 'Access Denied');
   if (mfa !== undefined || mfaDeleteOn(current)) await verifyMfaHeader(ctx, input.MFA);

@@ -20,6 +20,7 @@ import { deleteObject, deleteObjects } from './delete.js';
 import * as lifecycle from './lifecycle.js';
 import { LifecycleWorker } from './lifecycle-worker.js';
 import { AccessLog } from './access-log.js';
+import { ReplicationWorker } from './replication-worker.js';
 import { s3RequestId } from '../../lib/ids.js';
 import { listObjectVersions } from './listing-versions.js';
 import { listObjects, listObjectsV2 } from './listing.js';
@@ -102,7 +103,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
   };
   const worker = new LifecycleWorker(s3, { intervalMs: deps.config.s3LifecycleIntervalSeconds * 1000 });
   s3.lifecycleWorker = worker;
-  // Log objects are written as the source bucket's owner (access-log.ts).
+  // Background writers' contexts: log objects as the source bucket's owner (access-log.ts), replicas as the role's session.
   const ownerCtx = (account: string): RequestContext => ({
     ...deps,
     requestId: s3RequestId(),
@@ -117,6 +118,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     operation: 'PutObject',
   });
   const accessLog = new AccessLog(s3, deps.config.s3AccessLogIntervalSeconds * 1000, ownerCtx);
+  const replicator = new ReplicationWorker(s3, deps, (principal, operation) => ({ ...ownerCtx(principal.accountId), principal, operation, userAgent: 'hanul-s3-replication' }));
+  s3.replicationWorker = replicator;
   s3.accessLog = accessLog;
   const schemas: StaticOperationSchema[] = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema);
   const schemaOf = (name: string) => (sdk as Record<string, unknown>)[`${name}$`];
@@ -272,10 +275,12 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     served: (req, input, output, ctx, status, bytesOut, requestId, failure, started) => accessLog.note(req, input, output, ctx, status, bytesOut, requestId, failure, started),
     async start() {
       worker.start();
+      replicator.start();
       await accessLog.start();
     },
     async stop() {
       await worker.stop();
+      await replicator.stop();
       await accessLog.stop();
       await s3.reaper.flush();
     },

@@ -9,6 +9,7 @@
  *   s3:mpu:<bucket>      <key> \x01 <uploadId>          UploadRecord
  *   s3:part:<bucket>     <uploadId> \x01 <part number>  PartRecord
  *   s3:data:<bucket>     <data id>                      Uint8Array — bytes of a small object
+ *   s3:repl              <bucket> \x01 <key> \x01 <versionId> \x01 <destination>   ReplicationTask
  *
  * An unversioned bucket keeps one record per key in s3:obj and never writes
  * s3:ver; turning versioning on needs no migration (the old records simply
@@ -25,6 +26,16 @@ export const nsVersions = (bucket: string) => `s3:ver:${bucket}`;
 export const nsUploads = (bucket: string) => `s3:mpu:${bucket}`;
 export const nsParts = (bucket: string) => `s3:part:${bucket}`;
 export const nsInline = (bucket: string) => `s3:data:${bucket}`;
+/** Versions waiting to be replicated: <bucket> SEP <key> SEP <versionId> SEP <destination bucket> → ReplicationTask. */
+export const NS_REPLICATION = 's3:repl';
+
+export interface ReplicationTask {
+  bucket: string;
+  key: string;
+  versionId: string;
+  destination: string;
+  storageClass?: string;
+}
 
 /** A stored CORS rule: the SDK's shape, validated (cors.ts). */
 export type CorsRule = CORSRule;
@@ -246,6 +257,8 @@ export interface ObjectRecord extends EntityHeaders, ObjectLockFields {
   sse?: SseRecord;
   /** Object ACL grants beyond the owner's FULL_CONTROL (acl.ts); absent = private. */
   acl?: StoredGrant[];
+  /** x-amz-replication-status: a source version's progress, or REPLICA on the copy (replication-worker.ts). */
+  replicationStatus?: 'PENDING' | 'COMPLETED' | 'FAILED' | 'REPLICA';
 }
 
 export interface UploadRecord extends EntityHeaders, ObjectLockFields {

@@ -1,17 +1,32 @@
 /**
- * Bucket replication: Get/Delete/PutBucketReplication.
+ * Bucket replication: Put/Get/DeleteBucketReplication, validated as S3 does
+ * (source and destination versioned, the destination exists, Role ARN shape,
+ * rule ids, priorities and the V1/V2 schemas, at most 1,000 rules), and which
+ * rules a new object version matches.
  *
- * Objects are not replicated by hanul yet (no worker copies them as the role,
- * no x-amz-replication-status). Rather than store a configuration that would
- * silently do nothing, Put validates it as S3 does (so a wrong configuration
- * gets S3's own error) and then answers 501 NotImplemented; Get answers
- * ReplicationConfigurationNotFoundError and Delete succeeds, as for a bucket
- * without replication.
+ * A version a rule matches is written with x-amz-replication-status PENDING
+ * and queued in the same transaction (commitObject); the worker
+ * (replication-worker.ts) copies it as the configuration's role to each
+ * destination, keeping its version id (the copy says REPLICA), and marks it
+ * COMPLETED or FAILED. Features whose effect hanul does not build yet
+ * (delete marker replication, existing objects, replica modification sync,
+ * SSE-KMS objects, another account's destination) are refused with 501
+ * rather than stored and ignored. Objects encrypted with SSE-C are not
+ * replicated (no status), as S3 did before it replicated them.
  */
-import type { DeleteBucketReplicationRequest, GetBucketReplicationOutput, GetBucketReplicationRequest, PutBucketReplicationRequest, ReplicationRule } from '@aws-sdk/client-s3';
+import type {
+  DeleteBucketReplicationRequest,
+  GetBucketReplicationOutput,
+  GetBucketReplicationRequest,
+  PutBucketReplicationRequest,
+  ReplicationConfiguration,
+  ReplicationRule,
+} from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
+import type { WriteTx } from '../../storage/ports.js';
 import { updateBucket } from './bucket-config.js';
 import { invalidArgument, malformedXml, s3Error } from './errors.js';
+import { NS_BUCKETS, NS_REPLICATION, type ObjectRecord, type ReplicationTask, SEP } from './model.js';
 import { getBucket, requireBucket, type S3 } from './state.js';
 
 const MAX_RULES = 1000;
@@ -58,16 +73,64 @@ export function checkReplicationRules(role: string | undefined, rules: readonly 
     if (!m?.[1]) throw invalidArgument('Invalid bucket ARN.', 'Bucket', dest);
     const sc = r.Destination?.StorageClass;
     if (sc !== undefined && !STORAGE_CLASSES.has(sc)) throw malformedXml();
+    notBuilt(r);
     destinations.push(m[1]);
   }
   return destinations;
 }
 
-export async function putBucketReplication(s3: S3, input: PutBucketReplicationRequest, ctx: RequestContext): Promise<never> {
+const notImplemented = (what: string) => s3Error('NotImplemented', `PutBucketReplication: ${what} is not built in hanul; the replication configuration was not stored.`);
+
+/** Parts of a rule whose effect hanul does not build: refused, never stored and ignored. */
+function notBuilt(r: ReplicationRule): void {
+  if (r.DeleteMarkerReplication?.Status === 'Enabled') throw notImplemented('DeleteMarkerReplication');
+  if (r.ExistingObjectReplication?.Status === 'Enabled') throw notImplemented('ExistingObjectReplication');
+  if (r.SourceSelectionCriteria?.SseKmsEncryptedObjects?.Status === 'Enabled') throw notImplemented('Replication of SSE-KMS encrypted objects');
+  if (r.SourceSelectionCriteria?.ReplicaModifications?.Status === 'Enabled') throw notImplemented('ReplicaModifications');
+  if (r.Destination?.Account !== undefined || r.Destination?.AccessControlTranslation !== undefined) throw notImplemented('Replication to another account');
+  if (r.Destination?.EncryptionConfiguration !== undefined) throw notImplemented('Destination EncryptionConfiguration');
+}
+
+/** Where a new version goes: for each destination, the highest-priority enabled rule that matches it. */
+export function replicationTargets(cfg: ReplicationConfiguration, rec: Pick<ObjectRecord, 'key' | 'tags' | 'sse'>): Array<{ destination: string; storageClass?: string }> {
+  // SSE-KMS sources need SourceSelectionCriteria (not built); SSE-C sources are not replicated.
+  if (rec.sse !== undefined && (rec.sse.customer !== undefined || rec.sse.algorithm !== 'AES256')) return [];
+  const best = new Map<string, ReplicationRule>();
+  for (const r of cfg.Rules ?? []) {
+    if (r.Status !== 'Enabled' || !ruleMatches(r, rec)) continue;
+    const dest = BUCKET_ARN.exec(r.Destination?.Bucket ?? '')?.[1];
+    if (dest === undefined) continue;
+    const prev = best.get(dest);
+    if (!prev || (r.Priority ?? 0) > (prev.Priority ?? 0)) best.set(dest, r);
+  }
+  return [...best].map(([destination, r]) => (r.Destination?.StorageClass ? { destination, storageClass: r.Destination.StorageClass } : { destination }));
+}
+
+function ruleMatches(r: ReplicationRule, rec: Pick<ObjectRecord, 'key' | 'tags'>): boolean {
+  const hasTag = (t: { Key?: string | undefined; Value?: string | undefined }) => (rec.tags ?? []).some((x) => x.Key === t.Key && x.Value === t.Value);
+  if (r.Filter === undefined) return rec.key.startsWith(r.Prefix ?? '');
+  const f = r.Filter;
+  if (f.Prefix !== undefined) return rec.key.startsWith(f.Prefix);
+  if (f.Tag !== undefined) return hasTag(f.Tag);
+  if (f.And !== undefined) return rec.key.startsWith(f.And.Prefix ?? '') && (f.And.Tags ?? []).every(hasTag);
+  return true;
+}
+
+export const replicationTaskKey = (t: Pick<ReplicationTask, 'bucket' | 'key' | 'versionId' | 'destination'>) => `${t.bucket}${SEP}${t.key}${SEP}${t.versionId}${SEP}${t.destination}`;
+
+/** Queues a committed version for each destination (in the transaction that wrote it). */
+export async function queueReplication(tx: WriteTx, bucket: string, rec: ObjectRecord, targets: ReadonlyArray<{ destination: string; storageClass?: string }>): Promise<void> {
+  for (const t of targets) {
+    const task: ReplicationTask = { bucket, key: rec.key, versionId: rec.versionId, destination: t.destination, ...(t.storageClass ? { storageClass: t.storageClass } : {}) };
+    await tx.put(NS_REPLICATION, replicationTaskKey(task), task);
+  }
+}
+
+export async function putBucketReplication(s3: S3, input: PutBucketReplicationRequest, ctx: RequestContext): Promise<Record<string, never>> {
   if (!input.ReplicationConfiguration) throw s3Error('MissingRequestBodyError', 'Request Body is empty');
   const cfg = input.ReplicationConfiguration;
   const destinations = checkReplicationRules(cfg.Role, cfg.Rules);
-  await s3.meta.read(async (tx) => {
+  await s3.meta.write(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
     if (b.versioning !== 'Enabled') throw s3Error('InvalidRequest', "Versioning must be 'Enabled' on the bucket to apply a replication configuration", { BucketName: b.name });
     for (const name of destinations) {
@@ -75,11 +138,10 @@ export async function putBucketReplication(s3: S3, input: PutBucketReplicationRe
       if (!d) throw s3Error('InvalidRequest', 'Destination bucket must exist.');
       if (d.versioning !== 'Enabled') throw s3Error('InvalidRequest', 'Destination bucket must have versioning enabled.');
     }
+    await tx.put(NS_BUCKETS, b.name, { ...b, replication: { Role: cfg.Role, Rules: cfg.Rules } });
   });
-  throw s3Error(
-    'NotImplemented',
-    'PutBucketReplication: hanul does not replicate objects yet, so the replication configuration was validated but not stored.',
-  );
+  s3.buckets.invalidate(input.Bucket ?? '');
+  return {};
 }
 
 export async function getBucketReplication(s3: S3, input: GetBucketReplicationRequest, ctx: RequestContext): Promise<GetBucketReplicationOutput> {

@@ -17,6 +17,7 @@ import {
   GetBucketReplicationCommand,
   GetBucketRequestPaymentCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketAccelerateConfigurationCommand,
   PutBucketLoggingCommand,
@@ -30,6 +31,7 @@ import {
   type BucketAccelerateStatus,
   type Payer,
 } from '@aws-sdk/client-s3';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 
 async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; error: Record<string, unknown> }> {
@@ -41,6 +43,9 @@ async function failure(p: Promise<unknown>): Promise<{ name: string; status: num
   }
   throw new Error('expected the call to fail');
 }
+
+const ROLE = 'arn:aws:iam::000000000000:role/replicator';
+const RULE = { ID: 'r1', Priority: 1, Status: 'Enabled' as const, Filter: { Prefix: '' }, DeleteMarkerReplication: { Status: 'Disabled' as const }, Destination: { Bucket: 'arn:aws:s3:::cfg-dst' } };
 
 describe('s3 bucket settings (accelerate, request payment, replication, notification, logging)', () => {
   let server: TestServer;
@@ -106,42 +111,85 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     assert.equal(bad.status, 400);
   });
 
-  it('replication: none → ReplicationConfigurationNotFoundError; Put is validated, then 501 (not built)', async () => {
+  it('replication: none → ReplicationConfigurationNotFoundError; Put is validated as S3 does', async () => {
     const none = await failure(s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' })));
     assert.equal(none.name, 'ReplicationConfigurationNotFoundError');
     assert.equal(none.status, 404);
     await s3.send(new DeleteBucketReplicationCommand({ Bucket: 'cfg-src' }));
 
-    const rule = { ID: 'r1', Priority: 1, Status: 'Enabled' as const, Filter: { Prefix: '' }, DeleteMarkerReplication: { Status: 'Disabled' as const }, Destination: { Bucket: 'arn:aws:s3:::cfg-dst' } };
-    const put = (Rules: unknown[], Role = 'arn:aws:iam::000000000000:role/replicator') =>
-      failure(s3.send(new PutBucketReplicationCommand({ Bucket: 'cfg-src', ReplicationConfiguration: { Role, Rules: Rules as never } })));
-
-    let f = await put([rule]);
+    const put = (Rules: unknown[], Role = ROLE) => failure(s3.send(new PutBucketReplicationCommand({ Bucket: 'cfg-src', ReplicationConfiguration: { Role, Rules: Rules as never } })));
+    let f = await put([RULE]);
     assert.equal(f.name, 'InvalidRequest');
     assert.match(f.message, /Versioning must be 'Enabled'/);
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'cfg-src', VersioningConfiguration: { Status: 'Enabled' } }));
-    f = await put([{ ...rule, Destination: { Bucket: 'arn:aws:s3:::cfg-gone' } }]);
+    f = await put([{ ...RULE, Destination: { Bucket: 'arn:aws:s3:::cfg-gone' } }]);
     assert.equal(f.name, 'InvalidRequest');
     assert.match(f.message, /Destination bucket must exist/);
-    f = await put([rule]);
+    f = await put([RULE]);
     assert.match(f.message, /Destination bucket must have versioning enabled/);
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'cfg-dst', VersioningConfiguration: { Status: 'Enabled' } }));
-    f = await put([rule], 'not-an-arn');
+    f = await put([RULE], 'not-an-arn');
     assert.equal(f.name, 'InvalidArgument');
-    f = await put([{ ...rule, DeleteMarkerReplication: undefined }]);
+    f = await put([{ ...RULE, DeleteMarkerReplication: undefined }]);
     assert.match(f.message, /DeleteMarkerReplication must be specified/);
-    f = await put([rule, { ...rule, ID: 'r2' }]);
+    f = await put([RULE, { ...RULE, ID: 'r2' }]);
     assert.equal(f.name, 'InvalidArgument');
     assert.match(f.message, /duplicate priority/);
-    f = await put(Array.from({ length: 1001 }, (_, i) => ({ ...rule, ID: `r${i}`, Priority: i })));
+    f = await put(Array.from({ length: 1001 }, (_, i) => ({ ...RULE, ID: `r${i}`, Priority: i })));
     assert.equal(f.name, 'InvalidArgument');
-
-    // Valid: but hanul does not copy objects, so it says so rather than storing a configuration that does nothing.
-    f = await put([rule]);
+    // What hanul does not build is refused, not stored and ignored.
+    f = await put([{ ...RULE, DeleteMarkerReplication: { Status: 'Enabled' } }]);
     assert.equal(f.name, 'NotImplemented');
     assert.equal(f.status, 501);
-    assert.match(f.message, /does not replicate/);
     assert.equal((await failure(s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' })))).name, 'ReplicationConfigurationNotFoundError');
+  });
+
+  it('replication copies new versions as the role: PENDING → COMPLETED, the copy is a REPLICA with the same version id', async () => {
+    const iamc = new IAMClient({ ...server.clientConfig, maxAttempts: 1 });
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    await iamc.send(new CreateRoleCommand({ RoleName: 'replicator', AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    const allow = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObjectVersionForReplication', 's3:ReplicateObject'], Resource: ['arn:aws:s3:::cfg-src/*', 'arn:aws:s3:::cfg-dst/*'] }] };
+    await iamc.send(new PutRolePolicyCommand({ RoleName: 'replicator', PolicyName: 'replicate', PolicyDocument: JSON.stringify(allow) }));
+    iamc.destroy();
+
+    const rules = [{ ...RULE, Filter: { Prefix: 'docs/' }, Destination: { Bucket: 'arn:aws:s3:::cfg-dst', StorageClass: 'STANDARD_IA' as const } }];
+    await s3.send(new PutBucketReplicationCommand({ Bucket: 'cfg-src', ReplicationConfiguration: { Role: ROLE, Rules: rules } }));
+    const got = await s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' }));
+    assert.equal(got.ReplicationConfiguration?.Role, ROLE);
+    assert.equal(got.ReplicationConfiguration?.Rules?.[0]?.Filter?.Prefix, 'docs/');
+    // Versioning cannot be suspended under a replication configuration.
+    const susp = await failure(s3.send(new PutBucketVersioningCommand({ Bucket: 'cfg-src', VersioningConfiguration: { Status: 'Suspended' } })));
+    assert.equal(susp.name, 'InvalidBucketState');
+
+    const put = await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt', Body: 'replicate me', ContentType: 'text/plain', Metadata: { m: '1' }, Tagging: 't=v' }));
+    const other = await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'other/b.txt', Body: 'stay' }));
+    const status = await waitFor(async () => {
+      const h = await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt' }));
+      return h.ReplicationStatus === 'PENDING' ? undefined : h.ReplicationStatus;
+    }, { what: 'replication to finish', timeoutMs: 10_000 });
+    assert.equal(status, 'COMPLETED');
+    const replica = await s3.send(new GetObjectCommand({ Bucket: 'cfg-dst', Key: 'docs/a.txt' }));
+    assert.equal(await replica.Body?.transformToString(), 'replicate me');
+    assert.equal(replica.ReplicationStatus, 'REPLICA');
+    assert.equal(replica.VersionId, put.VersionId);
+    assert.equal(replica.ETag, put.ETag);
+    assert.equal(replica.ContentType, 'text/plain');
+    assert.deepEqual(replica.Metadata, { m: '1' });
+    assert.equal(replica.StorageClass, 'STANDARD_IA');
+    assert.equal(replica.TagCount, 1);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'other/b.txt', VersionId: other.VersionId }))).ReplicationStatus, undefined);
+    assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket: 'cfg-dst', Key: 'other/b.txt' })))).status, 404);
+
+    // A role the bucket policy denies: the version says FAILED, nothing is copied.
+    const deny = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:ReplicateObject', Resource: 'arn:aws:s3:::cfg-dst/docs/denied*' }] };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'cfg-dst', Policy: JSON.stringify(deny) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'docs/denied.txt', Body: 'no' }));
+    const failed = await waitFor(async () => {
+      const h = await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'docs/denied.txt' }));
+      return h.ReplicationStatus === 'PENDING' ? undefined : h.ReplicationStatus;
+    }, { what: 'replication to fail', timeoutMs: 10_000 });
+    assert.equal(failed, 'FAILED');
+    assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket: 'cfg-dst', Key: 'docs/denied.txt' })))).status, 404);
   });
 
   it('notification: empty at first, an empty configuration is stored, a destination is refused as unvalidated', async () => {
@@ -225,7 +273,8 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     assert.equal((await fetch(`${server.endpoint}/cfg-pays/k`)).status, 403);
     await s3.send(new PutBucketRequestPaymentCommand({ Bucket: 'cfg-pays', RequestPaymentConfiguration: { Payer: 'BucketOwner' } }));
     assert.equal((await fetch(`${server.endpoint}/cfg-pays/k`)).status, 200);
-    assert.equal((await failure(s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' })))).name, 'ReplicationConfigurationNotFoundError');
+    assert.equal((await s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' }))).ReplicationConfiguration?.Role, ROLE);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt' }))).ReplicationStatus, 'COMPLETED');
     assert.equal((await s3.send(new GetBucketLoggingCommand({ Bucket: 'cfg-src' }))).LoggingEnabled?.TargetBucket, 'cfg-plain');
   });
 });

@@ -1,0 +1,190 @@
+/**
+ * The replication worker: copies queued object versions (replication.ts
+ * queues them with the write that made them) to their destination buckets,
+ * asynchronously, as the replication configuration's role — the role's trust
+ * policy must let s3.amazonaws.com assume it, and the role (with each
+ * bucket's own policy) must allow s3:GetObjectVersionForReplication on the
+ * source and s3:ReplicateObject on the destination, as in AWS.
+ *
+ * The copy keeps the source's version id, ETag, metadata, tags and
+ * checksum, is encrypted with the destination bucket's default, and says
+ * x-amz-replication-status REPLICA; the source version then says COMPLETED
+ * (FAILED when the role, a policy or the destination refuses). The replica,
+ * the source's status and the task's removal commit in one transaction, so a
+ * crash mid-copy leaves the task queued and the next run redoes it (a replica
+ * already there is not written twice).
+ */
+import { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { actAsRole, type RoleActor } from '../../iam/service-roles.js';
+import type { RequestContext, ServiceDeps } from '../../server/context.js';
+import { loadInline } from './blob-stream.js';
+import { type BucketRecord, NS_BUCKETS, NS_REPLICATION, nsObjects, nsVersions, type ObjectRecord, type ReplicationTask, versionKey } from './model.js';
+import type { WriteTx } from '../../storage/ports.js';
+import { INLINE_MAX_BYTES, receiveBody } from './receive-body.js';
+import { replicationTaskKey } from './replication.js';
+import { s3ResourcePolicy } from './s3-authz.js';
+import { dataKeys, decryptedStream, newCipher, sealingBody } from './sse.js';
+import type { S3 } from './state.js';
+import { findVersion, putReplica } from './versions.js';
+
+export const REPLICATION_PRINCIPAL = 's3.amazonaws.com';
+
+export class ReplicationWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly s3: S3,
+    private readonly deps: Pick<ServiceDeps, 'stores' | 'clock' | 'config'>,
+    private readonly background: (principal: RequestContext['principal'], operation: string) => RequestContext,
+  ) {
+    this.log = s3.log.child({ component: 's3-replication' });
+  }
+
+  /** Picks up what a previous run left queued, then checks every second. */
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.poke(), 1000);
+    this.timer.unref();
+    this.poke();
+  }
+
+  /** Versions were queued: run now (or once more after the current run). */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.poke();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Works through the queue in batches until it is empty (or a task fails unexpectedly: retried on the next tick). */
+  async run(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const batch = await this.s3.meta.read((tx) => tx.scan<ReplicationTask>(NS_REPLICATION, { limit: 16 }));
+      if (batch.length === 0) return;
+      for (const { value } of batch) {
+        try {
+          await this.replicate(value);
+        } catch (err) {
+          this.log.warn({ err, bucket: value.bucket, key: value.key, versionId: value.versionId }, 'replication attempt failed; retried later');
+          return;
+        }
+      }
+    }
+  }
+
+  private async replicate(task: ReplicationTask): Promise<void> {
+    const s3 = this.s3;
+    const source = await s3.meta.read(async (tx) => {
+      const b = await tx.get<BucketRecord>(NS_BUCKETS, task.bucket);
+      const found = b ? await findVersion(tx, b.name, task.key, task.versionId) : undefined;
+      return b && found && !found.rec.deleteMarker ? { bucket: b, rec: found.rec, inline: await loadInline(tx, b.name, found.rec.blobs) } : undefined;
+    });
+    // The bucket, the version or the configuration is gone: nothing left to replicate.
+    if (!source || !source.bucket.replication) return this.finish(task, undefined);
+    const refused = await this.refusal(source.bucket, task);
+    if (typeof refused === 'string') {
+      this.log.info({ bucket: task.bucket, key: task.key, destination: task.destination, reason: refused }, 'replication failed');
+      return this.finish(task, 'FAILED');
+    }
+    const { ctx, dest } = refused;
+    const rec = source.rec;
+    const keys = await dataKeys(s3, ctx, source.bucket.name, rec.key, rec.sse, undefined);
+    const cipher = await newCipher(s3, ctx, dest, rec.key, {});
+    const { blob, data } = await receiveBody(s3, ctx, decryptedStream(s3, rec.blobs, keys, undefined, source.inline) as Readable, {
+      seal: cipher && sealingBody(cipher.keys),
+      declared: rec.size,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+      checksum: { algorithm: undefined, value: undefined, trailer: undefined },
+      contentMd5Hex: undefined,
+      inlineMax: INLINE_MAX_BYTES,
+    });
+    // The replica is the source version as it was: same id, ETag, metadata, tags, checksum; the lock and ACL stay behind.
+    const { lockMode: _m, lockRetainUntil: _u, legalHold: _h, acl: _a, sse: _s, restore: _r, ...kept } = rec;
+    const replica: ObjectRecord = Object.assign({}, kept, {
+      blobs: [blob],
+      ownerAccount: dest.ownerAccount,
+      replicationStatus: 'REPLICA' as const,
+      storageClass: task.storageClass ?? rec.storageClass,
+      ...(cipher ? { sse: cipher.sse } : {}),
+    });
+    let written = false;
+    try {
+      await s3.meta.write(async (tx) => {
+        const d = await tx.get<BucketRecord>(NS_BUCKETS, dest.name);
+        if (!d || d.id !== dest.id) throw new Error('destination bucket changed during replication');
+        written = await putReplica(tx, d, replica, data ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined);
+        await this.settle(tx, task, 'COMPLETED');
+      });
+    } catch (e) {
+      if (!blob.inline) s3.reaper.discard([blob.id]);
+      throw e;
+    }
+    s3.buckets.invalidate(dest.name);
+    if (!written && !blob.inline) s3.reaper.discard([blob.id]);
+  }
+
+  /** Why the role may not replicate this task (a string), else its context and the destination. */
+  private async refusal(source: BucketRecord, task: ReplicationTask): Promise<string | { ctx: RequestContext; dest: BucketRecord }> {
+    const role = source.replication?.Role ?? '';
+    const r = await actAsRole(this.deps, role, REPLICATION_PRINCIPAL, 's3-replication');
+    if (!r.ok) return r.reason === 'no-such-role' ? `role ${role} does not exist` : `role ${role} does not trust ${REPLICATION_PRINCIPAL}`;
+    const ctx = this.background(r.actor.principal, 'ReplicateObject');
+    const dest = await this.s3.buckets.get(this.s3, task.destination);
+    if (!dest) return `destination bucket ${task.destination} does not exist`;
+    if (dest.versioning !== 'Enabled') return `destination bucket ${task.destination} is not versioned`;
+    const denied = (await this.allows(r.actor, ctx, 's3:GetObjectVersionForReplication', `arn:aws:s3:::${source.name}/${task.key}`))
+      ? (await this.allows(r.actor, ctx, 's3:ReplicateObject', `arn:aws:s3:::${dest.name}/${task.key}`))
+        ? undefined
+        : 's3:ReplicateObject denied'
+      : 's3:GetObjectVersionForReplication denied';
+    return denied ?? { ctx, dest };
+  }
+
+  private async allows(actor: RoleActor, ctx: RequestContext, action: string, resource: string): Promise<boolean> {
+    const policy = await s3ResourcePolicy(this.s3, resource, ctx);
+    return (await actor.decide({ action, resource }, policy)).allowed;
+  }
+
+  /** Removes the task; the source version says `status` once no other destination is still pending. */
+  private async finish(task: ReplicationTask, status: 'FAILED' | undefined): Promise<void> {
+    await this.s3.meta.write((tx) => this.settle(tx, task, status));
+  }
+
+  private async settle(tx: WriteTx, task: ReplicationTask, status: 'COMPLETED' | 'FAILED' | undefined): Promise<void> {
+    await tx.delete(NS_REPLICATION, replicationTaskKey(task));
+    if (status === undefined) return;
+    const b = await tx.get<BucketRecord>(NS_BUCKETS, task.bucket);
+    if (!b) return;
+    const prefix = replicationTaskKey({ ...task, destination: '' });
+    const others = await tx.scan(NS_REPLICATION, { start: prefix, end: prefix + '\uffff', limit: 1 });
+    const found = await findVersion(tx, b.name, task.key, task.versionId);
+    if (!found) return;
+    // FAILED sticks: a later destination's success does not hide an earlier failure.
+    const next = found.rec.replicationStatus === 'FAILED' ? 'FAILED' : others.length > 0 ? (status === 'FAILED' ? 'FAILED' : 'PENDING') : status;
+    if (next === found.rec.replicationStatus) return;
+    const rec: ObjectRecord = { ...found.rec, replicationStatus: next };
+    if (found.current) await tx.put(nsObjects(b.name), task.key, rec);
+    else await tx.put(nsVersions(b.name), found.storeKey ?? versionKey(task.key, rec.seq), rec);
+  }
+}

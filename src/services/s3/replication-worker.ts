@@ -14,7 +14,6 @@
  * crash mid-copy leaves the task queued and the next run redoes it (a replica
  * already there is not written twice).
  */
-import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { actAsRole, type RoleActor } from '../../iam/service-roles.js';
 import type { RequestContext, ServiceDeps } from '../../server/context.js';
@@ -111,7 +110,7 @@ export class ReplicationWorker {
     const rec = source.rec;
     const keys = await dataKeys(s3, ctx, source.bucket.name, rec.key, rec.sse, undefined);
     const cipher = await newCipher(s3, ctx, dest, rec.key, {});
-    const { blob, data } = await receiveBody(s3, ctx, decryptedStream(s3, rec.blobs, keys, undefined, source.inline) as Readable, {
+    const { blob, data } = await receiveBody(s3, ctx, decryptedStream(s3, rec.blobs, keys, undefined, source.inline), {
       seal: cipher && sealingBody(cipher.keys),
       declared: rec.size,
       maxBytes: Number.MAX_SAFE_INTEGER,

@@ -3,6 +3,7 @@
  * for a bucket you already own), head, delete (only when empty), list
  * (prefix, max-buckets, continuation token), location, versioning state.
  */
+import { nsBucketConfigs } from './bucket-configs.js';
 import type {
   CreateBucketOutput,
   CreateBucketRequest,
@@ -108,6 +109,7 @@ export async function deleteBucket(s3: S3, input: DeleteBucketRequest, ctx: Requ
     await tx.deleteRange(nsParts(b.name), {});
     await tx.deleteRange(nsUploads(b.name), {});
     await tx.deleteRange(nsInline(b.name), {});
+    await tx.deleteRange(nsBucketConfigs(b.name), {});
     await tx.delete(NS_BUCKETS, b.name);
   });
   s3.buckets.invalidate(input.Bucket ?? '');

@@ -50,6 +50,7 @@ export const S3Errors = {
   NoSuchBucket: 404,
   NoSuchCORSConfiguration: 404,
   NoSuchBucketPolicy: 404,
+  NoSuchConfiguration: 404,
   NoSuchPublicAccessBlockConfiguration: 404,
   NoSuchKey: 404,
   NoSuchLifecycleConfiguration: 404,
@@ -67,6 +68,7 @@ export const S3Errors = {
   RestoreAlreadyInProgress: 409,
   SignatureDoesNotMatch: 403,
   TooManyBuckets: 400,
+  TooManyConfigurations: 400,
   UnresolvableGrantByEmailAddress: 400,
   IncorrectNumberOfFilesInPostRequest: 400,
   // Encryption at rest (sse.ts): KMS failures as S3 reports them, and the bucket default.

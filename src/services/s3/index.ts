@@ -50,6 +50,7 @@ import { charged, payerCheck } from './bucket-settings.js';
 import * as replication from './replication.js';
 import * as notification from './notification.js';
 import * as logging from './logging.js';
+import * as configs from './bucket-configs.js';
 import { checkCopySource, deleteObjectsPerKey, EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
 /** A handler may answer at once (HeadBucket on a cached bucket): the pipeline awaits only a real Promise. */
@@ -230,6 +231,23 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('GetBucketNotificationConfiguration', 's3:GetBucketNotification', notification.getBucketNotificationConfiguration),
     op('PutBucketLogging', 's3:PutBucketLogging', logging.putBucketLogging),
     op('GetBucketLogging', 's3:GetBucketLogging', logging.getBucketLogging),
+    // Configurations of features that run inside AWS: stored and returned, validated (bucket-configs.ts).
+    op('PutBucketMetricsConfiguration', 's3:PutMetricsConfiguration', (s, i, c) => configs.putConfig('metrics', s, i, c)),
+    op('GetBucketMetricsConfiguration', 's3:GetMetricsConfiguration', (s, i, c) => configs.getConfig('metrics', s, i, c)),
+    op('DeleteBucketMetricsConfiguration', 's3:PutMetricsConfiguration', (s, i, c) => configs.deleteConfig('metrics', s, i, c)),
+    op('ListBucketMetricsConfigurations', 's3:GetMetricsConfiguration', (s, i, c) => configs.listConfigs('metrics', s, i, c)),
+    op('PutBucketAnalyticsConfiguration', 's3:PutAnalyticsConfiguration', (s, i, c) => configs.putConfig('analytics', s, i, c)),
+    op('GetBucketAnalyticsConfiguration', 's3:GetAnalyticsConfiguration', (s, i, c) => configs.getConfig('analytics', s, i, c)),
+    op('DeleteBucketAnalyticsConfiguration', 's3:PutAnalyticsConfiguration', (s, i, c) => configs.deleteConfig('analytics', s, i, c)),
+    op('ListBucketAnalyticsConfigurations', 's3:GetAnalyticsConfiguration', (s, i, c) => configs.listConfigs('analytics', s, i, c)),
+    op('PutBucketInventoryConfiguration', 's3:PutInventoryConfiguration', (s, i, c) => configs.putConfig('inventory', s, i, c)),
+    op('GetBucketInventoryConfiguration', 's3:GetInventoryConfiguration', (s, i, c) => configs.getConfig('inventory', s, i, c)),
+    op('DeleteBucketInventoryConfiguration', 's3:PutInventoryConfiguration', (s, i, c) => configs.deleteConfig('inventory', s, i, c)),
+    op('ListBucketInventoryConfigurations', 's3:GetInventoryConfiguration', (s, i, c) => configs.listConfigs('inventory', s, i, c)),
+    op('PutBucketIntelligentTieringConfiguration', 's3:PutIntelligentTieringConfiguration', (s, i, c) => configs.putConfig('intelligentTiering', s, i, c)),
+    op('GetBucketIntelligentTieringConfiguration', 's3:GetIntelligentTieringConfiguration', (s, i, c) => configs.getConfig('intelligentTiering', s, i, c)),
+    op('DeleteBucketIntelligentTieringConfiguration', 's3:PutIntelligentTieringConfiguration', (s, i, c) => configs.deleteConfig('intelligentTiering', s, i, c)),
+    op('ListBucketIntelligentTieringConfigurations', 's3:GetIntelligentTieringConfiguration', (s, i, c) => configs.listConfigs('intelligentTiering', s, i, c)),
     // Browser form uploads are answered by rawHandler (post-object.ts); listed for IAM and audit.
     op('PostObject', 's3:PutObject', () => Promise.reject(new Error('POST Object is served by rawHandler')), { anonymous: true }),
     // CORS preflights (cors.ts) are answered by rawHandler without authorization, as S3; listed for metrics and audit.

@@ -9,6 +9,7 @@
  *   s3:mpu:<bucket>      <key> \x01 <uploadId>          UploadRecord
  *   s3:part:<bucket>     <uploadId> \x01 <part number>  PartRecord
  *   s3:data:<bucket>     <data id>                      Uint8Array — bytes of a small object
+ *   s3:bcfg:<bucket>     <kind> \x01 <id>                 metrics / analytics / inventory / intelligent-tiering configuration
  *   s3:repl              <bucket> \x01 <key> \x01 <versionId> \x01 <destination>   ReplicationTask
  *
  * An unversioned bucket keeps one record per key in s3:obj and never writes

@@ -138,6 +138,8 @@ export class AccessLog {
     private readonly s3: S3,
     private readonly intervalMs: number,
     private readonly ownerCtx: (account: string) => RequestContext,
+    /** Bucket and key from the request itself, for requests answered before decoding (POST forms, signature errors). */
+    private readonly targetOf: (req: HttpRequest) => { bucket?: string | undefined; key?: string | undefined } | undefined,
   ) {
     this.lastFlush = s3.clock.nowMs();
   }
@@ -165,8 +167,12 @@ export class AccessLog {
 
   /** A finished S3 request (ServiceDefinition.served). Cheap unless its bucket logs. */
   note(req: HttpRequest, input: unknown, output: unknown, ctx: RequestContext | undefined, status: number, bytesOut: number, requestId: string, failure: AwsError | undefined, startedMs: number): void {
-    if (this.sources.size === 0 || input === undefined || input === null) return;
-    const i = input as { Bucket?: unknown; Key?: unknown; VersionId?: unknown };
+    if (this.sources.size === 0) return;
+    let i = (input ?? undefined) as { Bucket?: unknown; Key?: unknown; VersionId?: unknown } | undefined;
+    if (i === undefined) {
+      const t = this.targetOf(req);
+      i = { Bucket: t?.bucket, Key: t?.key };
+    }
     const bucket = i.Bucket;
     if (typeof bucket !== 'string' || !this.sources.has(bucket) || this.count >= MAX_HELD) return;
     const key = typeof i.Key === 'string' ? i.Key : undefined;

@@ -118,7 +118,13 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     service: 's3',
     operation: 'PutObject',
   });
-  const accessLog = new AccessLog(s3, deps.config.s3AccessLogIntervalSeconds * 1000, ownerCtx);
+  const accessLog = new AccessLog(s3, deps.config.s3AccessLogIntervalSeconds * 1000, ownerCtx, (req) => {
+    try {
+      return isWebsiteRequest(req) ? undefined : restXmlTarget(req, service);
+    } catch {
+      return undefined;
+    }
+  });
   const replicator = new ReplicationWorker(s3, deps, (principal, operation) => ({ ...ownerCtx(principal.accountId), principal, operation, userAgent: 'hanul-s3-replication' }));
   s3.replicationWorker = replicator;
   s3.accessLog = accessLog;

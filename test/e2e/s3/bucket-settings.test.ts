@@ -242,6 +242,9 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'dir/logged file', Body: 'hello' }));
     await s3.send(new GetObjectCommand({ Bucket: 'cfg-src', Key: 'dir/logged file' }));
     assert.equal((await fetch(`${server.endpoint}/cfg-src/dir/nothing`)).status, 403);
+    // Refused before decoding (a bad signature): logged too, from the request's own path.
+    const forged = await fetch(`${server.endpoint}/cfg-src/forged`, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIAFORGED0000000000/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00', 'x-amz-date': '20250101T000000Z', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    assert.equal(forged.status, 400); // the scope's date is not the request's
     // Nothing is delivered before the interval (60 s of hanul's clock) has passed.
     assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: 'cfg-plain', Prefix: 'logs/' }))).KeyCount, 0);
     server.clock.advance(61_000);
@@ -254,6 +257,7 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     assert.match(put1, /^[0-9a-f]{64} cfg-src \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] \S+ arn:aws:iam::\d{12}:root [0-9A-Z]+ REST\.PUT\.OBJECT dir\/logged%20file "PUT \/cfg-src\/dir\/logged%20file\S* HTTP\/1\.1" 200 - /);
     assert.ok(lines.some((l) => / REST\.GET\.OBJECT dir\/logged%20file .* 200 - 5 5 /.test(l)), text);
     assert.ok(lines.some((l) => / - \S+ REST\.GET\.OBJECT dir\/nothing .* 403 AccessDenied /.test(l)), text);
+    assert.ok(lines.some((l) => / REST\.GET\.OBJECT forged .* 400 \w+ /.test(l)), text);
     // The Put/Get of the logging configuration itself are logged too, as in S3.
     assert.ok(lines.some((l) => l.includes(' REST.GET.LOGGING_STATUS ')), text);
   });

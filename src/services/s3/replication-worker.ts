@@ -28,6 +28,7 @@ import type { S3 } from './state.js';
 import { findVersion, putReplica } from './versions.js';
 
 export const REPLICATION_PRINCIPAL = 's3.amazonaws.com';
+const MAX_ATTEMPTS = 5;
 
 export class ReplicationWorker {
   private timer: NodeJS.Timeout | undefined;
@@ -35,6 +36,8 @@ export class ReplicationWorker {
   private again = false;
   private stopped = false;
   private readonly log: Logger;
+  /** Unexpected failures per task (store key), this process. */
+  private readonly attempts = new Map<string, number>();
 
   constructor(
     private readonly s3: S3,
@@ -81,12 +84,20 @@ export class ReplicationWorker {
       if (this.stopped) return;
       const batch = await this.s3.meta.read((tx) => tx.scan<ReplicationTask>(NS_REPLICATION, { limit: 16 }));
       if (batch.length === 0) return;
-      for (const { value } of batch) {
+      for (const { key, value } of batch) {
         try {
           await this.replicate(value);
+          this.attempts.delete(key);
         } catch (err) {
-          this.log.warn({ err, bucket: value.bucket, key: value.key, versionId: value.versionId }, 'replication attempt failed; retried later');
-          return;
+          // Retried on the next tick; a task that keeps failing is marked FAILED so it cannot hold up the queue.
+          const n = (this.attempts.get(key) ?? 0) + 1;
+          this.log.warn({ err, bucket: value.bucket, key: value.key, versionId: value.versionId, attempt: n }, 'replication attempt failed');
+          if (n < MAX_ATTEMPTS) {
+            this.attempts.set(key, n);
+            return;
+          }
+          this.attempts.delete(key);
+          await this.finish(value, 'FAILED');
         }
       }
     }

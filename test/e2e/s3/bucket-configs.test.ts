@@ -26,16 +26,13 @@ import {
   S3Client,
   type InventoryConfiguration,
 } from '@aws-sdk/client-s3';
+import { s3Failure } from '../../../src/services/s3/test-harness.js';
 import { startHanul, type TestServer } from '../../support/hanul.js';
 
-async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message };
-  }
-  throw new Error('expected the call to fail');
+/** s3Failure with the message at hand. */
+async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; error: Record<string, unknown> }> {
+  const f = await s3Failure(p);
+  return { ...f, message: f.error.message };
 }
 
 const INVENTORY: InventoryConfiguration = {

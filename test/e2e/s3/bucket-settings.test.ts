@@ -32,16 +32,13 @@ import {
   type Payer,
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { s3Failure } from '../../../src/services/s3/test-harness.js';
 import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 
+/** s3Failure with the message at hand. */
 async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; error: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as Error & { $metadata?: { httpStatusCode?: number } } & Record<string, unknown>;
-    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message, error: err };
-  }
-  throw new Error('expected the call to fail');
+  const f = await s3Failure(p);
+  return { ...f, message: f.error.message };
 }
 
 const ROLE = 'arn:aws:iam::000000000000:role/replicator';

@@ -29,6 +29,8 @@ import { findVersion, putReplica } from './versions.js';
 
 export const REPLICATION_PRINCIPAL = 's3.amazonaws.com';
 const MAX_ATTEMPTS = 5;
+/** S3's largest object (5 TiB): a replica is never refused for its size. */
+const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 
 export class ReplicationWorker {
   private timer: NodeJS.Timeout | undefined;
@@ -124,7 +126,7 @@ export class ReplicationWorker {
     const { blob, data } = await receiveBody(s3, ctx, decryptedStream(s3, rec.blobs, keys, undefined, source.inline), {
       seal: cipher && sealingBody(cipher.keys),
       declared: rec.size,
-      maxBytes: Number.MAX_SAFE_INTEGER,
+      maxBytes: MAX_OBJECT_BYTES,
       checksum: { algorithm: undefined, value: undefined, trailer: undefined },
       contentMd5Hex: undefined,
       inlineMax: INLINE_MAX_BYTES,

@@ -26,14 +26,7 @@ import {
   S3Client,
   type InventoryConfiguration,
 } from '@aws-sdk/client-s3';
-import { s3Failure } from '../../../src/services/s3/test-harness.js';
-import { startHanul, type TestServer } from '../../support/hanul.js';
-
-/** s3Failure with the message at hand. */
-async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; error: Record<string, unknown> }> {
-  const f = await s3Failure(p);
-  return { ...f, message: f.error.message };
-}
+import { failure, startHanul, type TestServer } from '../../support/hanul.js';
 
 const INVENTORY: InventoryConfiguration = {
   Id: 'daily',

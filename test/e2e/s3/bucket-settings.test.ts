@@ -32,14 +32,7 @@ import {
   type Payer,
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { s3Failure } from '../../../src/services/s3/test-harness.js';
-import { startHanul, waitFor, type TestServer } from '../../support/hanul.js';
-
-/** s3Failure with the message at hand. */
-async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; error: Record<string, unknown> }> {
-  const f = await s3Failure(p);
-  return { ...f, message: f.error.message };
-}
+import { failure, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/replicator';
 const RULE = { ID: 'r1', Priority: 1, Status: 'Enabled' as const, Filter: { Prefix: '' }, DeleteMarkerReplication: { Status: 'Disabled' as const }, Destination: { Bucket: 'arn:aws:s3:::cfg-dst' } };

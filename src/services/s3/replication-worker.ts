@@ -6,7 +6,8 @@
  * bucket's own policy) must allow s3:GetObjectVersionForReplication on the
  * source and s3:ReplicateObject on the destination, as in AWS.
  *
- * The copy keeps the source's version id, ETag, metadata, tags and
+ * A delete marker is replicated as a marker with the same version id
+ * (s3:ReplicateDelete). The copy of an object keeps the source's version id, ETag, metadata, tags and
  * checksum, is encrypted with the destination bucket's default, and says
  * x-amz-replication-status REPLICA; the source version then says COMPLETED
  * (FAILED when the role, a policy or the destination refuses). The replica,
@@ -110,17 +111,27 @@ export class ReplicationWorker {
     const source = await s3.meta.read(async (tx) => {
       const b = await tx.get<BucketRecord>(NS_BUCKETS, task.bucket);
       const found = b ? await findVersion(tx, b.name, task.key, task.versionId) : undefined;
-      return b && found && !found.rec.deleteMarker ? { bucket: b, rec: found.rec, inline: await loadInline(tx, b.name, found.rec.blobs) } : undefined;
+      return b && found ? { bucket: b, rec: found.rec, inline: await loadInline(tx, b.name, found.rec.blobs) } : undefined;
     });
     // The bucket, the version or the configuration is gone: nothing left to replicate.
     if (!source || !source.bucket.replication) return this.finish(task, undefined);
-    const refused = await this.refusal(source.bucket, task);
+    const rec = source.rec;
+    const marker = rec.deleteMarker === true;
+    const refused = await this.refusal(source.bucket, task, marker ? 's3:ReplicateDelete' : 's3:ReplicateObject');
     if (typeof refused === 'string') {
       this.log.info({ bucket: task.bucket, key: task.key, destination: task.destination, reason: refused }, 'replication failed');
-      return this.finish(task, 'FAILED');
+      // A delete marker has no replication status to show the failure.
+      return this.finish(task, marker ? undefined : 'FAILED');
     }
     const { ctx, dest } = refused;
-    const rec = source.rec;
+    if (marker) {
+      await s3.meta.write(async (tx) => {
+        const d = await tx.get<BucketRecord>(NS_BUCKETS, dest.name);
+        if (d && d.id === dest.id) await putReplica(tx, d, { ...rec, ownerAccount: d.ownerAccount });
+        await this.settle(tx, task, undefined);
+      });
+      return;
+    }
     const keys = await dataKeys(s3, ctx, source.bucket.name, rec.key, rec.sse, undefined);
     const cipher = await newCipher(s3, ctx, dest, rec.key, {});
     const { blob, data } = await receiveBody(s3, ctx, decryptedStream(s3, rec.blobs, keys, undefined, source.inline), {
@@ -157,7 +168,7 @@ export class ReplicationWorker {
   }
 
   /** Why the role may not replicate this task (a string), else its context and the destination. */
-  private async refusal(source: BucketRecord, task: ReplicationTask): Promise<string | { ctx: RequestContext; dest: BucketRecord }> {
+  private async refusal(source: BucketRecord, task: ReplicationTask, write: string): Promise<string | { ctx: RequestContext; dest: BucketRecord }> {
     const role = source.replication?.Role ?? '';
     const r = await actAsRole(this.deps, role, REPLICATION_PRINCIPAL, 's3-replication');
     if (!r.ok) return r.reason === 'no-such-role' ? `role ${role} does not exist` : `role ${role} does not trust ${REPLICATION_PRINCIPAL}`;
@@ -166,9 +177,9 @@ export class ReplicationWorker {
     if (!dest) return `destination bucket ${task.destination} does not exist`;
     if (dest.versioning !== 'Enabled') return `destination bucket ${task.destination} is not versioned`;
     const denied = (await this.allows(r.actor, ctx, 's3:GetObjectVersionForReplication', `arn:aws:s3:::${source.name}/${task.key}`))
-      ? (await this.allows(r.actor, ctx, 's3:ReplicateObject', `arn:aws:s3:::${dest.name}/${task.key}`))
+      ? (await this.allows(r.actor, ctx, write, `arn:aws:s3:::${dest.name}/${task.key}`))
         ? undefined
-        : 's3:ReplicateObject denied'
+        : `${write} denied`
       : 's3:GetObjectVersionForReplication denied';
     return denied ?? { ctx, dest };
   }

@@ -8,8 +8,9 @@
  * and queued in the same transaction (commitObject); the worker
  * (replication-worker.ts) copies it as the configuration's role to each
  * destination, keeping its version id (the copy says REPLICA), and marks it
- * COMPLETED or FAILED. Features whose effect hanul does not build yet
- * (delete marker replication, existing objects, replica modification sync,
+ * COMPLETED or FAILED; user-made delete markers are replicated as S3 does
+ * (V1 rules always, V2 rules with DeleteMarkerReplication Enabled). Features
+ * whose effect hanul does not build yet (existing objects, replica modification sync,
  * SSE-KMS objects, another account's destination) are refused with 501
  * rather than stored and ignored. Objects encrypted with SSE-C are not
  * replicated (no status), as S3 did before it replicated them.
@@ -61,6 +62,9 @@ export function checkReplicationRules(role: string | undefined, rules: readonly 
       if (dm !== 'Enabled' && dm !== 'Disabled') throw malformedXml();
       const f = r.Filter;
       if ([f.Prefix, f.Tag, f.And].filter((x) => x !== undefined).length > 1) throw malformedXml();
+      if (dm === 'Enabled' && (f.Tag !== undefined || (f.And?.Tags?.length ?? 0) > 0)) {
+        throw s3Error('InvalidRequest', 'Delete marker replication is not supported if any Tag filter is specified.');
+      }
       if (r.Priority === undefined) throw invalidArgument('Priority must be specified for this version of Cross Region Replication configuration schema.', 'Priority');
       if (priorities.has(r.Priority)) throw invalidArgument('Found duplicate priority ' + String(r.Priority) + ' in replication rules.', 'Priority', String(r.Priority));
       priorities.add(r.Priority);
@@ -83,7 +87,6 @@ const notImplemented = (what: string) => s3Error('NotImplemented', `PutBucketRep
 
 /** Parts of a rule whose effect hanul does not build: refused, never stored and ignored. */
 function notBuilt(r: ReplicationRule): void {
-  if (r.DeleteMarkerReplication?.Status === 'Enabled') throw notImplemented('DeleteMarkerReplication');
   if (r.ExistingObjectReplication?.Status === 'Enabled') throw notImplemented('ExistingObjectReplication');
   if (r.SourceSelectionCriteria?.SseKmsEncryptedObjects?.Status === 'Enabled') throw notImplemented('Replication of SSE-KMS encrypted objects');
   if (r.SourceSelectionCriteria?.ReplicaModifications?.Status === 'Enabled') throw notImplemented('ReplicaModifications');
@@ -106,6 +109,21 @@ export function replicationTargets(cfg: ReplicationConfiguration, rec: Pick<Obje
   return [...best].map(([destination, r]) => (r.Destination?.StorageClass ? { destination, storageClass: r.Destination.StorageClass } : { destination }));
 }
 
+/**
+ * Where a new delete marker goes: rules of the V1 schema (a rule Prefix) replicate markers, V2
+ * rules (a Filter) only with DeleteMarkerReplication Enabled. Markers made by lifecycle are not replicated.
+ */
+export function markerTargets(cfg: ReplicationConfiguration, key: string): Array<{ destination: string }> {
+  const out = new Set<string>();
+  for (const r of cfg.Rules ?? []) {
+    if (r.Status !== 'Enabled' || !ruleMatches(r, { key })) continue;
+    if (r.Filter !== undefined && r.DeleteMarkerReplication?.Status !== 'Enabled') continue;
+    const dest = BUCKET_ARN.exec(r.Destination?.Bucket ?? '')?.[1];
+    if (dest !== undefined) out.add(dest);
+  }
+  return [...out].map((destination) => ({ destination }));
+}
+
 function ruleMatches(r: ReplicationRule, rec: Pick<ObjectRecord, 'key' | 'tags'>): boolean {
   const hasTag = (t: { Key?: string | undefined; Value?: string | undefined }) => (rec.tags ?? []).some((x) => x.Key === t.Key && x.Value === t.Value);
   if (r.Filter === undefined) return rec.key.startsWith(r.Prefix ?? '');
@@ -119,7 +137,7 @@ function ruleMatches(r: ReplicationRule, rec: Pick<ObjectRecord, 'key' | 'tags'>
 export const replicationTaskKey = (t: Pick<ReplicationTask, 'bucket' | 'key' | 'versionId' | 'destination'>) => `${t.bucket}${SEP}${t.key}${SEP}${t.versionId}${SEP}${t.destination}`;
 
 /** Queues a committed version for each destination (in the transaction that wrote it). */
-export async function queueReplication(tx: WriteTx, bucket: string, rec: ObjectRecord, targets: ReadonlyArray<{ destination: string; storageClass?: string }>): Promise<void> {
+export async function queueReplication(tx: WriteTx, bucket: string, rec: Pick<ObjectRecord, 'key' | 'versionId'>, targets: ReadonlyArray<{ destination: string; storageClass?: string }>): Promise<void> {
   for (const t of targets) {
     const task: ReplicationTask = { bucket, key: rec.key, versionId: rec.versionId, destination: t.destination, ...(t.storageClass ? { storageClass: t.storageClass } : {}) };
     await tx.put(NS_REPLICATION, replicationTaskKey(task), task);

@@ -16,7 +16,9 @@ import {
   GetBucketNotificationConfigurationCommand,
   GetBucketReplicationCommand,
   GetBucketRequestPaymentCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
+  ListObjectVersionsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketAccelerateConfigurationCommand,
@@ -128,7 +130,10 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     f = await put(Array.from({ length: 1001 }, (_, i) => ({ ...RULE, ID: `r${i}`, Priority: i })));
     assert.equal(f.name, 'InvalidArgument');
     // What hanul does not build is refused, not stored and ignored.
-    f = await put([{ ...RULE, DeleteMarkerReplication: { Status: 'Enabled' } }]);
+    f = await put([{ ...RULE, Filter: { Tag: { Key: 'k', Value: 'v' } }, DeleteMarkerReplication: { Status: 'Enabled' } }]);
+    assert.equal(f.name, 'InvalidRequest');
+    assert.match(f.message, /Delete marker replication is not supported/);
+    f = await put([{ ...RULE, ExistingObjectReplication: { Status: 'Enabled' } }]);
     assert.equal(f.name, 'NotImplemented');
     assert.equal(f.status, 501);
     assert.equal((await failure(s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' })))).name, 'ReplicationConfigurationNotFoundError');
@@ -138,11 +143,11 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     const iamc = new IAMClient({ ...server.clientConfig, maxAttempts: 1 });
     const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
     await iamc.send(new CreateRoleCommand({ RoleName: 'replicator', AssumeRolePolicyDocument: JSON.stringify(trust) }));
-    const allow = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObjectVersionForReplication', 's3:ReplicateObject'], Resource: ['arn:aws:s3:::cfg-src/*', 'arn:aws:s3:::cfg-dst/*'] }] };
+    const allow = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObjectVersionForReplication', 's3:ReplicateObject', 's3:ReplicateDelete'], Resource: ['arn:aws:s3:::cfg-src/*', 'arn:aws:s3:::cfg-dst/*'] }] };
     await iamc.send(new PutRolePolicyCommand({ RoleName: 'replicator', PolicyName: 'replicate', PolicyDocument: JSON.stringify(allow) }));
     iamc.destroy();
 
-    const rules = [{ ...RULE, Filter: { Prefix: 'docs/' }, Destination: { Bucket: 'arn:aws:s3:::cfg-dst', StorageClass: 'STANDARD_IA' as const } }];
+    const rules = [{ ...RULE, Filter: { Prefix: 'docs/' }, DeleteMarkerReplication: { Status: 'Enabled' as const }, Destination: { Bucket: 'arn:aws:s3:::cfg-dst', StorageClass: 'STANDARD_IA' as const } }];
     await s3.send(new PutBucketReplicationCommand({ Bucket: 'cfg-src', ReplicationConfiguration: { Role: ROLE, Rules: rules } }));
     const got = await s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' }));
     assert.equal(got.ReplicationConfiguration?.Role, ROLE);
@@ -169,6 +174,13 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     assert.equal(replica.TagCount, 1);
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'other/b.txt', VersionId: other.VersionId }))).ReplicationStatus, undefined);
     assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket: 'cfg-dst', Key: 'other/b.txt' })))).status, 404);
+
+    // A delete marker goes across too (DeleteMarkerReplication Enabled), with its version id; the replica version stays.
+    const del = await s3.send(new DeleteObjectCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt' }));
+    const markers = await waitFor(async () => (await s3.send(new ListObjectVersionsCommand({ Bucket: 'cfg-dst', Prefix: 'docs/a.txt' }))).DeleteMarkers, { what: 'the replicated delete marker', timeoutMs: 10_000 });
+    assert.equal(markers[0]?.VersionId, del.VersionId);
+    assert.equal(markers[0]?.IsLatest, true);
+    assert.equal((await s3.send(new GetObjectCommand({ Bucket: 'cfg-dst', Key: 'docs/a.txt', VersionId: put.VersionId }))).ReplicationStatus, 'REPLICA');
 
     // A role the bucket policy denies: the version says FAILED, nothing is copied.
     const deny = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:ReplicateObject', Resource: 'arn:aws:s3:::cfg-dst/docs/denied*' }] };
@@ -268,7 +280,7 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     await s3.send(new PutBucketRequestPaymentCommand({ Bucket: 'cfg-pays', RequestPaymentConfiguration: { Payer: 'BucketOwner' } }));
     assert.equal((await fetch(`${server.endpoint}/cfg-pays/k`)).status, 200);
     assert.equal((await s3.send(new GetBucketReplicationCommand({ Bucket: 'cfg-src' }))).ReplicationConfiguration?.Role, ROLE);
-    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt' }))).ReplicationStatus, 'COMPLETED');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'other/b.txt' }))).ReplicationStatus, undefined);
     assert.equal((await s3.send(new GetBucketLoggingCommand({ Bucket: 'cfg-src' }))).LoggingEnabled?.TargetBucket, 'cfg-plain');
   });
 });

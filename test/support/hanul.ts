@@ -146,7 +146,9 @@ export async function failure(p: Promise<unknown>): Promise<{ name: string; mess
     await p;
   } catch (e) {
     const err = e as { name: string; Code?: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.Code ?? err.name, message: err.message, status: err.$metadata?.httpStatusCode, error: err as unknown as Record<string, unknown> };
+    const out = { name: err.Code ?? err.name, message: err.message, status: err.$metadata?.httpStatusCode };
+    // Not enumerable: tests compare the three members above with deepEqual.
+    return Object.defineProperty(out, 'error', { value: err, enumerable: false }) as typeof out & { error: Record<string, unknown> };
   }
   assert.fail('expected the call to fail');
 }

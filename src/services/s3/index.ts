@@ -46,7 +46,6 @@ import * as policy from './bucket-policy.js';
 import * as ownership from './ownership.js';
 import * as pab from './public-access.js';
 import * as settings from './bucket-settings.js';
-import { charged, payerCheck } from './bucket-settings.js';
 import * as replication from './replication.js';
 import * as notification from './notification.js';
 import * as logging from './logging.js';
@@ -136,12 +135,12 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     const tagKeys = EXISTING_TAG_OPERATIONS.has(name) ? { conditions: (input: Record<string, unknown>, ctx: RequestContext) => existingObjectTagKeys(s3, input, ctx) } : {};
     // Not async: a request with nothing to wait for (no expected owner, a sync handler) costs no promise here.
     // A request the authorizer found aimed at a Requester Pays bucket from another account must say it pays (bucket-settings.ts).
-    const proceed = (input: Record<string, unknown>, ctx: RequestContext): unknown => (payerCheck(input, ctx) ? charged(dispatch(input, ctx)) : dispatch(input, ctx));
+    const proceed = (input: Record<string, unknown>, ctx: RequestContext): unknown => (settings.payerCheck(input, ctx) ? settings.charged(dispatch(input, ctx)) : dispatch(input, ctx));
     const dispatch = (input: Record<string, unknown>, ctx: RequestContext): unknown => {
       if (name === 'DeleteObjects') return deleteObjectsPerKey(s3, service, input as unknown as DeleteObjectsRequest, ctx, (i) => deleteObjects(s3, i, ctx));
       if (name === 'CopyObject' || name === 'UploadPartCopy') {
         // The source bucket's Requester Pays applies too: the source check marks the request.
-        return checkCopySource(service, input, ctx).then(() => (payerCheck(input, ctx) ? charged(handler(s3, input, ctx)) : handler(s3, input, ctx)));
+        return checkCopySource(service, input, ctx).then(() => (settings.payerCheck(input, ctx) ? settings.charged(handler(s3, input, ctx)) : handler(s3, input, ctx)));
       }
       if (!MISSING_KEY_HIDDEN.has(name)) return handler(s3, input, ctx);
       let out: unknown;
@@ -225,7 +224,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('GetObjectRetention', 's3:GetObjectRetention', lock.getObjectRetention),
     op('PutObjectLegalHold', 's3:PutObjectLegalHold', lock.putObjectLegalHold),
     op('GetObjectLegalHold', 's3:GetObjectLegalHold', lock.getObjectLegalHold),
-    // Bucket settings (bucket-settings.ts) and features hanul validates but does not build yet (replication, logging, notification).
+    // Bucket settings (bucket-settings.ts), replication (replication.ts, replication-worker.ts), notifications, server access logs (logging.ts, access-log.ts).
     op('PutBucketAccelerateConfiguration', 's3:PutAccelerateConfiguration', settings.putBucketAccelerateConfiguration),
     op('GetBucketAccelerateConfiguration', 's3:GetAccelerateConfiguration', settings.getBucketAccelerateConfiguration),
     op('PutBucketRequestPayment', 's3:PutBucketRequestPayment', settings.putBucketRequestPayment),

@@ -34,6 +34,7 @@ import {
   type Payer,
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { failure, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/replicator';
@@ -74,6 +75,14 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     const missing = await failure(s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-none' })));
     assert.equal(missing.name, 'NoSuchBucket');
     assert.equal(missing.status, 404);
+
+    // CloudTrail records them as management events, like the other bucket configuration calls.
+    const trail = new CloudTrailClient({ ...server.clientConfig, maxAttempts: 1 });
+    const lookup = (name: string) => trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: name }] }));
+    const put = await waitFor(async () => (await lookup('PutBucketAccelerateConfiguration')).Events?.find((e) => e.ReadOnly === 'false'), { what: 'the CloudTrail event' });
+    assert.equal(put.EventSource, 's3.amazonaws.com');
+    assert.ok((await lookup('GetBucketAccelerateConfiguration')).Events?.every((e) => e.ReadOnly === 'true'));
+    trail.destroy();
   });
 
   it('request payment: BucketOwner by default; Requester refuses anonymous readers, the owner still reads', async () => {

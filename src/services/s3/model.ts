@@ -36,6 +36,8 @@ export interface ReplicationTask {
   versionId: string;
   destination: string;
   storageClass?: string;
+  /** For an SSE-KMS source: the key the replica is encrypted under (the rule's ReplicaKmsKeyID). */
+  replicaKmsKeyId?: string;
 }
 
 /** A stored CORS rule: the SDK's shape, validated (cors.ts). */

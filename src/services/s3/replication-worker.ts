@@ -16,6 +16,7 @@
  * already there is not written twice).
  */
 import type { Logger } from 'pino';
+import { isAwsError } from '../../aws/errors.js';
 import { actAsRole, type RoleActor } from '../../iam/service-roles.js';
 import type { RequestContext, ServiceDeps } from '../../server/context.js';
 import { loadInline } from './blob-stream.js';
@@ -132,8 +133,17 @@ export class ReplicationWorker {
       });
       return;
     }
-    const keys = await dataKeys(s3, ctx, source.bucket.name, rec.key, rec.sse, undefined);
-    const cipher = await newCipher(s3, ctx, dest, rec.key, {});
+    let keys: Buffer[] | undefined;
+    let cipher: Awaited<ReturnType<typeof newCipher>>;
+    try {
+      // As the role: KMS decides Decrypt (source) and GenerateDataKey (ReplicaKmsKeyID) with the role's policies and the key policy.
+      keys = await dataKeys(s3, ctx, source.bucket.name, rec.key, rec.sse, undefined);
+      cipher = await newCipher(s3, ctx, dest, rec.key, task.replicaKmsKeyId !== undefined ? { algorithm: 'aws:kms', kmsKeyId: task.replicaKmsKeyId } : {});
+    } catch (e) {
+      if (!isAwsError(e)) throw e;
+      this.log.info({ bucket: task.bucket, key: task.key, destination: task.destination, reason: `${e.code}: ${e.message}` }, 'replication failed');
+      return this.finish(task, 'FAILED');
+    }
     const { blob, data } = await receiveBody(s3, ctx, decryptedStream(s3, rec.blobs, keys, undefined, source.inline), {
       seal: cipher && sealingBody(cipher.keys),
       declared: rec.size,

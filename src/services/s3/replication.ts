@@ -11,9 +11,9 @@
  * COMPLETED or FAILED; user-made delete markers are replicated as S3 does
  * (V1 rules always, V2 rules with DeleteMarkerReplication Enabled). Features
  * whose effect hanul does not build yet (existing objects, replica modification sync,
- * SSE-KMS objects, another account's destination) are refused with 501
- * rather than stored and ignored. Objects encrypted with SSE-C are not
- * replicated (no status), as S3 did before it replicated them.
+ * another account's destination) are refused with 501 rather than stored and
+ * ignored. SSE-KMS objects are replicated by rules that select them, under the
+ * rule's ReplicaKmsKeyID; SSE-C and DSSE-KMS objects are not replicated (no status).
  */
 import type {
   DeleteBucketReplicationRequest,
@@ -78,6 +78,11 @@ export function checkReplicationRules(role: string | undefined, rules: readonly 
     const sc = r.Destination?.StorageClass;
     if (sc !== undefined && !STORAGE_CLASSES.has(sc)) throw malformedXml();
     notBuilt(r);
+    const kms = r.SourceSelectionCriteria?.SseKmsEncryptedObjects?.Status;
+    if (kms !== undefined && kms !== 'Enabled' && kms !== 'Disabled') throw malformedXml();
+    const replicaKey = r.Destination?.EncryptionConfiguration?.ReplicaKmsKeyID;
+    if (kms === 'Enabled' && !replicaKey) throw s3Error('InvalidRequest', 'ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present.');
+    if (replicaKey && kms !== 'Enabled') throw s3Error('InvalidRequest', 'SseKmsEncryptedObjects must be specified if EncryptionConfiguration is present.');
     destinations.push(m[1]);
   }
   return destinations;
@@ -88,26 +93,35 @@ const notImplemented = (what: string) => s3Error('NotImplemented', `PutBucketRep
 /** Parts of a rule whose effect hanul does not build: refused, never stored and ignored. */
 function notBuilt(r: ReplicationRule): void {
   if (r.ExistingObjectReplication?.Status === 'Enabled') throw notImplemented('ExistingObjectReplication');
-  if (r.SourceSelectionCriteria?.SseKmsEncryptedObjects?.Status === 'Enabled') throw notImplemented('Replication of SSE-KMS encrypted objects');
   if (r.SourceSelectionCriteria?.ReplicaModifications?.Status === 'Enabled') throw notImplemented('ReplicaModifications');
   if (r.Destination?.Account !== undefined || r.Destination?.AccessControlTranslation !== undefined) throw notImplemented('Replication to another account');
-  if (r.Destination?.EncryptionConfiguration !== undefined) throw notImplemented('Destination EncryptionConfiguration');
 }
 
 /** Where a new version goes: for each destination, the highest-priority enabled rule that matches it. */
-export function replicationTargets(cfg: ReplicationConfiguration, rec: Pick<ObjectRecord, 'key' | 'tags' | 'sse'>): Array<{ destination: string; storageClass?: string }> {
-  // SSE-KMS sources need SourceSelectionCriteria (not built); SSE-C sources are not replicated.
-  if (rec.sse !== undefined && (rec.sse.customer !== undefined || rec.sse.algorithm !== 'AES256')) return [];
+export function replicationTargets(cfg: ReplicationConfiguration, rec: Pick<ObjectRecord, 'key' | 'tags' | 'sse'>): ReplicationTarget[] {
+  // SSE-C and DSSE-KMS sources are not replicated; SSE-KMS ones only by rules that select them (SourceSelectionCriteria).
+  if (rec.sse !== undefined && (rec.sse.customer !== undefined || rec.sse.algorithm === 'aws:kms:dsse')) return [];
+  const kms = rec.sse?.algorithm === 'aws:kms';
   const best = new Map<string, ReplicationRule>();
   for (const r of cfg.Rules ?? []) {
     if (r.Status !== 'Enabled' || !ruleMatches(r, rec)) continue;
+    if (kms && r.SourceSelectionCriteria?.SseKmsEncryptedObjects?.Status !== 'Enabled') continue;
     const dest = BUCKET_ARN.exec(r.Destination?.Bucket ?? '')?.[1];
     if (dest === undefined) continue;
     const prev = best.get(dest);
     if (!prev || (r.Priority ?? 0) > (prev.Priority ?? 0)) best.set(dest, r);
   }
-  return [...best].map(([destination, r]) => (r.Destination?.StorageClass ? { destination, storageClass: r.Destination.StorageClass } : { destination }));
+  return [...best].map(([destination, r]) => {
+    const t: ReplicationTarget = { destination };
+    if (r.Destination?.StorageClass) t.storageClass = r.Destination.StorageClass;
+    const replicaKey = r.Destination?.EncryptionConfiguration?.ReplicaKmsKeyID;
+    if (kms && replicaKey) t.replicaKmsKeyId = replicaKey;
+    return t;
+  });
 }
+
+/** One destination of a new version: the rule's storage class and, for an SSE-KMS source, the replica's KMS key. */
+export type ReplicationTarget = Pick<ReplicationTask, 'destination' | 'storageClass' | 'replicaKmsKeyId'>;
 
 /**
  * Where a new delete marker goes: rules of the V1 schema (a rule Prefix) replicate markers, V2
@@ -137,9 +151,9 @@ function ruleMatches(r: ReplicationRule, rec: Pick<ObjectRecord, 'key' | 'tags'>
 export const replicationTaskKey = (t: Pick<ReplicationTask, 'bucket' | 'key' | 'versionId' | 'destination'>) => `${t.bucket}${SEP}${t.key}${SEP}${t.versionId}${SEP}${t.destination}`;
 
 /** Queues a committed version for each destination (in the transaction that wrote it). */
-export async function queueReplication(tx: WriteTx, bucket: string, rec: Pick<ObjectRecord, 'key' | 'versionId'>, targets: ReadonlyArray<{ destination: string; storageClass?: string }>): Promise<void> {
+export async function queueReplication(tx: WriteTx, bucket: string, rec: Pick<ObjectRecord, 'key' | 'versionId'>, targets: readonly ReplicationTarget[]): Promise<void> {
   for (const t of targets) {
-    const task: ReplicationTask = { bucket, key: rec.key, versionId: rec.versionId, destination: t.destination, ...(t.storageClass ? { storageClass: t.storageClass } : {}) };
+    const task: ReplicationTask = { bucket, key: rec.key, versionId: rec.versionId, ...t };
     await tx.put(NS_REPLICATION, replicationTaskKey(task), task);
   }
 }

@@ -35,6 +35,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { failure, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/replicator';
@@ -142,6 +143,8 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     f = await put([{ ...RULE, Filter: { Tag: { Key: 'k', Value: 'v' } }, DeleteMarkerReplication: { Status: 'Enabled' } }]);
     assert.equal(f.name, 'InvalidRequest');
     assert.match(f.message, /Delete marker replication is not supported/);
+    f = await put([{ ...RULE, SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } } }]);
+    assert.match(f.message, /ReplicaKmsKeyID must be specified/);
     f = await put([{ ...RULE, ExistingObjectReplication: { Status: 'Enabled' } }]);
     assert.equal(f.name, 'NotImplemented');
     assert.equal(f.status, 501);
@@ -201,6 +204,35 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     }, { what: 'replication to fail', timeoutMs: 10_000 });
     assert.equal(failed, 'FAILED');
     assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket: 'cfg-dst', Key: 'docs/denied.txt' })))).status, 404);
+  });
+
+  it('replication of SSE-KMS objects: only by rules that select them, re-encrypted under ReplicaKmsKeyID as the role', async () => {
+    const kms = new KMSClient({ ...server.clientConfig, maxAttempts: 1 });
+    const sourceKey = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? '';
+    const replicaKey = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? '';
+    kms.destroy();
+    const iamc = new IAMClient({ ...server.clientConfig, maxAttempts: 1 });
+    const allow = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [sourceKey, replicaKey] }] };
+    await iamc.send(new PutRolePolicyCommand({ RoleName: 'replicator', PolicyName: 'kms', PolicyDocument: JSON.stringify(allow) }));
+    iamc.destroy();
+    const rules = [
+      { ...RULE, ID: 'kms', Priority: 2, Filter: { Prefix: 'kms/' }, SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' as const } }, Destination: { Bucket: 'arn:aws:s3:::cfg-dst', EncryptionConfiguration: { ReplicaKmsKeyID: replicaKey } } },
+      { ...RULE, ID: 'plain', Priority: 1, Filter: { Prefix: 'plain/' } },
+    ];
+    await s3.send(new PutBucketReplicationCommand({ Bucket: 'cfg-src', ReplicationConfiguration: { Role: ROLE, Rules: rules } }));
+    await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'kms/secret', Body: 'sealed', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sourceKey }));
+    const status = await waitFor(async () => {
+      const h = await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'kms/secret' }));
+      return h.ReplicationStatus === 'PENDING' ? undefined : h.ReplicationStatus;
+    }, { what: 'KMS replication', timeoutMs: 10_000 });
+    assert.equal(status, 'COMPLETED');
+    const replica = await s3.send(new GetObjectCommand({ Bucket: 'cfg-dst', Key: 'kms/secret' }));
+    assert.equal(await replica.Body?.transformToString(), 'sealed');
+    assert.equal(replica.ServerSideEncryption, 'aws:kms');
+    assert.equal(replica.SSEKMSKeyId, replicaKey);
+    // A rule that does not select SSE-KMS objects leaves them alone (no status), as S3.
+    await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'plain/secret', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sourceKey }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'plain/secret' }))).ReplicationStatus, undefined);
   });
 
   it('notification: empty at first, an empty configuration is stored, a destination is refused as unvalidated', async () => {

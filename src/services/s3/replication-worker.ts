@@ -19,8 +19,9 @@ import type { Logger } from 'pino';
 import { isAwsError } from '../../aws/errors.js';
 import { actAsRole, type RoleActor } from '../../iam/service-roles.js';
 import type { RequestContext, ServiceDeps } from '../../server/context.js';
-import { loadInline } from './blob-stream.js';
-import { type BucketRecord, NS_BUCKETS, NS_REPLICATION, nsObjects, nsVersions, type ObjectRecord, type ReplicationTask, versionKey } from './model.js';
+import { type InlineData, loadInline } from './blob-stream.js';
+import { randomId } from '../../lib/ids.js';
+import { type BlobRef, type BucketRecord, NS_BUCKETS, NS_REPLICATION, nsInline, nsObjects, nsVersions, type ObjectRecord, type ReplicationTask, type SseRecord, versionKey } from './model.js';
 import type { WriteTx } from '../../storage/ports.js';
 import { INLINE_MAX_BYTES, receiveBody } from './receive-body.js';
 import { replicationTaskKey } from './replication.js';
@@ -33,6 +34,13 @@ export const REPLICATION_PRINCIPAL = 's3.amazonaws.com';
 const MAX_ATTEMPTS = 5;
 /** S3's largest object (5 TiB): a replica is never refused for its size. */
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
+
+/** A replica's bytes, stored: its blobs, the inline ones' bytes (written with the record), its encryption. */
+interface Copied {
+  blobs: BlobRef[];
+  inline: Array<[string, Uint8Array]>;
+  sse?: SseRecord;
+}
 
 export class ReplicationWorker {
   private timer: NodeJS.Timeout | undefined;
@@ -133,18 +141,48 @@ export class ReplicationWorker {
       });
       return;
     }
-    let keys: Buffer[] | undefined;
-    let cipher: Awaited<ReturnType<typeof newCipher>>;
+    let copy: Copied;
     try {
-      // As the role: KMS decides Decrypt (source) and GenerateDataKey (ReplicaKmsKeyID) with the role's policies and the key policy.
-      keys = await dataKeys(s3, ctx, source.bucket.name, rec.key, rec.sse, undefined);
-      cipher = await newCipher(s3, ctx, dest, rec.key, task.replicaKmsKeyId !== undefined ? { algorithm: 'aws:kms', kmsKeyId: task.replicaKmsKeyId } : {});
+      copy = rec.sse?.customer !== undefined ? await this.copyAsStored(rec, source.inline) : await this.copyReencrypted(ctx, source.bucket, dest, rec, source.inline, task);
     } catch (e) {
       if (!isAwsError(e)) throw e;
       this.log.info({ bucket: task.bucket, key: task.key, destination: task.destination, reason: `${e.code}: ${e.message}` }, 'replication failed');
       return this.finish(task, 'FAILED');
     }
-    const { blob, data } = await receiveBody(s3, ctx, decryptedStream(s3, rec.blobs, keys, undefined, source.inline), {
+    // The replica is the source version as it was: same id, ETag, metadata, tags, checksum; the lock and ACL stay behind.
+    const { lockMode: _m, lockRetainUntil: _u, legalHold: _h, acl: _a, sse: _s, restore: _r, ...kept } = rec;
+    const replica: ObjectRecord = Object.assign({}, kept, {
+      blobs: copy.blobs,
+      ownerAccount: dest.ownerAccount,
+      replicationStatus: 'REPLICA' as const,
+      storageClass: task.storageClass ?? rec.storageClass,
+      ...(copy.sse ? { sse: copy.sse } : {}),
+    });
+    const files = copy.blobs.filter((b) => !b.inline).map((b) => b.id);
+    let written = false;
+    try {
+      await s3.meta.write(async (tx) => {
+        const d = await tx.get<BucketRecord>(NS_BUCKETS, dest.name);
+        if (!d || d.id !== dest.id) throw new Error('destination bucket changed during replication');
+        written = await putReplica(tx, d, replica);
+        if (written) for (const [id, bytes] of copy.inline) await tx.put(nsInline(d.name), id, bytes);
+        await this.settle(tx, task, 'COMPLETED');
+      });
+    } catch (e) {
+      s3.reaper.discard(files);
+      throw e;
+    }
+    s3.buckets.invalidate(dest.name);
+    if (!written) s3.reaper.discard(files);
+  }
+
+  /** Decrypts the source and stores it under the destination's encryption (its default, or the rule's ReplicaKmsKeyID), as the role. */
+  private async copyReencrypted(ctx: RequestContext, source: BucketRecord, dest: BucketRecord, rec: ObjectRecord, inline: InlineData | undefined, task: ReplicationTask): Promise<Copied> {
+    const s3 = this.s3;
+    // KMS decides Decrypt (source) and GenerateDataKey (ReplicaKmsKeyID) with the role's policies and the key policy.
+    const keys = await dataKeys(s3, ctx, source.name, rec.key, rec.sse, undefined);
+    const cipher = await newCipher(s3, ctx, dest, rec.key, task.replicaKmsKeyId !== undefined ? { algorithm: 'aws:kms', kmsKeyId: task.replicaKmsKeyId } : {});
+    const { blob, data } = await receiveBody(s3, ctx, decryptedStream(s3, rec.blobs, keys, undefined, inline), {
       seal: cipher && sealingBody(cipher.keys),
       declared: rec.size,
       maxBytes: MAX_OBJECT_BYTES,
@@ -152,29 +190,40 @@ export class ReplicationWorker {
       contentMd5Hex: undefined,
       inlineMax: INLINE_MAX_BYTES,
     });
-    // The replica is the source version as it was: same id, ETag, metadata, tags, checksum; the lock and ACL stay behind.
-    const { lockMode: _m, lockRetainUntil: _u, legalHold: _h, acl: _a, sse: _s, restore: _r, ...kept } = rec;
-    const replica: ObjectRecord = Object.assign({}, kept, {
-      blobs: [blob],
-      ownerAccount: dest.ownerAccount,
-      replicationStatus: 'REPLICA' as const,
-      storageClass: task.storageClass ?? rec.storageClass,
-      ...(cipher ? { sse: cipher.sse } : {}),
-    });
-    let written = false;
+    return { blobs: [blob], inline: data && blob.inline ? [[blob.id, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]] : [], ...(cipher ? { sse: cipher.sse } : {}) };
+  }
+
+  /**
+   * SSE-C: hanul never holds the customer's key, so the blobs are copied as stored (ciphertext,
+   * the same frame salts) with the same encryption record: the replica opens with the same key.
+   */
+  private async copyAsStored(rec: ObjectRecord, inline: InlineData | undefined): Promise<Copied> {
+    const s3 = this.s3;
+    const blobs: BlobRef[] = [];
+    const inlineOut: Array<[string, Uint8Array]> = [];
     try {
-      await s3.meta.write(async (tx) => {
-        const d = await tx.get<BucketRecord>(NS_BUCKETS, dest.name);
-        if (!d || d.id !== dest.id) throw new Error('destination bucket changed during replication');
-        written = await putReplica(tx, d, replica, data ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined);
-        await this.settle(tx, task, 'COMPLETED');
-      });
+      for (const b of rec.blobs) {
+        if (b.inline) {
+          const bytes = inline?.get(b.id);
+          if (!bytes) throw new Error(`s3: inline data ${b.id} is missing`);
+          const id = randomId();
+          inlineOut.push([id, bytes]);
+          blobs.push({ ...b, id });
+          continue;
+        }
+        const release = s3.reaper.acquire([b.id]);
+        try {
+          const w = await s3.blobs.write(s3.blobs.read(b.id), { maxBytes: MAX_OBJECT_BYTES * 2 });
+          blobs.push({ ...b, id: w.id });
+        } finally {
+          release();
+        }
+      }
     } catch (e) {
-      if (!blob.inline) s3.reaper.discard([blob.id]);
+      s3.reaper.discard(blobs.filter((b) => !b.inline).map((b) => b.id));
       throw e;
     }
-    s3.buckets.invalidate(dest.name);
-    if (!written && !blob.inline) s3.reaper.discard([blob.id]);
+    return { blobs, inline: inlineOut, ...(rec.sse ? { sse: rec.sse } : {}) };
   }
 
   /** Why the role may not replicate this task (a string), else its context and the destination. */

@@ -13,7 +13,8 @@
  * whose effect hanul does not build yet (existing objects, replica modification sync,
  * another account's destination) are refused with 501 rather than stored and
  * ignored. SSE-KMS objects are replicated by rules that select them, under the
- * rule's ReplicaKmsKeyID; SSE-C and DSSE-KMS objects are not replicated (no status).
+ * rule's ReplicaKmsKeyID; SSE-C objects as stored (the same key opens the replica);
+ * DSSE-KMS objects are not replicated (no status).
  */
 import type {
   DeleteBucketReplicationRequest,
@@ -99,8 +100,8 @@ function notBuilt(r: ReplicationRule): void {
 
 /** Where a new version goes: for each destination, the highest-priority enabled rule that matches it. */
 export function replicationTargets(cfg: ReplicationConfiguration, rec: Pick<ObjectRecord, 'key' | 'tags' | 'sse'>): ReplicationTarget[] {
-  // SSE-C and DSSE-KMS sources are not replicated; SSE-KMS ones only by rules that select them (SourceSelectionCriteria).
-  if (rec.sse !== undefined && (rec.sse.customer !== undefined || rec.sse.algorithm === 'aws:kms:dsse')) return [];
+  // DSSE-KMS sources are not replicated; SSE-KMS ones only by rules that select them (SourceSelectionCriteria).
+  if (rec.sse !== undefined && rec.sse.customer === undefined && rec.sse.algorithm === 'aws:kms:dsse') return [];
   const kms = rec.sse?.algorithm === 'aws:kms';
   const best = new Map<string, ReplicationRule>();
   for (const r of cfg.Rules ?? []) {

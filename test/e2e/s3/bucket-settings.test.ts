@@ -5,6 +5,7 @@
  * (delivered), with S3's errors for bad input, and the state after a restart.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -206,7 +207,7 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket: 'cfg-dst', Key: 'docs/denied.txt' })))).status, 404);
   });
 
-  it('replication of SSE-KMS objects: only by rules that select them, re-encrypted under ReplicaKmsKeyID as the role', async () => {
+  it('replication of encrypted objects: SSE-KMS only by rules that select them (re-encrypted under ReplicaKmsKeyID as the role), SSE-C as stored', async () => {
     const kms = new KMSClient({ ...server.clientConfig, maxAttempts: 1 });
     const sourceKey = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? '';
     const replicaKey = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? '';
@@ -233,6 +234,18 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     // A rule that does not select SSE-KMS objects leaves them alone (no status), as S3.
     await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'plain/secret', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sourceKey }));
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'plain/secret' }))).ReplicationStatus, undefined);
+
+    // SSE-C: copied as stored; the customer's key (never kept by hanul) opens the replica.
+    const key = Buffer.alloc(32, 9);
+    const ssec = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(key).digest('base64') };
+    await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'plain/customer', Body: 'mine', ...ssec }));
+    const done = await waitFor(async () => {
+      const h = await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'plain/customer', ...ssec }));
+      return h.ReplicationStatus === 'PENDING' ? undefined : h.ReplicationStatus;
+    }, { what: 'SSE-C replication', timeoutMs: 10_000 });
+    assert.equal(done, 'COMPLETED');
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'cfg-dst', Key: 'plain/customer', ...ssec }))).Body?.transformToString(), 'mine');
+    assert.equal((await failure(s3.send(new GetObjectCommand({ Bucket: 'cfg-dst', Key: 'plain/customer' })))).name, 'InvalidRequest');
   });
 
   it('notification: empty at first, an empty configuration is stored, a destination is refused as unvalidated', async () => {

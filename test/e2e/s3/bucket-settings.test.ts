@@ -59,6 +59,12 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
+  /** The source version's replication status once it is no longer PENDING. */
+  const settled = (Key: string, extra: Record<string, string> = {}) =>
+    waitFor(async () => {
+      const h = await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key, ...extra }));
+      return h.ReplicationStatus === 'PENDING' ? undefined : h.ReplicationStatus;
+    }, { what: `replication of ${Key} to settle`, timeoutMs: 10_000 });
 
   it('accelerate: empty until set, Enabled/Suspended kept, dots and bad status refused', async () => {
     const empty = await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: 'cfg-src' }));
@@ -171,10 +177,7 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
 
     const put = await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt', Body: 'replicate me', ContentType: 'text/plain', Metadata: { m: '1' }, Tagging: 't=v' }));
     const other = await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'other/b.txt', Body: 'stay' }));
-    const status = await waitFor(async () => {
-      const h = await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt' }));
-      return h.ReplicationStatus === 'PENDING' ? undefined : h.ReplicationStatus;
-    }, { what: 'replication to finish', timeoutMs: 10_000 });
+    const status = await settled('docs/a.txt');
     assert.equal(status, 'COMPLETED');
     const replica = await s3.send(new GetObjectCommand({ Bucket: 'cfg-dst', Key: 'docs/a.txt' }));
     assert.equal(await replica.Body?.transformToString(), 'replicate me');
@@ -199,10 +202,7 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     const deny = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:ReplicateObject', Resource: 'arn:aws:s3:::cfg-dst/docs/denied*' }] };
     await s3.send(new PutBucketPolicyCommand({ Bucket: 'cfg-dst', Policy: JSON.stringify(deny) }));
     await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'docs/denied.txt', Body: 'no' }));
-    const failed = await waitFor(async () => {
-      const h = await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'docs/denied.txt' }));
-      return h.ReplicationStatus === 'PENDING' ? undefined : h.ReplicationStatus;
-    }, { what: 'replication to fail', timeoutMs: 10_000 });
+    const failed = await settled('docs/denied.txt');
     assert.equal(failed, 'FAILED');
     assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket: 'cfg-dst', Key: 'docs/denied.txt' })))).status, 404);
   });
@@ -222,10 +222,7 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     ];
     await s3.send(new PutBucketReplicationCommand({ Bucket: 'cfg-src', ReplicationConfiguration: { Role: ROLE, Rules: rules } }));
     await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'kms/secret', Body: 'sealed', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sourceKey }));
-    const status = await waitFor(async () => {
-      const h = await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'kms/secret' }));
-      return h.ReplicationStatus === 'PENDING' ? undefined : h.ReplicationStatus;
-    }, { what: 'KMS replication', timeoutMs: 10_000 });
+    const status = await settled('kms/secret');
     assert.equal(status, 'COMPLETED');
     const replica = await s3.send(new GetObjectCommand({ Bucket: 'cfg-dst', Key: 'kms/secret' }));
     assert.equal(await replica.Body?.transformToString(), 'sealed');
@@ -239,10 +236,7 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     const key = Buffer.alloc(32, 9);
     const ssec = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(key).digest('base64') };
     await s3.send(new PutObjectCommand({ Bucket: 'cfg-src', Key: 'plain/customer', Body: 'mine', ...ssec }));
-    const done = await waitFor(async () => {
-      const h = await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'plain/customer', ...ssec }));
-      return h.ReplicationStatus === 'PENDING' ? undefined : h.ReplicationStatus;
-    }, { what: 'SSE-C replication', timeoutMs: 10_000 });
+    const done = await settled('plain/customer', ssec);
     assert.equal(done, 'COMPLETED');
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'cfg-dst', Key: 'plain/customer', ...ssec }))).Body?.transformToString(), 'mine');
     assert.equal((await failure(s3.send(new GetObjectCommand({ Bucket: 'cfg-dst', Key: 'plain/customer' })))).name, 'InvalidRequest');

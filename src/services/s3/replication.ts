@@ -167,6 +167,7 @@ export async function putBucketReplication(s3: S3, input: PutBucketReplicationRe
     const b = await requireBucket(tx, input.Bucket, ctx);
     if (b.versioning !== 'Enabled') throw s3Error('InvalidRequest', "Versioning must be 'Enabled' on the bucket to apply a replication configuration", { BucketName: b.name });
     for (const name of destinations) {
+      if (name === b.name) throw s3Error('InvalidRequest', 'Destination bucket cannot be the same as the source bucket.');
       const d = await getBucket(tx, name);
       if (!d) throw s3Error('InvalidRequest', 'Destination bucket must exist.');
       if (d.versioning !== 'Enabled') throw s3Error('InvalidRequest', 'Destination bucket must have versioning enabled.');

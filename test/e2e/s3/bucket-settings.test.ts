@@ -134,6 +134,8 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     f = await put([{ ...RULE, Destination: { Bucket: 'arn:aws:s3:::cfg-gone' } }]);
     assert.equal(f.name, 'InvalidRequest');
     assert.match(f.message, /Destination bucket must exist/);
+    f = await put([{ ...RULE, Destination: { Bucket: 'arn:aws:s3:::cfg-src' } }]);
+    assert.match(f.message, /cannot be the same as the source/);
     f = await put([RULE]);
     assert.match(f.message, /Destination bucket must have versioning enabled/);
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'cfg-dst', VersioningConfiguration: { Status: 'Enabled' } }));

@@ -38,6 +38,8 @@ export interface ReplicationTask {
   storageClass?: string;
   /** For an SSE-KMS source: the key the replica is encrypted under (the rule's ReplicaKmsKeyID). */
   replicaKmsKeyId?: string;
+  /** The version is replicated already: only its tags changed (s3:ReplicateTags). */
+  tagsOnly?: true;
 }
 
 /** A stored CORS rule: the SDK's shape, validated (cors.ts). */

@@ -125,6 +125,7 @@ export class ReplicationWorker {
     // The bucket, the version or the configuration is gone: nothing left to replicate.
     if (!source || !source.bucket.replication) return this.finish(task, undefined);
     const rec = source.rec;
+    if (task.tagsOnly === true) return this.syncTags(source.bucket, rec, task);
     const marker = rec.deleteMarker === true;
     const refused = await this.refusal(source.bucket, task, marker ? 's3:ReplicateDelete' : 's3:ReplicateObject');
     if (typeof refused === 'string') {
@@ -174,6 +175,22 @@ export class ReplicationWorker {
     }
     s3.buckets.invalidate(dest.name);
     if (!written) s3.reaper.discard(files);
+  }
+
+  /** A replicated version's tags changed: the replica takes them (a refusal leaves the replica as it was). */
+  private async syncTags(source: BucketRecord, rec: ObjectRecord, task: ReplicationTask): Promise<void> {
+    const refused = rec.deleteMarker === true ? 'a delete marker has no tags' : await this.refusal(source, task, 's3:ReplicateTags');
+    if (typeof refused === 'string') return this.finish(task, undefined);
+    await this.s3.meta.write(async (tx) => {
+      const found = await findVersion(tx, refused.dest.name, task.key, task.versionId);
+      if (found?.rec.replicationStatus === 'REPLICA') {
+        const { tags: _old, ...rest } = found.rec;
+        const next: ObjectRecord = rec.tags && rec.tags.length > 0 ? { ...rest, tags: rec.tags } : rest;
+        if (found.current) await tx.put(nsObjects(refused.dest.name), task.key, next);
+        else await tx.put(nsVersions(refused.dest.name), found.storeKey ?? versionKey(task.key, next.seq), next);
+      }
+      await this.settle(tx, task, undefined);
+    });
   }
 
   /** Decrypts the source and stores it under the destination's encryption (its default, or the rule's ReplicaKmsKeyID), as the role. */
@@ -259,7 +276,8 @@ export class ReplicationWorker {
     const b = await tx.get<BucketRecord>(NS_BUCKETS, task.bucket);
     if (!b) return;
     const prefix = replicationTaskKey({ ...task, destination: '' });
-    const others = await tx.scan(NS_REPLICATION, { start: prefix, end: prefix + '\uffff', limit: 1 });
+    // Copies to other destinations still queued (a tag sync does not make a version PENDING).
+    const others = (await tx.scan<ReplicationTask>(NS_REPLICATION, { start: prefix, end: prefix + '\uffff' })).filter((e) => e.value.tagsOnly !== true);
     const found = await findVersion(tx, b.name, task.key, task.versionId);
     if (!found) return;
     // FAILED sticks: a later destination's success does not hide an earlier failure.

@@ -28,7 +28,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { WriteTx } from '../../storage/ports.js';
 import { updateBucket } from './bucket-config.js';
 import { invalidArgument, malformedXml, s3Error } from './errors.js';
-import { NS_BUCKETS, NS_REPLICATION, type ObjectRecord, type ReplicationTask, SEP } from './model.js';
+import { type BucketRecord, NS_BUCKETS, NS_REPLICATION, type ObjectRecord, type ReplicationTask, SEP } from './model.js';
 import { getBucket, requireBucket, type S3 } from './state.js';
 
 const MAX_RULES = 1000;
@@ -157,6 +157,23 @@ export async function queueReplication(tx: WriteTx, bucket: string, rec: Pick<Ob
     const task: ReplicationTask = { bucket, key: rec.key, versionId: rec.versionId, ...t };
     await tx.put(NS_REPLICATION, replicationTaskKey(task), task);
   }
+}
+
+/**
+ * A replicated source version's tags changed: its replicas get them too (s3:ReplicateTags).
+ * A copy still queued reads the new tags when it runs, so nothing more is queued for it.
+ */
+export async function queueTagSync(tx: WriteTx, bucket: BucketRecord, rec: ObjectRecord): Promise<boolean> {
+  if (!bucket.replication || rec.replicationStatus === undefined || rec.replicationStatus === 'REPLICA') return false;
+  let queued = false;
+  for (const t of replicationTargets(bucket.replication, rec)) {
+    const task: ReplicationTask = { bucket: bucket.name, key: rec.key, versionId: rec.versionId, destination: t.destination, tagsOnly: true };
+    const k = replicationTaskKey(task);
+    if ((await tx.get(NS_REPLICATION, k)) !== undefined) continue;
+    await tx.put(NS_REPLICATION, k, task);
+    queued = true;
+  }
+  return queued;
 }
 
 export async function putBucketReplication(s3: S3, input: PutBucketReplicationRequest, ctx: RequestContext): Promise<Record<string, never>> {

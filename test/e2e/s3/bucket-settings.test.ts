@@ -19,6 +19,8 @@ import {
   GetBucketRequestPaymentCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
+  PutObjectTaggingCommand,
   ListObjectVersionsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -164,7 +166,7 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     const iamc = new IAMClient({ ...server.clientConfig, maxAttempts: 1 });
     const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
     await iamc.send(new CreateRoleCommand({ RoleName: 'replicator', AssumeRolePolicyDocument: JSON.stringify(trust) }));
-    const allow = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObjectVersionForReplication', 's3:ReplicateObject', 's3:ReplicateDelete'], Resource: ['arn:aws:s3:::cfg-src/*', 'arn:aws:s3:::cfg-dst/*'] }] };
+    const allow = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObjectVersionForReplication', 's3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: ['arn:aws:s3:::cfg-src/*', 'arn:aws:s3:::cfg-dst/*'] }] };
     await iamc.send(new PutRolePolicyCommand({ RoleName: 'replicator', PolicyName: 'replicate', PolicyDocument: JSON.stringify(allow) }));
     iamc.destroy();
 
@@ -192,6 +194,14 @@ describe('s3 bucket settings (accelerate, request payment, replication, notifica
     assert.equal(replica.TagCount, 1);
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'other/b.txt', VersionId: other.VersionId }))).ReplicationStatus, undefined);
     assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket: 'cfg-dst', Key: 'other/b.txt' })))).status, 404);
+
+    // Later tag changes on the source version reach the replica (s3:ReplicateTags).
+    await s3.send(new PutObjectTaggingCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt', Tagging: { TagSet: [{ Key: 'stage', Value: 'two' }] } }));
+    await waitFor(async () => {
+      const t = await s3.send(new GetObjectTaggingCommand({ Bucket: 'cfg-dst', Key: 'docs/a.txt' }));
+      return t.TagSet?.length === 1 && t.TagSet[0]?.Key === 'stage' && t.TagSet[0].Value === 'two';
+    }, { what: 'the replica to take the new tags' });
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt' }))).ReplicationStatus, 'COMPLETED');
 
     // A delete marker goes across too (DeleteMarkerReplication Enabled), with its version id; the replica version stays.
     const del = await s3.send(new DeleteObjectCommand({ Bucket: 'cfg-src', Key: 'docs/a.txt' }));

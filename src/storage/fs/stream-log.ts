@@ -39,6 +39,8 @@ interface Segment {
   bytes: number;
   lastAppend: number;
   fd: number | undefined;
+  /** Created by this process: every byte in it went through append(). */
+  fresh: boolean;
 }
 
 export class LogEntryError extends Error {
@@ -80,7 +82,7 @@ class FsStreamLog implements StreamLog {
         const m = SEGMENT.exec(f);
         if (!m) continue;
         const n = Number(m[1]);
-        segs.set(n, { lane: lane.name, segment: n, bytes: statSync(join(root, lane.name, f)).size, lastAppend: 0, fd: undefined });
+        segs.set(n, { lane: lane.name, segment: n, bytes: statSync(join(root, lane.name, f)).size, lastAppend: 0, fd: undefined, fresh: false });
         top = Math.max(top, n);
       }
       this.lanes.set(lane.name, segs);
@@ -134,7 +136,9 @@ class FsStreamLog implements StreamLog {
     }
     const body = buf.subarray(FRAME);
     if (buf.readUInt32LE(0) !== p.length) throw new LogEntryError(lane, p, 'frame length does not match');
-    if (buf.readUInt32LE(4) !== crc32(body)) throw new LogEntryError(lane, p, 'CRC mismatch');
+    // The CRC guards what a crash or the disk may have damaged: entries of segments an earlier run wrote.
+    // This run's own entries went through append() (and a reader only gets a pointer once they were synced).
+    if (!seg.fresh && buf.readUInt32LE(4) !== crc32(body)) throw new LogEntryError(lane, p, 'CRC mismatch');
     return body;
   }
 
@@ -214,7 +218,7 @@ class FsStreamLog implements StreamLog {
     const n = Math.max(this.highest.get(lane) ?? 0, ...segs.keys()) + 1;
     this.highest.set(lane, n);
     const fd = openSync(join(dir, segmentName(n)), 'wx+', 0o600);
-    const seg: Segment = { lane, segment: n, bytes: 0, lastAppend: 0, fd };
+    const seg: Segment = { lane, segment: n, bytes: 0, lastAppend: 0, fd, fresh: true };
     segs.set(n, seg);
     this.active.set(lane, seg);
     this.open.add(seg);

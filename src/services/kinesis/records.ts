@@ -26,6 +26,13 @@ import { HashKeyRule, STREAM_REF, SeqRule, check, type Rule } from './validate.j
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const MAX_GET_BYTES = 10 * 1024 * 1024;
 const MAX_DATA_BYTES = 10 * 1024 * 1024;
+/**
+ * A chunk up to this size stays in its row: it costs SQLite a page or two
+ * either way, and a group with no log entry commits with one fsync, not two
+ * (a lone PutRecord's latency). Larger chunks (a PutRecords batch per shard)
+ * are written once, to the stream log, instead of twice (WAL, checkpoint).
+ */
+const INLINE_MAX_BYTES = 4096;
 const DATA_RULE: Rule = { field: 'Data', notNull: true, kind: 'blob', lenMax: MAX_DATA_BYTES };
 const PK_RULE: Rule = { field: 'PartitionKey', notNull: true, lenMin: 1, lenMax: 256 };
 const PUT_RECORD_RULES: readonly Rule[] = [DATA_RULE, PK_RULE, HashKeyRule('ExplicitHashKey', false), SeqRule('SequenceNumberForOrdering'), ...STREAM_REF];
@@ -216,8 +223,8 @@ export function recordHandlers(core: KinesisCore) {
         const arrival = now > g.c.lastMs ? now : g.c.lastMs;
         const secs = Math.floor(arrival / 1000);
         const chunk = encodeChunk(g.recs, arrival, key);
-        // With a log, the chunk's bytes go there (synced before this transaction commits) and the row points to them.
-        await tx.put(recordNs(s.id, g.sh.ix), recordKey(g.first), log ? logChunk(log, s.id, chunk, g.recs.length, arrival) : chunk);
+        // A large chunk goes to the log (synced before this transaction commits) and the row points to it.
+        await tx.put(recordNs(s.id, g.sh.ix), recordKey(g.first), log && chunk.length > INLINE_MAX_BYTES ? logChunk(log, s.id, chunk, g.recs.length, arrival) : chunk);
         runsOut.push({ first: { shardCreatedSecs: g.sh.createdSecs, shardIx: g.sh.ix, index: BigInt(g.first), arrivalSecs: secs }, slots: g.slots, shardId: shardIdOf(g.sh.ix) });
         writtenCount += g.slots.length;
         const next: ShardCounter = { next: g.first + g.recs.length, lastMs: arrival };

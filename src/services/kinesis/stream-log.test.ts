@@ -23,7 +23,8 @@ async function readAll(k: Kit, stream: string, type = 'TRIM_HORIZON', extra: obj
 }
 
 async function put(k: Kit, stream: string, prefix: string, n: number): Promise<string[]> {
-  const texts = Array.from({ length: n }, (_, i) => `${prefix}-${i}-${'x'.repeat(i * 10)}`);
+  // Over 4 KiB per call: a chunk that size goes to the log (smaller ones stay in their rows).
+  const texts = Array.from({ length: n }, (_, i) => `${prefix}-${i}-${'x'.repeat(1200 + i * 10)}`);
   const r = await k.call<PutRecordsOutput>('PutRecords', { StreamName: stream, Records: texts.map((t) => ({ PartitionKey: t.slice(0, 8), Data: new Uint8Array(Buffer.from(t)) })) });
   assert.equal(r.FailedRecordCount, 0);
   return texts;
@@ -48,10 +49,15 @@ describe('kinesis records in the stream log', () => {
       const cut = k.clock.nowMs() + 1;
       k = await k.restart({ inline: false });
       k.clock.advance(5);
-      const fresh = [...(await put(k, 'mixed', 'new', 6)), ...(await put(k, 'mixed', 'new2', 3))];
+      const fresh = [...(await put(k, 'mixed', 'new', 6)), ...(await put(k, 'mixed', 'new2', 4))];
       assert.deepEqual(await rowKinds(k, 'mixed'), ['inline', 'inline', 'log', 'log']);
       assert.deepEqual(await readAll(k, 'mixed'), [...old, ...fresh]);
       assert.deepEqual(await readAll(k, 'mixed', 'AT_TIMESTAMP', { Timestamp: new Date(cut) }), fresh, 'a timestamp finds the first log row');
+      // A lone small record stays in its row, with a log or without.
+      const small = 'small';
+      await k.call('PutRecord', { StreamName: 'mixed', PartitionKey: 'p', Data: new Uint8Array(Buffer.from(small)) });
+      fresh.push(small);
+      assert.deepEqual(await rowKinds(k, 'mixed'), ['inline', 'inline', 'log', 'log', 'inline']);
       k = await k.restart();
       assert.deepEqual(await readAll(k, 'mixed'), [...old, ...fresh], 'after a restart');
       // A sweep keeps the lane: its rows still point into it.

@@ -23,6 +23,8 @@ export interface StreamLogHarness {
   metadata(log: StreamLog): Promise<MetadataStore>;
   /** Cuts `bytes` off the end of a lane's last segment (what a crash mid-append leaves). */
   tearTail(lane: string, bytes: number): Promise<void>;
+  /** Flips one byte of an entry's bytes on disk (what the disk may do to an older run's entry). */
+  damage(lane: string, p: LogPointer): Promise<void>;
   /** How many segment files exist behind the port. */
   files(): Promise<number>;
   cleanup(): Promise<void>;
@@ -90,6 +92,11 @@ export function runStreamLogContract(name: string, open: () => Promise<StreamLog
         log = await h.reopen();
         assert.deepEqual(Buffer.from(log.read('t', pd)), d);
         assert.deepEqual(Buffer.from(log.read('t', pb)), b);
+        await log.close();
+        await h.damage('t', pb);
+        log = await h.reopen();
+        assert.throws(() => log.read('t', pb), 'a damaged entry never reads as bytes');
+        assert.deepEqual(Buffer.from(log.read('t', pa)), a);
       } finally {
         await log.close();
         await h.cleanup();

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStreamLogContract } from '../contract.suite.js';
@@ -23,6 +23,16 @@ runStreamLogContract('fs (with the SQLite metadata store)', async () => {
     async tearTail(lane, bytes) {
       const last = (await segments(lane)).at(-1) as string;
       await truncate(last, (await stat(last)).size - bytes);
+    },
+    async damage(lane, p) {
+      const fh = await open(join(root, lane, `${String(p.segment).padStart(12, '0')}.log`), 'r+');
+      try {
+        const at = p.offset + 8 + Math.floor(p.length / 2);
+        const { buffer } = await fh.read(Buffer.alloc(1), 0, 1, at);
+        await fh.write(Buffer.from([(buffer[0] as number) ^ 0xff]), 0, 1, at);
+      } finally {
+        await fh.close();
+      }
     },
     files: async () => (await segments()).length,
     cleanup: () => rm(dir, { recursive: true, force: true }),

@@ -144,8 +144,9 @@ export interface LogSegmentInfo {
 }
 
 /**
- * Append-only byte logs, one lane per caller-chosen key (a Kinesis stream's
- * random id), each a series of segments the store names and rotates. For
+ * Append-only byte logs, one lane per caller-chosen key (`kinesis-<stream
+ * id>`: never a client-supplied name; a lane's owner sweeps only its own
+ * prefix), each a series of segments the store names and rotates. For
  * large values written once and read back by pointer: the bytes go to disk
  * once, the MetadataStore row holds only the LogPointer.
  *

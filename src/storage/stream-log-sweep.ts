@@ -21,7 +21,7 @@
  */
 import type { MetadataStore, ReadTx, StreamLog } from './ports.js';
 
-/** Every live lane → the lowest segment any row refers to (Infinity: none, 0: keep all). */
+/** Every live lane (of the sweeper's prefix) → the lowest segment any row refers to (Infinity: none, 0: keep all). */
 export type LaneReferrer = (tx: ReadTx) => Promise<Map<string, number>>;
 
 export interface LogSweepResult {
@@ -39,6 +39,8 @@ export class StreamLogSweeper {
     private readonly log: StreamLog,
     private readonly meta: MetadataStore,
     private readonly referrer: LaneReferrer,
+    /** Only lanes whose names start with this are this sweeper's (their owner's referrer knows them all). */
+    private readonly prefix = '',
   ) {}
 
   /** One sweep; concurrent callers share the running one. */
@@ -54,7 +56,7 @@ export class StreamLogSweeper {
     const keep = await this.meta.read(this.referrer);
     const next = new Set<string>();
     for (const s of this.log.list()) {
-      if (s.lastAppend > mark) continue;
+      if (s.lastAppend > mark || !s.lane.startsWith(this.prefix)) continue;
       const from = keep.get(s.lane);
       if (from !== undefined && s.segment >= from) continue;
       result.free++;

@@ -146,15 +146,22 @@ export function rowInfo(row: ChunkRow): RowInfo {
   return row;
 }
 
+/** A stream's lane of the log: its random id, under Kinesis's prefix (the log's sweep frees only lanes it owns). */
+export const LANE_PREFIX = 'kinesis-';
+
+export function laneOf(streamId: string): string {
+  return LANE_PREFIX + streamId;
+}
+
 /** Appends a chunk to the stream's lane and returns the row that points to it. */
 export function logChunk(log: StreamLog, streamId: string, chunk: Uint8Array, count: number, arrivalMs: number): ChunkPointer {
   const bodyBytes = chunk.length - 15 - (chunk[14] as number);
-  return { log: log.append(streamId, chunk), count, arrivalMs, bodyBytes };
+  return { log: log.append(laneOf(streamId), chunk), count, arrivalMs, bodyBytes };
 }
 
 /** A row's chunk bytes: inline, or read from the log (synchronously, in the turn the row was scanned). */
 export function chunkOf(row: ChunkRow, log: StreamLog | undefined, streamId: string): Uint8Array {
   if (row instanceof Uint8Array) return row;
   if (!log) throw new Error('record row points into a stream log, but this store has none');
-  return log.read(streamId, row.log);
+  return log.read(laneOf(streamId), row.log);
 }

@@ -13,7 +13,7 @@
  */
 import type { ReadTx } from '../../storage/ports.js';
 import { StreamLogSweeper, type LogSweepResult } from '../../storage/stream-log-sweep.js';
-import type { ChunkRow } from './chunks.js';
+import { LANE_PREFIX, laneOf, type ChunkRow } from './chunks.js';
 import type { KinesisCore } from './core.js';
 import { indexAtTimestamp } from './iterators.js';
 import { NS_CONSUMER, NS_SEQ, NS_STREAM, recordNs, type ConsumerMeta, type StreamMeta } from './model.js';
@@ -29,7 +29,7 @@ export class Lifecycle {
 
   constructor(private readonly core: KinesisCore) {
     core.schedule = (name) => this.schedule(`s:${name}`);
-    if (core.streamLog) this.sweeper = new StreamLogSweeper(core.streamLog, core.store, oldestSegments);
+    if (core.streamLog) this.sweeper = new StreamLogSweeper(core.streamLog, core.store, oldestSegments, LANE_PREFIX);
   }
 
   /** `key` is 's:<stream name>' or 'c:<consumer key>'. */
@@ -236,7 +236,7 @@ async function oldestSegments(tx: ReadTx): Promise<Map<string, number>> {
         after = rows[rows.length - 1]?.key;
       }
     }
-    keep.set(s.id, min);
+    keep.set(laneOf(s.id), min);
   }
   return keep;
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { GetRecordsOutput, PutRecordsOutput } from '@aws-sdk/client-kinesis';
-import type { ChunkRow } from './chunks.js';
+import { laneOf, type ChunkRow } from './chunks.js';
 import { NS_STREAM, recordNs, type StreamMeta } from './model.js';
 import { activeStream, kit, type Kit } from './test-kit.js';
 
@@ -81,15 +81,18 @@ describe('kinesis records in the stream log', () => {
       const log = k.streamLog;
       assert.ok(log);
       const lanes = () => new Set(log.list().map((s) => s.lane));
-      assert.deepEqual(lanes(), new Set([goneId, keptId]));
-      const laneDir = join(k.dir, 'streams', goneId);
+      // Another owner's lane, which Kinesis's sweep must leave alone.
+      const other = log.append('other-owner', Buffer.from('not kinesis'));
+      log.sync();
+      assert.deepEqual(lanes(), new Set([laneOf(goneId), laneOf(keptId), 'other-owner']));
+      const laneDir = join(k.dir, 'streams', laneOf(goneId));
       assert.ok(existsSync(laneDir));
 
       await k.call('DeleteStream', { StreamName: 'gone' });
       await k.lifecycle.idle();
       assert.equal((await k.lifecycle.sweepLog())?.deleted, 0, 'first sweep only notes the free segment');
       assert.equal((await k.lifecycle.sweepLog())?.deleted, 1);
-      assert.deepEqual(lanes(), new Set([keptId]));
+      assert.deepEqual(lanes(), new Set([laneOf(keptId), 'other-owner']));
       assert.ok(!existsSync(laneDir), 'the lane’s directory is gone');
       assert.deepEqual(await readAll(k, 'kept'), keptRecs);
 
@@ -98,9 +101,11 @@ describe('kinesis records in the stream log', () => {
       await k.lifecycle.trim();
       await k.lifecycle.sweepLog();
       await k.lifecycle.sweepLog();
-      assert.deepEqual(lanes(), new Set());
-      const later = await put(k, 'kept', 'later', 3);
+      assert.deepEqual(lanes(), new Set(['other-owner']));
+      assert.equal(Buffer.from(log.read('other-owner', other)).toString(), 'not kinesis');
+      const later = await put(k, 'kept', 'later', 4);
       assert.deepEqual(await readAll(k, 'kept'), later);
+      assert.deepEqual(lanes(), new Set([laneOf(keptId), 'other-owner']), 'a new segment for new puts');
     } finally {
       await k.close();
     }

@@ -7,7 +7,10 @@
  * append after open starts a new one), so whatever a crash left at the end
  * of an older segment — a torn frame of a put that never committed — is never
  * written after and never read: no row names it. A read checks the frame's
- * length and CRC all the same, so a damaged entry is an error, never bytes.
+ * length, and the CRC of entries an earlier run wrote, so a torn or damaged
+ * entry is an error, never bytes. (This run's own entries went through
+ * append() and are synced before any pointer to them commits; checking them
+ * too cost reads 2% CPU.)
  *
  * Everything is synchronous: appends run inside a metadata write transaction
  * (which must not await I/O) and reach only the page cache; sync() runs in

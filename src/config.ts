@@ -30,6 +30,8 @@ export interface Config {
   kinesisLimits: boolean;
   /** How often the S3 lifecycle worker scans when nothing else wakes it (seconds). */
   s3LifecycleIntervalSeconds: number;
+  /** How often S3 server access log records are delivered to their target buckets (seconds of hanul's clock). */
+  s3AccessLogIntervalSeconds: number;
   /** Firehose DirectPut per-stream quotas (records/s, requests/s, MiB/s) enforced. */
   firehoseLimits: boolean;
   /** Encrypt new objects with SSE-S3 when neither the request nor the bucket asks for encryption (AWS's default since 2023). */
@@ -115,6 +117,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'kmsRootKey', env: 'HANUL_KMS_ROOT_KEY', flag: '--kms-root-key', doc: 'KMS root key: base64 of 32 bytes, or a file path; else generated in the data dir', parse: str, default: undefined },
   { key: 'kmsPkcs11Module', env: 'HANUL_KMS_PKCS11_MODULE', flag: '--kms-pkcs11-module', doc: 'PKCS#11 module for KMS custom key stores (a CloudHSM cluster id names a token label)', parse: str, default: '/usr/lib/softhsm/libsofthsm2.so' },
   { key: 's3LifecycleIntervalSeconds', env: 'HANUL_S3_LIFECYCLE_INTERVAL_SECONDS', flag: '--s3-lifecycle-interval-seconds', doc: 'S3 lifecycle scan interval (also runs on rule changes and clock jumps)', parse: int('HANUL_S3_LIFECYCLE_INTERVAL_SECONDS', 1, 86_400), default: 300 },
+  { key: 's3AccessLogIntervalSeconds', env: 'HANUL_S3_ACCESS_LOG_INTERVAL_SECONDS', flag: '--s3-access-log-interval-seconds', doc: 'S3 server access logs: delivery interval (also at shutdown)', parse: int('HANUL_S3_ACCESS_LOG_INTERVAL_SECONDS', 1, 86_400), default: 60 },
   { key: 'kinesisLimits', env: 'HANUL_KINESIS_LIMITS', flag: '--kinesis-limits', doc: 'Enforce Kinesis per-shard throughput limits (on/off)', parse: bool('HANUL_KINESIS_LIMITS'), default: true },
   { key: 'firehoseLimits', env: 'HANUL_FIREHOSE_LIMITS', flag: '--firehose-limits', doc: 'Enforce Firehose DirectPut per-stream quotas: records/s, requests/s, MiB/s (on/off)', parse: bool('HANUL_FIREHOSE_LIMITS'), default: true },
   { key: 's3DefaultEncryption', env: 'HANUL_S3_DEFAULT_ENCRYPTION', flag: '--s3-default-encryption', doc: 'Encrypt new S3 objects with SSE-S3 unless the request or bucket says otherwise (on/off)', parse: bool('HANUL_S3_DEFAULT_ENCRYPTION'), default: true },

@@ -1,5 +1,6 @@
 import type { BlobReferrer } from '../storage/blob-sweep.js';
 import type { AuditSink, RequestContext, ServiceDeps } from '../server/context.js';
+import type { AwsError } from './errors.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 
 export type ProtocolName = 'rest-xml' | 'json-1.0' | 'json-1.1' | 'query' | 'rest-json';
@@ -120,6 +121,11 @@ export interface ServiceDefinition {
    * error (S3's bucket CORS rules). Called only when the request has an Origin.
    */
   crossOrigin?(req: HttpRequest, res: HttpResponse): Promise<void>;
+  /**
+   * Told of every finished request of this service once its response is written, with what
+   * the pipeline knows of it (S3 server access logs). Called per request: keep it a cheap check.
+   */
+  served?(req: HttpRequest, input: unknown, output: unknown, ctx: RequestContext | undefined, status: number, bytesOut: number, requestId: string, failure: AwsError | undefined, startedMs: number): void;
   /** Background work (lifecycle, rotation, delivery); stopped on shutdown. */
   start?(): Promise<void>;
   stop?(): Promise<void>;

@@ -124,7 +124,7 @@ export class IamRuntime {
   cachedIdentity(principal: Principal): ResolvedIdentity | undefined {
     if (principal.type === 'anonymous') return anonymousIdentity;
     if (principal.type === 'root' && principal.sessionToken === undefined) return this.roots.get(principal);
-    if (principal.accessKeyId === undefined) return undefined;
+    if (principal.accessKeyId === undefined) return principal.type === 'assumed-role' ? this.serviceSessions.get(principal) : undefined;
     const hit = this.cache.get(principal.accessKeyId);
     return hit && hit.gen === this.generation && Date.now() - hit.at < CACHE_TTL_MS ? hit.identity : undefined;
   }
@@ -143,6 +143,13 @@ export class IamRuntime {
   }
 
   private readonly roots = new WeakMap<Principal, ResolvedIdentity>();
+  /** Sessions a service acts as with a customer's role (service-roles.ts actAsRole), keyed by their principal object: no access key names them. */
+  private readonly serviceSessions = new WeakMap<Principal, ResolvedIdentity>();
+
+  /** Lets every service evaluate a role session a service acts as (S3 replication calling KMS) with the role's policies. */
+  registerServiceSession(id: ResolvedIdentity): void {
+    this.serviceSessions.set(id.principal, id);
+  }
 
   /** The root user's identity; the long-term root principal is one object per app, so it is built once. */
   private rootIdentity(principal: Principal): ResolvedIdentity {

@@ -46,41 +46,48 @@ export async function actAsRole(
     name: sessionName,
   };
   const facts: PrincipalFacts = { anonymous: false, root: false, accountId: rt.accountId, arns: [[principal.arn, 'direct'], [roleArn, 'role']] };
+  const roleKeys = new Map<string, readonly string[]>([
+    ['aws:principalarn', [roleArn]],
+    ['aws:principalaccount', [rt.accountId]],
+    ['aws:principaltype', ['AssumedRole']],
+    ['aws:userid', [principal.userId]],
+    ['aws:principalisawsservice', ['false']],
+    ['aws:viaawsservice', ['true']],
+  ]);
+  for (const t of role.tags) roleKeys.set(`aws:principaltag/${lower(t.Key)}`, [t.Value]);
+  /** The role's policies as they are now. */
+  const policies = () =>
+    rt.read(async (tx) => {
+      const r = await tx.get<RoleRecord>(NS.role, lower(role.name));
+      const out: PolicySet = { identity: [] };
+      if (!r) return out;
+      for (const arn of r.attached) {
+        const text = await rt.managedDocument(tx, arn);
+        if (text !== undefined) out.identity = [...(out.identity ?? []), rt.compile(text, 'identity', arn)];
+      }
+      for (const [n, text] of Object.entries(r.inline)) out.identity = [...(out.identity ?? []), rt.compile(text, 'identity', n)];
+      if (r.boundary !== undefined) {
+        const text = await rt.managedDocument(tx, r.boundary);
+        out.boundary = text === undefined ? { kind: 'boundary', version: '2012-10-17', statements: [], size: 0 } : rt.compile(text, 'boundary', r.boundary);
+      }
+      return out;
+    });
+  // Other services the session calls in-process (KMS for an encrypted object) evaluate it with the role's policies too.
+  const now = await policies();
+  rt.registerServiceSession({ principal, facts, identity: [...(now.identity ?? [])], ...(now.boundary ? { boundary: now.boundary } : {}), keys: roleKeys, roleName: role.name });
   return {
     ok: true,
     actor: {
       principal,
       async decide(check, resourcePolicy) {
-        const identity = await rt.read(async (tx) => {
-          const r = await tx.get<RoleRecord>(NS.role, lower(role.name));
-          const out: PolicySet = { identity: [] };
-          if (!r) return out;
-          for (const arn of r.attached) {
-            const text = await rt.managedDocument(tx, arn);
-            if (text !== undefined) out.identity = [...(out.identity ?? []), rt.compile(text, 'identity', arn)];
-          }
-          for (const [n, text] of Object.entries(r.inline)) out.identity = [...(out.identity ?? []), rt.compile(text, 'identity', n)];
-          if (r.boundary !== undefined) {
-            const text = await rt.managedDocument(tx, r.boundary);
-            out.boundary = text === undefined ? { kind: 'boundary', version: '2012-10-17', statements: [], size: 0 } : rt.compile(text, 'boundary', r.boundary);
-          }
-          return out;
-        });
+        const identity = await policies();
         if (resourcePolicy) {
           identity.resource = rt.compile(resourcePolicy.document, 'resource');
           if (resourcePolicy.required) identity.resourceRequired = true;
         }
-        const keys = new Map<string, readonly string[]>([
-          ['aws:principalarn', [roleArn]],
-          ['aws:principalaccount', [rt.accountId]],
-          ['aws:principaltype', ['AssumedRole']],
-          ['aws:userid', [principal.userId]],
-          ['aws:currenttime', [deps.clock.now().toISOString()]],
-          ['aws:epochtime', [String(Math.floor(deps.clock.nowMs() / 1000))]],
-          ['aws:principalisawsservice', ['false']],
-          ['aws:viaawsservice', ['true']],
-        ]);
-        for (const t of role.tags) keys.set(`aws:principaltag/${lower(t.Key)}`, [t.Value]);
+        const keys = new Map<string, readonly string[]>(roleKeys);
+        keys.set('aws:currenttime', [deps.clock.now().toISOString()]);
+        keys.set('aws:epochtime', [String(Math.floor(deps.clock.nowMs() / 1000))]);
         for (const [k, v] of Object.entries(check.conditions ?? {})) if (v !== undefined) keys.set(k.toLowerCase(), typeof v === 'string' ? [v] : v);
         return decide({ action: check.action, resource: check.resource, principal: facts, keys }, identity);
       },

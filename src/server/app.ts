@@ -144,6 +144,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         await sweeper?.stop();
         for (const s of services) await s.stop?.();
         await stores.metadata.close();
+        await stores.streamLog?.close();
         await stores.blobs.close();
       })();
       return closing;

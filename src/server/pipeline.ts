@@ -201,6 +201,7 @@ export function createPipeline(deps: PipelineDeps) {
       deps.log.debug({ err: e, requestId }, 'response aborted');
     }
     finished(deps, started, service, operation, response.status, counter, bytesOut, seen, requestId, ctx, failure);
+    if (service?.served !== undefined) service.served(req, input, output, ctx, response.status, bytesOut, requestId, failure, started);
     const auditSpec = ctx && service?.audited ? service.operations[operation] : undefined;
     if (ctx && service?.audited && auditSpec?.audit?.dataEvent !== true) {
       const spec = auditSpec;

@@ -5,7 +5,8 @@
  */
 export function sdkOperations(sdk: Record<string, unknown>): string[] {
   return Object.keys(sdk)
-    .filter((k) => k.endsWith('Command') && k !== 'Command' && typeof sdk[k] === 'function')
+    // Operation commands only: not the base `Command` nor smithy's re-exported `$Command`.
+    .filter((k) => /^[A-Z][A-Za-z0-9]*Command$/.test(k) && k !== 'Command' && typeof sdk[k] === 'function')
     .map((k) => k.slice(0, -'Command'.length))
     .sort();
 }

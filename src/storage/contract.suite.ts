@@ -4,3 +4,4 @@
  */
 export { runMetadataStoreContract, TRICKY_KEYS, type MetadataHarness } from './contract/metadata.js';
 export { runBlobStoreContract, type BlobHarness } from './contract/blob.js';
+export { runStreamLogContract, type StreamLogHarness } from './contract/stream-log.js';

@@ -14,18 +14,20 @@ import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BLOB_CHUNK, patternBytes } from './crash/pattern.js';
 import { openEmbeddedStores } from './embedded.js';
+import type { LogPointer } from './ports.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'crash', 'child.js');
 
 interface Acks {
   tx: number[];
+  log: number[];
   blobs: Array<{ id: string; seed: number; size: number }>;
 }
 
 /** Runs the child until it acknowledged enough (or a deadline), then SIGKILLs it. */
-async function runAndKill(dataDir: string, want: { tx: number; blobs: number }, deadlineMs: number): Promise<Acks> {
+async function runAndKill(dataDir: string, want: { tx: number; blobs: number; log: number }, deadlineMs: number): Promise<Acks> {
   const child = spawn(process.execPath, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const acks: Acks = { tx: [], blobs: [] };
+  const acks: Acks = { tx: [], log: [], blobs: [] };
   let partial = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
@@ -37,9 +39,10 @@ async function runAndKill(dataDir: string, want: { tx: number; blobs: number }, 
     for (const line of lines) {
       const [kind, a, b, c] = line.split(' ');
       if (kind === 'm') acks.tx.push(Number(a));
+      else if (kind === 'l') acks.log.push(Number(a));
       else if (kind === 'b') acks.blobs.push({ id: a as string, seed: Number(b), size: Number(c) });
     }
-    if (acks.tx.length >= want.tx && acks.blobs.length >= want.blobs) child.kill('SIGKILL');
+    if (acks.tx.length >= want.tx && acks.blobs.length >= want.blobs && acks.log.length >= want.log) child.kill('SIGKILL');
   });
   const code = await exited;
   clearTimeout(timer);
@@ -50,11 +53,11 @@ async function runAndKill(dataDir: string, want: { tx: number; blobs: number }, 
 it('keeps every acknowledged write, whole, across SIGKILL', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'hanul-crash-'));
   try {
-    const acks = await runAndKill(dataDir, { tx: 400, blobs: 30 }, 8000);
-    assert.ok(acks.tx.length > 0 && acks.blobs.length > 0, 'the child acknowledged nothing before the deadline');
+    const acks = await runAndKill(dataDir, { tx: 400, blobs: 30, log: 200 }, 8000);
+    assert.ok(acks.tx.length > 0 && acks.blobs.length > 0 && acks.log.length > 0, 'the child acknowledged nothing before the deadline');
     const leftovers = (await readdir(join(dataDir, 'blobs', 'tmp'))).length;
 
-    const { metadata, blobs } = await openEmbeddedStores(dataDir);
+    const { metadata, blobs, streamLog } = await openEmbeddedStores(dataDir);
     try {
       assert.deepEqual(await readdir(join(dataDir, 'blobs', 'tmp')), [], 'cleanup() removes temp leftovers');
       const { n, a, b } = await metadata.read(async (tx) => ({
@@ -76,9 +79,18 @@ it('keeps every acknowledged write, whole, across SIGKILL', async (t) => {
         for await (const chunk of blobs.read(id)) got.update(chunk);
         assert.equal(got.digest('hex'), want.digest('hex'), `blob ${id} bytes`);
       }
-      t.diagnostic(`killed after ${acks.tx.length} acknowledged tx (${n} committed) and ${acks.blobs.length} blobs; ${leftovers} temp files left by the kill`);
+      // Every committed pointer (acknowledged or not) names whole bytes; every acknowledged entry is there.
+      const rows = await metadata.read((tx) => tx.scan<{ p: LogPointer; size: number }>('log'));
+      const committed = new Set(rows.map((r) => Number(r.key)));
+      for (const seed of acks.log) assert.ok(committed.has(seed), `log entry ${seed} acknowledged but not committed`);
+      for (const { key, value } of rows) {
+        const worker = Math.floor((Number(key) - 2_000_000) / 1_000_000);
+        assert.ok(Buffer.from(streamLog?.read(`w${worker}`, value.p) ?? []).equals(patternBytes(Number(key), 0, value.size)), `log entry ${key} bytes`);
+      }
+      t.diagnostic(`killed after ${acks.tx.length} acknowledged tx (${n} committed), ${acks.blobs.length} blobs, ${acks.log.length} log entries (${rows.length} committed); ${leftovers} temp files left by the kill`);
     } finally {
       await metadata.close();
+      await streamLog?.close();
       await blobs.close();
     }
   } finally {

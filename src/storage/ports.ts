@@ -126,7 +126,68 @@ export interface BlobStore {
   close(): Promise<void>;
 }
 
+/** Where one entry of a StreamLog lane sits: store-chosen numbers, never a path. */
+export interface LogPointer {
+  segment: number;
+  /** Byte offset of the entry's frame in its segment. */
+  offset: number;
+  /** The entry's length (its bytes, without the frame). */
+  length: number;
+}
+
+export interface LogSegmentInfo {
+  lane: string;
+  segment: number;
+  bytes: number;
+  /** The mark() of its last append in this process (0: none since open). */
+  lastAppend: number;
+}
+
+/**
+ * Append-only byte logs, one lane per caller-chosen key (`kinesis-<stream
+ * id>`: never a client-supplied name; a lane's owner sweeps only its own
+ * prefix), each a series of segments the store names and rotates. For
+ * large values written once and read back by pointer: the bytes go to disk
+ * once, the MetadataStore row holds only the LogPointer.
+ *
+ * Durability — the invariant the pair keeps: a committed pointer never names
+ * bytes that are not durable. append() only writes to the page cache; the
+ * MetadataStore syncs the log (sync()) before every commit (the embedded
+ * store is opened with `beforeCommit: () => log.sync()`), so a pointer
+ * committed in a transaction names bytes fsync'd before that COMMIT. Hence:
+ * append only inside the write transaction that stores the pointer. A crash
+ * between the sync and the COMMIT leaves bytes no row names: garbage for
+ * the sweep, never a dangling pointer. One sync per group commit, whatever
+ * the number of entries.
+ *
+ * Space: a lane's entries are released oldest first (records expire in
+ * order), so a sweep needs only each live lane's oldest referenced segment
+ * (storage/stream-log-sweep.ts). A segment appended to after a sweep's
+ * mark() is never deleted by that sweep.
+ */
+export interface StreamLog {
+  /**
+   * Appends one entry (framed with its length and CRC) to the lane's open
+   * segment, in the page cache: durable after the next sync(). Synchronous.
+   * A lane is 1–64 of [A-Za-z0-9_-].
+   */
+  append(lane: string, bytes: Uint8Array): LogPointer;
+  /** One entry's bytes; throws if the segment is gone or the frame or CRC does not match. Synchronous. */
+  read(lane: string, p: LogPointer): Uint8Array;
+  /** fdatasyncs every segment appended to since the last sync (and new names' directories). Synchronous; throws on an I/O error. */
+  sync(): void;
+  /** A number every later append exceeds (for sweeps). */
+  mark(): number;
+  /** Every segment of every lane. */
+  list(): LogSegmentInfo[];
+  /** Deletes a segment unless it was appended to after `mark`; returns whether it did. */
+  deleteSegment(lane: string, segment: number, mark: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 export interface Stores {
   metadata: MetadataStore;
   blobs: BlobStore;
+  /** Absent in test doubles; Kinesis then keeps record bytes inside its rows. */
+  streamLog?: StreamLog;
 }

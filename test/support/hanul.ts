@@ -140,13 +140,15 @@ export async function waitFor<T>(check: () => Promise<T> | T, opts: { timeoutMs?
   }
 }
 
-/** A call's failure: `name` is the wire error code (the SDK's `Code` where it names the class differently). */
-export async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
+/** A call's failure: `name` is the wire error code (the SDK's `Code` where it names the class differently); `error` has the error document's other fields. */
+export async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined; error: Record<string, unknown> }> {
   try {
     await p;
   } catch (e) {
     const err = e as { name: string; Code?: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.Code ?? err.name, message: err.message, status: err.$metadata?.httpStatusCode };
+    const out = { name: err.Code ?? err.name, message: err.message, status: err.$metadata?.httpStatusCode };
+    // Not enumerable: tests compare the three members above with deepEqual.
+    return Object.defineProperty(out, 'error', { value: err, enumerable: false }) as typeof out & { error: Record<string, unknown> };
   }
   assert.fail('expected the call to fail');
 }

@@ -12,7 +12,14 @@
  *   body = count × (u16 partition key length | key (utf8) | u32 data length | data)
  * An encrypted chunk's body is sealed whole (AES-256-GCM, iv ‖ ciphertext ‖
  * tag) under the stream's data key named by ref.
+ *
+ * Where the chunk is: with a StreamLog (embedded mode), in the stream's lane
+ * of the log, and the row holds a ChunkPointer (where, plus what a reader
+ * needs to skip or size the chunk without reading it); rows written by
+ * builds before the log (and by stores without one) hold the chunk's bytes.
+ * The row's value type tells them apart.
  */
+import type { LogPointer, StreamLog } from '../../storage/ports.js';
 import type { RecordKey } from './encryption.js';
 
 const VERSION = 1;
@@ -111,4 +118,50 @@ export function chunkRecords(chunk: Uint8Array, h: ChunkHeader, key: RecordKey |
     o += len;
   }
   return out;
+}
+
+/** A record row: the chunk itself (inline), or where it sits in the stream log. */
+export type ChunkRow = Uint8Array | ChunkPointer;
+
+export interface ChunkPointer {
+  log: LogPointer;
+  count: number;
+  arrivalMs: number;
+  /** The chunk's length minus its header (what GetRecords' size limit counts). */
+  bodyBytes: number;
+}
+
+/** What a reader needs before deciding to read a row's chunk. */
+export interface RowInfo {
+  count: number;
+  arrivalMs: number;
+  bodyBytes: number;
+}
+
+export function rowInfo(row: ChunkRow): RowInfo {
+  if (row instanceof Uint8Array) {
+    const h = chunkHeader(row);
+    return { count: h.count, arrivalMs: h.arrivalMs, bodyBytes: row.length - h.bodyOffset };
+  }
+  return row;
+}
+
+/** A stream's lane of the log: its random id, under Kinesis's prefix (the log's sweep frees only lanes it owns). */
+export const LANE_PREFIX = 'kinesis-';
+
+export function laneOf(streamId: string): string {
+  return LANE_PREFIX + streamId;
+}
+
+/** Appends a chunk to the stream's lane and returns the row that points to it. */
+export function logChunk(log: StreamLog, streamId: string, chunk: Uint8Array, count: number, arrivalMs: number): ChunkPointer {
+  const bodyBytes = chunk.length - 15 - (chunk[14] as number);
+  return { log: log.append(laneOf(streamId), chunk), count, arrivalMs, bodyBytes };
+}
+
+/** A row's chunk bytes: inline, or read from the log (synchronously, in the turn the row was scanned). */
+export function chunkOf(row: ChunkRow, log: StreamLog | undefined, streamId: string): Uint8Array {
+  if (row instanceof Uint8Array) return row;
+  if (!log) throw new Error('record row points into a stream log, but this store has none');
+  return log.read(laneOf(streamId), row.log);
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DescribeStreamSummaryOutput, GetRecordsOutput, ListStreamsOutput, PutRecordOutput } from '@aws-sdk/client-kinesis';
+import { chunkOf, type ChunkRow } from './chunks.js';
 import type { StreamKms } from './encryption.js';
 import { NS_STREAM, recordNs, type StreamMeta } from './model.js';
 import { activeStream, kit, rejects, type Kit } from './test-kit.js';
@@ -142,11 +145,14 @@ describe('kinesis control plane', () => {
     assert.equal(p.EncryptionType, 'KMS');
     const stored = await k.store.read(async (tx) => {
       const s = (await tx.get<StreamMeta>(NS_STREAM, 'enc')) as StreamMeta;
-      return tx.scan<Uint8Array>(recordNs(s.id, 0));
+      return (await tx.scan<ChunkRow>(recordNs(s.id, 0))).map((r) => Buffer.from(chunkOf(r.value, k.streamLog, s.id)));
     });
     assert.equal(stored.length, 2);
-    assert.ok(!Buffer.from(stored[1]?.value as Uint8Array).includes('secret-payload'), 'ciphertext at rest');
-    assert.ok(Buffer.from(stored[0]?.value as Uint8Array).includes('plain-before'), 'the record put before encryption started stays as it was');
+    assert.ok(!(stored[1] as Buffer).includes('secret-payload'), 'ciphertext at rest');
+    assert.ok((stored[0] as Buffer).includes('plain-before'), 'the record put before encryption started stays as it was');
+    for (const seg of k.streamLog?.list() ?? []) {
+      assert.ok(!readFileSync(join(k.dir, 'streams', seg.lane, `${String(seg.segment).padStart(12, '0')}.log`)).includes('secret-payload'), 'no plaintext in the log');
+    }
     k = await k.restart();
     const before = kms.calls.filter((c) => c === 'decrypt').length;
     const it = await k.call<{ ShardIterator: string }>('GetShardIterator', { StreamName: 'enc', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' });

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock.js';
 import type { RequestContext } from '../../server/context.js';
-import type { MetadataStore, ReadTx } from '../../storage/ports.js';
+import type { MetadataStore, ReadTx, StreamLog } from '../../storage/ports.js';
 import { kinesisError, streamNotFound } from './errors.js';
 import { ShardLimits } from './limits.js';
 import { NS_STREAM, openShards, parseArn, type ShardMeta, type StreamMeta } from './model.js';
@@ -97,6 +97,8 @@ export class KinesisCore {
   readonly signals = new ShardSignals();
   private readonly routes = new Map<string, Route>();
   crypto: StreamCrypto | undefined;
+  /** Where record chunks go (chunks.ts); without one, rows hold them. */
+  streamLog: StreamLog | undefined;
   lifecycle: Lifecycle | undefined;
   subscriptions: Subscriptions | undefined;
   /** Ends a stream's transitional status after the configured delay (lifecycle.ts sets this). */

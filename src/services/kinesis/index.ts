@@ -58,6 +58,7 @@ export async function buildKinesis(deps: ServiceDeps, overrides: Partial<Kinesis
   // Every Kinesis write goes through this view, so the policy cache is exact on this node.
   const policies = new StreamPolicyCache();
   const core = new KinesisCore(watchStreamWrites(deps.stores.metadata, policies), deps.clock, deps.log, deps.config.region, deps.config.accountId, opts, await iteratorKey(deps));
+  core.streamLog = deps.stores.streamLog;
   const lifecycle = new Lifecycle(core);
   const subscriptions = new Subscriptions();
   core.lifecycle = lifecycle;

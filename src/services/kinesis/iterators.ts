@@ -12,7 +12,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { ReadTx } from '../../storage/ports.js';
 import type { KinesisCore } from './core.js';
 import { dryRunSucceeded, kinesisError, streamNotFound } from './errors.js';
-import { chunkHeader } from './chunks.js';
+import { rowInfo, type ChunkRow } from './chunks.js';
 import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StreamMeta } from './model.js';
 import { indexOfRecordKey, parseSeq, recordKey, shardIdOf, shardIxOf } from './seq.js';
 import { seal, unseal } from './tokens.js';
@@ -76,13 +76,13 @@ export async function indexAtTimestamp(tx: ReadTx, s: StreamMeta, sh: ShardMeta,
   let best = 0;
   while (lo <= hi) {
     const mid = Math.floor((lo + hi) / 2);
-    const [row] = await tx.scan<Uint8Array>(ns, { end: recordKey(mid + 1), reverse: true, limit: 1 });
+    const [row] = await tx.scan<ChunkRow>(ns, { end: recordKey(mid + 1), reverse: true, limit: 1 });
     if (!row) {
       lo = mid + 1;
       continue;
     }
     const first = indexOfRecordKey(row.key);
-    const h = chunkHeader(row.value);
+    const h = rowInfo(row.value);
     if (h.arrivalMs < ts) {
       best = Math.max(best, first + h.count);
       lo = mid + 1;

@@ -4,10 +4,16 @@
  * consumers CREATING → ACTIVE, DELETING → gone) after the configured delay,
  * and trimming records older than the retention period.
  *
+ * With a stream log, a sweep after each trim (and at start) frees log
+ * segments no record row refers to any more (storage/stream-log-sweep.ts).
+ *
  * Timers drive the transitions; timestamps come from the clock. The pending
  * change is stored with the stream, so a restart picks up where it stopped
  * (start() reschedules whatever is still pending).
  */
+import type { ReadTx } from '../../storage/ports.js';
+import { StreamLogSweeper, type LogSweepResult } from '../../storage/stream-log-sweep.js';
+import { LANE_PREFIX, laneOf, type ChunkRow } from './chunks.js';
 import type { KinesisCore } from './core.js';
 import { indexAtTimestamp } from './iterators.js';
 import { NS_CONSUMER, NS_SEQ, NS_STREAM, recordNs, type ConsumerMeta, type StreamMeta } from './model.js';
@@ -19,9 +25,11 @@ export class Lifecycle {
   private readonly running = new Set<Promise<unknown>>();
   private trimTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly sweeper: StreamLogSweeper | undefined;
 
   constructor(private readonly core: KinesisCore) {
     core.schedule = (name) => this.schedule(`s:${name}`);
+    if (core.streamLog) this.sweeper = new StreamLogSweeper(core.streamLog, core.store, oldestSegments, LANE_PREFIX);
   }
 
   /** `key` is 's:<stream name>' or 'c:<consumer key>'. */
@@ -55,8 +63,9 @@ export class Lifecycle {
     const [streams, consumers] = await this.core.store.read(async (tx) => [await tx.scan<StreamMeta>(NS_STREAM), await tx.scan<ConsumerMeta>(NS_CONSUMER)] as const);
     for (const { value: s } of streams) if (s.pending) this.schedule(`s:${s.name}`, Math.min(this.core.opts.stateDelayMs, Math.max(0, (s.dueMs ?? now) - now)));
     for (const { key, value: c } of consumers) if (c.status !== 'ACTIVE') this.schedule(`c:${key}`, Math.min(this.core.opts.stateDelayMs, Math.max(0, (c.dueMs ?? now) - now)));
+    this.track(this.sweepLog());
     this.trimTimer = setInterval(() => {
-      if (this.running.size === 0) this.track(this.trim());
+      if (this.running.size === 0) this.track(this.trim().then(() => this.sweepLog()));
     }, this.core.opts.trimIntervalMs);
     this.trimTimer.unref();
   }
@@ -154,6 +163,11 @@ export class Lifecycle {
     });
   }
 
+  /** Frees log segments no record row refers to (a segment goes in the second sweep that finds it free). */
+  async sweepLog(): Promise<LogSweepResult | undefined> {
+    return this.stopped ? undefined : this.sweeper?.sweep();
+  }
+
   /**
    * Removes records older than each stream's retention period, and closed
    * shards whose records have all expired (AWS stops listing them too).
@@ -191,4 +205,38 @@ export class Lifecycle {
     }
     return removed;
   }
+}
+
+/**
+ * Each stream's lane → the lowest log segment its rows point to. A shard's
+ * rows point to ever later segments (the log appends in put order), so its
+ * first row that points anywhere says it; rows older builds wrote inline
+ * come first and point nowhere. After a few pages of those, the whole lane
+ * is kept (0) rather than scanning on.
+ */
+async function oldestSegments(tx: ReadTx): Promise<Map<string, number>> {
+  const keep = new Map<string, number>();
+  for (const { value: s } of await tx.scan<StreamMeta>(NS_STREAM)) {
+    let min = Infinity;
+    for (const sh of s.shards) {
+      let after: string | undefined;
+      for (let page = 0; ; page++) {
+        const limit = page === 0 ? 1 : 256;
+        const rows = await tx.scan<ChunkRow>(recordNs(s.id, sh.ix), { limit, ...(after !== undefined ? { startAfter: after } : {}) });
+        const found = rows.find((r) => !(r.value instanceof Uint8Array));
+        if (found && !(found.value instanceof Uint8Array)) {
+          min = Math.min(min, found.value.log.segment);
+          break;
+        }
+        if (rows.length < limit) break;
+        if (page >= 4) {
+          min = 0;
+          break;
+        }
+        after = rows[rows.length - 1]?.key;
+      }
+    }
+    keep.set(laneOf(s.id), min);
+  }
+  return keep;
 }

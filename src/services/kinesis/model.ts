@@ -6,7 +6,8 @@
  *   kinesis:stream    <stream name>             StreamMeta (shards, lineage, settings)
  *   kinesis:seq       <stream id>/<shard ix>    ShardCounter (next record index, last arrival)
  *   kinesis:rec:<stream id>:<shard ix>
- *                     <first record index, 14 hex>  a chunk of records (chunks.ts)
+ *                     <first record index, 14 hex>  a chunk of records, or a pointer to it
+ *                                                   in the stream log's lane kinesis-<stream id> (chunks.ts)
  *   kinesis:consumer  <stream id>/<name>        ConsumerMeta
  *
  * Records live in one namespace per shard, one chunk per put, keyed so a

@@ -16,7 +16,7 @@ import type { KinesisCore } from './core.js';
 import { type RecordKey, EncryptionChanged } from './encryption.js';
 import { dryRunSucceeded, kinesisError, streamNotFound, throughputExceeded } from './errors.js';
 import { ITERATOR_TTL_MS, counterOf, decodeIterator, encodeIterator } from './iterators.js';
-import { chunkHeader, chunkRecords, encodeChunk, type ChunkHeader, type ChunkRecord } from './chunks.js';
+import { chunkHeader, chunkOf, chunkRecords, encodeChunk, logChunk, rowInfo, type ChunkHeader, type ChunkRecord, type ChunkRow } from './chunks.js';
 import { NS_SEQ, counterKey, recordNs, type ShardCounter, type ShardMeta, type StreamMeta } from './model.js';
 import { MAX_HASH_KEY, formatSeq, formatSeqRun, hashKeyOfPartitionKey, hexOfHashKey, indexOfRecordKey, recordKey, shardIdOf, type SeqParts } from './seq.js';
 import { putRecordsAnswer } from './put-records-json.js';
@@ -26,6 +26,13 @@ import { HashKeyRule, STREAM_REF, SeqRule, check, type Rule } from './validate.j
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const MAX_GET_BYTES = 10 * 1024 * 1024;
 const MAX_DATA_BYTES = 10 * 1024 * 1024;
+/**
+ * A chunk up to this size stays in its row: it costs SQLite a page or two
+ * either way, and a group with no log entry commits with one fsync, not two
+ * (a lone PutRecord's latency). Larger chunks (a PutRecords batch per shard)
+ * are written once, to the stream log, instead of twice (WAL, checkpoint).
+ */
+const INLINE_MAX_BYTES = 4096;
 const DATA_RULE: Rule = { field: 'Data', notNull: true, kind: 'blob', lenMax: MAX_DATA_BYTES };
 const PK_RULE: Rule = { field: 'PartitionKey', notNull: true, lenMin: 1, lenMax: 256 };
 const PUT_RECORD_RULES: readonly Rule[] = [DATA_RULE, PK_RULE, HashKeyRule('ExplicitHashKey', false), SeqRule('SequenceNumberForOrdering'), ...STREAM_REF];
@@ -143,6 +150,7 @@ export function recordHandlers(core: KinesisCore) {
     const hot = new Set<number>();
     let streamId = '';
     const written: Array<[string, ShardCounter]> = [];
+    const log = core.streamLog;
     let runs = 0;
     const out = await core.store.write(async (tx) => {
       if (runs++ > 0 || inPut) {
@@ -214,7 +222,9 @@ export function recordHandlers(core: KinesisCore) {
       for (const g of groups.values()) {
         const arrival = now > g.c.lastMs ? now : g.c.lastMs;
         const secs = Math.floor(arrival / 1000);
-        await tx.put(recordNs(s.id, g.sh.ix), recordKey(g.first), encodeChunk(g.recs, arrival, key));
+        const chunk = encodeChunk(g.recs, arrival, key);
+        // A large chunk goes to the log (synced before this transaction commits) and the row points to it.
+        await tx.put(recordNs(s.id, g.sh.ix), recordKey(g.first), log && chunk.length > INLINE_MAX_BYTES ? logChunk(log, s.id, chunk, g.recs.length, arrival) : chunk);
         runsOut.push({ first: { shardCreatedSecs: g.sh.createdSecs, shardIx: g.sh.ix, index: BigInt(g.first), arrivalSecs: secs }, slots: g.slots, shardId: shardIdOf(g.sh.ix) });
         writtenCount += g.slots.length;
         const next: ShardCounter = { next: g.first + g.recs.length, lastMs: arrival };
@@ -346,32 +356,36 @@ export async function readBatch(core: KinesisCore, tx: ReadTx, s: StreamMeta, sh
   let count = 0;
   let bytes = 0;
   let next = pos;
-  /** Takes what it can of one chunk; false when the batch is full. */
-  const take = (key: string, chunk: Uint8Array): boolean => {
-    const h = chunkHeader(chunk);
+  /**
+   * Takes what it can of one row's chunk; false when the batch is full. A
+   * chunk in the log is read here, in the turn its row was scanned.
+   */
+  const take = (key: string, row: ChunkRow): boolean => {
+    const info = rowInfo(row);
     const first = indexOfRecordKey(key);
-    if (first + h.count <= next) return true;
-    if (h.arrivalMs < horizon) {
-      next = first + h.count;
+    if (first + info.count <= next) return true;
+    if (info.arrivalMs < horizon) {
+      next = first + info.count;
       return true;
     }
     const from = Math.max(0, next - first);
-    let to = Math.min(h.count, from + (limit - count));
-    const per = (chunk.length - h.bodyOffset) / h.count;
+    let to = Math.min(info.count, from + (limit - count));
+    const per = info.bodyBytes / info.count;
     if (count > 0 && bytes + per * (to - from) > maxBytes) to = from + Math.max(0, Math.floor((maxBytes - bytes) / per));
     if (to <= from) return false;
-    slices.push({ chunk, h, first, from, to });
+    const chunk = chunkOf(row, core.streamLog, s.id);
+    slices.push({ chunk, h: chunkHeader(chunk), first, from, to });
     count += to - from;
     bytes += per * (to - from);
     next = first + to;
-    return count < limit && bytes < maxBytes && to === h.count;
+    return count < limit && bytes < maxBytes && to === info.count;
   };
-  const [prev] = await tx.scan<Uint8Array>(ns, { end: recordKey(pos + 1), reverse: true, limit: 1 });
+  const [prev] = await tx.scan<ChunkRow>(ns, { end: recordKey(pos + 1), reverse: true, limit: 1 });
   let more = true;
   let lastKey = prev?.key;
   if (prev) more = take(prev.key, prev.value);
   while (more) {
-    const rows = await tx.scan<Uint8Array>(ns, lastKey !== undefined ? { startAfter: lastKey, limit: 16 } : { start: recordKey(pos), limit: 16 });
+    const rows = await tx.scan<ChunkRow>(ns, lastKey !== undefined ? { startAfter: lastKey, limit: 16 } : { start: recordKey(pos), limit: 16 });
     for (const r of rows) {
       lastKey = r.key;
       more = take(r.key, r.value);

@@ -9,8 +9,9 @@ import { pino } from 'pino';
 import { parseConfig } from '../../config.js';
 import { manualClock, type Clock } from '../../lib/clock.js';
 import type { RequestContext, ServiceDeps } from '../../server/context.js';
+import { openFsStreamLog } from '../../storage/fs/stream-log.js';
 import { openSqliteMetadataStore } from '../../storage/sqlite/metadata-store.js';
-import type { MetadataStore, Stores } from '../../storage/ports.js';
+import type { MetadataStore, Stores, StreamLog } from '../../storage/ports.js';
 import type { KinesisOptions } from './core.js';
 import type { StreamKms } from './encryption.js';
 import { buildKinesis, type KinesisService } from './index.js';
@@ -19,20 +20,24 @@ export interface Kit extends KinesisService {
   clock: Clock;
   ctx: RequestContext;
   store: MetadataStore;
+  /** Absent when the kit keeps record chunks inline (as builds before the log did). */
+  streamLog: StreamLog | undefined;
   dir: string;
   call<O = Record<string, unknown>>(op: string, input: object): Promise<O>;
-  /** Restarts the service on the same store (a process restart, minus the fsyncs). */
-  restart(): Promise<Kit>;
+  /** Restarts the service on the same store (a process restart, minus the fsyncs); `inline` as for kit(). */
+  restart(storage?: { inline?: boolean }): Promise<Kit>;
   close(): Promise<void>;
 }
 
-export async function kit(opts: Partial<KinesisOptions> = {}, kms?: StreamKms, reuse?: { dir: string; clock: Clock }): Promise<Kit> {
+/** `inline`: no stream log, record chunks inside their rows (a store without a log, or an older build). */
+export async function kit(opts: Partial<KinesisOptions> = {}, kms?: StreamKms, reuse?: { dir: string; clock: Clock }, storage: { inline?: boolean } = {}): Promise<Kit> {
   const dir = reuse?.dir ?? (await mkdtemp(join(tmpdir(), 'hanul-kinesis-')));
-  const store = await openSqliteMetadataStore(join(dir, 'meta.sqlite'));
+  const streamLog = storage.inline === true ? undefined : await openFsStreamLog(join(dir, 'streams'));
+  const store = await openSqliteMetadataStore(join(dir, 'meta.sqlite'), streamLog ? { beforeCommit: () => streamLog.sync() } : {});
   const clock = reuse?.clock ?? manualClock(Date.UTC(2025, 0, 1));
   const config = parseConfig({ HANUL_DATA_DIR: dir });
   const log = pino({ level: 'silent' });
-  const deps: ServiceDeps = { config, clock, stores: { metadata: store } as unknown as Stores, log, audit: { record: () => undefined } };
+  const deps: ServiceDeps = { config, clock, stores: { metadata: store, ...(streamLog ? { streamLog } : {}) } as unknown as Stores, log, audit: { record: () => undefined } };
   const k = await buildKinesis(deps, { stateDelayMs: 0, trimIntervalMs: 3_600_000, limits: false, ...opts }, kms);
   await k.service.start?.();
   const ctx: RequestContext = {
@@ -53,20 +58,23 @@ export async function kit(opts: Partial<KinesisOptions> = {}, kms?: StreamKms, r
     clock,
     ctx,
     store,
+    streamLog,
     dir,
     async call<O>(op: string, input: object): Promise<O> {
       const spec = k.service.operations[op];
       if (!spec) throw new Error(`no operation ${op}`);
       return (await spec.handler(input, { ...ctx, operation: op })) as O;
     },
-    async restart() {
+    async restart(next = storage) {
       await k.service.stop?.();
       await store.close();
-      return kit(opts, kms, { dir, clock });
+      await streamLog?.close();
+      return kit(opts, kms, { dir, clock }, next);
     },
     async close() {
       await k.service.stop?.();
       await store.close();
+      await streamLog?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -3,6 +3,7 @@
  * for a bucket you already own), head, delete (only when empty), list
  * (prefix, max-buckets, continuation token), location, versioning state.
  */
+import { nsBucketConfigs } from './bucket-configs.js';
 import type {
   CreateBucketOutput,
   CreateBucketRequest,
@@ -108,6 +109,7 @@ export async function deleteBucket(s3: S3, input: DeleteBucketRequest, ctx: Requ
     await tx.deleteRange(nsParts(b.name), {});
     await tx.deleteRange(nsUploads(b.name), {});
     await tx.deleteRange(nsInline(b.name), {});
+    await tx.deleteRange(nsBucketConfigs(b.name), {});
     await tx.delete(NS_BUCKETS, b.name);
   });
   s3.buckets.invalidate(input.Bucket ?? '');
@@ -168,6 +170,9 @@ export async function putBucketVersioning(s3: S3, input: PutBucketVersioningRequ
   const current = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
   if (current.objectLock && status === 'Suspended') {
     throw s3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.', { BucketName: current.name });
+  }
+  if (current.replication && status === 'Suspended') {
+    throw s3Error('InvalidBucketState', 'A replication configuration is present on this bucket, so the versioning state cannot be changed.', { BucketName: current.name });
   }
   // Only the root user (with its own device) may set MFA Delete; once on, every versioning change needs the code.
   if (mfa !== undefined && ctx.principal.type !== 'root') throw s3Error('AccessDenied', 'Access Denied');

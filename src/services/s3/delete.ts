@@ -11,14 +11,21 @@ import type { BlobRef, BucketRecord, ObjectRecord } from './model.js';
 import { bypassAllowed, checkDeletable } from './object-lock.js';
 import { accountOf, checkKey, checkOwner, requireBucket, type S3 } from './state.js';
 import { deleteCurrent, deleteVersion, type DeleteResult } from './versions.js';
+import { markerTargets, queueReplication } from './replication.js';
+import type { WriteTx } from '../../storage/ports.js';
 
 export async function deleteObject(s3: S3, input: DeleteObjectRequest, ctx: RequestContext): Promise<DeleteObjectOutput> {
   const key = checkKey(input.Key);
   const guard = input.VersionId !== undefined ? await permanentDeleteGuard(s3, ctx, input.Bucket, [key], input.MFA, input.BypassGovernanceRetention) : undefined;
+  let queued = false;
   const res = await s3.meta.write(async (tx) => {
     const bucket = await requireBucket(tx, input.Bucket, ctx);
-    return input.VersionId !== undefined ? deleteVersion(tx, bucket, key, input.VersionId, guard?.(bucket)) : deleteCurrent(tx, bucket, key, accountOf(ctx), s3.clock.now());
+    if (input.VersionId !== undefined) return deleteVersion(tx, bucket, key, input.VersionId, guard?.(bucket));
+    const r = await deleteCurrent(tx, bucket, key, accountOf(ctx), s3.clock.now());
+    queued = bucket.replication !== undefined && (await queueMarker(tx, bucket, key, r));
+    return r;
   });
+  if (queued) s3.replicationWorker?.poke();
   s3.reaper.free(res.freed.map((b) => b.id));
   const out: DeleteObjectOutput = {};
   if (res.deleteMarker) out.DeleteMarker = true;
@@ -48,6 +55,15 @@ async function permanentDeleteGuard(
   return (bucket) => (bucket.objectLock ? (rec) => checkDeletable(rec, now, bypass.has(rec.key)) : undefined);
 }
 
+/** A new delete marker in a replicating bucket: queued for the destinations whose rules replicate markers. */
+async function queueMarker(tx: WriteTx, bucket: BucketRecord, key: string, res: DeleteResult): Promise<boolean> {
+  if (!bucket.replication || res.deleteMarker !== true || res.versionId === undefined) return false;
+  const targets = markerTargets(bucket.replication, key);
+  if (targets.length === 0) return false;
+  await queueReplication(tx, bucket.name, { key, versionId: res.versionId }, targets);
+  return true;
+}
+
 const MAX_KEYS = 1000;
 
 export async function deleteObjects(s3: S3, input: DeleteObjectsRequest, ctx: RequestContext): Promise<DeleteObjectsOutput> {
@@ -60,8 +76,10 @@ export async function deleteObjects(s3: S3, input: DeleteObjectsRequest, ctx: Re
   const versioned = objects.filter((o) => o.VersionId !== undefined).map((o) => o.Key ?? '');
   // An invalid x-amz-mfa fails the whole request; a missing one only when a version is named (AWS's rule).
   const guard = versioned.length > 0 || input.MFA !== undefined ? await permanentDeleteGuard(s3, ctx, input.Bucket, versioned, input.MFA, input.BypassGovernanceRetention) : undefined;
+  let queued = false;
   await s3.meta.write(async (tx) => {
     freed.length = deleted.length = errors.length = 0;
+    queued = false;
     const bucket = await requireBucket(tx, input.Bucket, ctx);
     const now = s3.clock.now();
     for (const o of objects) {
@@ -69,6 +87,7 @@ export async function deleteObjects(s3: S3, input: DeleteObjectsRequest, ctx: Re
       try {
         const key = checkKey(o.Key);
         res = o.VersionId !== undefined ? await deleteVersion(tx, bucket, key, o.VersionId, guard?.(bucket)) : await deleteCurrent(tx, bucket, key, accountOf(ctx), now);
+        if (bucket.replication !== undefined && o.VersionId === undefined && (await queueMarker(tx, bucket, key, res))) queued = true;
       } catch (e) {
         if (!isAwsError(e)) throw e;
         errors.push({ Key: o.Key, ...(o.VersionId !== undefined ? { VersionId: o.VersionId } : {}), Code: e.code, Message: e.message });
@@ -90,6 +109,7 @@ export async function deleteObjects(s3: S3, input: DeleteObjectsRequest, ctx: Re
       deleted.push(d);
     }
   });
+  if (queued) s3.replicationWorker?.poke();
   s3.reaper.free(freed.map((b) => b.id));
   const out: DeleteObjectsOutput = {};
   if (deleted.length > 0) out.Deleted = deleted;

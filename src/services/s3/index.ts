@@ -19,6 +19,9 @@ import { copyObject, uploadPartCopy } from './copy.js';
 import { deleteObject, deleteObjects } from './delete.js';
 import * as lifecycle from './lifecycle.js';
 import { LifecycleWorker } from './lifecycle-worker.js';
+import { AccessLog } from './access-log.js';
+import { ReplicationWorker } from './replication-worker.js';
+import { s3RequestId } from '../../lib/ids.js';
 import { listObjectVersions } from './listing-versions.js';
 import { listObjects, listObjectsV2 } from './listing.js';
 import { completeMultipartUpload } from './multipart-complete.js';
@@ -42,6 +45,11 @@ import * as acl from './acl.js';
 import * as policy from './bucket-policy.js';
 import * as ownership from './ownership.js';
 import * as pab from './public-access.js';
+import * as settings from './bucket-settings.js';
+import * as replication from './replication.js';
+import * as notification from './notification.js';
+import * as logging from './logging.js';
+import * as configs from './bucket-configs.js';
 import { checkCopySource, deleteObjectsPerKey, EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
 /** A handler may answer at once (HeadBucket on a cached bucket): the pipeline awaits only a real Promise. */
@@ -95,6 +103,30 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
   };
   const worker = new LifecycleWorker(s3, { intervalMs: deps.config.s3LifecycleIntervalSeconds * 1000 });
   s3.lifecycleWorker = worker;
+  // Background writers' contexts: log objects as the source bucket's owner (access-log.ts), replicas as the role's session.
+  const ownerCtx = (account: string): RequestContext => ({
+    ...deps,
+    requestId: s3RequestId(),
+    principal: { type: 'root', arn: `arn:aws:iam::${account}:root`, accountId: account, userId: account },
+    region: deps.config.region,
+    accountId: account,
+    signal: new AbortController().signal,
+    sourceIp: '',
+    secure: false,
+    userAgent: 'hanul-s3-access-log',
+    service: 's3',
+    operation: 'PutObject',
+  });
+  const accessLog = new AccessLog(s3, deps.config.s3AccessLogIntervalSeconds * 1000, ownerCtx, (req) => {
+    try {
+      return isWebsiteRequest(req) ? undefined : restXmlTarget(req, service);
+    } catch {
+      return undefined;
+    }
+  });
+  const replicator = new ReplicationWorker(s3, deps, (principal, operation) => ({ ...ownerCtx(principal.accountId), principal, operation, userAgent: 'hanul-s3-replication' }));
+  s3.replicationWorker = replicator;
+  s3.accessLog = accessLog;
   const schemas: StaticOperationSchema[] = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema);
   const schemaOf = (name: string) => (sdk as Record<string, unknown>)[`${name}$`];
 
@@ -102,9 +134,14 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     const audit = DATA_EVENTS.has(name) ? { audit: { dataEvent: true } } : {};
     const tagKeys = EXISTING_TAG_OPERATIONS.has(name) ? { conditions: (input: Record<string, unknown>, ctx: RequestContext) => existingObjectTagKeys(s3, input, ctx) } : {};
     // Not async: a request with nothing to wait for (no expected owner, a sync handler) costs no promise here.
-    const proceed = (input: Record<string, unknown>, ctx: RequestContext): unknown => {
+    // A request the authorizer found aimed at a Requester Pays bucket from another account must say it pays (bucket-settings.ts).
+    const proceed = (input: Record<string, unknown>, ctx: RequestContext): unknown => (settings.payerCheck(input, ctx) ? settings.charged(dispatch(input, ctx)) : dispatch(input, ctx));
+    const dispatch = (input: Record<string, unknown>, ctx: RequestContext): unknown => {
       if (name === 'DeleteObjects') return deleteObjectsPerKey(s3, service, input as unknown as DeleteObjectsRequest, ctx, (i) => deleteObjects(s3, i, ctx));
-      if (name === 'CopyObject' || name === 'UploadPartCopy') return checkCopySource(service, input, ctx).then(() => handler(s3, input, ctx));
+      if (name === 'CopyObject' || name === 'UploadPartCopy') {
+        // The source bucket's Requester Pays applies too: the source check marks the request.
+        return checkCopySource(service, input, ctx).then(() => (settings.payerCheck(input, ctx) ? settings.charged(handler(s3, input, ctx)) : handler(s3, input, ctx)));
+      }
       if (!MISSING_KEY_HIDDEN.has(name)) return handler(s3, input, ctx);
       let out: unknown;
       try {
@@ -187,6 +224,35 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('GetObjectRetention', 's3:GetObjectRetention', lock.getObjectRetention),
     op('PutObjectLegalHold', 's3:PutObjectLegalHold', lock.putObjectLegalHold),
     op('GetObjectLegalHold', 's3:GetObjectLegalHold', lock.getObjectLegalHold),
+    // Bucket settings (bucket-settings.ts), replication (replication.ts, replication-worker.ts), notifications, server access logs (logging.ts, access-log.ts).
+    op('PutBucketAccelerateConfiguration', 's3:PutAccelerateConfiguration', settings.putBucketAccelerateConfiguration),
+    op('GetBucketAccelerateConfiguration', 's3:GetAccelerateConfiguration', settings.getBucketAccelerateConfiguration),
+    op('PutBucketRequestPayment', 's3:PutBucketRequestPayment', settings.putBucketRequestPayment),
+    op('GetBucketRequestPayment', 's3:GetBucketRequestPayment', settings.getBucketRequestPayment),
+    op('PutBucketReplication', 's3:PutReplicationConfiguration', replication.putBucketReplication),
+    op('GetBucketReplication', 's3:GetReplicationConfiguration', replication.getBucketReplication),
+    op('DeleteBucketReplication', 's3:PutReplicationConfiguration', replication.deleteBucketReplication),
+    op('PutBucketNotificationConfiguration', 's3:PutBucketNotification', notification.putBucketNotificationConfiguration),
+    op('GetBucketNotificationConfiguration', 's3:GetBucketNotification', notification.getBucketNotificationConfiguration),
+    op('PutBucketLogging', 's3:PutBucketLogging', logging.putBucketLogging),
+    op('GetBucketLogging', 's3:GetBucketLogging', logging.getBucketLogging),
+    // Configurations of features that run inside AWS: stored and returned, validated (bucket-configs.ts).
+    op('PutBucketMetricsConfiguration', 's3:PutMetricsConfiguration', (s, i, c) => configs.putConfig('metrics', s, i, c)),
+    op('GetBucketMetricsConfiguration', 's3:GetMetricsConfiguration', (s, i, c) => configs.getConfig('metrics', s, i, c)),
+    op('DeleteBucketMetricsConfiguration', 's3:PutMetricsConfiguration', (s, i, c) => configs.deleteConfig('metrics', s, i, c)),
+    op('ListBucketMetricsConfigurations', 's3:GetMetricsConfiguration', (s, i, c) => configs.listConfigs('metrics', s, i, c)),
+    op('PutBucketAnalyticsConfiguration', 's3:PutAnalyticsConfiguration', (s, i, c) => configs.putConfig('analytics', s, i, c)),
+    op('GetBucketAnalyticsConfiguration', 's3:GetAnalyticsConfiguration', (s, i, c) => configs.getConfig('analytics', s, i, c)),
+    op('DeleteBucketAnalyticsConfiguration', 's3:PutAnalyticsConfiguration', (s, i, c) => configs.deleteConfig('analytics', s, i, c)),
+    op('ListBucketAnalyticsConfigurations', 's3:GetAnalyticsConfiguration', (s, i, c) => configs.listConfigs('analytics', s, i, c)),
+    op('PutBucketInventoryConfiguration', 's3:PutInventoryConfiguration', (s, i, c) => configs.putConfig('inventory', s, i, c)),
+    op('GetBucketInventoryConfiguration', 's3:GetInventoryConfiguration', (s, i, c) => configs.getConfig('inventory', s, i, c)),
+    op('DeleteBucketInventoryConfiguration', 's3:PutInventoryConfiguration', (s, i, c) => configs.deleteConfig('inventory', s, i, c)),
+    op('ListBucketInventoryConfigurations', 's3:GetInventoryConfiguration', (s, i, c) => configs.listConfigs('inventory', s, i, c)),
+    op('PutBucketIntelligentTieringConfiguration', 's3:PutIntelligentTieringConfiguration', (s, i, c) => configs.putConfig('intelligentTiering', s, i, c)),
+    op('GetBucketIntelligentTieringConfiguration', 's3:GetIntelligentTieringConfiguration', (s, i, c) => configs.getConfig('intelligentTiering', s, i, c)),
+    op('DeleteBucketIntelligentTieringConfiguration', 's3:PutIntelligentTieringConfiguration', (s, i, c) => configs.deleteConfig('intelligentTiering', s, i, c)),
+    op('ListBucketIntelligentTieringConfigurations', 's3:GetIntelligentTieringConfiguration', (s, i, c) => configs.listConfigs('intelligentTiering', s, i, c)),
     // Browser form uploads are answered by rawHandler (post-object.ts); listed for IAM and audit.
     op('PostObject', 's3:PutObject', () => Promise.reject(new Error('POST Object is served by rawHandler')), { anonymous: true }),
     // CORS preflights (cors.ts) are answered by rawHandler without authorization, as S3; listed for metrics and audit.
@@ -229,11 +295,16 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     eventSource: 's3.amazonaws.com',
     blobRefs: s3BlobRefs,
     blobInUse: (id) => s3.reaper.holds(id),
+    served: (req, input, output, ctx, status, bytesOut, requestId, failure, started) => accessLog.note(req, input, output, ctx, status, bytesOut, requestId, failure, started),
     async start() {
       worker.start();
+      replicator.start();
+      await accessLog.start();
     },
     async stop() {
       await worker.stop();
+      await replicator.stop();
+      await accessLog.stop();
       await s3.reaper.flush();
     },
   };

@@ -9,13 +9,15 @@
  *   s3:mpu:<bucket>      <key> \x01 <uploadId>          UploadRecord
  *   s3:part:<bucket>     <uploadId> \x01 <part number>  PartRecord
  *   s3:data:<bucket>     <data id>                      Uint8Array — bytes of a small object
+ *   s3:bcfg:<bucket>     <kind> \x01 <id>                 metrics / analytics / inventory / intelligent-tiering configuration
+ *   s3:repl              <bucket> \x01 <key> \x01 <versionId> \x01 <destination>   ReplicationTask
  *
  * An unversioned bucket keeps one record per key in s3:obj and never writes
  * s3:ver; turning versioning on needs no migration (the old records simply
  * become 'null' versions). Object bytes live in the BlobStore under ids the
  * store chooses; a record lists the blobs to stream, in order.
  */
-import type { CORSRule, WebsiteConfiguration } from '@aws-sdk/client-s3';
+import type { CORSRule, LoggingEnabled, NotificationConfiguration, ReplicationConfiguration, WebsiteConfiguration } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { canonicalUserId } from '../../iam/ids.js';
 
@@ -25,6 +27,20 @@ export const nsVersions = (bucket: string) => `s3:ver:${bucket}`;
 export const nsUploads = (bucket: string) => `s3:mpu:${bucket}`;
 export const nsParts = (bucket: string) => `s3:part:${bucket}`;
 export const nsInline = (bucket: string) => `s3:data:${bucket}`;
+/** Versions waiting to be replicated: <bucket> SEP <key> SEP <versionId> SEP <destination bucket> → ReplicationTask. */
+export const NS_REPLICATION = 's3:repl';
+
+export interface ReplicationTask {
+  bucket: string;
+  key: string;
+  versionId: string;
+  destination: string;
+  storageClass?: string;
+  /** For an SSE-KMS source: the key the replica is encrypted under (the rule's ReplicaKmsKeyID). */
+  replicaKmsKeyId?: string;
+  /** The version is replicated already: only its tags changed (s3:ReplicateTags). */
+  tagsOnly?: true;
+}
 
 /** A stored CORS rule: the SDK's shape, validated (cors.ts). */
 export type CorsRule = CORSRule;
@@ -72,6 +88,19 @@ export interface BucketRecord {
   ownership?: ObjectOwnershipSetting | 'none';
   /** Grants beyond the owner's implicit FULL_CONTROL (acl.ts); absent = private. */
   acl?: StoredGrant[];
+  /** Transfer Acceleration state (bucket-settings.ts); absent = never set. */
+  accelerate?: 'Enabled' | 'Suspended';
+  /**
+   * Requester Pays (bucket-settings.ts): present only when the requester pays, so the
+   * authorizer's hot path checks this one field (s3-authz.ts) and nothing else.
+   */
+  requestPayer?: 'Requester';
+  /** PutBucketNotificationConfiguration as stored: only configurations naming no destination (notification.ts). */
+  notification?: NotificationConfiguration;
+  /** Server access logging (logging.ts); records delivered by access-log.ts. */
+  logging?: LoggingEnabled;
+  /** A replication configuration (replication.ts). Never written while replication is not built. */
+  replication?: ReplicationConfiguration;
 }
 
 export type ObjectOwnershipSetting = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
@@ -233,6 +262,8 @@ export interface ObjectRecord extends EntityHeaders, ObjectLockFields {
   sse?: SseRecord;
   /** Object ACL grants beyond the owner's FULL_CONTROL (acl.ts); absent = private. */
   acl?: StoredGrant[];
+  /** x-amz-replication-status: a source version's progress, or REPLICA on the copy (replication-worker.ts). */
+  replicationStatus?: 'PENDING' | 'COMPLETED' | 'FAILED' | 'REPLICA';
 }
 
 export interface UploadRecord extends EntityHeaders, ObjectLockFields {

@@ -48,6 +48,7 @@ export function objectHeaders(s3: S3, bucket: BucketRecord, rec: ObjectRecord): 
   if (rec.storageClass !== 'STANDARD') out.StorageClass = storageClassOut(rec.storageClass);
   if (bucket.versioning !== undefined) out.VersionId = rec.versionId;
   if (rec.tags && rec.tags.length > 0) out.TagCount = rec.tags.length;
+  if (rec.replicationStatus !== undefined) out.ReplicationStatus = rec.replicationStatus;
   writeSseHeaders(out, rec.sse);
   if (rec.restore !== undefined) {
     const restore = restoreHeader(rec, s3.clock.now());

@@ -23,6 +23,7 @@ import { isPublicPolicy } from './public-policy.js';
 import type { S3 } from './state.js';
 import { parseCopySource } from './copy.js';
 import { noSuchBucket } from './errors.js';
+import { requesterPays } from './bucket-settings.js';
 
 /** The root user of the owner account may always manage the policy (AWS's guard against locking yourself out). */
 const POLICY_OPERATIONS = new Set(['PutBucketPolicy', 'GetBucketPolicy', 'DeleteBucketPolicy']);
@@ -67,6 +68,8 @@ export function s3ResourcePolicy(s3: S3, arn: string, ctx: RequestContext): Reso
 
 function bucketResourcePolicy(s3: S3, b: BucketRecord | undefined, key: string | undefined, ctx: RequestContext): ResourcePolicy | undefined | Promise<ResourcePolicy | undefined> {
   if (!b) return undefined;
+  // Requester Pays: the one field test every other bucket pays for it (bucket-settings.ts).
+  if (b.requestPayer !== undefined) requesterPays(b, ctx);
   if (ctx.principal.type === 'root' && ctx.principal.accountId === b.ownerAccount && POLICY_OPERATIONS.has(ctx.operation)) return undefined;
   const pab = b.publicAccessBlock;
   const policy = b.policy;

@@ -27,6 +27,10 @@ export interface S3 {
   service?: () => ServiceDefinition;
   /** The lifecycle worker, told when a configuration changes. */
   lifecycleWorker?: { poke(): void };
+  /** The replication worker, told when versions are queued (replication-worker.ts). */
+  replicationWorker?: { poke(): void };
+  /** Server access log delivery (access-log.ts), told when a bucket's logging changes. */
+  accessLog?: { setSource(bucket: string, on: boolean): void };
   /** Encryption at rest: the S3 master key, SSE-C proofs, KMS data keys (sse-keys.ts). */
   sse: SseKeys;
 }

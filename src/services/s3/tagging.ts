@@ -3,6 +3,7 @@
  * keys ≤ 128 and values ≤ 256 characters, unique keys, no `aws:` prefix),
  * the x-amz-tagging header, and the tagging operations.
  */
+import { queueTagSync } from './replication.js';
 import type {
   DeleteBucketTaggingRequest,
   DeleteObjectTaggingOutput,
@@ -81,23 +82,31 @@ export async function putObjectTagging(s3: S3, input: PutObjectTaggingRequest, c
   const key = checkKey(input.Key);
   if (!input.Tagging) throw s3Error('MissingRequestBodyError', 'Request Body is empty');
   const tags = checkTags(input.Tagging.TagSet, 10, 'Object');
-  return s3.meta.write(async (tx) => {
+  let queued = false;
+  const out = await s3.meta.write(async (tx) => {
     const bucket = await requireBucket(tx, input.Bucket, ctx);
     const rec = await updateVersion(tx, bucket, key, input.VersionId, (r) => ({ ...r, tags }));
+    queued = bucket.replication !== undefined && (await queueTagSync(tx, bucket, rec));
     return versionHeader(bucket, rec);
   });
+  if (queued) s3.replicationWorker?.poke();
+  return out;
 }
 
 export async function deleteObjectTagging(s3: S3, input: DeleteObjectTaggingRequest, ctx: RequestContext): Promise<DeleteObjectTaggingOutput> {
   const key = checkKey(input.Key);
-  return s3.meta.write(async (tx) => {
+  let queued = false;
+  const out = await s3.meta.write(async (tx) => {
     const bucket = await requireBucket(tx, input.Bucket, ctx);
     const rec = await updateVersion(tx, bucket, key, input.VersionId, (r) => {
       const { tags: _drop, ...rest } = r;
       return rest;
     });
+    queued = bucket.replication !== undefined && (await queueTagSync(tx, bucket, rec));
     return versionHeader(bucket, rec);
   });
+  if (queued) s3.replicationWorker?.poke();
+  return out;
 }
 
 export async function getBucketTagging(s3: S3, input: GetBucketTaggingRequest, ctx: RequestContext): Promise<GetBucketTaggingOutput> {

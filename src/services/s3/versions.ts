@@ -119,6 +119,25 @@ export async function putVersion(
   return { record, freed: await settleFreed(tx, bucket.name, freed) };
 }
 
+/**
+ * Stores a replica (replication-worker.ts) under the source version's id and
+ * sequence number: the current version when it is the newest, else among the
+ * noncurrent ones. False when that version is already there (a retried task).
+ */
+export async function putReplica(tx: WriteTx, bucket: BucketRecord, rec: ObjectRecord, inlineData?: Uint8Array): Promise<boolean> {
+  const ns = nsObjects(bucket.name);
+  const cur = await tx.get<ObjectRecord>(ns, rec.key);
+  if (cur?.seq === rec.seq || (await tx.get(nsVersions(bucket.name), versionKey(rec.key, rec.seq))) !== undefined) return false;
+  if (inlineData !== undefined && rec.blobs[0]?.inline) await tx.put(nsInline(bucket.name), rec.blobs[0].id, inlineData);
+  if (cur && cur.seq > rec.seq) {
+    await tx.put(nsVersions(bucket.name), versionKey(rec.key, rec.seq), rec);
+    return true;
+  }
+  if (cur) await tx.put(nsVersions(bucket.name), versionKey(cur.key, cur.seq), cur);
+  await tx.put(ns, rec.key, rec);
+  return true;
+}
+
 export interface DeleteResult {
   deleteMarker?: boolean;
   versionId?: string;

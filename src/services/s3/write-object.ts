@@ -14,6 +14,7 @@ import type { BucketRecord, EntityHeaders, ObjectRecord, TagPair } from './model
 import { modifiedAt, nsObjects } from './model.js';
 import { accountOf, getBucket, type S3 } from './state.js';
 import { putVersion } from './versions.js';
+import { queueReplication, replicationTargets } from './replication.js';
 
 export const STORAGE_CLASSES = [
   'STANDARD',
@@ -171,7 +172,7 @@ export async function commitObject(
 ): Promise<{ record: ObjectRecord; versioned: boolean }> {
   const cond = opts.cond ?? {};
   try {
-    const { change, versioned } = await s3.meta.write(async (tx) => {
+    const { change, versioned, queued } = await s3.meta.write(async (tx) => {
       const b = await getBucket(tx, bucket.name);
       if (!b || b.id !== bucket.id) throw noSuchBucket(bucket.name);
       if (cond.ifMatch !== undefined || cond.ifNoneMatch !== undefined) {
@@ -182,8 +183,14 @@ export async function commitObject(
       const bytes = inlineData && obj.blobs[0]?.inline ? new Uint8Array(inlineData.buffer, inlineData.byteOffset, inlineData.byteLength) : undefined;
       // Object.assign, not `{ ...fields, … }`: V8 (Node 20) builds a spread followed by more members on a slow path (µs per record).
       const rec = Object.assign({}, fields, { lastModified: modifiedAt(s3.clock.nowMs()), ownerAccount: accountOf(ctx) });
-      return { change: await putVersion(tx, b, rec, s3.clock.nowMs(), bytes), versioned: b.versioning !== undefined };
+      // Replication: one field test for every other bucket; a matching rule queues the version in this transaction.
+      const targets = b.replication !== undefined ? replicationTargets(b.replication, rec) : undefined;
+      if (targets !== undefined && targets.length > 0) rec.replicationStatus = 'PENDING';
+      const change = await putVersion(tx, b, rec, s3.clock.nowMs(), bytes);
+      if (targets !== undefined && targets.length > 0) await queueReplication(tx, b.name, change.record, targets);
+      return { change, versioned: b.versioning !== undefined, queued: targets !== undefined && targets.length > 0 };
     });
+    if (queued) s3.replicationWorker?.poke();
     s3.reaper.free(change.freed.map((f) => f.id));
     return { record: change.record, versioned };
   } catch (e) {

@@ -4,6 +4,7 @@
  * so every printed line is a promise the store must keep after the kill.
  *   m <n>               metadata tx n committed (it wrote pair/a/<n> and pair/b/<n>)
  *   b <id> <seed> <size> blob written
+ *   l <n>               stream log entry n and its pointer row committed
  */
 import { setImmediate as tick } from 'node:timers/promises';
 import { openEmbeddedStores } from '../embedded.js';
@@ -11,7 +12,9 @@ import { BLOB_CHUNK, patternBytes } from './pattern.js';
 
 const dataDir = process.argv[2];
 if (dataDir === undefined) throw new Error('usage: child.js <dataDir>');
-const { metadata, blobs } = await openEmbeddedStores(dataDir);
+const { metadata, blobs, streamLog } = await openEmbeddedStores(dataDir);
+if (!streamLog) throw new Error('embedded stores come with a stream log');
+const log = streamLog;
 
 async function metadataWriter(): Promise<never> {
   for (;;) {
@@ -24,6 +27,18 @@ async function metadataWriter(): Promise<never> {
       return next;
     });
     process.stdout.write(`m ${n}\n`);
+  }
+}
+
+/** Like a Kinesis put: bytes appended to the log inside the transaction that commits their pointer. */
+async function logWriter(worker: number): Promise<never> {
+  for (let i = 0; ; i++) {
+    const seed = 2_000_000 + worker * 1_000_000 + i;
+    const size = 1 + ((seed * 7919) % (96 * 1024));
+    await metadata.write(async (tx) => {
+      await tx.put('log', String(seed), { p: log.append(`w${worker}`, patternBytes(seed, 0, size)), size });
+    });
+    process.stdout.write(`l ${seed}\n`);
   }
 }
 
@@ -44,4 +59,4 @@ async function blobWriter(worker: number): Promise<never> {
   }
 }
 
-await Promise.all([...Array.from({ length: 8 }, metadataWriter), ...Array.from({ length: 4 }, (_, w) => blobWriter(w))]);
+await Promise.all([...Array.from({ length: 8 }, metadataWriter), ...Array.from({ length: 4 }, (_, w) => blobWriter(w)), ...Array.from({ length: 4 }, (_, w) => logWriter(w))]);

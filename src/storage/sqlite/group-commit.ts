@@ -27,6 +27,12 @@ export interface GroupLimits {
   maxTx: number;
   /** Stop adding transactions to a group after this long (ms), to bound latency. */
   maxMs: number;
+  /**
+   * Runs right before each COMMIT, synchronously (the StreamLog's sync: bytes
+   * the group's rows point to become durable before the rows do). If it
+   * throws, the group rolls back and every member fails.
+   */
+  beforeCommit?: () => void;
 }
 
 export class GroupCommitter {
@@ -112,6 +118,7 @@ export class GroupCommitter {
       }
     }
     try {
+      this.limits.beforeCommit?.();
       this.commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.rollback.run();

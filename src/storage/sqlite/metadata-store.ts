@@ -19,6 +19,9 @@
  * in the same process would wait for the first one's write lock while
  * blocking the thread that must release it, and fail after the busy timeout.
  *
+ * `beforeCommit` (the StreamLog's sync, storage/embedded.ts) runs right
+ * before each group's COMMIT: bytes a row points to are durable before it.
+ *
  * The thread blocks during each COMMIT's fsync (better-sqlite3 is
  * synchronous); group commit keeps that to one fsync per group.
  */
@@ -44,6 +47,8 @@ export interface SqliteMetadataStoreOptions {
   pageBytes?: number;
   /** Checkpoint once the WAL holds about this many bytes. Default 4 MB (SQLite's 1,000 pages at 4 KiB). */
   walCheckpointBytes?: number;
+  /** Called synchronously before every COMMIT; throwing fails the group (GroupLimits.beforeCommit). */
+  beforeCommit?: () => void;
 }
 
 /** 2: kv is a rowid table (1: WITHOUT ROWID; migrated on open, see kv-statements.ts). */
@@ -236,6 +241,7 @@ export async function openSqliteMetadataStore(
     const committer = new GroupCommitter(writer, new KvStatements(writer), {
       maxTx: opts.maxGroupSize ?? 256,
       maxMs: opts.maxGroupMs ?? 5,
+      ...(opts.beforeCommit !== undefined ? { beforeCommit: opts.beforeCommit } : {}),
     });
     return new SqliteMetadataStore(writer, committer, new ReaderPool(file, opts.maxReaders ?? 8, timeout));
   } catch (error) {

@@ -5,7 +5,7 @@
  * acknowledged record reads back, in sequence order, exactly once.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -40,12 +40,13 @@ describe('Kinesis durability across kill -9', () => {
       while (!stop) {
         const batch = Array.from({ length: 50 }, () => {
           const payload = `p${id}-${n++}`;
-          return { PartitionKey: payload, Data: new Uint8Array(Buffer.from(payload)) };
+          // ~500 B each: a put's chunk per shard is several KiB, so it goes to the stream log.
+          return { PartitionKey: payload, Data: new Uint8Array(Buffer.from(payload.padEnd(500, '.'))) };
         });
         try {
           const r = await c.send(new k.PutRecordsCommand({ StreamName: 'durable', Records: batch }));
           r.Records?.forEach((e, i) => {
-            if (e.SequenceNumber) acked.set(Buffer.from(batch[i]?.Data as Uint8Array).toString(), { shard: e.ShardId as string, seq: e.SequenceNumber });
+            if (e.SequenceNumber) acked.set(batch[i]?.PartitionKey as string, { shard: e.ShardId as string, seq: e.SequenceNumber });
           });
         } catch {
           return; // the server died mid-request: this batch was never acknowledged
@@ -75,13 +76,15 @@ describe('Kinesis durability across kill -9', () => {
           assert.ok(seq > prev, 'sequence numbers strictly increase within a shard');
           prev = seq;
           const payload = Buffer.from(rec.Data as Uint8Array).toString();
-          assert.ok(!found.has(payload), `duplicate ${payload}`);
-          found.set(payload, seq);
+          assert.equal(payload, (rec.PartitionKey as string).padEnd(500, '.'));
+          assert.ok(!found.has(rec.PartitionKey as string), `duplicate ${rec.PartitionKey}`);
+          found.set(rec.PartitionKey as string, seq);
         }
         if ((r.Records ?? []).length === 0) break;
         it = r.NextShardIterator;
       }
     }
+    assert.ok((await readdir(join(dir, 'streams'))).length > 0, 'the records went to the stream log');
     for (const [payload, a] of acked) assert.equal(found.get(payload), a.seq, `acknowledged record ${payload} (${a.shard}) lost or renumbered`);
     // New puts after the restart keep increasing.
     const after = await c.send(new k.PutRecordCommand({ StreamName: 'durable', PartitionKey: 'p0-0', Data: new Uint8Array([1]) }));

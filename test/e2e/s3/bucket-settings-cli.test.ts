@@ -71,12 +71,14 @@ describe('s3 bucket settings through the AWS CLI v2 and v1', { skip: CLIS.length
       await run('put-bucket-accelerate-configuration', '--bucket', src, '--accelerate-configuration', 'Status=Suspended');
       assert.deepEqual(await json('get-bucket-accelerate-configuration', '--bucket', src), { Status: 'Suspended' });
       await fails('InvalidRequest', 'put-bucket-accelerate-configuration', '--bucket', `${p}.dotted`, '--accelerate-configuration', 'Status=Enabled');
+      await fails('NoSuchBucket', 'get-bucket-accelerate-configuration', '--bucket', `${p}-none`);
     };
 
     const requestPayment = async () => {
       await run('put-bucket-request-payment', '--bucket', `${p}-dst`, '--request-payment-configuration', 'Payer=Requester');
       assert.deepEqual(await json('get-bucket-request-payment', '--bucket', `${p}-dst`), { Payer: 'Requester' });
       await fails('MalformedXML', 'put-bucket-request-payment', '--bucket', `${p}-dst`, '--request-payment-configuration', 'Payer=Nobody');
+      await fails('NoSuchBucket', 'get-bucket-request-payment', '--bucket', `${p}-none`);
       if (full) await run('put-bucket-request-payment', '--bucket', `${p}-dst`, '--request-payment-configuration', 'Payer=BucketOwner');
     };
 
@@ -104,12 +106,14 @@ describe('s3 bucket settings through the AWS CLI v2 and v1', { skip: CLIS.length
       const replica = await json('head-object', '--bucket', `${p}-dst`, '--key', 'rep/a.txt');
       assert.deepEqual([replica['ReplicationStatus'], replica['VersionId'], replica['ContentType']], ['REPLICA', put['VersionId'], 'text/plain']);
       await run('delete-bucket-replication', '--bucket', src);
+      await fails('NoSuchBucket', 'delete-bucket-replication', '--bucket', `${p}-none`);
       await fails('ReplicationConfigurationNotFoundError', 'get-bucket-replication', '--bucket', src);
     };
 
     const notification = async () => {
       await run('put-bucket-notification-configuration', '--bucket', src, '--notification-configuration', '{}');
       assert.deepEqual(await json('get-bucket-notification-configuration', '--bucket', src), {});
+      await fails('NoSuchBucket', 'get-bucket-notification-configuration', '--bucket', `${p}-none`);
       await fails('InvalidArgument', 'put-bucket-notification-configuration', '--bucket', src, '--notification-configuration', j({ TopicConfigurations: [{ TopicArn: 'arn:aws:sns:us-east-1:000000000000:t', Events: ['s3:ObjectRemoved:*'] }] }));
     };
 
@@ -125,6 +129,7 @@ describe('s3 bucket settings through the AWS CLI v2 and v1', { skip: CLIS.length
       };
       await run('put-bucket-logging', '--bucket', src, '--bucket-logging-status', j({ LoggingEnabled: conf }));
       assert.deepEqual(await json('get-bucket-logging', '--bucket', src), { LoggingEnabled: conf });
+      await fails('NoSuchBucket', 'get-bucket-logging', '--bucket', `${p}-none`);
       await fails('InvalidTargetBucketForLogging', 'put-bucket-logging', '--bucket', src, '--bucket-logging-status', j({ LoggingEnabled: { TargetBucket: `${p}-none`, TargetPrefix: 'x/' } }));
       await run('put-bucket-logging', '--bucket', src, '--bucket-logging-status', j({ LoggingEnabled: { TargetBucket: `${p}-logs`, TargetPrefix: 'logs/' } }));
       await run('put-object', '--bucket', src, '--key', 'logged.txt');
@@ -138,8 +143,10 @@ describe('s3 bucket settings through the AWS CLI v2 and v1', { skip: CLIS.length
       const listed = await json(`list-bucket-${kind}-configurations`, '--bucket', src);
       assert.deepEqual(listed, { IsTruncated: false, [`${member}List`]: [conf] }, kind);
       await fails(bad.code, `put-bucket-${kind}-configuration`, '--bucket', src, '--id', id, `--${kind}-configuration`, j(bad.conf));
+      await fails('InvalidArgument', `list-bucket-${kind}-configurations`, '--bucket', src, '--continuation-token', 'not-a-token');
       await run(`delete-bucket-${kind}-configuration`, '--bucket', src, '--id', id);
       await fails('NoSuchConfiguration', `get-bucket-${kind}-configuration`, '--bucket', src, '--id', id);
+      await fails('NoSuchConfiguration', `delete-bucket-${kind}-configuration`, '--bucket', src, '--id', id);
     };
     const logsArn = `arn:aws:s3:::${p}-logs`;
 

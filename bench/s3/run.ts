@@ -147,22 +147,30 @@ async function bigGet(t: Target, path: string, size: number): Promise<number> {
   return size / MiB / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+/** VmRSS and its parts (MB): anonymous memory (heap, buffers) and mapped files (SQLite's mmap, code). */
+function rssParts(pid: number): { total: number; anon: number; file: number } {
+  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(st)?.[1] ?? NaN) / 1024;
+  return { total: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
-/** Runs `fn` while sampling the RSS of `pid` every 50 ms; returns the peak and the seconds taken. */
-async function sampled(pid: number, fn: () => Promise<void>): Promise<{ peakMb: number; s: number }> {
-  let peak = rssMb(pid);
-  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
+/** Runs `fn` while sampling the RSS of `pid` every 50 ms; returns the peak (and its parts then), the RSS before, and the seconds taken. */
+async function sampled(pid: number, fn: () => Promise<void>): Promise<{ peakMb: number; at: { anon: number; file: number }; beforeMb: number; s: number }> {
+  const before = rssParts(pid);
+  let peak = before;
+  const sample = (): void => {
+    const now = rssParts(pid);
+    if (now.total > peak.total) peak = now;
+  };
+  const timer = setInterval(sample, 50);
   const t0 = Date.now();
   try {
     await fn();
   } finally {
     clearInterval(timer);
   }
-  return { peakMb: Math.max(peak, rssMb(pid)), s: (Date.now() - t0) / 1000 };
+  sample();
+  return { peakMb: peak.total, at: { anon: peak.anon, file: peak.file }, beforeMb: before.total, s: (Date.now() - t0) / 1000 };
 }
 
 function generated(total: number, chunk: Buffer): Readable {
@@ -333,6 +341,8 @@ try {
   console.log(`\none LIST of 1,000 keys on an idle server: hanul ${listMs['hanul']} ms, s3rver ${listMs['s3rver']} ms (${((listMs['s3rver'] ?? 0) / (listMs['hanul'] ?? 1)).toFixed(0)}×)`);
   console.log(`\nbucket fill (64 parallel PUTs of empty objects): hanul ${filled['hanul']?.keys} keys in ${((filled['hanul']?.ms ?? 0) / 1000).toFixed(1)} s, s3rver ${filled['s3rver']?.keys} keys in ${((filled['s3rver']?.ms ?? 0) / 1000).toFixed(1)} s (budget ${FILL_BUDGET_MS / 1000} s each)`);
   console.log(`hanul peak RSS during 2 GiB single streamed PUT: ${single.peakMb.toFixed(0)} MB (${(2048 / single.s).toFixed(0)} MB/s); during 2 GiB lib-storage multipart (16 MiB parts, 4 at a time): ${multi.peakMb.toFixed(0)} MB (${(2048 / multi.s).toFixed(0)} MB/s); target < 300 MB`);
+  const parts = (r: typeof single): string => `before ${r.beforeMb.toFixed(0)} MB; at the peak anonymous ${r.at.anon.toFixed(0)} MB, mapped files ${r.at.file.toFixed(0)} MB`;
+  console.log(`  RSS parts — single PUT: ${parts(single)}; multipart: ${parts(multi)}`);
 } finally {
   agent.destroy();
   for (const c of children) c.kill('SIGTERM');

@@ -78,6 +78,17 @@ export async function checkAccess(ctx: RequestContext, service: ServiceDefinitio
   await authorizeWith(rt, ctx, service, { action: check.action, resource: check.resource, conditions });
 }
 
+/**
+ * iam:PassRole, as AWS checks it when a caller hands a role to a service that
+ * will act with it later (S3 replication, a Firehose delivery stream): the
+ * caller's own policies must allow iam:PassRole on the role, with
+ * iam:PassedToService naming the service principal. Without it anyone allowed
+ * to configure the service could borrow any role that trusts the service.
+ */
+export async function checkPassRole(ctx: RequestContext, service: ServiceDefinition, roleArn: string, passedToService: string): Promise<void> {
+  await checkAccess(ctx, service, { action: 'iam:PassRole', resource: roleArn, conditions: { 'iam:PassedToService': passedToService } });
+}
+
 /** Throws (or rejects with) AccessDenied unless the caller may; at once when the identity and resource policies are at hand. */
 function authorizeWith(rt: IamRuntime, ctx: RequestContext, service: ServiceDefinition, check: AccessCheck, operation?: string): void | Promise<void> {
   const cached = rt.cachedIdentity(ctx.principal);

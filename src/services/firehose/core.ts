@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock.js';
+import type { ServiceDefinition } from '../../aws/service.js';
 import type { PeerServices, RequestContext, ServiceDeps } from '../../server/context.js';
 import type { ReadTx } from '../../storage/ports.js';
 import type { StreamEncryption } from './encryption.js';
@@ -34,6 +35,8 @@ export class FirehoseCore {
   /** Called after records are committed so the flusher can deliver a full buffer at once. */
   onPut: (stream: string, bytes: number, count: number) => void = () => undefined;
   encryption: StreamEncryption | undefined;
+  /** The service's definition (set once built, index.ts): handlers' extra IAM checks name it. */
+  service: (() => ServiceDefinition) | undefined = undefined;
   readonly throttle: Throttle;
 
   constructor(

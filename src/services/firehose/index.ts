@@ -82,6 +82,7 @@ export async function buildFirehose(deps: ServiceDeps, overrides: Partial<Fireho
       await stopJq();
     },
   };
+  core.service = () => service;
   return { service, core, flusher: f };
 }
 

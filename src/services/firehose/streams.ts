@@ -15,6 +15,7 @@ import type {
   UpdateDestinationInput,
   ExtendedS3DestinationConfiguration,
 } from '@aws-sdk/client-firehose';
+import { checkPassRole } from '../../iam/authorize.js';
 import type { RequestContext } from '../../server/context.js';
 import type { FirehoseCore } from './core.js';
 import { constraint, firehoseError } from './errors.js';
@@ -97,6 +98,25 @@ export async function finishDelete(core: FirehoseCore, name: string, deleted: (n
   }
 }
 
+/** Every role a configuration hands to Firehose (destinations, backups, the Kinesis source): any member named RoleARN. */
+function rolesIn(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) rolesIn(v, out);
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'RoleARN' && typeof v === 'string') out.add(v);
+      else rolesIn(v, out);
+    }
+  }
+  return out;
+}
+
+/** Firehose will deliver as these roles: the caller must be allowed to pass each (iam:PassRole), as in AWS. */
+async function checkPassRoles(core: FirehoseCore, input: unknown, ctx: RequestContext): Promise<void> {
+  const service = core.service?.();
+  if (!service) return;
+  for (const role of rolesIn(input)) await checkPassRole(ctx, service, role, 'firehose.amazonaws.com');
+}
+
 export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryStreamMeta, ctx: RequestContext): Promise<void>; deleted(name: string): void }) {
   return {
     async CreateDeliveryStream(input: CreateDeliveryStreamInput, ctx: RequestContext): Promise<CreateDeliveryStreamOutput> {
@@ -129,6 +149,7 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
       if (s3in) checkS3(s3in);
       if (http) checkHttp(http);
       await checkQueries(input.ExtendedS3DestinationConfiguration?.ProcessingConfiguration, http?.ProcessingConfiguration);
+      await checkPassRoles(core, input, ctx);
       const tags = checkTags(input.Tags ?? []);
       const now = ctx.clock.nowMs();
       const meta: DeliveryStreamMeta = {
@@ -185,6 +206,7 @@ export function streamHandlers(core: FirehoseCore, hooks: { created(s: DeliveryS
       const version = input.CurrentDeliveryStreamVersionId;
       if (version === undefined || !/^[0-9]+$/.test(version)) throw constraint(String(version), 'currentDeliveryStreamVersionId', 'Member must satisfy regular expression pattern: [0-9]+');
       await checkQueries(input.ExtendedS3DestinationUpdate?.ProcessingConfiguration, input.HttpEndpointDestinationUpdate?.ProcessingConfiguration);
+      await checkPassRoles(core, input, ctx);
       await core.store.write(async (tx) => {
         const s = await core.activeStream(tx, name, 'ResourceInUseException');
         if (String(s.versionId) !== version) {

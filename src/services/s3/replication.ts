@@ -24,6 +24,7 @@ import type {
   ReplicationConfiguration,
   ReplicationRule,
 } from '@aws-sdk/client-s3';
+import { checkPassRole } from '../../iam/authorize.js';
 import type { RequestContext } from '../../server/context.js';
 import type { WriteTx } from '../../storage/ports.js';
 import { updateBucket } from './bucket-config.js';
@@ -180,6 +181,9 @@ export async function putBucketReplication(s3: S3, input: PutBucketReplicationRe
   if (!input.ReplicationConfiguration) throw s3Error('MissingRequestBodyError', 'Request Body is empty');
   const cfg = input.ReplicationConfiguration;
   const destinations = checkReplicationRules(cfg.Role, cfg.Rules);
+  // S3 will act with this role later: the caller must be allowed to pass it (iam:PassRole), as in AWS.
+  const service = s3.service?.();
+  if (service) await checkPassRole(ctx, service, cfg.Role as string, 's3.amazonaws.com');
   await s3.meta.write(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
     if (b.versioning !== 'Enabled') throw s3Error('InvalidRequest', "Versioning must be 'Enabled' on the bucket to apply a replication configuration", { BucketName: b.name });

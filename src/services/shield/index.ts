@@ -25,7 +25,7 @@ export function buildShield(deps: ServiceDeps, opts: Partial<DetectorOptions> = 
     detector.reload().catch((e: unknown) => deps.log.error({ err: e }, 'shield: reloading protections failed'));
   };
   const handlers: Record<string, (input: never, ctx: never) => Promise<unknown>> = {
-    ...subscriptionHandlers(store),
+    ...subscriptionHandlers(store, () => service),
     ...protectionHandlers(store, changed),
     ...groupHandlers(store, changed),
     ...attackHandlers(store, () => detector),

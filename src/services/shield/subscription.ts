@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as T from '@aws-sdk/client-shield';
+import type { ServiceDefinition } from '../../aws/service.js';
+import { checkPassRole } from '../../iam/authorize.js';
 import type { RequestContext } from '../../server/context.js';
 import { invalidParam, shieldError } from './errors.js';
 import { K, NS, ShieldStore, type DrtAccess, type StoredSubscription } from './store.js';
@@ -42,7 +44,7 @@ function renewed(s: StoredSubscription, nowMs: number): StoredSubscription {
   return end === s.EndTime ? s : { ...s, EndTime: end };
 }
 
-export function subscriptionHandlers(store: ShieldStore) {
+export function subscriptionHandlers(store: ShieldStore, service: () => ServiceDefinition) {
   const current = async (tx: Parameters<typeof ShieldStore.subscription>[0], now: number) => {
     const s = renewed(await ShieldStore.subscription(tx), now);
     if (s.AutoRenew !== 'ENABLED' && s.EndTime.getTime() <= now) throw shieldError('ResourceNotFoundException', 'The subscription does not exist.');
@@ -110,6 +112,8 @@ export function subscriptionHandlers(store: ShieldStore) {
 
     async AssociateDRTRole(input: T.AssociateDRTRoleRequest, ctx: RequestContext): Promise<T.AssociateDRTRoleResponse> {
       if (!input.RoleArn || !/^arn:aws:iam::\d{12}:role\/.+/.test(input.RoleArn)) throw invalidParam('RoleArn must be an IAM role ARN.');
+      // The Shield Response Team would act with this role: the caller must be allowed to pass it, as in AWS.
+      await checkPassRole(ctx, service(), input.RoleArn, 'drt.shield.amazonaws.com');
       await store.write(async (tx) => {
         await current(tx, ctx.clock.nowMs());
         const d = (await tx.get<DrtAccess>(NS, K.drt)) ?? { LogBucketList: [] };

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutBucketReplicationCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateDeliveryStreamCommand, FirehoseClient, UpdateDestinationCommand, DescribeDeliveryStreamCommand } from '@aws-sdk/client-firehose';
+import { AssociateDRTRoleCommand, CreateSubscriptionCommand, ShieldClient } from '@aws-sdk/client-shield';
 import { startHanul, type TestServer } from '../../support/hanul.js';
 import { doc, failure, userWith } from './helpers.js';
 
@@ -88,6 +89,24 @@ describe('iam:PassRole when a role is handed to S3 replication or Firehose', () 
       ),
     );
     assert.equal(upd.name, 'AccessDeniedException');
+    a.destroy();
+  });
+
+  it('Shield AssociateDRTRole: AccessDeniedException without iam:PassRole (drt.shield.amazonaws.com)', async () => {
+    const root = new ShieldClient(server.clientConfig);
+    await root.send(new CreateSubscriptionCommand({}));
+    root.destroy();
+    const drt = `arn:aws:iam::${account}:role/drt`;
+    const plain = await userWith(server, 'shield-admin', [doc({ Effect: 'Allow', Action: 'shield:*', Resource: '*' })]);
+    const c = new ShieldClient({ ...server.clientConfig, credentials: plain, maxAttempts: 1 });
+    const denied = await failure(c.send(new AssociateDRTRoleCommand({ RoleArn: drt })));
+    assert.deepEqual([denied.name, denied.status], ['AccessDeniedException', 400]);
+    c.destroy();
+    const allowed = await userWith(server, 'shield-admin-2', [
+      doc({ Effect: 'Allow', Action: 'shield:*', Resource: '*' }, { Effect: 'Allow', Action: 'iam:PassRole', Resource: drt, Condition: { StringEquals: { 'iam:PassedToService': 'drt.shield.amazonaws.com' } } }),
+    ]);
+    const a = new ShieldClient({ ...server.clientConfig, credentials: allowed, maxAttempts: 1 });
+    await a.send(new AssociateDRTRoleCommand({ RoleArn: drt }));
     a.destroy();
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { sseWorkerStats } from './sse-worker.js';
+import { sseWorkerIdle, sseWorkerStats } from './sse-worker.js';
 import { startS3Harness, type S3Harness } from './test-harness.js';
 
 const MiB = 1024 * 1024;
@@ -176,5 +176,29 @@ describe('encrypted GET on the worker thread', () => {
     // The worker's descriptors are closed: no more open than before (the harness's own may vary by a few).
     // The worker's descriptors of blob files are all closed.
     await until(() => blobFds() === 0, 'blob files closed');
+  });
+
+  it('an idle worker exits and the next GET starts a new one; a worker with a GET open stays', async () => {
+    const keep = sseWorkerIdle.exitMs;
+    sseWorkerIdle.exitMs = 30;
+    try {
+      await put('idle');
+      const r0 = sseWorkerStats.retired;
+      const open = await bodyStream(h, Bucket, 'idle');
+      open.read(0);
+      await until(() => open.readableLength > 0, 'first batch');
+      // Longer than exitMs with the GET open: its worker is not ended.
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      assert.equal(sseWorkerStats.retired, r0);
+      const rest = await drain(open);
+      assert.ok(rest.error === undefined);
+      await until(() => sseWorkerStats.retired > r0, 'idle worker ended');
+      const n0 = sseWorkerStats.started;
+      const again = await drain(await bodyStream(h, Bucket, 'idle'));
+      assert.ok(again.error === undefined && again.got.equals(data));
+      assert.equal(sseWorkerStats.started, n0 + 1);
+    } finally {
+      sseWorkerIdle.exitMs = keep;
+    }
   });
 });

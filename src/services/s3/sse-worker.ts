@@ -52,13 +52,20 @@ const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
 const BATCH_CHUNKS = 2;
 const SLOT_BYTES = BATCH_CHUNKS * 16 * FRAME_BYTES;
 const FREE_SLOTS = 8;
+/**
+ * A worker with no GET for `exitMs` exits (its isolate, heap and idle slots,
+ * ~30-45 MB resident, go back); the next GET starts a new one (~30 ms).
+ * Tests shorten it.
+ */
+export const sseWorkerIdle = { exitMs: 5000 };
 const MARK = 'hanul-sse-worker';
 
 /**
  * For tests: GETs sent to the worker so far and those open now; slots lent to
- * responses now, given back after a lending so far, and written off so far.
+ * responses now, given back after a lending so far, and written off so far;
+ * workers ended for being idle so far.
  */
-export const sseWorkerStats = { started: 0, open: 0, lent: 0, given: 0, writtenOff: 0 };
+export const sseWorkerStats = { started: 0, open: 0, lent: 0, given: 0, writtenOff: 0, retired: 0 };
 
 type ToWorker =
   | { op: 'open'; id: number; path: string; salt: Uint8Array; keys: Uint8Array[]; size: number; start: number; end: number; credit: number }
@@ -80,6 +87,8 @@ interface Job {
 interface Lane {
   worker: Worker;
   jobs: number;
+  /** Ends an idle worker (sseWorkerIdle); set while it has no GET. */
+  idle?: NodeJS.Timeout | undefined;
 }
 
 class Pool {
@@ -156,7 +165,10 @@ class Pool {
     this.jobs.set(id, job);
     sseWorkerStats.started++;
     sseWorkerStats.open++;
-    if (lane.jobs++ === 0) lane.worker.ref();
+    if (lane.jobs++ === 0) {
+      clearTimeout(lane.idle);
+      lane.worker.ref();
+    }
     // Copies of exactly their bytes: a view is cloned with its whole ArrayBuffer, and a small Buffer's
     // is Node's shared pool (other requests' bytes).
     const salt = new Uint8Array(k.salt);
@@ -174,7 +186,19 @@ class Pool {
     this.jobs.delete(id);
     sseWorkerStats.open--;
     if (!job.over && this.lanes.includes(job.lane)) job.lane.worker.postMessage({ op: 'close', id } satisfies ToWorker);
-    if (--job.lane.jobs === 0) job.lane.worker.unref();
+    if (--job.lane.jobs === 0) this.idle(job.lane);
+  }
+
+  /** Unrefs a lane that has no GET left, and ends its worker if it stays so for sseWorkerIdle.exitMs. */
+  private idle(lane: Lane): void {
+    lane.worker.unref();
+    lane.idle = setTimeout(() => {
+      const i = this.lanes.indexOf(lane);
+      if (i < 0 || lane.jobs !== 0) return;
+      this.lanes[i] = undefined;
+      sseWorkerStats.retired++;
+      void lane.worker.terminate();
+    }, sseWorkerIdle.exitMs).unref();
   }
 }
 

@@ -39,7 +39,8 @@ export function createAdmin(deps: AdminDeps) {
         services: Object.fromEntries(
           deps.services.all.map((s) => [
             s.name,
-            { state: s.state?.() ?? 'running', operations: Object.keys(s.operations).length, ...(s.knownOperations ? { apiOperations: s.knownOperations.length } : {}) },
+            // With the API's list at hand, count only its operations (S3's POST form and CORS preflight entries are not API calls).
+            { state: s.state?.() ?? 'running', operations: s.knownOperations ? s.knownOperations.filter((o) => o in s.operations).length : Object.keys(s.operations).length, ...(s.knownOperations ? { apiOperations: s.knownOperations.length } : {}) },
           ]),
         ),
       });

@@ -26,11 +26,14 @@ describe("hanul's own endpoints", () => {
   it('GET /_hanul/health lists version, uptime and every service', async () => {
     const r = await fetch(`${server.endpoint}/_hanul/health`);
     assert.equal(r.status, 200);
-    const h = (await r.json()) as { status: string; version: string; uptimeSeconds: number; services: Record<string, { state: string }> };
+    const h = (await r.json()) as { status: string; version: string; uptimeSeconds: number; services: Record<string, { state: string; operations: number; apiOperations?: number }> };
     assert.equal(h.status, 'ok');
     assert.match(h.version, /^\d+\.\d+\.\d+/);
     assert.equal(typeof h.uptimeSeconds, 'number');
     for (const s of ['s3', 'kms', 'kinesis', 'firehose', 'shield', 'iam', 'sts', 'cloudtrail']) assert.ok(h.services[s], `health lists ${s}`);
+    // Implemented operations are counted out of the API's own list: never more than it has.
+    for (const [name, s] of Object.entries(h.services)) if (s.apiOperations !== undefined) assert.ok(s.operations <= s.apiOperations, `${name}: ${s.operations} of ${s.apiOperations}`);
+    assert.equal(h.services['kms']?.operations, h.services['kms']?.apiOperations);
   });
 
   it('/metrics is Prometheus text with request counters', async () => {

@@ -59,12 +59,24 @@ export class ReplicationWorker {
     this.log = s3.log.child({ component: 's3-replication' });
   }
 
-  /** Picks up what a previous run left queued, then checks every second. */
+  /**
+   * Picks up what a previous run left queued. After that it runs when poked (every
+   * write that queues a version pokes it) and, after an unexpected failure, once more
+   * a second later: no polling while nothing is queued.
+   */
   start(): void {
     this.stopped = false;
-    this.timer = setInterval(() => this.poke(), 1000);
-    this.timer.unref();
     this.poke();
+  }
+
+  /** A task failed unexpectedly: try the queue again in a second. */
+  private retrySoon(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.poke();
+    }, 1000);
+    this.timer.unref();
   }
 
   /** Versions were queued: run now (or once more after the current run). */
@@ -85,12 +97,12 @@ export class ReplicationWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
   }
 
-  /** Works through the queue in batches until it is empty (or a task fails unexpectedly: retried on the next tick). */
+  /** Works through the queue in batches until it is empty (or a task fails unexpectedly: retried a second later). */
   async run(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
@@ -106,6 +118,7 @@ export class ReplicationWorker {
           this.log.warn({ err, bucket: value.bucket, key: value.key, versionId: value.versionId, attempt: n }, 'replication attempt failed');
           if (n < MAX_ATTEMPTS) {
             this.attempts.set(key, n);
+            this.retrySoon();
             return;
           }
           this.attempts.delete(key);

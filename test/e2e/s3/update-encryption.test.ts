@@ -226,6 +226,8 @@ describe('s3 e2e: UpdateObjectEncryption', () => {
     const other = await failure(update('target', sseKms(keyA.replace(/:\d{12}:/, ':111122223333:'))));
     assert.deepEqual([other.name, other.status], ['AccessDenied', 403]);
     assert.match(other.message, /must be owned by the same account as the bucket/);
+    const owner = await failure(update('target', sseKms(keyA), { ExpectedBucketOwner: '111122223333' }));
+    assert.deepEqual([owner.name, owner.status], ['AccessDenied', 403]);
     const unknown = await failure(update('target', sseKms(keyA.replace(/key\/.*/, 'key/11111111-2222-3333-4444-555555555555'))));
     assert.deepEqual([unknown.name, unknown.status], ['KMS.NotFoundException', 400]);
     // The SDK always sends a digest (the operation requires one); without it S3 refuses the request.

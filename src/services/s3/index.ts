@@ -15,6 +15,7 @@ import { sdkOperations } from '../sdk-operations.js';
 import { BlobReaper } from './blob-reaper.js';
 import { s3BlobRefs } from './blob-refs.js';
 import * as buckets from './buckets.js';
+import { checkBufferedBody } from './checksums.js';
 import { copyObject, uploadPartCopy } from './copy.js';
 import { deleteObject, deleteObjects } from './delete.js';
 import * as lifecycle from './lifecycle.js';
@@ -273,6 +274,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
       schemas,
       domains: virtualHostDomains([deps.config.domain]),
       formPostOperation: 'PostObject',
+      checkPayload: checkBufferedBody,
     },
     rawHandler: (req, ctx) => {
       if (isWebsiteRequest(req)) return req.method === 'OPTIONS' ? websitePreflight(req, ctx) : serveWebsite(s3, service, req, ctx);

@@ -4,6 +4,7 @@
  * (prefix, max-buckets, continuation token), location, versioning state.
  */
 import { nsBucketConfigs } from './bucket-configs.js';
+import { createDirectoryBucket, directoryArn, isDirectoryName } from './directory.js';
 import type {
   CreateBucketOutput,
   CreateBucketRequest,
@@ -53,6 +54,7 @@ function regionFor(constraint: string | undefined, endpointRegion: string): stri
 
 export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: RequestContext): Promise<CreateBucketOutput> {
   const name = input.Bucket ?? '';
+  if (isDirectoryName(name)) return createDirectoryBucket(s3, input, ctx);
   if (!isValidBucketName(name)) throw s3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
   const region = regionFor(input.CreateBucketConfiguration?.LocationConstraint, ctx.region);
   const account = accountOf(ctx);
@@ -94,7 +96,7 @@ export function headBucket(s3: S3, input: HeadBucketRequest, ctx: RequestContext
 
 function headBucketOutput(rec: BucketRecord | undefined, name: string, ctx: RequestContext): HeadBucketOutput {
   const b = checkOwner(rec, name, ctx);
-  return { BucketRegion: b.region, AccessPointAlias: false, BucketArn: bucketArn(b.name) };
+  return { BucketRegion: b.region, AccessPointAlias: false, BucketArn: b.directory ? directoryArn(b.region, b.ownerAccount, b.name) : bucketArn(b.name) };
 }
 
 export async function deleteBucket(s3: S3, input: DeleteBucketRequest, ctx: RequestContext): Promise<Record<string, never>> {
@@ -139,7 +141,7 @@ export async function listBuckets(s3: S3, input: ListBucketsRequest, ctx: Reques
   const rows = await s3.meta.read((tx) =>
     tx.scan<BucketRecord>(NS_BUCKETS, { ...(input.Prefix ? { prefix: input.Prefix } : {}), ...(after !== undefined ? { startAfter: after } : {}) }),
   );
-  const mine = rows.map((r) => r.value).filter((b) => b.ownerAccount === account && (region === undefined || b.region === region));
+  const mine = rows.map((r) => r.value).filter((b) => b.ownerAccount === account && b.directory === undefined && (region === undefined || b.region === region));
   const page = mine.slice(0, max);
   const out: ListBucketsOutput = {
     Buckets: page.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: b.region, BucketArn: bucketArn(b.name) })),

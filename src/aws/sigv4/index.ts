@@ -16,10 +16,9 @@ export interface CredentialRecord {
   expiresAt?: Date;
   /**
    * Where the request carries `sessionToken`, when not in x-amz-security-token:
-   * S3 Express sessions use x-amz-s3session-token (X-Amz-S3session-Token presigned),
-   * and such a credential signs only for `service`.
+   * S3 Express sessions use x-amz-s3session-token (X-Amz-S3session-Token presigned).
    */
-  tokenIn?: { header: string; query: string; service: string };
+  tokenIn?: { header: string; query: string };
 }
 
 /** A lookup may answer at once (the root key, a cache hit): the pipeline then verifies without a promise turn. */

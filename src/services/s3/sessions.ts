@@ -59,7 +59,7 @@ export class S3Sessions {
       principal,
       sessionToken: this.#derive('token', accessKeyId),
       expiresAt: new Date(row.expiresAt),
-      tokenIn: { header: 'x-amz-s3session-token', query: 'X-Amz-S3session-Token', service: 's3express' },
+      tokenIn: { header: 'x-amz-s3session-token', query: 'X-Amz-S3session-Token' },
     };
   }
 

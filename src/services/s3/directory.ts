@@ -25,7 +25,8 @@ const DIRECTIONS: Readonly<Record<string, string>> = {
   north: 'n', south: 's', east: 'e', west: 'w', central: 'c', northeast: 'ne', northwest: 'nw', southeast: 'se', southwest: 'sw',
 };
 
-export function isDirectoryName(name: unknown): name is string {
+/** A boolean, not a type guard: a string that is not a directory name must stay a string. */
+export function isDirectoryName(name: unknown): boolean {
   return typeof name === 'string' && name.endsWith(DIRECTORY_SUFFIX);
 }
 
@@ -161,7 +162,7 @@ export function directoryAccess(operation: string, input: { Bucket?: unknown }, 
   const session = ctx.principal.s3Session;
   const bucket = input.Bucket;
   if (operation === 'ListDirectoryBuckets') return { action: 's3express:ListAllMyDirectoryBuckets', resource: '*' };
-  if (!isDirectoryName(bucket)) {
+  if (typeof bucket !== 'string' || !isDirectoryName(bucket)) {
     if (session !== undefined) throw accessDenied();
     return undefined;
   }
@@ -209,18 +210,18 @@ export function directoryGate(operation: string, input: Record<string, unknown>)
         if (input[member] !== undefined) throw s3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: header });
       }
       const sc = input['StorageClass'];
-      if (sc !== undefined && sc !== 'EXPRESS_ONEZONE') throw s3Error('InvalidStorageClass', 'The storage class you specified is not valid', { StorageClassRequested: String(sc) });
+      if (sc !== undefined && sc !== 'EXPRESS_ONEZONE') throw s3Error('InvalidStorageClass', 'The storage class you specified is not valid', { StorageClassRequested: typeof sc === 'string' ? sc : '' });
       input['StorageClass'] = 'EXPRESS_ONEZONE';
       break;
     }
     case 'ListObjectsV2': {
       const delimiter = input['Delimiter'];
-      if (delimiter !== undefined && delimiter !== '/') throw invalidArgument('For directory buckets, / is the only supported delimiter.', 'delimiter', String(delimiter));
+      if (delimiter !== undefined && delimiter !== '/') throw invalidArgument('For directory buckets, / is the only supported delimiter.', 'delimiter', typeof delimiter === 'string' ? delimiter : '');
       const prefix = input['Prefix'];
       if (typeof prefix === 'string' && prefix !== '' && !prefix.endsWith('/')) {
         throw invalidArgument('For directory buckets, only prefixes that end in a delimiter (/) are supported.', 'prefix', prefix);
       }
-      if (input['StartAfter'] !== undefined) throw invalidArgument('StartAfter is not supported for directory buckets.', 'start-after', String(input['StartAfter']));
+      if (input['StartAfter'] !== undefined) throw invalidArgument('StartAfter is not supported for directory buckets.', 'start-after', typeof input['StartAfter'] === 'string' ? input['StartAfter'] : '');
       break;
     }
     case 'CompleteMultipartUpload': {

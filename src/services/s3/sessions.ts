@@ -109,14 +109,14 @@ export class S3Sessions {
           if (new Date(r.value.expiresAt).getTime() <= now) await tx.delete(NS_SESSIONS, r.key);
         }
       }
-      await tx.put(NS_SESSIONS, accessKeyId, row as unknown as Parameters<typeof tx.put>[2]);
+      await tx.put(NS_SESSIONS, accessKeyId, row);
     });
     const rec = this.#record(accessKeyId, row);
     this.#remember(accessKeyId, rec);
     return {
       ServerSideEncryption: input.ServerSideEncryption ?? 'AES256',
       ...(input.BucketKeyEnabled !== undefined ? { BucketKeyEnabled: input.BucketKeyEnabled } : {}),
-      Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: rec.secretAccessKey, SessionToken: rec.sessionToken as string, Expiration: row.expiresAt },
+      Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: rec.secretAccessKey, SessionToken: this.#derive('token', accessKeyId), Expiration: row.expiresAt },
     };
   }
 }

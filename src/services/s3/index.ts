@@ -40,6 +40,7 @@ import { isWebsiteRequest, serveWebsite, websiteBucket } from './website-serve.j
 import { BucketCache, type S3, watchBucketWrites } from './state.js';
 import { directoryAccess, directoryGate, isDirectoryName, listDirectoryBuckets } from './directory.js';
 import { S3Sessions, SESSION_KEY_PREFIX } from './sessions.js';
+import { renameObject } from './rename.js';
 import { SseKeys } from './sse-keys.js';
 import { loadKmsRootKey } from '../../crypto/root-key.js';
 import * as bucketEncryption from './bucket-encryption.js';
@@ -88,6 +89,7 @@ const DATA_EVENTS = new Set([
   'GetObjectLegalHold',
   'PutObjectLegalHold',
   'PreflightRequest',
+  'RenameObject',
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
@@ -173,6 +175,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     // S3 Express One Zone directory buckets (directory.ts, sessions.ts).
     op('ListDirectoryBuckets', 's3express:ListAllMyDirectoryBuckets', listDirectoryBuckets),
     op('CreateSession', 's3express:CreateSession', (_s, i: CreateSessionRequest, c) => sessions.create(i, c)),
+    op('RenameObject', 's3express:CreateSession', renameObject),
     op('CreateBucket', 's3:CreateBucket', buckets.createBucket),
     op('HeadBucket', 's3:ListBucket', buckets.headBucket),
     op('DeleteBucket', 's3:DeleteBucket', buckets.deleteBucket),

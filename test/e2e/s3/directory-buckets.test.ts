@@ -28,6 +28,7 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
+  RenameObjectCommand,
   S3Client,
   UploadPartCommand,
   type S3ClientConfig,
@@ -133,6 +134,25 @@ describe('s3 directory buckets (S3 Express One Zone)', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'big' }));
     assert.equal(head.ContentLength, 5 * 1024 * 1024 + 4);
     assert.equal(head.StorageClass, 'EXPRESS_ONEZONE');
+  });
+
+  it('renames objects atomically, with conditions on source and destination', async () => {
+    const B = dir('main');
+    const put = await s3.send(new PutObjectCommand({ Bucket: B, Key: 'r/old', Body: 'moving' }));
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'r/taken', Body: 'here first' }));
+    const taken = await failure(s3.send(new RenameObjectCommand({ Bucket: B, Key: 'r/taken', RenameSource: `${B}/r/old`, DestinationIfNoneMatch: '*' })));
+    assert.deepEqual([taken.name, taken.status], ['PreconditionFailed', 412]);
+    const stale = await failure(s3.send(new RenameObjectCommand({ Bucket: B, Key: 'r/new', RenameSource: `${B}/r/old`, SourceIfMatch: '"0123"' })));
+    assert.equal(stale.name, 'PreconditionFailed');
+    await s3.send(new RenameObjectCommand({ Bucket: B, Key: 'r/new', RenameSource: `${B}/r/old`, SourceIfMatch: put.ETag, DestinationIfNoneMatch: '*' }));
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: B, Key: 'r/new' }))).Body?.transformToString(), 'moving');
+    assert.equal((await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'r/old' })))).name, 'NoSuchKey');
+    // Over an existing object: it is replaced.
+    await s3.send(new RenameObjectCommand({ Bucket: B, Key: 'r/taken', RenameSource: `${B}/r/new` }));
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: B, Key: 'r/taken' }))).Body?.transformToString(), 'moving');
+    assert.deepEqual((await s3.send(new ListObjectsV2Command({ Bucket: B, Prefix: 'r/' }))).Contents?.map((o) => o.Key), ['r/taken']);
+    assert.equal((await failure(s3.send(new RenameObjectCommand({ Bucket: B, Key: 'r/x', RenameSource: `${B}/r/missing` })))).name, 'NoSuchKey');
+    await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'r/taken' }));
   });
 
   it('refuses what directory buckets do not have', async () => {

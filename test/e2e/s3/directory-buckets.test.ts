@@ -25,6 +25,7 @@ import {
   ListBucketsCommand,
   ListDirectoryBucketsCommand,
   ListObjectsV2Command,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
@@ -222,6 +223,12 @@ describe('s3 directory buckets (S3 Express One Zone)', () => {
     assert.equal((await failure(session(c, dir('main')))).name, 'AccessDenied');
     const ro = await session(c, dir('main'), 'ReadOnly');
     assert.equal(await (await withSession(ro).send(new GetObjectCommand({ Bucket: dir('main'), Key: 'ro' }))).Body?.transformToString(), 'read me');
+    // A bucket policy can grant it too.
+    const arn = `arn:aws:s3express:us-east-1:000000000000:bucket/${dir('page-a')}`;
+    await s3.send(new PutBucketPolicyCommand({ Bucket: dir('page-a'), Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:user/no-express' }, Action: 's3express:CreateSession', Resource: arn }] }) }));
+    const granted = client({ credentials: denied });
+    await granted.send(new PutObjectCommand({ Bucket: dir('page-a'), Key: 'by-policy', Body: 'ok' }));
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: dir('page-a'), Key: 'by-policy' }))).Body?.transformToString(), 'ok');
   });
 
   it('sessions survive a restart and expire after five minutes on hanul clock', async () => {

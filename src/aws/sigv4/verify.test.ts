@@ -167,7 +167,7 @@ describe('header-signed requests (smithy signer)', () => {
     const token = 'express-session-token';
     const express = smithySigner({ service: 's3express' });
     const session = (over: Partial<CredentialRecord> = {}): Record<string, CredentialRecord> => ({
-      [AKID]: { secretAccessKey: SECRET, principal, sessionToken: token, tokenIn: { header: 'x-amz-s3session-token', query: 'X-Amz-S3session-Token' }, ...over },
+      [AKID]: { secretAccessKey: SECRET, principal, sessionToken: token, tokenIn: { header: 'x-amz-s3session-token', query: 'X-Amz-S3session-Token', services: ['s3express'] }, ...over },
     });
     const withHeader = await smithySign(express, { method: 'GET', path: '/k', headers: { 'x-amz-s3session-token': token } }, T0);
     assert.match(withHeader.headers['authorization'] ?? '', /x-amz-s3session-token/);
@@ -179,6 +179,9 @@ describe('header-signed requests (smithy signer)', () => {
     assert.equal(await outcome(authenticate(asSecurityToken, opts({ records: session() }))), 'token-missing');
     // A plain credential does not accept an s3session token header as its own token (none expected: the header is just signed).
     assert.equal(await outcome(authenticate(withHeader, opts())), 'ok');
+    // The credential signs for its services only.
+    const forKms = await smithySign(smithySigner({ service: 'kms' }), { method: 'GET', path: '/k', headers: { 'x-amz-s3session-token': token } }, T0);
+    assert.equal(await outcome(authenticate(forKms, opts({ records: session() }))), 'token-invalid');
     // Changing the token after signing breaks the signature even when the new one is right for the key.
     const swapped = { ...withHeader, headers: { ...withHeader.headers, 'x-amz-s3session-token': 'other' } };
     assert.equal(await outcome(authenticate(swapped, opts({ records: session({ sessionToken: 'other' }) }))), 'bad-signature');

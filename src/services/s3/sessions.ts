@@ -23,6 +23,8 @@ const NS_SESSIONS = 's3:session';
 const LIFETIME_MS = 5 * 60 * 1000;
 const SWEEP_EVERY_MS = 60 * 1000;
 const MAX_CACHED = 10_000;
+/** The SDK signs session calls as s3express; one given its own identity provider signs them as s3. Never another service. */
+const SESSION_TOKEN_IN = Object.freeze({ header: 'x-amz-s3session-token', query: 'X-Amz-S3session-Token', services: Object.freeze(['s3express', 's3']) });
 
 interface SessionRow {
   principal: Principal;
@@ -59,7 +61,7 @@ export class S3Sessions {
       principal,
       sessionToken: this.#derive('token', accessKeyId),
       expiresAt: new Date(row.expiresAt),
-      tokenIn: { header: 'x-amz-s3session-token', query: 'X-Amz-S3session-Token' },
+      tokenIn: SESSION_TOKEN_IN,
     };
   }
 

@@ -1,13 +1,12 @@
 /**
  * S3 Express One Zone directory buckets: the name rules
- * (`<base>--<zone-id>--x-s3`), CreateBucket's directory configuration,
- * ListDirectoryBuckets, how each request on a directory bucket is authorized
+ * (`<base>--<zone-id>--x-s3`), CreateBucket's directory configuration, how each request on a directory bucket is authorized
  * (s3express:* actions; object operations as s3express:CreateSession, within
  * the session's bucket and mode) and the features directory buckets do not
  * have. A directory bucket is known by its name alone (general purpose names
  * may not end in `--x-s3`), so a request needs no lookup to be classified.
  */
-import type { CreateBucketOutput, CreateBucketRequest, ListDirectoryBucketsOutput, ListDirectoryBucketsRequest } from '@aws-sdk/client-s3';
+import type { CreateBucketOutput, CreateBucketRequest } from '@aws-sdk/client-s3';
 import type { ConditionValues } from '../../aws/service.js';
 import type { RequestContext } from '../../server/context.js';
 import { randomId } from '../../lib/ids.js';
@@ -17,7 +16,6 @@ import { newBucketAccess } from './acl.js';
 import { accountOf, getBucket, type S3 } from './state.js';
 
 export const DIRECTORY_SUFFIX = '--x-s3';
-const MAX_DIRECTORY_BUCKETS = 1000;
 /** `<base>--<zone-id>--x-s3`; an Availability Zone id is `use1-az4`, a Local Zone id `usw2-lax1-az1`. */
 const DIRECTORY_NAME = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)--([a-z]{2,}[0-9]+(?:-[a-z]+[0-9]+)?-az[0-9]+)--x-s3$/;
 const RESERVED_PREFIX = ['xn--', 'sthree-', 'amzn-s3-demo-'];
@@ -85,31 +83,6 @@ export async function createDirectoryBucket(s3: S3, input: CreateBucketRequest, 
   });
   s3.buckets.invalidate(name);
   return { Location: `/${name}`, BucketArn: directoryArn(ctx.region, account, name) };
-}
-
-/** Continuation tokens are opaque: the last bucket name returned, base64url. */
-function decodeToken(token: string): string {
-  const name = Buffer.from(token, 'base64url').toString('utf8');
-  if (name === '' || Buffer.from(name, 'utf8').toString('base64url') !== token) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
-  return name;
-}
-
-export async function listDirectoryBuckets(s3: S3, input: ListDirectoryBucketsRequest, ctx: RequestContext): Promise<ListDirectoryBucketsOutput> {
-  const max = input.MaxDirectoryBuckets ?? MAX_DIRECTORY_BUCKETS;
-  if (!Number.isInteger(max) || max < 0 || max > MAX_DIRECTORY_BUCKETS) {
-    throw invalidArgument('Argument max-directory-buckets must be an integer between 0 and 1000', 'max-directory-buckets', String(input.MaxDirectoryBuckets));
-  }
-  const after = input.ContinuationToken !== undefined ? decodeToken(input.ContinuationToken) : undefined;
-  const account = accountOf(ctx);
-  const rows = await s3.meta.read((tx) => tx.scan<BucketRecord>(NS_BUCKETS, after !== undefined ? { startAfter: after } : {}));
-  const mine = rows.map((r) => r.value).filter((b) => b.ownerAccount === account && b.directory !== undefined);
-  const page = mine.slice(0, max);
-  const out: ListDirectoryBucketsOutput = {
-    Buckets: page.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: b.region, BucketArn: directoryArn(b.region, b.ownerAccount, b.name) })),
-  };
-  const last = page[page.length - 1];
-  if (mine.length > page.length && last) out.ContinuationToken = Buffer.from(last.name, 'utf8').toString('base64url');
-  return out;
 }
 
 /** Regional (bucket-level) operations a directory bucket has, with their IAM actions. */

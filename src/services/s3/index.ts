@@ -38,7 +38,7 @@ import * as cors from './cors.js';
 import * as website from './website.js';
 import { isWebsiteRequest, serveWebsite, websiteBucket } from './website-serve.js';
 import { BucketCache, type S3, watchBucketWrites } from './state.js';
-import { directoryAccess, directoryGate, isDirectoryName, listDirectoryBuckets } from './directory.js';
+import { directoryAccess, directoryGate, isDirectoryName } from './directory.js';
 import { S3Sessions, SESSION_KEY_PREFIX } from './sessions.js';
 import { renameObject } from './rename.js';
 import { SseKeys } from './sse-keys.js';
@@ -172,8 +172,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
 
   const operations: Record<string, OperationSpec> = Object.fromEntries([
     op('ListBuckets', 's3:ListAllMyBuckets', buckets.listBuckets),
-    // S3 Express One Zone directory buckets (directory.ts, sessions.ts).
-    op('ListDirectoryBuckets', 's3express:ListAllMyDirectoryBuckets', listDirectoryBuckets),
+    // S3 Express One Zone directory buckets (directory.ts, sessions.ts, rename.ts).
+    op('ListDirectoryBuckets', 's3express:ListAllMyDirectoryBuckets', buckets.listDirectoryBuckets),
     op('CreateSession', 's3express:CreateSession', (_s, i: CreateSessionRequest, c) => sessions.create(i, c)),
     op('RenameObject', 's3express:CreateSession', renameObject),
     op('CreateBucket', 's3:CreateBucket', buckets.createBucket),

@@ -33,6 +33,7 @@ import { putObject } from './objects-put.js';
 import { postObjectHandler } from './post-object.js';
 import * as lock from './object-lock.js';
 import { restoreObject } from './restore.js';
+import { updateObjectEncryption } from './update-encryption.js';
 import { checkExpectedOwners } from './expected-owner.js';
 import * as cors from './cors.js';
 import * as website from './website.js';
@@ -90,6 +91,7 @@ const DATA_EVENTS = new Set([
   'PutObjectLegalHold',
   'PreflightRequest',
   'RenameObject',
+  'UpdateObjectEncryption',
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
@@ -216,6 +218,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
     op('RestoreObject', 's3:RestoreObject', restoreObject),
+    // Re-wraps an object's data keys under another KMS key (update-encryption.ts).
+    op('UpdateObjectEncryption', 's3:UpdateObjectEncryption', updateObjectEncryption),
     // Access control (bucket-policy.ts, public-access.ts, ownership.ts, acl.ts; evaluation in s3-authz.ts).
     op('PutBucketPolicy', 's3:PutBucketPolicy', policy.putBucketPolicy, { maxBodyBytes: 64 * 1024 }),
     op('GetBucketPolicy', 's3:GetBucketPolicy', policy.getBucketPolicy),

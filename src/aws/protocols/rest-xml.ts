@@ -153,6 +153,16 @@ function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest
     }
     if (any) input[name] = map;
   }
+  const whole = plan.body;
+  if (whole) {
+    const limit = service.operations[route.operation]?.maxBodyBytes ?? c.options.maxXmlBytes ?? DEFAULT_MAX_XML;
+    const operation = route.operation;
+    return readAll(req.body, limit, () => new AwsError('MaxMessageLengthExceeded', 400, 'Your request was too big.')).then((body) => {
+      const members = body.length > 0 ? (decodeStructPayload(body, whole.schema, whole.xmlName) as Record<string, unknown> | undefined) : undefined;
+      if (members) for (const [k, v] of Object.entries(members)) if (v !== undefined && !(k in input)) input[k] = v;
+      return { operation, input };
+    });
+  }
   const p = plan.payload;
   if (p) {
     if (p.kind === 'stream') {

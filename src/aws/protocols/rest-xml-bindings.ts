@@ -84,7 +84,7 @@ export function inputPlan(op: StaticOperationSchema): InputPlan {
     else if (t.httpPayload) plan.payload = payloadOf(name, ns);
     else unbound = true;
   }
-  if (unbound && !plan.payload) plan.body = { name: '', kind: 'struct', schema: input, xmlName: (input.getMergedTraits().xmlName as string | undefined) ?? input.getName() ?? '' };
+  if (unbound && !plan.payload) plan.body = { name: '', kind: 'struct', schema: input, xmlName: (input.getMergedTraits().xmlName) ?? input.getName() ?? '' };
   return plan;
 }
 

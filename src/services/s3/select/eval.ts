@@ -532,7 +532,7 @@ export class Aggregates {
         this.sum[a.ix] = (this.sum[a.ix] ?? 0) + n;
         this.count[a.ix] = (this.count[a.ix] ?? 0) + 1;
       } else {
-        const cur = this.best[a.ix] as Value;
+        const cur = this.best[a.ix];
         const val = typeof v === 'string' && toNum(v) !== null ? (toNum(v) as number) : v;
         const c = cur === null ? null : compare(val, cur);
         if (cur === null || (c !== null && (a.fn === 'MIN' ? c < 0 : c > 0))) this.best[a.ix] = val;
@@ -547,11 +547,12 @@ export class Aggregates {
         case 'COUNT':
           return n;
         case 'SUM':
-          return n === 0 ? null : (this.sum[a.ix] as number);
+          return n === 0 ? null : this.sum[a.ix];
         case 'AVG':
           return n === 0 ? null : (this.sum[a.ix] as number) / n;
-        default:
-          return this.best[a.ix] as Value;
+        case 'MIN':
+        case 'MAX':
+          return this.best[a.ix];
       }
     });
   }

@@ -124,7 +124,7 @@ export function planSelect(input: SelectObjectContentRequest): Plan {
   return { query: parseSelect(input.Expression), input: inputPlan, gzip: comp === 'GZIP', output, progress: input.RequestProgress?.Enabled === true, scan };
 }
 
-type Source = { body: AsyncIterable<Buffer>; from: number; alignFirst: boolean };
+export type Source = { body: AsyncIterable<Buffer>; from: number; alignFirst: boolean };
 
 /** Opens the object (or the part of it a scan range reads) through GetObject. */
 async function openSource(s3: S3, input: SelectObjectContentRequest, ctx: RequestContext, plan: Plan): Promise<Source> {
@@ -183,7 +183,7 @@ export async function selectObjectContent(s3: S3, input: SelectObjectContentRequ
     (): HttpResponse => ({
       status: 200,
       headers: { 'x-amz-request-id': ctx.requestId },
-      body: run(plan, source, header, ctx),
+      body: selectEvents(plan, source, header, ctx),
     }),
   );
 }
@@ -246,7 +246,7 @@ async function* decompressed(body: AsyncIterable<Buffer>, gzip: boolean, c: Coun
   }
 }
 
-async function* run(plan: Plan, source: Source, headerFromStart: string[] | undefined, ctx: RequestContext): AsyncGenerator<Uint8Array> {
+export async function* selectEvents(plan: Plan, source: Source, headerFromStart: string[] | undefined, ctx: RequestContext): AsyncGenerator<Uint8Array> {
   const c: Counters = { scanned: 0, processed: 0, returned: 0 };
   const q = plan.query;
   const env: EvalEnv = { now: ctx.clock.now() };
@@ -360,7 +360,7 @@ async function* run(plan: Plan, source: Source, headerFromStart: string[] | unde
       }
       return take({ csv: fields, header });
     }
-    for (const row of expand(value as Value, q.from)) if (take({ json: row })) return true;
+    for (const row of expand(value, q.from)) if (take({ json: row })) return true;
     return false;
   }
 }

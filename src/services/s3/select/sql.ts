@@ -215,6 +215,9 @@ class Parser {
   private keyword(word: string): void {
     if (!this.eat(word)) this.fail('ParseExpectedKeyword', `Expected keyword ${word}`);
   }
+  private aliasAhead(): boolean {
+    return (this.kind() === 'ident' && !RESERVED.has(this.cur.text.toUpperCase())) || this.kind() === 'qident';
+  }
   private closeCall(): void {
     if (!this.eatOp(')')) this.fail('ParseExpectedRightParenBuiltinFunctionCall', 'Expected a right parenthesis closing the function call');
   }
@@ -234,7 +237,7 @@ class Parser {
         const e = this.expr();
         let alias: string | undefined;
         if (this.eat('AS')) {
-          if (this.kind() !== 'ident' && this.kind() !== 'qident') this.fail('ParseExpectedIdentForAlias', 'Expected an identifier for the alias');
+          if (!this.aliasAhead()) this.fail('ParseExpectedIdentForAlias', 'Expected an identifier for the alias');
           alias = this.next().text;
         } else if ((this.kind() === 'ident' && !RESERVED.has(this.cur.text.toUpperCase())) || this.kind() === 'qident') {
           alias = this.next().text;
@@ -250,7 +253,7 @@ class Parser {
     const from = this.steps();
     let alias: string | undefined;
     if (this.eat('AS')) {
-      if (this.kind() !== 'ident' && this.kind() !== 'qident') this.fail('ParseExpectedIdentForAlias', 'Expected an identifier for the alias');
+      if (!this.aliasAhead()) this.fail('ParseExpectedIdentForAlias', 'Expected an identifier for the alias');
       alias = this.next().text;
     } else if ((this.kind() === 'ident' && !RESERVED.has(this.cur.text.toUpperCase())) || this.kind() === 'qident') {
       alias = this.next().text;
@@ -258,8 +261,9 @@ class Parser {
     if (this.atOp(',')) this.fail('UnsupportedSqlOperation', 'Only one data source is supported');
     let where: Expr | undefined;
     if (this.eat('WHERE')) {
+      const before = this.aggs.length;
       where = this.expr();
-      if (this.aggs.length > 0) throw selectError('UnsupportedSqlOperation', 'Aggregate functions are not allowed in the WHERE clause.');
+      if (this.aggs.length > before) throw selectError('UnsupportedSqlOperation', 'Aggregate functions are not allowed in the WHERE clause.');
     }
     let limit: number | undefined;
     if (this.eat('LIMIT')) {

@@ -318,9 +318,9 @@ export async function* selectEvents(plan: Plan, source: Source, headerFromStart:
             done = true;
             break outer;
           }
+          if (batchBytes >= BATCH_BYTES) yield* flush();
         }
-        if (batchBytes >= BATCH_BYTES) yield* flush();
-        else if (Date.now() - lastEvent >= KEEPALIVE_MS) {
+        if (Date.now() - lastEvent >= KEEPALIVE_MS) {
           yield plan.progress ? progressEvent(c) : contEvent();
           lastEvent = Date.now();
         }
@@ -329,6 +329,7 @@ export async function* selectEvents(plan: Plan, source: Source, headerFromStart:
         for (const r of reader.push(Buffer.alloc(0), true)) {
           if (endAt !== undefined && source.from + r.start > endAt) break;
           if (handle(r.value)) break;
+          if (batchBytes >= BATCH_BYTES) yield* flush();
         }
       }
     }

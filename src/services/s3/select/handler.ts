@@ -13,6 +13,7 @@ import { createGunzip } from 'node:zlib';
 import type { SelectObjectContentRequest } from '@aws-sdk/client-s3';
 import { isAwsError } from '../../../aws/errors.js';
 import { rawResponse, type HttpResponse } from '../../../aws/http.js';
+import { s3HostId } from '../../../lib/ids.js';
 import type { RequestContext } from '../../../server/context.js';
 import { s3Error } from '../errors.js';
 import { getObject } from '../objects-get.js';
@@ -182,7 +183,7 @@ export async function selectObjectContent(s3: S3, input: SelectObjectContentRequ
   return rawResponse(
     (): HttpResponse => ({
       status: 200,
-      headers: { 'x-amz-request-id': ctx.requestId },
+      headers: { 'x-amz-request-id': ctx.requestId, 'x-amz-id-2': s3HostId() },
       body: selectEvents(plan, source, header, ctx),
     }),
   );

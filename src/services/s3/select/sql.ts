@@ -215,8 +215,16 @@ class Parser {
   private keyword(word: string): void {
     if (!this.eat(word)) this.fail('ParseExpectedKeyword', `Expected keyword ${word}`);
   }
-  private aliasAhead(): boolean {
+  private nameAhead(): boolean {
     return (this.kind() === 'ident' && !RESERVED.has(this.cur.text.toUpperCase())) || this.kind() === 'qident';
+  }
+  /** `AS name`, or a bare name that is not a keyword. */
+  private alias(): string | undefined {
+    if (this.eat('AS')) {
+      if (!this.nameAhead()) this.fail('ParseExpectedIdentForAlias', 'Expected an identifier for the alias');
+      return this.next().text;
+    }
+    return this.nameAhead() ? this.next().text : undefined;
   }
   private closeCall(): void {
     if (!this.eatOp(')')) this.fail('ParseExpectedRightParenBuiltinFunctionCall', 'Expected a right parenthesis closing the function call');
@@ -235,14 +243,7 @@ class Parser {
       do {
         if (this.atOp('*')) this.fail('ParseAsteriskIsNotAloneInSelectList', 'Other expressions are not allowed in the SELECT list when * is used');
         const e = this.expr();
-        let alias: string | undefined;
-        if (this.eat('AS')) {
-          if (!this.aliasAhead()) this.fail('ParseExpectedIdentForAlias', 'Expected an identifier for the alias');
-          alias = this.next().text;
-        } else if ((this.kind() === 'ident' && !RESERVED.has(this.cur.text.toUpperCase())) || this.kind() === 'qident') {
-          alias = this.next().text;
-        }
-        items.push({ e, alias });
+        items.push({ e, alias: this.alias() });
       } while (this.eatOp(','));
     }
     if (!this.eat('FROM')) this.fail('ParseSelectMissingFrom', 'Expected FROM after the select list');
@@ -251,13 +252,7 @@ class Parser {
     }
     this.i++;
     const from = this.steps();
-    let alias: string | undefined;
-    if (this.eat('AS')) {
-      if (!this.aliasAhead()) this.fail('ParseExpectedIdentForAlias', 'Expected an identifier for the alias');
-      alias = this.next().text;
-    } else if ((this.kind() === 'ident' && !RESERVED.has(this.cur.text.toUpperCase())) || this.kind() === 'qident') {
-      alias = this.next().text;
-    }
+    const alias = this.alias();
     if (this.atOp(',')) this.fail('UnsupportedSqlOperation', 'Only one data source is supported');
     let where: Expr | undefined;
     if (this.eat('WHERE')) {
@@ -308,15 +303,21 @@ class Parser {
   expr(): Expr {
     return this.or();
   }
+  /** One left-associative level of binary operators (keywords like AND, or symbols like +). */
+  private level(ops: readonly string[], next: () => Expr): Expr {
+    let l = next();
+    for (;;) {
+      const op = ops.find((o) => (/^[A-Z]/.test(o) ? this.at(o) : this.atOp(o)));
+      if (op === undefined) return l;
+      this.i++;
+      l = { k: 'bin', op, l, r: next() };
+    }
+  }
   private or(): Expr {
-    let l = this.and();
-    while (this.eat('OR')) l = { k: 'bin', op: 'OR', l, r: this.and() };
-    return l;
+    return this.level(['OR'], () => this.and());
   }
   private and(): Expr {
-    let l = this.not();
-    while (this.eat('AND')) l = { k: 'bin', op: 'AND', l, r: this.not() };
-    return l;
+    return this.level(['AND'], () => this.not());
   }
   private not(): Expr {
     if (this.eat('NOT')) return { k: 'not', e: this.not() };
@@ -355,25 +356,13 @@ class Parser {
     return l;
   }
   private concat(): Expr {
-    let l = this.additive();
-    while (this.eatOp('||')) l = { k: 'bin', op: '||', l, r: this.additive() };
-    return l;
+    return this.level(['||'], () => this.additive());
   }
   private additive(): Expr {
-    let l = this.term();
-    while (this.atOp('+') || this.atOp('-')) {
-      const op = this.next().text;
-      l = { k: 'bin', op, l, r: this.term() };
-    }
-    return l;
+    return this.level(['+', '-'], () => this.term());
   }
   private term(): Expr {
-    let l = this.unary();
-    while (this.atOp('*') || this.atOp('/') || this.atOp('%')) {
-      const op = this.next().text;
-      l = { k: 'bin', op, l, r: this.unary() };
-    }
-    return l;
+    return this.level(['*', '/', '%'], () => this.unary());
   }
   private unary(): Expr {
     if (this.eatOp('-')) {

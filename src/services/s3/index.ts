@@ -33,6 +33,7 @@ import { postObjectHandler } from './post-object.js';
 import * as lock from './object-lock.js';
 import { restoreObject } from './restore.js';
 import { selectObjectContent } from './select/handler.js';
+import { updateObjectEncryption } from './update-encryption.js';
 import { checkExpectedOwners } from './expected-owner.js';
 import * as cors from './cors.js';
 import * as website from './website.js';
@@ -87,6 +88,7 @@ const DATA_EVENTS = new Set([
   'GetObjectLegalHold',
   'PutObjectLegalHold',
   'PreflightRequest',
+  'UpdateObjectEncryption',
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
@@ -204,6 +206,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('RestoreObject', 's3:RestoreObject', restoreObject),
     // S3 Select (select/): authorized as a read of the object, as AWS documents.
     op('SelectObjectContent', 's3:GetObject', selectObjectContent),
+    // Re-wraps an object's data keys under another KMS key (update-encryption.ts).
+    op('UpdateObjectEncryption', 's3:UpdateObjectEncryption', updateObjectEncryption),
     // Access control (bucket-policy.ts, public-access.ts, ownership.ts, acl.ts; evaluation in s3-authz.ts).
     op('PutBucketPolicy', 's3:PutBucketPolicy', policy.putBucketPolicy, { maxBodyBytes: 64 * 1024 }),
     op('GetBucketPolicy', 's3:GetBucketPolicy', policy.getBucketPolicy),

@@ -32,6 +32,8 @@ export interface InputPlan {
   headers: Array<InputMember & { wire: string }>;
   prefixHeaders: { name: string; prefix: string } | undefined;
   payload: PayloadBinding | undefined;
+  /** Unbound members with no payload member: the whole input is the XML body, under this root (SelectObjectContent). */
+  body: PayloadBinding | undefined;
 }
 
 export interface OutputPlan {
@@ -70,8 +72,9 @@ function payloadOf(name: string, ns: NormalizedSchema): PayloadBinding {
 
 export function inputPlan(op: StaticOperationSchema): InputPlan {
   const input = NormalizedSchema.of(op[4]() as never);
-  const plan: InputPlan = { labels: [], query: [], headers: [], prefixHeaders: undefined, payload: undefined };
+  const plan: InputPlan = { labels: [], query: [], headers: [], prefixHeaders: undefined, payload: undefined, body: undefined };
   if (!input.isStructSchema()) return plan;
+  let unbound = false;
   for (const [name, ns] of input.structIterator()) {
     const t = ns.getMergedTraits();
     if (t.httpLabel) plan.labels.push(member(name, ns));
@@ -79,7 +82,9 @@ export function inputPlan(op: StaticOperationSchema): InputPlan {
     else if (typeof t.httpHeader === 'string') plan.headers.push({ ...member(name, ns), wire: t.httpHeader.toLowerCase() });
     else if (typeof t.httpPrefixHeaders === 'string') plan.prefixHeaders = { name, prefix: t.httpPrefixHeaders.toLowerCase() };
     else if (t.httpPayload) plan.payload = payloadOf(name, ns);
+    else unbound = true;
   }
+  if (unbound && !plan.payload) plan.body = { name: '', kind: 'struct', schema: input, xmlName: (input.getMergedTraits().xmlName) ?? input.getName() ?? '' };
   return plan;
 }
 

@@ -161,19 +161,31 @@ function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest
       input[p.name] = req.body;
       (input as RestXmlInputExtras)[HTTP_REQUEST] = { headers: req.headers, trailers: () => req.trailers() };
     } else {
-      const limit = service.operations[route.operation]?.maxBodyBytes ?? c.options.maxXmlBytes ?? DEFAULT_MAX_XML;
-      const operation = route.operation;
-      const check = c.options.checkPayload;
-      return readAll(req.body, limit, () => new AwsError('MaxMessageLengthExceeded', 400, 'Your request was too big.')).then(async (body) => {
-        if (check) await check(req.headers, body);
+      return readBuffered(req, service, c, route.operation).then((body) => {
         if (p.kind === 'blob') input[p.name] = new Uint8Array(body);
         else if (p.kind === 'string') input[p.name] = body.toString('utf8');
         else if (body.length > 0) input[p.name] = decodeStructPayload(body, p.schema, p.xmlName);
-        return { operation, input };
+        return { operation: route.operation, input };
       });
     }
   }
+  const whole = plan.body;
+  if (whole) {
+    return readBuffered(req, service, c, route.operation).then((body) => {
+      const members = body.length > 0 ? (decodeStructPayload(body, whole.schema, whole.xmlName) as Record<string, unknown> | undefined) : undefined;
+      if (members) for (const [k, v] of Object.entries(members)) if (v !== undefined && !(k in input)) input[k] = v;
+      return { operation: route.operation, input };
+    });
+  }
   return { operation: route.operation, input };
+}
+
+/** A whole non-streaming payload, within the operation's limit, checked against its digest headers. */
+async function readBuffered(req: HttpRequest, service: ServiceDefinition, c: Compiled, operation: string): Promise<Buffer> {
+  const limit = service.operations[operation]?.maxBodyBytes ?? c.options.maxXmlBytes ?? DEFAULT_MAX_XML;
+  const body = await readAll(req.body, limit, () => new AwsError('MaxMessageLengthExceeded', 400, 'Your request was too big.'));
+  if (c.options.checkPayload) await c.options.checkPayload(req.headers, body);
+  return body;
 }
 
 function parseHttpDate(v: string): Date | undefined {

@@ -34,6 +34,7 @@ import { putObject } from './objects-put.js';
 import { postObjectHandler } from './post-object.js';
 import * as lock from './object-lock.js';
 import { restoreObject } from './restore.js';
+import { selectObjectContent } from './select/handler.js';
 import { updateObjectEncryption } from './update-encryption.js';
 import { checkExpectedOwners } from './expected-owner.js';
 import * as cors from './cors.js';
@@ -85,6 +86,7 @@ const DATA_EVENTS = new Set([
   'PutObjectTagging',
   'DeleteObjectTagging',
   'RestoreObject',
+  'SelectObjectContent',
   'PostObject',
   'GetObjectRetention',
   'PutObjectRetention',
@@ -219,6 +221,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
     op('RestoreObject', 's3:RestoreObject', restoreObject),
+    // S3 Select (select/): authorized as a read of the object, as AWS documents.
+    op('SelectObjectContent', 's3:GetObject', selectObjectContent),
     // Re-wraps an object's data keys under another KMS key (update-encryption.ts).
     op('UpdateObjectEncryption', 's3:UpdateObjectEncryption', updateObjectEncryption),
     // Access control (bucket-policy.ts, public-access.ts, ownership.ts, acl.ts; evaluation in s3-authz.ts).

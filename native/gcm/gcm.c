@@ -95,7 +95,13 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   uint8_t *key;
   size_t key_len;
   bool seal;
+  napi_value target;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  CHECK(env, napi_get_new_target(env, info, &target));
+  if (target == NULL) {
+    napi_throw_type_error(env, NULL, "hanul-gcm: Gcm is a constructor (use new)");
+    return NULL;
+  }
   if (argc < 2) {
     napi_throw_type_error(env, NULL, "hanul-gcm: new Gcm(key, seal)");
     return NULL;
@@ -143,7 +149,10 @@ static int call_args(napi_env env, napi_callback_info info, Call *c) {
   napi_value argv[5], self;
   bool tagged;
   void *g;
-  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return 0;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "hanul-gcm: N-API call failed");
+    return 0;
+  }
   if (napi_check_object_type_tag(env, self, &GCM_TAG, &tagged) != napi_ok || !tagged || napi_unwrap(env, self, &g) != napi_ok) {
     napi_throw_type_error(env, NULL, "hanul-gcm: not a Gcm");
     return 0;

@@ -1,13 +1,14 @@
 /**
  * An encrypted GET's frames read and opened on a worker thread, so that
- * AES-GCM (and Node's copy of each frame's output) runs beside the main
- * thread's socket writes instead of in series with them: with a client that
- * leaves a core free, the main thread does little more per byte than for an
- * unencrypted GET.
+ * AES-GCM runs beside the main thread's socket writes instead of in series
+ * with them: with a client that leaves a core free, the main thread does
+ * little more per byte than for an unencrypted GET.
  *
  * The worker reads the blob's file itself (synchronously, into one buffer of
  * its own: no libuv pool hop per chunk, no ciphertext crossing threads) and
- * opens two stored chunks (32 frames) per step into a slot (see SLOT_BYTES).
+ * opens two stored chunks (32 frames) per step into a slot (see SLOT_BYTES):
+ * with the native addon (crypto/aes-gcm.ts) straight into it, else through
+ * node:crypto's output buffer per frame and a copy.
  * A GET's response lends the slot to its socket: one write of the whole
  * batch, and the slot goes back to the worker when the socket has taken it
  * (SlotLoans); any other reader (a copy) gets each frame copied out and the

@@ -1,6 +1,7 @@
 import type { BlobReferrer } from '../storage/blob-sweep.js';
 import type { AuditSink, RequestContext, ServiceDeps } from '../server/context.js';
 import type { AwsError } from './errors.js';
+import type { CredentialLookup } from './sigv4/index.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 
 export type ProtocolName = 'rest-xml' | 'json-1.0' | 'json-1.1' | 'query' | 'rest-json';
@@ -32,6 +33,12 @@ export interface OperationSpec<I = any, O = any> {
    * Global keys (aws:SourceIp, aws:CurrentTime…) are added by the authorizer.
    */
   conditions?(input: I, ctx: RequestContext): ConditionValues | Promise<ConditionValues>;
+  /**
+   * This request's action, resource and conditions when they differ from the
+   * operation's (`action`, `resource`, `conditions`): S3 directory buckets
+   * authorize as s3express:*. Undefined: the operation's own.
+   */
+  access?(input: I, ctx: RequestContext): { action: string; resource: string; conditions?: ConditionValues } | undefined;
   /** AWS requires no permission for this operation (sts:GetCallerIdentity). */
   noAuthorization?: boolean;
   /** May run without credentials before policies say more (e.g. S3 POST Object's own signed form). */
@@ -91,6 +98,11 @@ export interface ServiceDefinition {
   name: string;
   /** The SigV4 credential-scope service name(s) that route here. */
   signingNames: readonly string[];
+  /**
+   * Temporary credentials this service issues itself (S3 Express sessions),
+   * looked up by access key id: ids starting with `prefix` are asked here.
+   */
+  credentials?: { prefix: string; lookup: CredentialLookup };
   /** X-Amz-Target prefix for JSON protocols, e.g. 'TrentService'. */
   targetPrefix?: string;
   protocol: ProtocolName;

@@ -40,6 +40,8 @@ function authorizeRequest(rt: IamRuntime, ctx: RequestContext, service: ServiceD
   if (p.accessKeyId !== undefined && p.type !== 'root') rt.noteKeyUse(p.accessKeyId, service.name, ctx.region);
   // The root user's long-term key meets only resource policies: without any, nothing to evaluate.
   if (p.type === 'root' && !service.resourcePolicy && p.sessionToken === undefined) return;
+  const access = spec?.access ? spec.access(input, ctx) : undefined;
+  if (access !== undefined) return authorizeWith(rt, ctx, service, { action: access.action, resource: access.resource, conditions: withDefaults(service, input, ctx, access.conditions) }, operation);
   const action = spec?.action !== undefined ? versionedAction(service, spec.action, input) : defaultAction(service, operation, input);
   const resource = spec?.resource ? spec.resource(input, ctx) : defaultResource(service, operation, input, ctx);
   if (resource instanceof Promise) return resource.then((r) => authorizeOn(rt, ctx, service, operation, input, spec, action, r));

@@ -102,7 +102,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   // The root key's record is one object, answered at once (no promise): a request signed with it is
   // verified without waiting a microtask turn for the lookup.
   const rootRecord = Object.freeze({ secretAccessKey: rootKey.secretAccessKey, principal: root });
-  const credentials: CredentialLookup = (accessKeyId) => (accessKeyId === rootKey.accessKeyId ? rootRecord : extra(accessKeyId));
+  // Services that issue their own temporary credentials (S3 Express sessions) answer for their prefix.
+  const issued = services.flatMap((s) => (s.credentials ? [s.credentials] : []));
+  const credentials: CredentialLookup = (accessKeyId) => {
+    if (accessKeyId === rootKey.accessKeyId) return rootRecord;
+    for (const c of issued) if (accessKeyId.startsWith(c.prefix)) return c.lookup(accessKeyId);
+    return extra(accessKeyId);
+  };
 
   const shutdown = new AbortController();
   const pipelineDeps = {

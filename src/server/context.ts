@@ -22,6 +22,8 @@ export interface Principal {
   mfaAuthenticated?: boolean;
   /** When temporary credentials were issued (aws:TokenIssueTime). */
   tokenIssueTime?: Date;
+  /** Set when the request was signed with an S3 Express CreateSession credential: the bucket and mode it is scoped to. */
+  s3Session?: { bucket: string; mode: 'ReadWrite' | 'ReadOnly' };
 }
 
 /** What every handler and service is built with. */

@@ -187,7 +187,9 @@ export function s3Target(req: Pick<HttpRequest, 'hostname' | 'rawPath'>, domains
   const slash = raw.indexOf('/', 1);
   const bucketRaw = slash < 0 ? raw.slice(1) : raw.slice(1, slash);
   if (bucketRaw === '') return { bucket: undefined, key: undefined, virtualHosted: false };
-  const keyRaw = slash < 0 ? '' : raw.slice(slash + 1);
+  let keyRaw = slash < 0 ? '' : raw.slice(slash + 1);
+  // The SDKs' path-style URL for a directory bucket (an IP endpoint) is `/<bucket>/` + `/<key>`: one slash too many.
+  if (keyRaw.startsWith('/') && bucketRaw.endsWith('--x-s3')) keyRaw = keyRaw.slice(1);
   return { bucket: decodePathPart(bucketRaw), key: keyRaw === '' ? undefined : decodePathPart(keyRaw), virtualHosted: false };
 }
 

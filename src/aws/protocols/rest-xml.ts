@@ -25,6 +25,8 @@ export interface RestXmlOptions {
   formPostOperation?: string;
   /** Largest XML request payload, when the operation sets no maxBodyBytes. */
   maxXmlBytes?: number;
+  /** Checks a whole buffered (non-streaming) payload against the request's digest headers (Content-MD5, checksums). */
+  checkPayload?: (headers: HttpRequest['headers'], body: Buffer) => void | Promise<void>;
 }
 
 export interface RestXmlService extends ServiceDefinition {
@@ -161,7 +163,9 @@ function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest
     } else {
       const limit = service.operations[route.operation]?.maxBodyBytes ?? c.options.maxXmlBytes ?? DEFAULT_MAX_XML;
       const operation = route.operation;
-      return readAll(req.body, limit, () => new AwsError('MaxMessageLengthExceeded', 400, 'Your request was too big.')).then((body) => {
+      const check = c.options.checkPayload;
+      return readAll(req.body, limit, () => new AwsError('MaxMessageLengthExceeded', 400, 'Your request was too big.')).then(async (body) => {
+        if (check) await check(req.headers, body);
         if (p.kind === 'blob') input[p.name] = new Uint8Array(body);
         else if (p.kind === 'string') input[p.name] = body.toString('utf8');
         else if (body.length > 0) input[p.name] = decodeStructPayload(body, p.schema, p.xmlName);

@@ -14,6 +14,12 @@ export interface CredentialRecord {
   sessionToken?: string;
   /** Temporary credentials stop working after this instant. */
   expiresAt?: Date;
+  /**
+   * Where the request carries `sessionToken`, when not in x-amz-security-token:
+   * S3 Express sessions use x-amz-s3session-token (X-Amz-S3session-Token presigned).
+   * Such a credential signs only for `services` (credential-scope names).
+   */
+  tokenIn?: { header: string; query: string; services: readonly string[] };
 }
 
 /** A lookup may answer at once (the root key, a cache hit): the pipeline then verifies without a promise turn. */

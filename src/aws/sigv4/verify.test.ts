@@ -163,6 +163,30 @@ describe('header-signed requests (smithy signer)', () => {
     assert.equal(await outcome(authenticate(presigned, opts({ records: temp({ sessionToken: 'other' }) }))), 'token-invalid');
   });
 
+  it('S3 Express sessions: the token travels in x-amz-s3session-token, signed, never in x-amz-security-token', async () => {
+    const token = 'express-session-token';
+    const express = smithySigner({ service: 's3express' });
+    const session = (over: Partial<CredentialRecord> = {}): Record<string, CredentialRecord> => ({
+      [AKID]: { secretAccessKey: SECRET, principal, sessionToken: token, tokenIn: { header: 'x-amz-s3session-token', query: 'X-Amz-S3session-Token', services: ['s3express'] }, ...over },
+    });
+    const withHeader = await smithySign(express, { method: 'GET', path: '/k', headers: { 'x-amz-s3session-token': token } }, T0);
+    assert.match(withHeader.headers['authorization'] ?? '', /x-amz-s3session-token/);
+    assert.equal(await outcome(authenticate(withHeader, opts({ records: session() }))), 'ok');
+    assert.equal(await outcome(authenticate(withHeader, opts({ records: session({ sessionToken: `${token}x` }) }))), 'token-invalid');
+    assert.equal(await outcome(authenticate(withHeader, opts({ records: session({ expiresAt: minutes(0) }) }))), 'token-expired');
+    // The same token in x-amz-security-token is not where a session's token goes.
+    const asSecurityToken = await smithySign(smithySigner({ service: 's3express', token }), { method: 'GET', path: '/k' }, T0);
+    assert.equal(await outcome(authenticate(asSecurityToken, opts({ records: session() }))), 'token-missing');
+    // A plain credential does not accept an s3session token header as its own token (none expected: the header is just signed).
+    assert.equal(await outcome(authenticate(withHeader, opts())), 'ok');
+    // The credential signs for its services only.
+    const forKms = await smithySign(smithySigner({ service: 'kms' }), { method: 'GET', path: '/k', headers: { 'x-amz-s3session-token': token } }, T0);
+    assert.equal(await outcome(authenticate(forKms, opts({ records: session() }))), 'token-invalid');
+    // Changing the token after signing breaks the signature even when the new one is right for the key.
+    const swapped = { ...withHeader, headers: { ...withHeader.headers, 'x-amz-s3session-token': 'other' } };
+    assert.equal(await outcome(authenticate(swapped, opts({ records: session({ sessionToken: 'other' }) }))), 'bad-signature');
+  });
+
   it('normalizes non-S3 paths and encodes them twice', async () => {
     for (const path of ['/a/./b/../c//d', '/x%20y/z', '/%E2%82%AC/', '/../up', '/a+b/(c)']) {
       const view = await smithySign(kms, { method: 'GET', path }, T0);

@@ -192,9 +192,12 @@ function verifyWith(
   if (!credential) {
     throw new SigV4Failure('unknown-key', 'The AWS Access Key Id you provided does not exist in our records.', form, { AWSAccessKeyId: scope.accessKeyId });
   }
-  const token = form === 'header'
-    ? headerString(headers, 'x-amz-security-token')
-    : queryParam(params, 'X-Amz-Security-Token') ?? headerString(headers, 'x-amz-security-token');
+  const at = credential.tokenIn;
+  if (at !== undefined && !at.services.includes(scope.service)) {
+    throw new SigV4Failure('token-invalid', 'The security token included in the request is invalid.', form);
+  }
+  const [header, query] = at === undefined ? ['x-amz-security-token', 'X-Amz-Security-Token'] : [at.header, at.query];
+  const token = form === 'header' ? headerString(headers, header) : queryParam(params, query) ?? headerString(headers, header);
   checkToken(credential, token, opts.now, form);
 
   const signer = new Signer(

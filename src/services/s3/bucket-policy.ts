@@ -21,6 +21,7 @@ import { isPublicPolicy } from './public-policy.js';
 import { requireBucket, type S3 } from './state.js';
 import { updateBucket } from './bucket-config.js';
 import { isObjectAction, isS3Action } from './s3-actions.js';
+import { isDirectoryName } from './directory.js';
 
 const MAX_POLICY_BYTES = 20 * 1024;
 
@@ -28,6 +29,8 @@ const malformedPolicy = (message: string) => s3Error('MalformedPolicy', message)
 
 /** Whether a Resource pattern of a policy on `bucket` stays inside it; what kind of ARN it is. */
 function resourceKind(bucket: string, r: string): 'bucket' | 'object' | 'both' | undefined {
+  // A directory bucket's policy names the bucket's s3express ARN (its actions are s3express:*).
+  if (isDirectoryName(bucket)) return /^arn:aws:s3express:[a-z0-9-]*:(\d{12}|\*)?:bucket\/(.+)$/.exec(r)?.[2] === bucket ? 'both' : undefined;
   const arn = `arn:aws:s3:::${bucket}`;
   if (r === arn) return 'bucket';
   if (r.startsWith(`${arn}/`)) return 'object';
@@ -67,7 +70,7 @@ export function validateBucketPolicy(bucket: string, text: string): void {
       kinds.add(k);
     }
     const actions = list(st.Action ?? st.NotAction);
-    for (const a of actions) if (a !== '*' && !isS3Action(a)) throw malformedPolicy('Policy has invalid action');
+    for (const a of actions) if (a !== '*' && !(isDirectoryName(bucket) ? /^s3express:[A-Za-z*?]+$/.test(a) : isS3Action(a))) throw malformedPolicy('Policy has invalid action');
     if (st.Action !== undefined && !kinds.has('both')) {
       const applies = actions.some((a) => /[*?]/.test(a) || (isObjectAction(a) ? kinds.has('object') : kinds.has('bucket')));
       if (!applies) throw malformedPolicy('Action does not apply to any resource(s) in statement');

@@ -1,9 +1,11 @@
 /**
  * Buckets: create (name rules, location constraint, us-east-1's legacy 200
  * for a bucket you already own), head, delete (only when empty), list
- * (prefix, max-buckets, continuation token), location, versioning state.
+ * (prefix, max-buckets, continuation token), ListDirectoryBuckets, location,
+ * versioning state.
  */
 import { nsBucketConfigs } from './bucket-configs.js';
+import { createDirectoryBucket, directoryArn, isDirectoryName } from './directory.js';
 import type {
   CreateBucketOutput,
   CreateBucketRequest,
@@ -16,6 +18,8 @@ import type {
   HeadBucketRequest,
   ListBucketsOutput,
   ListBucketsRequest,
+  ListDirectoryBucketsOutput,
+  ListDirectoryBucketsRequest,
   PutBucketVersioningRequest,
 } from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
@@ -53,6 +57,7 @@ function regionFor(constraint: string | undefined, endpointRegion: string): stri
 
 export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: RequestContext): Promise<CreateBucketOutput> {
   const name = input.Bucket ?? '';
+  if (isDirectoryName(name)) return createDirectoryBucket(s3, input, ctx);
   if (!isValidBucketName(name)) throw s3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
   const region = regionFor(input.CreateBucketConfiguration?.LocationConstraint, ctx.region);
   const account = accountOf(ctx);
@@ -94,7 +99,7 @@ export function headBucket(s3: S3, input: HeadBucketRequest, ctx: RequestContext
 
 function headBucketOutput(rec: BucketRecord | undefined, name: string, ctx: RequestContext): HeadBucketOutput {
   const b = checkOwner(rec, name, ctx);
-  return { BucketRegion: b.region, AccessPointAlias: false, BucketArn: bucketArn(b.name) };
+  return { BucketRegion: b.region, AccessPointAlias: false, BucketArn: b.directory ? directoryArn(b.region, b.ownerAccount, b.name) : bucketArn(b.name) };
 }
 
 export async function deleteBucket(s3: S3, input: DeleteBucketRequest, ctx: RequestContext): Promise<Record<string, never>> {
@@ -139,7 +144,7 @@ export async function listBuckets(s3: S3, input: ListBucketsRequest, ctx: Reques
   const rows = await s3.meta.read((tx) =>
     tx.scan<BucketRecord>(NS_BUCKETS, { ...(input.Prefix ? { prefix: input.Prefix } : {}), ...(after !== undefined ? { startAfter: after } : {}) }),
   );
-  const mine = rows.map((r) => r.value).filter((b) => b.ownerAccount === account && (region === undefined || b.region === region));
+  const mine = rows.map((r) => r.value).filter((b) => b.ownerAccount === account && b.directory === undefined && (region === undefined || b.region === region));
   const page = mine.slice(0, max);
   const out: ListBucketsOutput = {
     Buckets: page.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: b.region, BucketArn: bucketArn(b.name) })),
@@ -148,6 +153,27 @@ export async function listBuckets(s3: S3, input: ListBucketsRequest, ctx: Reques
   if (input.Prefix !== undefined) out.Prefix = input.Prefix;
   const last = page[page.length - 1];
   if (mine.length > max && last) out.ContinuationToken = encodeToken(last.name);
+  return out;
+}
+
+const MAX_DIRECTORY_BUCKETS = 1000;
+
+/** Directory buckets only (directory.ts), in name order, with the same opaque tokens. */
+export async function listDirectoryBuckets(s3: S3, input: ListDirectoryBucketsRequest, ctx: RequestContext): Promise<ListDirectoryBucketsOutput> {
+  const max = input.MaxDirectoryBuckets ?? MAX_DIRECTORY_BUCKETS;
+  if (!Number.isInteger(max) || max < 0 || max > MAX_DIRECTORY_BUCKETS) {
+    throw invalidArgument('Argument max-directory-buckets must be an integer between 0 and 1000', 'max-directory-buckets', String(input.MaxDirectoryBuckets));
+  }
+  const after = input.ContinuationToken !== undefined ? decodeToken(input.ContinuationToken) : undefined;
+  const account = accountOf(ctx);
+  const rows = await s3.meta.read((tx) => tx.scan<BucketRecord>(NS_BUCKETS, after !== undefined ? { startAfter: after } : {}));
+  const mine = rows.map((r) => r.value).filter((b) => b.ownerAccount === account && b.directory !== undefined);
+  const page = mine.slice(0, max);
+  const out: ListDirectoryBucketsOutput = {
+    Buckets: page.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: b.region, BucketArn: directoryArn(b.region, b.ownerAccount, b.name) })),
+  };
+  const last = page[page.length - 1];
+  if (mine.length > page.length && last) out.ContinuationToken = encodeToken(last.name);
   return out;
 }
 

@@ -205,6 +205,23 @@ export function checkContentMd5(expectedHex: string | undefined, actualHex: stri
   }
 }
 
+/**
+ * A whole request payload read into memory (an XML configuration, DeleteObjects…)
+ * against its Content-MD5 and x-amz-checksum-* headers, as S3 checks them.
+ */
+export async function checkBufferedBody(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): Promise<void> {
+  const rawMd5 = headers['content-md5'];
+  if (typeof rawMd5 === 'string') checkContentMd5(parseContentMd5(rawMd5), createHash('md5').update(body).digest('hex'));
+  for (const alg of ALGORITHMS) {
+    const value = headers[checksumHeader(alg)];
+    if (typeof value !== 'string') continue;
+    checkDigestFormat(alg, value);
+    const d = digester(alg);
+    d.update(body);
+    if ((await d.digest()).toString('base64') !== value) throw checksumMismatch(alg);
+  }
+}
+
 export function checksumMismatch(alg: ChecksumAlgorithm): Error {
   return s3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
 }

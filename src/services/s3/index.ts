@@ -5,7 +5,8 @@
  * from the official schemas.
  */
 import * as sdk from '@aws-sdk/client-s3';
-import type { DeleteObjectsRequest } from '@aws-sdk/client-s3';
+import type { CreateSessionRequest, DeleteObjectsRequest } from '@aws-sdk/client-s3';
+import { checkAccess, type AccessCheck } from '../../iam/authorize.js';
 import { isOperationSchema, virtualHostDomains, type StaticOperationSchema } from '../../aws/protocols/rest-xml-routing.js';
 import type { HttpRequest } from '../../aws/http.js';
 import { restXmlTarget, type RestXmlService } from '../../aws/protocols/rest-xml.js';
@@ -15,6 +16,7 @@ import { sdkOperations } from '../sdk-operations.js';
 import { BlobReaper } from './blob-reaper.js';
 import { s3BlobRefs } from './blob-refs.js';
 import * as buckets from './buckets.js';
+import { checkBufferedBody } from './checksums.js';
 import { copyObject, uploadPartCopy } from './copy.js';
 import { deleteObject, deleteObjects } from './delete.js';
 import * as lifecycle from './lifecycle.js';
@@ -32,11 +34,15 @@ import { putObject } from './objects-put.js';
 import { postObjectHandler } from './post-object.js';
 import * as lock from './object-lock.js';
 import { restoreObject } from './restore.js';
+import { updateObjectEncryption } from './update-encryption.js';
 import { checkExpectedOwners } from './expected-owner.js';
 import * as cors from './cors.js';
 import * as website from './website.js';
 import { isWebsiteRequest, serveWebsite, websiteBucket } from './website-serve.js';
 import { BucketCache, type S3, watchBucketWrites } from './state.js';
+import { directoryAccess, directoryGate, isDirectoryName } from './directory.js';
+import { S3Sessions, SESSION_KEY_PREFIX } from './sessions.js';
+import { renameObject } from './rename.js';
 import { SseKeys } from './sse-keys.js';
 import { loadKmsRootKey } from '../../crypto/root-key.js';
 import * as bucketEncryption from './bucket-encryption.js';
@@ -85,6 +91,8 @@ const DATA_EVENTS = new Set([
   'GetObjectLegalHold',
   'PutObjectLegalHold',
   'PreflightRequest',
+  'RenameObject',
+  'UpdateObjectEncryption',
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
@@ -101,6 +109,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     log: deps.log,
     sse: new SseKeys(root.key, deps.peers, deps.clock),
   };
+  const sessions = new S3Sessions(s3, root.key);
   const worker = new LifecycleWorker(s3, { intervalMs: deps.config.s3LifecycleIntervalSeconds * 1000 });
   s3.lifecycleWorker = worker;
   // Background writers' contexts: log objects as the source bucket's owner (access-log.ts), replicas as the role's session.
@@ -137,6 +146,11 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     // A request the authorizer found aimed at a Requester Pays bucket from another account must say it pays (bucket-settings.ts).
     const proceed = (input: Record<string, unknown>, ctx: RequestContext): unknown => (settings.payerCheck(input, ctx) ? settings.charged(dispatch(input, ctx)) : dispatch(input, ctx));
     const dispatch = (input: Record<string, unknown>, ctx: RequestContext): unknown => {
+      if (isDirectoryName(input['Bucket'])) {
+        directoryGate(name, input);
+        // Authorized once, as s3express:CreateSession (directoryAccess), not per key.
+        if (name === 'DeleteObjects') return checkAccess(ctx, service, directoryAccess(name, input, ctx) as AccessCheck).then(() => handler(s3, input, ctx));
+      }
       if (name === 'DeleteObjects') return deleteObjectsPerKey(s3, service, input as unknown as DeleteObjectsRequest, ctx, (i) => deleteObjects(s3, i, ctx));
       if (name === 'CopyObject' || name === 'UploadPartCopy') {
         // The source bucket's Requester Pays applies too: the source check marks the request.
@@ -155,11 +169,16 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
       input['ExpectedBucketOwner'] !== undefined || input['ExpectedSourceBucketOwner'] !== undefined
         ? checkExpectedOwners(s3, input).then(() => proceed(input, ctx))
         : proceed(input, ctx);
-    return [name, { schema: schemaOf(name), action, handler: run, ...audit, ...tagKeys, ...extra }];
+    const access = (input: Record<string, unknown>, ctx: RequestContext) => directoryAccess(name, input, ctx);
+    return [name, { schema: schemaOf(name), action, handler: run, access, ...audit, ...tagKeys, ...extra }];
   }
 
   const operations: Record<string, OperationSpec> = Object.fromEntries([
     op('ListBuckets', 's3:ListAllMyBuckets', buckets.listBuckets),
+    // S3 Express One Zone directory buckets (directory.ts, sessions.ts, rename.ts).
+    op('ListDirectoryBuckets', 's3express:ListAllMyDirectoryBuckets', buckets.listDirectoryBuckets),
+    op('CreateSession', 's3express:CreateSession', (_s, i: CreateSessionRequest, c) => sessions.create(i, c)),
+    op('RenameObject', 's3express:CreateSession', renameObject),
     op('CreateBucket', 's3:CreateBucket', buckets.createBucket),
     op('HeadBucket', 's3:ListBucket', buckets.headBucket),
     op('DeleteBucket', 's3:DeleteBucket', buckets.deleteBucket),
@@ -200,6 +219,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
     op('RestoreObject', 's3:RestoreObject', restoreObject),
+    // Re-wraps an object's data keys under another KMS key (update-encryption.ts).
+    op('UpdateObjectEncryption', 's3:UpdateObjectEncryption', updateObjectEncryption),
     // Access control (bucket-policy.ts, public-access.ts, ownership.ts, acl.ts; evaluation in s3-authz.ts).
     op('PutBucketPolicy', 's3:PutBucketPolicy', policy.putBucketPolicy, { maxBodyBytes: 64 * 1024 }),
     op('GetBucketPolicy', 's3:GetBucketPolicy', policy.getBucketPolicy),
@@ -261,7 +282,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
 
   const service: RestXmlService = {
     name: 's3',
-    signingNames: ['s3'],
+    signingNames: ['s3', 's3express'],
+    credentials: { prefix: SESSION_KEY_PREFIX, lookup: sessions.lookup },
     protocol: 'rest-xml',
     knownOperations: sdkOperations(sdk),
     operations,
@@ -269,6 +291,7 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
       schemas,
       domains: virtualHostDomains([deps.config.domain]),
       formPostOperation: 'PostObject',
+      checkPayload: checkBufferedBody,
     },
     rawHandler: (req, ctx) => {
       if (isWebsiteRequest(req)) return req.method === 'OPTIONS' ? websitePreflight(req, ctx) : serveWebsite(s3, service, req, ctx);

@@ -63,6 +63,8 @@ export interface BucketRecord {
   region: string;
   createdAt: Date;
   ownerAccount: string;
+  /** An S3 Express One Zone directory bucket (directory.ts): the zone its name carries. */
+  directory?: { zone: string; locationType: 'AvailabilityZone' | 'LocalZone' };
   versioning?: VersioningStatus;
   tags?: TagPair[];
   /** Validated lifecycle rules (lifecycle.ts), applied by the lifecycle worker. */

@@ -11,7 +11,7 @@ const OBJECT_ACTIONS = [
   'GetObjectVersionForReplication', 'GetObjectVersionTagging', 'GetObjectVersionTorrent', 'InitiateReplication',
   'ListMultipartUploadParts', 'ObjectOwnerOverrideToBucketOwner', 'PutObject', 'PutObjectAcl', 'PutObjectLegalHold',
   'PutObjectRetention', 'PutObjectTagging', 'PutObjectVersionAcl', 'PutObjectVersionTagging', 'ReplicateDelete',
-  'ReplicateObject', 'ReplicateTags', 'RestoreObject',
+  'ReplicateObject', 'ReplicateTags', 'RestoreObject', 'UpdateObjectEncryption',
 ];
 
 const BUCKET_ACTIONS = [

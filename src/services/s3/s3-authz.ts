@@ -24,6 +24,7 @@ import type { S3 } from './state.js';
 import { parseCopySource } from './copy.js';
 import { noSuchBucket } from './errors.js';
 import { requesterPays } from './bucket-settings.js';
+import { directoryArn, isDirectoryName } from './directory.js';
 
 /** The root user of the owner account may always manage the policy (AWS's guard against locking yourself out). */
 const POLICY_OPERATIONS = new Set(['PutBucketPolicy', 'GetBucketPolicy', 'DeleteBucketPolicy']);
@@ -44,6 +45,11 @@ function policyIsPublic(text: string): boolean {
 }
 
 function parseArn(arn: string): { bucket: string; key?: string } | undefined {
+  // A directory bucket's policy applies to its own ARN (arn:aws:s3express:<region>:<account>:bucket/<name>).
+  if (arn.startsWith('arn:aws:s3express:')) {
+    const at = arn.indexOf(':bucket/');
+    return at < 0 ? undefined : { bucket: arn.slice(at + ':bucket/'.length) };
+  }
   if (!arn.startsWith('arn:aws:s3:::')) return undefined;
   const rest = arn.slice('arn:aws:s3:::'.length);
   const slash = rest.indexOf('/');
@@ -254,6 +260,11 @@ export async function checkCopySource(service: ServiceDefinition, input: { CopyS
     src = parseCopySource(input.CopySource);
   } catch {
     return; // The handler answers a malformed source.
+  }
+  if (isDirectoryName(src.bucket)) {
+    // A directory bucket source reads as s3express:CreateSession (ReadOnly suffices).
+    await checkAccess(ctx, service, { action: 's3express:CreateSession', resource: directoryArn(ctx.region, ctx.principal.accountId || ctx.accountId, src.bucket) });
+    return;
   }
   const versioned = src.versionId !== undefined;
   await checkAccess(ctx, service, {

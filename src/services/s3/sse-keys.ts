@@ -22,7 +22,7 @@
  *             is the same.
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DecryptResponse, GenerateDataKeyResponse } from '@aws-sdk/client-kms';
+import type { DecryptResponse, EncryptResponse, GenerateDataKeyResponse } from '@aws-sdk/client-kms';
 import { AwsError, isAwsError } from '../../aws/errors.js';
 import { randomBytesPooled } from '../../lib/ids.js';
 import { createSealer, type Sealer } from '../../crypto/envelope.js';
@@ -212,6 +212,27 @@ export class SseKeys {
       if (this.bucketKeys.size > 1000) this.bucketKeys.clear();
       this.bucketKeys.set(cacheKey, { ...out, until: now + BUCKET_KEY_TTL_MS });
       this.opened.set(`${out.wrapped[0]}\u0000${ctx.principal.arn}`, { plain: out.plain, until: now + BUCKET_KEY_TTL_MS });
+    }
+    return out;
+  }
+
+  /**
+   * Wraps existing data keys under a KMS key with KMS Encrypt, as the caller
+   * (kms:Encrypt on that key): UpdateObjectEncryption re-wraps an object's keys
+   * without touching its bytes (update-encryption.ts).
+   */
+  async encrypt(ctx: RequestContext, keyId: string, plain: readonly Buffer[], context: Record<string, string>): Promise<{ keyArn: string; wrapped: string[] }> {
+    const out = { keyArn: '', wrapped: [] as string[] };
+    for (const p of plain) {
+      this.kmsCalls++;
+      let r: EncryptResponse;
+      try {
+        r = await this.kms().call<EncryptResponse>('kms', 'Encrypt', { KeyId: keyId, Plaintext: p, EncryptionContext: context }, ctx);
+      } catch (e) {
+        throw kmsFailure(e);
+      }
+      out.keyArn = r.KeyId as string;
+      out.wrapped.push(Buffer.from(r.CiphertextBlob as Uint8Array).toString('base64'));
     }
     return out;
   }

@@ -138,7 +138,8 @@ export interface Cipher {
   keys: Buffer[];
 }
 
-function kmsContext(bucket: string, key: string, sse: Pick<SseRecord, 'context' | 'bucketKey'>): Record<string, string> {
+/** The KMS encryption context of an object's data keys: the caller's context and aws:s3:arn (the bucket's ARN with a bucket key). */
+export function kmsContext(bucket: string, key: string, sse: Pick<SseRecord, 'context' | 'bucketKey'>): Record<string, string> {
   const user = sse.context !== undefined ? (JSON.parse(sse.context) as Record<string, string>) : {};
   return { ...user, 'aws:s3:arn': sse.bucketKey ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}` };
 }

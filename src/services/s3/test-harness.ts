@@ -15,7 +15,7 @@ import { loopbackClientConfig } from '../../aws/protocols/sdk-loopback.js';
 import type { ServiceDefinition } from '../../aws/service.js';
 import { parseConfig } from '../../config.js';
 import { manualClock, type Clock } from '../../lib/clock.js';
-import type { RequestContext, ServiceDeps } from '../../server/context.js';
+import type { PeerServices, RequestContext, ServiceDeps } from '../../server/context.js';
 import { openEmbeddedStores } from '../../storage/embedded.js';
 import type { Stores } from '../../storage/ports.js';
 import { createS3Service } from './index.js';
@@ -30,13 +30,14 @@ export interface S3Harness {
   close(): Promise<void>;
 }
 
-export async function startS3Harness(opts: { region?: string } = {}): Promise<S3Harness> {
+/** `peers`: other services S3 calls in-process (a stand-in KMS for SSE-KMS tests). */
+export async function startS3Harness(opts: { region?: string; peers?: PeerServices } = {}): Promise<S3Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'hanul-s3-'));
   const stores = await openEmbeddedStores(dir);
   const clock = manualClock(Date.UTC(2025, 5, 1, 12, 0, 0));
   const config = parseConfig({ HANUL_DATA_DIR: dir, HANUL_LOG_LEVEL: 'silent' });
   const log = pino({ level: 'silent' });
-  const deps: ServiceDeps = { config, clock, stores, log, audit: { record() {} } };
+  const deps: ServiceDeps = { config, clock, stores, log, audit: { record() {} }, ...(opts.peers ? { peers: opts.peers } : {}) };
   const service = await createS3Service(deps);
   const region = opts.region ?? 'us-east-1';
   let n = 0;

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.build/', 'node_modules/', 'data/', 'scripts/', 'eslint.config.js'] },
+  { ignores: ['dist/', '.build/', 'node_modules/', 'data/', 'scripts/', 'native/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

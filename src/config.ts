@@ -36,6 +36,8 @@ export interface Config {
   firehoseLimits: boolean;
   /** Encrypt new objects with SSE-S3 when neither the request nor the bucket asks for encryption (AWS's default since 2023). */
   s3DefaultEncryption: boolean;
+  /** AES-GCM of S3 encrypted objects by the native addon (native/gcm) when it loads; off: node:crypto only. */
+  nativeGcm: boolean;
   /** How long Kinesis streams and consumers stay CREATING / UPDATING / DELETING (ms). */
   kinesisStateDelayMs: number;
   /** Where Lambda handlers Firehose runs live (`<name>.mjs` / `.js`). */
@@ -121,6 +123,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'kinesisLimits', env: 'HANUL_KINESIS_LIMITS', flag: '--kinesis-limits', doc: 'Enforce Kinesis per-shard throughput limits (on/off)', parse: bool('HANUL_KINESIS_LIMITS'), default: true },
   { key: 'firehoseLimits', env: 'HANUL_FIREHOSE_LIMITS', flag: '--firehose-limits', doc: 'Enforce Firehose DirectPut per-stream quotas: records/s, requests/s, MiB/s (on/off)', parse: bool('HANUL_FIREHOSE_LIMITS'), default: true },
   { key: 's3DefaultEncryption', env: 'HANUL_S3_DEFAULT_ENCRYPTION', flag: '--s3-default-encryption', doc: 'Encrypt new S3 objects with SSE-S3 unless the request or bucket says otherwise (on/off)', parse: bool('HANUL_S3_DEFAULT_ENCRYPTION'), default: true },
+  { key: 'nativeGcm', env: 'HANUL_NATIVE_GCM', flag: '--native-gcm', doc: 'AES-GCM of encrypted S3 objects by the native addon when it was built (on/off; off: node:crypto)', parse: bool('HANUL_NATIVE_GCM'), default: true },
   { key: 'shield', env: 'HANUL_SHIELD', flag: '--shield', doc: 'Flood protection of every endpoint (on/off)', parse: bool('HANUL_SHIELD'), default: true },
   { key: 'shieldAllowlist', env: 'HANUL_SHIELD_ALLOWLIST', flag: '--shield-allowlist', doc: 'CIDRs never limited (comma-separated)', parse: str, default: '' },
   { key: 'shieldTrustedProxies', env: 'HANUL_SHIELD_TRUSTED_PROXIES', flag: '--shield-trusted-proxies', doc: 'CIDRs whose X-Forwarded-For is believed', parse: str, default: '' },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { nativeGcm, nativeGcmError, useNativeGcm } from '../crypto/aes-gcm.js';
 import { readFile } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
 import { indexServices } from '../aws/routing.js';
@@ -52,6 +53,8 @@ export interface AppOptions {
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const startedAt = Date.now();
   const log = opts.log ?? pino({ level: config.logLevel, base: null });
+  useNativeGcm(config.nativeGcm);
+  if (config.nativeGcm && nativeGcm() === undefined) log.info(`AES-GCM by node:crypto: the native addon ${nativeGcmError ?? 'is off'}`);
   const clock = opts.clock ?? systemClock();
   const rootKey = await loadRootKey(config);
   const stores = await openEmbeddedStores(config.dataDir);

@@ -18,6 +18,7 @@
  * noticed as well. An empty blob is one empty final frame (its tag only).
  */
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { type GcmKey, nativeGcm } from '../../crypto/aes-gcm.js';
 import { randomBytesPooled } from '../../lib/ids.js';
 
 export const FRAME_BYTES = 64 * 1024;
@@ -28,6 +29,8 @@ const AAD_PREFIX = Buffer.from('hanul-s3-frame/v1');
 export interface FrameKeys {
   salt: Buffer;
   keys: Buffer[];
+  /** The addon's opening contexts for `keys`, made by the first FrameOpener (this thread's only). */
+  openers?: GcmKey[];
 }
 
 export function newSalt(): Buffer {
@@ -75,6 +78,7 @@ function aad(salt: Buffer, i: number, final: boolean): Buffer {
   return a;
 }
 
+/** Frame i of a blob sealed with node:crypto: the reference for the bytes on disk (FrameSealer uses the addon when it can). */
 export function sealFrame(k: FrameKeys, i: number, final: boolean, plain: Buffer): Buffer {
   let data = plain;
   const iv = nonce(i);
@@ -90,23 +94,24 @@ export function sealFrame(k: FrameKeys, i: number, final: boolean, plain: Buffer
 }
 
 /**
- * Opens the frames of one blob: the nonce and AAD are kept in two scratch
- * buffers and rewritten per frame (a cipher takes both in when it is made and
- * the AAD is consumed by setAAD, so reuse between frames is safe).
+ * One blob's nonce and AAD, kept in two scratch buffers and rewritten per
+ * frame (node:crypto's cipher takes both in when it is made and the AAD is
+ * consumed by setAAD; the addon reads them within its call: reuse between
+ * frames is safe).
  */
-export class FrameOpener {
-  private readonly iv = Buffer.alloc(12);
-  private readonly ad: Buffer;
+class FrameNonce {
+  protected readonly iv = Buffer.alloc(12);
+  protected readonly ad: Buffer;
   private readonly at: number;
 
-  constructor(private readonly k: FrameKeys) {
+  constructor(protected readonly k: FrameKeys) {
     this.at = AAD_PREFIX.length + k.salt.length;
     this.ad = Buffer.alloc(this.at + 9);
     AAD_PREFIX.copy(this.ad, 0);
     k.salt.copy(this.ad, AAD_PREFIX.length);
   }
 
-  open(i: number, final: boolean, sealed: Buffer): Buffer {
+  protected frame(i: number, final: boolean): void {
     // uint64be(i) without BigInt: frame indexes stay far below 2^53.
     const hi = Math.floor(i / 0x1_0000_0000);
     const lo = i >>> 0;
@@ -116,6 +121,73 @@ export class FrameOpener {
     ad.writeUInt32BE(hi, at);
     ad.writeUInt32BE(lo, at + 4);
     ad[at + 8] = final ? 1 : 0;
+  }
+}
+
+/**
+ * Seals the frames of one blob. With the native addon (crypto/aes-gcm.ts):
+ * one cipher context per layer for the whole blob (keys expanded once), each
+ * frame sealed straight into its output, inner layer first, the outer one in
+ * place over it. Without it: sealFrame.
+ */
+export class FrameSealer extends FrameNonce {
+  private readonly gcm: GcmKey[] | undefined;
+
+  constructor(k: FrameKeys) {
+    super(k);
+    const n = nativeGcm();
+    this.gcm = n && k.keys.map((key) => n.key(key, true));
+  }
+
+  /** Stored bytes of frame i (its plaintext and one tag per layer) written at dst[at]; returns their length. */
+  sealInto(i: number, final: boolean, plain: Buffer, dst: Buffer, at: number): number {
+    if (this.gcm === undefined) {
+      const sealed = sealFrame(this.k, i, final, plain);
+      if (dst.length - at < sealed.length) throw new RangeError('s3: frame does not fit');
+      return sealed.copy(dst, at);
+    }
+    this.frame(i, final);
+    let n = plain.length;
+    let src: Buffer = plain;
+    for (const g of this.gcm) {
+      n = g.seal(this.iv, this.ad, src, dst, at);
+      src = dst.subarray(at, at + n);
+    }
+    return n;
+  }
+
+  seal(i: number, final: boolean, plain: Buffer): Buffer {
+    if (this.gcm === undefined) return sealFrame(this.k, i, final, plain);
+    const out = Buffer.allocUnsafe(plain.length + TAG * this.gcm.length);
+    this.sealInto(i, final, plain, out, 0);
+    return out;
+  }
+}
+
+/**
+ * Opens the frames of one blob. With the native addon: one context per layer,
+ * cached on the FrameKeys (FrameKeyCache keeps those of recent small objects),
+ * the outer layer opened into the caller's buffer and the inner ones in place
+ * there. Without it: node:crypto, a new Decipher per frame and layer.
+ */
+export class FrameOpener extends FrameNonce {
+  private readonly gcm: GcmKey[] | undefined;
+
+  constructor(k: FrameKeys) {
+    super(k);
+    const n = nativeGcm();
+    this.gcm = n && (k.openers ??= k.keys.map((key) => n.key(key, false)));
+  }
+
+  open(i: number, final: boolean, sealed: Buffer): Buffer {
+    if (this.gcm !== undefined) {
+      if (sealed.length < TAG * this.gcm.length) throw new FrameError();
+      const out = Buffer.allocUnsafe(sealed.length - TAG * this.gcm.length);
+      this.openInto(i, final, sealed, out, 0);
+      return out;
+    }
+    this.frame(i, final);
+    const { iv, ad } = this;
     const keys = this.k.keys;
     let data = sealed;
     for (let l = keys.length - 1; l >= 0; l--) {
@@ -133,6 +205,39 @@ export class FrameOpener {
     }
     return data;
   }
+
+  /**
+   * Frame i's plaintext written at dst[at]; returns its length. Throws
+   * FrameError when it does not authenticate (the addon zeroes what it wrote),
+   * RangeError when it does not fit.
+   */
+  openInto(i: number, final: boolean, sealed: Buffer, dst: Buffer, at: number): number {
+    const gcm = this.gcm;
+    if (gcm === undefined) {
+      const plain = this.open(i, final, sealed);
+      if (dst.length - at < plain.length) throw new RangeError('s3: frame does not fit');
+      return plain.copy(dst, at);
+    }
+    this.frame(i, final);
+    let src = sealed;
+    let n = 0;
+    for (let l = gcm.length - 1; l >= 0; l--) {
+      // Outer layers (DSSE) open into a scratch buffer (in place there), the innermost into dst.
+      const into = l === 0 ? dst : this.scratchFor(src.length);
+      const off = l === 0 ? at : 0;
+      n = (gcm[l] as GcmKey).open(this.iv, this.ad, src, into, off);
+      if (n < 0) throw new FrameError();
+      src = into.subarray(off, off + n);
+    }
+    return n;
+  }
+
+  private scratch: Buffer | undefined;
+
+  private scratchFor(n: number): Buffer {
+    if (this.scratch === undefined || this.scratch.length < n) this.scratch = Buffer.allocUnsafe(Math.max(n, FRAME_BYTES + TAG * this.k.keys.length));
+    return this.scratch;
+  }
 }
 
 export class FrameError extends Error {
@@ -143,6 +248,7 @@ export class FrameError extends Error {
 
 /** Plaintext in, frames out; a frame is sealed only once more data (or the end) shows whether it is the last. */
 export async function* encryptFrames(src: AsyncIterable<Uint8Array>, k: FrameKeys): AsyncGenerator<Buffer> {
+  const sealer = new FrameSealer(k);
   const buf = Buffer.allocUnsafe(FRAME_BYTES);
   let fill = 0;
   let i = 0;
@@ -150,7 +256,7 @@ export async function* encryptFrames(src: AsyncIterable<Uint8Array>, k: FrameKey
     let off = 0;
     while (off < c.length) {
       if (fill === FRAME_BYTES) {
-        yield sealFrame(k, i++, false, buf);
+        yield sealer.seal(i++, false, buf);
         fill = 0;
       }
       const n = Math.min(FRAME_BYTES - fill, c.length - off);
@@ -159,15 +265,17 @@ export async function* encryptFrames(src: AsyncIterable<Uint8Array>, k: FrameKey
       off += n;
     }
   }
-  yield sealFrame(k, i, true, buf.subarray(0, fill));
+  yield sealer.seal(i, true, buf.subarray(0, fill));
 }
 
 /** Seals a whole (small) plaintext at once: the same format as EncryptFrames. */
 export function sealAll(k: FrameKeys, plain: Buffer): Buffer {
   const n = frameCount(plain.length);
-  const out: Buffer[] = [];
-  for (let i = 0; i < n; i++) out.push(sealFrame(k, i, i === n - 1, plain.subarray(i * FRAME_BYTES, Math.min(plain.length, (i + 1) * FRAME_BYTES))));
-  return Buffer.concat(out);
+  const sealer = new FrameSealer(k);
+  const out = Buffer.allocUnsafe(cipherSize(plain.length, k.keys.length));
+  let at = 0;
+  for (let i = 0; i < n; i++) at += sealer.sealInto(i, i === n - 1, plain.subarray(i * FRAME_BYTES, Math.min(plain.length, (i + 1) * FRAME_BYTES)), out, at);
+  return out;
 }
 
 /**
@@ -268,23 +376,33 @@ export async function* decryptFrameBatches(
 /**
  * Opens the whole frames of stored bytes that start at frame `i` (one or more
  * chunks of readChunkBytes, aligned as cipherRange gives them; only the blob's
- * last frame may be short), pushing the plaintext within [start, end] to `out`.
+ * last frame may be short) straight into `dst` from its start: the plaintext
+ * within [start, end], frame after frame, each one's length pushed to `lens`.
  * The next frame's index comes back. Throws FrameError when a frame does not
  * authenticate, or when the chunk does not hold whole frames, or frames past
- * `last`. The plaintext is new memory, each buffer on its own ArrayBuffer
- * (so it can be transferred), possibly a view of part of it.
+ * `last`; RangeError when dst cannot hold every frame's whole plaintext.
  */
-export function openChunk(k: FrameOpener, size: number, layers: number, i: number, last: number, chunk: Buffer, start: number, end: number, out: Buffer[]): number {
+export function openChunkInto(k: FrameOpener, size: number, layers: number, i: number, last: number, chunk: Buffer, start: number, end: number, dst: Buffer, lens: number[]): number {
+  const finalFrame = frameCount(size) - 1;
   let off = 0;
   let at = i;
+  let put = 0;
   while (off < chunk.length) {
     if (at > last) throw new FrameError();
     const want = frameLen(size, layers, at);
     if (chunk.length - off < want) throw new FrameError();
-    const plain = openTrimmed(k, size, at, chunk.subarray(off, off + want), start, end);
+    const n = k.openInto(at, at === finalFrame, chunk.subarray(off, off + want), dst, put);
+    // A range's first and last frames are trimmed: what is kept moves to where the frame started.
+    const base = at * FRAME_BYTES;
+    const from = Math.max(0, start - base);
+    const to = Math.min(n, end - base + 1);
+    if (to > from) {
+      if (from > 0) dst.copyWithin(put, put + from, put + to);
+      lens.push(to - from);
+      put += to - from;
+    }
     off += want;
     at++;
-    if (plain.length > 0) out.push(plain);
   }
   return at;
 }

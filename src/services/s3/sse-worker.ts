@@ -1,13 +1,14 @@
 /**
  * An encrypted GET's frames read and opened on a worker thread, so that
- * AES-GCM (and Node's copy of each frame's output) runs beside the main
- * thread's socket writes instead of in series with them: with a client that
- * leaves a core free, the main thread does little more per byte than for an
- * unencrypted GET.
+ * AES-GCM runs beside the main thread's socket writes instead of in series
+ * with them: with a client that leaves a core free, the main thread does
+ * little more per byte than for an unencrypted GET.
  *
  * The worker reads the blob's file itself (synchronously, into one buffer of
  * its own: no libuv pool hop per chunk, no ciphertext crossing threads) and
- * opens two stored chunks (32 frames) per step into a slot (see SLOT_BYTES).
+ * opens two stored chunks (32 frames) per step into a slot (see SLOT_BYTES):
+ * with the native addon (crypto/aes-gcm.ts) straight into it, else through
+ * node:crypto's output buffer per frame and a copy.
  * A GET's response lends the slot to its socket: one write of the whole
  * batch, and the slot goes back to the worker when the socket has taken it
  * (SlotLoans); any other reader (a copy) gets each frame copied out and the
@@ -22,7 +23,8 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Lender } from '../../lib/streams.js';
 import { startLane } from '../../lib/worker-lane.js';
-import { cipherRange, FrameError, FrameOpener, type FrameKeys, lastFrame, openChunk, readChunkBytes, FRAME_BYTES } from './sse-frames.js';
+import { nativeGcm, useNativeGcm } from '../../crypto/aes-gcm.js';
+import { cipherRange, FrameError, FrameOpener, type FrameKeys, lastFrame, openChunkInto, readChunkBytes, FRAME_BYTES } from './sse-frames.js';
 
 /**
  * Batches (BATCH_CHUNKS stored chunks, ~2 MiB) a GET lets the worker open
@@ -68,7 +70,7 @@ const MARK = 'hanul-sse-worker';
 export const sseWorkerStats = { started: 0, open: 0, lent: 0, given: 0, writtenOff: 0, retired: 0 };
 
 type ToWorker =
-  | { op: 'open'; id: number; path: string; salt: Uint8Array; keys: Uint8Array[]; size: number; start: number; end: number; credit: number }
+  | { op: 'open'; id: number; path: string; salt: Uint8Array; keys: Uint8Array[]; size: number; start: number; end: number; credit: number; native: boolean }
   | { op: 'credit'; id: number }
   | { op: 'close'; id: number }
   | { op: 'free'; slot: ArrayBuffer };
@@ -173,7 +175,9 @@ class Pool {
     // is Node's shared pool (other requests' bytes).
     const salt = new Uint8Array(k.salt);
     const keys = k.keys.map((x) => new Uint8Array(x));
-    lane.worker.postMessage({ op: 'open', id, path, salt, keys, size, start, end, credit: AHEAD } satisfies ToWorker, [salt.buffer, ...keys.map((x) => x.buffer)]);
+    // The addon switch (crypto/aes-gcm.ts) is per thread: the worker follows this thread's.
+    const native = nativeGcm() !== undefined;
+    lane.worker.postMessage({ op: 'open', id, path, salt, keys, size, start, end, credit: AHEAD, native } satisfies ToWorker, [salt.buffer, ...keys.map((x) => x.buffer)]);
     return { id, job };
   }
 
@@ -337,19 +341,19 @@ if (!isMainThread && parentPort !== null && workerData === MARK) {
       if (r === 0) break;
       n += r;
     }
-    // A file that ends early is a truncated blob: openChunk fails on the partial frame (or none).
+    // A file that ends early is a truncated blob: openChunkInto fails on the partial frame (or none).
     if (n === 0) throw new FrameError();
-    const out: Buffer[] = [];
-    j.frame = openChunk(j.opener, j.size, j.layers, j.frame, j.last, buf.subarray(0, n), j.start, j.end, out);
-    j.pos += n;
+    // Opened straight into the slot (with the addon: no buffer per frame, no copy).
     const slot = free.pop() ?? new ArrayBuffer(SLOT_BYTES);
-    const mem = new Uint8Array(slot);
-    let at = 0;
-    const lens = out.map((b) => {
-      mem.set(b, at);
-      at += b.length;
-      return b.length;
-    });
+    const lens: number[] = [];
+    try {
+      j.frame = openChunkInto(j.opener, j.size, j.layers, j.frame, j.last, buf.subarray(0, n), j.start, j.end, Buffer.from(slot), lens);
+    } catch (e) {
+      // Never sent: what it holds is overwritten before a slot goes out again.
+      free.push(slot);
+      throw e;
+    }
+    j.pos += n;
     port.postMessage({ op: 'batch', id, slot, lens } satisfies FromWorker, [slot]);
     j.credit--;
     if (j.frame > j.last) {
@@ -395,6 +399,7 @@ if (!isMainThread && parentPort !== null && workerData === MARK) {
         port.postMessage({ op: 'fail', id: m.id, frame: false, message: (e as Error).message } satisfies FromWorker);
         return;
       }
+      useNativeGcm(m.native);
       const keys = m.keys.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength));
       const layers = keys.length;
       const r = cipherRange(m.size, layers, m.start, m.end);

@@ -168,10 +168,15 @@ describe('s3 e2e: encryption at rest', () => {
 });
 
 describe('s3 e2e: encrypted objects survive a restart; the SSE-S3 default can be turned off', () => {
-  it('SSE-S3, SSE-KMS (bucket key), DSSE and SSE-C objects read back after a restart', async () => {
+  // Across a restart that switches AES-GCM between the native addon and node:crypto: each reads what the other wrote.
+  for (const [wrote, reads] of [
+    ['on', 'off'],
+    ['off', 'on'],
+  ] as const) {
+  it(`SSE-S3, SSE-KMS (bucket key), DSSE and SSE-C objects read back after a restart (HANUL_NATIVE_GCM ${wrote} → ${reads})`, async () => {
     const customer = randomBytes(32);
     const ssec = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: customer.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(customer).digest('base64') };
-    const first = await startHanul();
+    const first = await startHanul({ env: { HANUL_NATIVE_GCM: wrote } });
     const dataDir = first.dataDir;
     const data = randomBytes(150_000);
     let c = new S3Client({ ...first.clientConfig, forcePathStyle: true });
@@ -181,18 +186,26 @@ describe('s3 e2e: encrypted objects survive a restart; the SSE-S3 default can be
     await c.send(new CreateBucketCommand({ Bucket: 'sse-restart' }));
     await c.send(new PutObjectCommand({ Bucket: 'sse-restart', Key: 's3', Body: data }));
     await c.send(new PutObjectCommand({ Bucket: 'sse-restart', Key: 'small', Body: 'tiny' }));
+    // Long enough for the SSE worker (sse-worker.ts), which follows the switch too.
+    const big = randomBytes(2 * 1024 * 1024 + 5);
+    await c.send(new PutObjectCommand({ Bucket: 'sse-restart', Key: 'big', Body: big }));
+    await c.send(new PutObjectCommand({ Bucket: 'sse-restart', Key: 'big-dsse', Body: big, ServerSideEncryption: 'aws:kms:dsse', SSEKMSKeyId: keyArn }));
     await c.send(new PutObjectCommand({ Bucket: 'sse-restart', Key: 'kms', Body: data, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn, BucketKeyEnabled: true }));
     await c.send(new PutObjectCommand({ Bucket: 'sse-restart', Key: 'dsse', Body: data, ServerSideEncryption: 'aws:kms:dsse', SSEKMSKeyId: keyArn }));
     await c.send(new PutObjectCommand({ Bucket: 'sse-restart', Key: 'ssec', Body: data, ...ssec }));
     c.destroy();
     await first.stop({ keepData: true });
-    const second = await startHanul({ dataDir });
+    const second = await startHanul({ dataDir, env: { HANUL_NATIVE_GCM: reads } });
     c = new S3Client({ ...second.clientConfig, forcePathStyle: true });
     try {
       for (const [Key, extra] of [['s3', {}], ['kms', {}], ['dsse', {}], ['ssec', ssec]] as const) {
         assert.ok((await body(c.send(new GetObjectCommand({ Bucket: 'sse-restart', Key, ...extra })))).equals(data), Key);
       }
       assert.equal((await body(c.send(new GetObjectCommand({ Bucket: 'sse-restart', Key: 'small' })))).toString(), 'tiny');
+      for (const Key of ['big', 'big-dsse']) {
+        assert.ok((await body(c.send(new GetObjectCommand({ Bucket: 'sse-restart', Key })))).equals(big), Key);
+        assert.ok((await body(c.send(new GetObjectCommand({ Bucket: 'sse-restart', Key, Range: 'bytes=100000-1500000' })))).equals(big.subarray(100000, 1500001)), `${Key} range`);
+      }
     } finally {
       c.destroy();
       await second.stop();
@@ -200,6 +213,7 @@ describe('s3 e2e: encrypted objects survive a restart; the SSE-S3 default can be
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+  }
 
   it('HANUL_S3_DEFAULT_ENCRYPTION=off: no default (GetBucketEncryption 404), explicit SSE still applies', async () => {
     const server = await startHanul({ env: { HANUL_S3_DEFAULT_ENCRYPTION: 'off' } });

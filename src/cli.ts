@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
 // Launch settings (memory, not speed; see README "How node is started"): npm start
 // execs the same line (package.json), spawnHanul reads this one (launchOf).
 import { main } from './main.js';

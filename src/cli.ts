@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
+// Launch settings (memory, not speed; see README "How node is started"): npm start
+// execs the same line (package.json), spawnHanul reads this one (launchOf).
 import { main } from './main.js';
 import { CREATE_USER_USAGE, createUserCli } from './services/iam/cli.js';
 

@@ -30,6 +30,7 @@ import { promisify } from 'node:util';
 import * as k from '@aws-sdk/client-kinesis';
 import { readFileSync } from 'node:fs';
 import { cpuSeconds } from '../lib/processes.js';
+import { launchOf } from '../../test/support/hanul.js';
 
 /** User and system CPU seconds of a process so far (from /proc), apart: on a loaded VM the system share (syscalls, page faults) moves most. */
 function cpuSplit(pid: number): { user: number; sys: number } {
@@ -80,12 +81,14 @@ async function startHanul(dataDir: string): Promise<Server> {
   const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
   // HANUL_BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof) when looking into a result.
   const nodeArgs = (process.env['HANUL_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const cmd = [process.execPath, ...nodeArgs, cli, 'start'];
+  const launch = launchOf(cli);
+  const cmd = [process.execPath, ...launch.nodeArgs, ...nodeArgs, cli, 'start'];
   if (CALLGRIND) await mkdir(PROF_DIR, { recursive: true });
   const argv = CALLGRIND ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(PROF_DIR, 'callgrind.%p')}`, ...cmd] : cmd;
   const child = spawn(argv[0] as string, argv.slice(1), {
     env: {
       ...process.env,
+      ...launch.env,
       HANUL_PORT: '0',
       HANUL_DATA_DIR: dataDir,
       HANUL_ACCESS_KEY_ID: CREDS.accessKeyId,

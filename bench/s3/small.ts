@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TEST_KEY } from '../../test/support/hanul.js';
+import { launchOf, TEST_KEY } from '../../test/support/hanul.js';
 import { cpuSeconds } from '../lib/processes.js';
 import { signedHeaders } from '../lib/sign.js';
 import { wrk } from '../lib/wrk.js';
@@ -32,8 +32,11 @@ async function start(dist: string, dataDir: string, profile: boolean): Promise<S
   const args = profile && prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
   // BENCH_A_FLAGS: more node flags for A (e.g. --perf-basic-prof, for perf to name JS frames).
   if (profile && process.env['BENCH_A_FLAGS']) args.push(...(process.env['BENCH_A_FLAGS']).split(' '));
-  const child = spawn(process.execPath, [...args, resolve(dist, 'src/cli.js'), 'start'], {
-    env: { ...process.env, HANUL_PORT: '0', HANUL_DATA_DIR: dataDir, HANUL_ACCESS_KEY_ID: TEST_KEY.accessKeyId, HANUL_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey, HANUL_LOG_LEVEL: 'silent' },
+  // Each build starts as its `hanul` bin does (its shebang's env and node flags).
+  const cli = resolve(dist, 'src/cli.js');
+  const launch = launchOf(cli);
+  const child = spawn(process.execPath, [...launch.nodeArgs, ...args, cli, 'start'], {
+    env: { ...process.env, ...launch.env, HANUL_PORT: '0', HANUL_DATA_DIR: dataDir, HANUL_ACCESS_KEY_ID: TEST_KEY.accessKeyId, HANUL_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey, HANUL_LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const endpoint = await new Promise<string>((res, rej) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,13 +77,37 @@ export interface SpawnedServer {
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 /**
+ * How the `hanul` bin starts node: the environment and node flags of its
+ * shebang (`#!/usr/bin/env -S NAME=value … node --flag …`, src/cli.ts's first
+ * line; `npm start` sets the same). Spawned servers use them, so tests and
+ * benches run what users run. `cli` defaults to this build's dist/src/cli.js.
+ */
+export function launchOf(cli: string = CLI): { env: Record<string, string>; nodeArgs: string[] } {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*\benv\s+-S\s+(.*)$/.exec(first);
+  const env: Record<string, string> = {};
+  if (!m?.[1]) return { env, nodeArgs: [] };
+  const words = m[1].trim().split(/\s+/);
+  let i = 0;
+  for (; i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i] as string); i++) {
+    const w = words[i] as string;
+    env[w.slice(0, w.indexOf('='))] = w.slice(w.indexOf('=') + 1);
+  }
+  if (words[i] !== 'node') throw new Error(`${cli}: the shebang does not run node: ${first}`);
+  return { env, nodeArgs: words.slice(i + 1) };
+}
+
+/**
  * Starts hanul as a child process (for kill -9 and restart tests). Waits for
  * the banner, polling its output with a deadline.
  */
 export async function spawnHanul(opts: { dataDir: string; port?: number; env?: Record<string, string>; timeoutMs?: number }): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [CLI, 'start'], {
+  const launch = launchOf();
+  // node itself, not a wrapper: child.pid is the server's (kill -9 tests).
+  const child = spawn(process.execPath, [...launch.nodeArgs, CLI, 'start'], {
     env: {
       ...process.env,
+      ...launch.env,
       HANUL_PORT: String(opts.port ?? 0),
       HANUL_DATA_DIR: opts.dataDir,
       HANUL_ACCESS_KEY_ID: TEST_KEY.accessKeyId,

@@ -34,6 +34,8 @@ export interface InputPlan {
   payload: PayloadBinding | undefined;
   /** Unbound members with no payload member: the whole input is the XML body, under this root (SelectObjectContent). */
   body: PayloadBinding | undefined;
+  /** Lower-case names of the headers bound to input members. */
+  headerNames: ReadonlySet<string>;
 }
 
 export interface OutputPlan {
@@ -72,7 +74,8 @@ function payloadOf(name: string, ns: NormalizedSchema): PayloadBinding {
 
 export function inputPlan(op: StaticOperationSchema): InputPlan {
   const input = NormalizedSchema.of(op[4]() as never);
-  const plan: InputPlan = { labels: [], query: [], headers: [], prefixHeaders: undefined, payload: undefined, body: undefined };
+  const names = new Set<string>();
+  const plan: InputPlan = { labels: [], query: [], headers: [], prefixHeaders: undefined, payload: undefined, body: undefined, headerNames: names };
   if (!input.isStructSchema()) return plan;
   let unbound = false;
   for (const [name, ns] of input.structIterator()) {
@@ -84,6 +87,7 @@ export function inputPlan(op: StaticOperationSchema): InputPlan {
     else if (t.httpPayload) plan.payload = payloadOf(name, ns);
     else unbound = true;
   }
+  for (const h of plan.headers) names.add(h.wire);
   if (unbound && !plan.payload) plan.body = { name: '', kind: 'struct', schema: input, xmlName: (input.getMergedTraits().xmlName) ?? input.getName() ?? '' };
   return plan;
 }

@@ -25,8 +25,12 @@ export interface RestXmlOptions {
   formPostOperation?: string;
   /** Largest XML request payload, when the operation sets no maxBodyBytes. */
   maxXmlBytes?: number;
-  /** Checks a whole buffered (non-streaming) payload against the request's digest headers (Content-MD5, checksums). */
-  checkPayload?: (headers: HttpRequest['headers'], body: Buffer) => void | Promise<void>;
+  /**
+   * Checks a whole buffered (non-streaming) payload against the request's digest headers (Content-MD5,
+   * checksums). `bound` names the headers the operation models as input members: those carry the
+   * operation's own values (CompleteMultipartUpload's x-amz-checksum-* is the whole object's), not the body's.
+   */
+  checkPayload?: (headers: HttpRequest['headers'], body: Buffer, bound: ReadonlySet<string>) => void | Promise<void>;
 }
 
 export interface RestXmlService extends ServiceDefinition {
@@ -161,7 +165,7 @@ function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest
       input[p.name] = req.body;
       (input as RestXmlInputExtras)[HTTP_REQUEST] = { headers: req.headers, trailers: () => req.trailers() };
     } else {
-      return readBuffered(req, service, c, route.operation).then((body) => {
+      return readBuffered(req, service, c, route.operation, plan.headerNames).then((body) => {
         if (p.kind === 'blob') input[p.name] = new Uint8Array(body);
         else if (p.kind === 'string') input[p.name] = body.toString('utf8');
         else if (body.length > 0) input[p.name] = decodeStructPayload(body, p.schema, p.xmlName);
@@ -171,7 +175,7 @@ function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest
   }
   const whole = plan.body;
   if (whole) {
-    return readBuffered(req, service, c, route.operation).then((body) => {
+    return readBuffered(req, service, c, route.operation, plan.headerNames).then((body) => {
       const members = body.length > 0 ? (decodeStructPayload(body, whole.schema, whole.xmlName) as Record<string, unknown> | undefined) : undefined;
       if (members) for (const [k, v] of Object.entries(members)) if (v !== undefined && !(k in input)) input[k] = v;
       return { operation: route.operation, input };
@@ -181,10 +185,10 @@ function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest
 }
 
 /** A whole non-streaming payload, within the operation's limit, checked against its digest headers. */
-async function readBuffered(req: HttpRequest, service: ServiceDefinition, c: Compiled, operation: string): Promise<Buffer> {
+async function readBuffered(req: HttpRequest, service: ServiceDefinition, c: Compiled, operation: string, bound: ReadonlySet<string>): Promise<Buffer> {
   const limit = service.operations[operation]?.maxBodyBytes ?? c.options.maxXmlBytes ?? DEFAULT_MAX_XML;
   const body = await readAll(req.body, limit, () => new AwsError('MaxMessageLengthExceeded', 400, 'Your request was too big.'));
-  if (c.options.checkPayload) await c.options.checkPayload(req.headers, body);
+  if (c.options.checkPayload) await c.options.checkPayload(req.headers, body, bound);
   return body;
 }
 

@@ -207,14 +207,17 @@ export function checkContentMd5(expectedHex: string | undefined, actualHex: stri
 
 /**
  * A whole request payload read into memory (an XML configuration, DeleteObjects…)
- * against its Content-MD5 and x-amz-checksum-* headers, as S3 checks them.
+ * against its Content-MD5 and the x-amz-checksum-* headers that are not input
+ * members of the operation, as S3 checks them.
  */
-export async function checkBufferedBody(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): Promise<void> {
+export async function checkBufferedBody(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer, bound: ReadonlySet<string>): Promise<void> {
   const rawMd5 = headers['content-md5'];
   if (typeof rawMd5 === 'string') checkContentMd5(parseContentMd5(rawMd5), createHash('md5').update(body).digest('hex'));
   for (const alg of ALGORITHMS) {
-    const value = headers[checksumHeader(alg)];
-    if (typeof value !== 'string') continue;
+    const name = checksumHeader(alg);
+    const value = headers[name];
+    // A modelled checksum header is the operation's value (CompleteMultipartUpload: the whole object's).
+    if (typeof value !== 'string' || bound.has(name)) continue;
     checkDigestFormat(alg, value);
     const d = digester(alg);
     d.update(body);

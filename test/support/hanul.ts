@@ -188,3 +188,29 @@ export async function filesUnder(dir: string): Promise<string[]> {
   }
   return out;
 }
+
+/**
+ * SigV4 headers for a raw S3 request to a test server (to send bytes the SDK
+ * would not: wrong digests, odd paths), signed by the SDK's own signer with
+ * the server's root key and an UNSIGNED-PAYLOAD body hash.
+ */
+export async function signS3(
+  server: Pick<TestServer, 'endpoint' | 'region' | 'credentials'>,
+  req: { method: string; path: string; query?: Record<string, string>; headers?: Record<string, string>; body?: string },
+): Promise<Record<string, string>> {
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const { Sha256 } = await import('@aws-crypto/sha256-js');
+  const url = new URL(server.endpoint);
+  const signer = new SignatureV4({ service: 's3', region: server.region, credentials: server.credentials, sha256: Sha256, uriEscapePath: false });
+  const signed = await signer.sign({
+    method: req.method,
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: req.path,
+    ...(req.query !== undefined ? { query: req.query } : {}),
+    headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...req.headers },
+    ...(req.body !== undefined ? { body: req.body } : {}),
+  });
+  return signed.headers;
+}

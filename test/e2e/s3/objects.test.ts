@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startHanul, type TestServer } from '../../support/hanul.js';
+import { signS3, startHanul, type TestServer } from '../../support/hanul.js';
 
 describe('s3 e2e: objects through the real SDK', () => {
   let server: TestServer;
@@ -120,20 +120,10 @@ describe('s3 e2e: objects through the real SDK', () => {
 
 /** A signed raw request (to see bytes the SDK hides), signed with the test key via the SDK's signer. */
 async function fetchSigned(server: TestServer, method: string, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  const { SignatureV4 } = await import('@smithy/signature-v4');
-  const { Sha256 } = await import('@aws-crypto/sha256-js');
   const url = new URL(server.endpoint);
-  const signer = new SignatureV4({ service: 's3', region: server.region, credentials: server.credentials, sha256: Sha256, uriEscapePath: false });
-  const signed = await signer.sign({
-    method,
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port),
-    path,
-    headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-  });
+  const headers = await signS3(server, { method, path });
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method, path, headers: signed.headers }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));

@@ -1,14 +1,12 @@
 // Buffered S3 request payloads (XML configurations, DeleteObjects) are checked
 // against their Content-MD5 and x-amz-checksum-* headers, as S3 does: a
 // mismatch is BadDigest and changes nothing.
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateBucketCommand, GetBucketTaggingCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SignatureV4 } from '@smithy/signature-v4';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
-import { failure, startHanul, type TestServer } from '../../support/hanul.js';
+import { failure, signS3, startHanul, type TestServer } from '../../support/hanul.js';
 
 const Bucket = 'digest-checks';
 let server: TestServer;
@@ -26,20 +24,9 @@ after(async () => {
 
 /** A SigV4-signed request with a body and the given digest headers. */
 async function send(method: string, path: string, query: Record<string, string>, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
-  const url = new URL(server.endpoint);
-  const signer = new SignatureV4({ service: 's3', region: server.region, credentials: server.credentials, sha256: Sha256, uriEscapePath: false });
-  const signed = await signer.sign({
-    method,
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port),
-    path,
-    query,
-    headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-type': 'application/xml', ...headers },
-    body,
-  });
+  const signed = await signS3(server, { method, path, query, body, headers: { 'content-type': 'application/xml', ...headers } });
   const qs = new URLSearchParams(query).toString().replace(/=(&|$)/g, '$1');
-  const res = await fetch(`${server.endpoint}${path}?${qs}`, { method, headers: signed.headers, body });
+  const res = await fetch(`${server.endpoint}${path}?${qs}`, { method, headers: signed, body });
   return { status: res.status, text: await res.text() };
 }
 

@@ -31,10 +31,15 @@ import { readableVersion, updateVersion } from './versions.js';
 const DAY_MS = 86_400_000;
 
 /** Operations AWS refuses without a body digest (Content-MD5 or a flexible checksum). */
-export function requireChecksumHeader(input: { ContentMD5?: string | undefined; ChecksumAlgorithm?: string | undefined }, operation: string, headers?: Record<string, unknown>): void {
+export function requireChecksumHeader(
+  input: { ContentMD5?: string | undefined; ChecksumAlgorithm?: string | undefined },
+  operation: string,
+  headers?: Record<string, unknown>,
+  requests = 'requests with Object Lock parameters',
+): void {
   if (input.ContentMD5 !== undefined || input.ChecksumAlgorithm !== undefined) return;
   if (headers && Object.keys(headers).some((h) => h === 'content-md5' || h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm')) return;
-  throw s3Error('InvalidRequest', `Content-MD5 OR x-amz-checksum- HTTP header is required for ${operation} requests with Object Lock parameters`);
+  throw s3Error('InvalidRequest', `Content-MD5 OR x-amz-checksum- HTTP header is required for ${operation} ${requests}`);
 }
 
 function missingLock() {

@@ -296,12 +296,16 @@ export function cipherRange(size: number, layers: number, start: number, end: nu
   return { first, last, start: first * stride, end: last * stride + lastPlain + TAG * layers - 1 };
 }
 
+/** The part [from, to) of frame i's n plaintext bytes that lies within [start, end] of the blob (to ≤ from: none). */
+function keptOf(i: number, n: number, start: number, end: number): { from: number; to: number } {
+  const base = i * FRAME_BYTES;
+  return { from: Math.max(0, start - base), to: Math.min(n, end - base + 1) };
+}
+
 /** Frame i's plaintext, trimmed to [start, end] of the blob (empty when outside). */
 function openTrimmed(k: FrameOpener, size: number, i: number, sealed: Buffer, start: number, end: number): Buffer {
   const plain = k.open(i, i === frameCount(size) - 1, sealed);
-  const base = i * FRAME_BYTES;
-  const from = Math.max(0, start - base);
-  const to = Math.min(plain.length, end - base + 1);
+  const { from, to } = keptOf(i, plain.length, start, end);
   return to > from ? (from === 0 && to === plain.length ? plain : plain.subarray(from, to)) : Buffer.alloc(0);
 }
 
@@ -393,9 +397,7 @@ export function openChunkInto(k: FrameOpener, size: number, layers: number, i: n
     if (chunk.length - off < want) throw new FrameError();
     const n = k.openInto(at, at === finalFrame, chunk.subarray(off, off + want), dst, put);
     // A range's first and last frames are trimmed: what is kept moves to where the frame started.
-    const base = at * FRAME_BYTES;
-    const from = Math.max(0, start - base);
-    const to = Math.min(n, end - base + 1);
+    const { from, to } = keptOf(at, n, start, end);
     if (to > from) {
       if (from > 0) dst.copyWithin(put, put + from, put + to);
       lens.push(to - from);

@@ -19,7 +19,7 @@ import type { UpdateObjectEncryptionRequest, UpdateObjectEncryptionResponse } fr
 import type { RequestContext } from '../../server/context.js';
 import { s3Error } from './errors.js';
 import type { BucketRecord, ObjectRecord, SseRecord } from './model.js';
-import { isLocked } from './object-lock.js';
+import { isLocked, requireChecksumHeader } from './object-lock.js';
 import { dataKeys, kmsContext } from './sse.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { checkVersionIdFormat, readableVersion, updateVersion } from './versions.js';
@@ -84,9 +84,7 @@ class Changed extends Error {}
 export async function updateObjectEncryption(s3: S3, input: UpdateObjectEncryptionRequest, ctx: RequestContext): Promise<UpdateObjectEncryptionResponse> {
   const key = checkKey(input.Key);
   // The SDK always sends one (the operation's httpChecksum is required).
-  if (input.ContentMD5 === undefined && input.ChecksumAlgorithm === undefined) {
-    throw invalid('Content-MD5 OR x-amz-checksum- HTTP header is required for UpdateObjectEncryption requests');
-  }
+  requireChecksumHeader(input, 'UpdateObjectEncryption', undefined, 'requests');
   const want = target(input);
   const versionId = input.VersionId;
   if (versionId !== undefined) checkVersionIdFormat(versionId);

@@ -127,7 +127,10 @@ describe('S3 Select request checks', () => {
     assert.equal(check({ OutputSerialization: { CSV: {}, JSON: {} } }), 'ObjectSerializationConflict');
     assert.equal(check({ InputSerialization: { CSV: {}, CompressionType: 'ZSTD' } }), 'InvalidCompressionFormat');
     assert.equal(check({ InputSerialization: { CSV: {}, CompressionType: 'BZIP2' } }), 'NotImplemented');
-    assert.equal(check({ InputSerialization: { Parquet: {} } }), 'NotImplemented');
+    assert.equal(check({ InputSerialization: { Parquet: {} } }), 'no error');
+    assert.equal(check({ InputSerialization: { Parquet: {}, CompressionType: 'GZIP' } }), 'InvalidRequestParameter');
+    assert.equal(check({ InputSerialization: { Parquet: {}, CompressionType: 'BZIP2' } }), 'InvalidRequestParameter');
+    assert.equal(check({ InputSerialization: { Parquet: {} }, ScanRange: { Start: 0, End: 99 } }), 'no error');
     assert.equal(check({ InputSerialization: { CSV: { FileHeaderInfo: 'MAYBE' } } }), 'InvalidFileHeaderInfo');
     assert.equal(check({ InputSerialization: { JSON: { Type: 'XML' } } }), 'InvalidJsonType');
     assert.equal(check({ OutputSerialization: { CSV: { QuoteFields: 'NEVER' } } }), 'InvalidQuoteFields');

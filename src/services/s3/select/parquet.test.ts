@@ -94,7 +94,7 @@ describe('S3 Select Parquet: types', () => {
     assert.equal(parquetValue(d), d);
     assert.deepEqual(parquetValue([1n, null, 'a']), [1, null, 'a']);
     assert.deepEqual(parquetValue(new Int32Array([1, 2])), [1, 2]);
-    assert.deepEqual(parquetValue({ a: { b: [2n] }, t: d }), { a: { b: [2] }, t: d } as Value);
+    assert.deepEqual(parquetValue({ a: { b: [2n] }, t: d }), { a: { b: [2] }, t: d });
     assert.throws(() => parquetValue(new Uint8Array([1])), (e: unknown) => isAwsError(e) && e.code === 'UnsupportedParquetType');
   });
 

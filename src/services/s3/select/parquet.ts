@@ -237,16 +237,8 @@ export function planRowGroups(src: ParquetSource, columns: string[], scan: { sta
 /** A Parquet value (as hyparquet decodes it) as an S3 Select value. */
 export function parquetValue(v: unknown): Value {
   if (v === null || v === undefined) return null;
-  switch (typeof v) {
-    case 'number':
-    case 'string':
-    case 'boolean':
-      return v;
-    case 'bigint':
-      return Number(v);
-    default:
-      break;
-  }
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'bigint') return Number(v);
   if (v instanceof Date) return v;
   if (Array.isArray(v)) return v.map(parquetValue);
   if (v instanceof Uint8Array) throw selectError('UnsupportedParquetType', 'The specified Parquet type is not supported: un-annotated binary values cannot be queried.');

@@ -120,7 +120,7 @@ export async function* textRecords(plan: Plan, source: Source, headerFromStart: 
     for (const row of expand(value, q.from)) out.push({ json: row });
   };
   /** The records `chunk` completes; `stop` when the scan range ended. A parse failure keeps what came before it. */
-  const take = (chunk: Buffer, final: boolean): { out: Rec[]; stop: boolean; err?: unknown } => {
+  const take = (chunk: Buffer, final: boolean): { out: Rec[]; stop: boolean; err?: Error } => {
     const out: Rec[] = [];
     try {
       for (const r of reader.push(chunk, final)) {
@@ -128,7 +128,7 @@ export async function* textRecords(plan: Plan, source: Source, headerFromStart: 
         add(r.value, out);
       }
     } catch (err) {
-      return { out, stop: true, err };
+      return { out, stop: true, err: err as Error };
     }
     return { out, stop: false };
   };

@@ -251,6 +251,17 @@ export function parquetValue(v: unknown): Value {
   throw selectError('UnsupportedParquetType', `The specified Parquet type is not supported (${typeof v}).`);
 }
 
+/** A decoded row as an S3 Select record, converted in place (only values that are not already S3 Select values are touched). */
+export function parquetRow(row: Record<string, unknown>): Value {
+  for (const k in row) {
+    const v = row[k];
+    const t = typeof v;
+    if (t === 'number' || t === 'string' || t === 'boolean' || v === null || v instanceof Date) continue;
+    row[k] = parquetValue(v);
+  }
+  return row as Value;
+}
+
 /** AWS reads GZIP and Snappy columns; hyparquet decodes Snappy itself, node's zlib GZIP (bounded by the page's declared size). */
 const compressors: Compressors = {
   GZIP: (input, outputLength) => gunzipSync(input, { maxOutputLength: Math.max(outputLength, 1) }),
@@ -292,11 +303,6 @@ export async function* parquetRecords(src: ParquetSource, groups: number[], colu
       if (isAwsError(e)) throw e;
       throw parquetError((e as Error).message);
     }
-    for (let i = 0; i < objs.length; i += ROWS_PER_BATCH) {
-      const batch = objs.slice(i, i + ROWS_PER_BATCH).map(parquetValue);
-      // Release the decoded rows as they are handed on.
-      objs.fill({}, i, Math.min(i + ROWS_PER_BATCH, objs.length));
-      yield batch;
-    }
+    for (let i = 0; i < objs.length; i += ROWS_PER_BATCH) yield objs.slice(i, i + ROWS_PER_BATCH).map(parquetRow);
   }
 }

@@ -233,7 +233,7 @@ export async function* runQuery(plan: Plan, records: AsyncIterable<Iterable<Rec>
           done = true;
           break;
         }
-        yield* flush(false);
+        if (pendingBytes >= BATCH_BYTES) yield* flush(false);
       }
     }
     if (agg) {

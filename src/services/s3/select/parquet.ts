@@ -11,7 +11,7 @@
  * With a ScanRange, the row groups that start inside it are processed.
  */
 import { gunzipSync } from 'node:zlib';
-import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type Compressors, type FileMetaData, type SchemaElement, type SchemaTree } from 'hyparquet';
+import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type ColumnData, type Compressors, type FileMetaData, type SchemaElement, type SchemaTree } from 'hyparquet';
 import { isAwsError } from '../../../aws/errors.js';
 import type { Counters } from './output.js';
 import { selectError, type Expr, type Query, type Value } from './sql.js';
@@ -251,6 +251,18 @@ export function parquetValue(v: unknown): Value {
   throw selectError('UnsupportedParquetType', `The specified Parquet type is not supported (${typeof v}).`);
 }
 
+/** Sets a row's member from a column's decoded chunks; rows are asked for in increasing order. */
+function columnReader(name: string, chunks: ColumnData[]): (row: Record<string, unknown>, r: number) => void {
+  chunks.sort((a, b) => a.rowStart - b.rowStart);
+  let k = 0;
+  return (row, r) => {
+    while (k < chunks.length && (chunks[k] as ColumnData).rowEnd <= r) k++;
+    const c = chunks[k];
+    if (c === undefined || r < c.rowStart) throw parquetError(`column ${name} has no value for row ${r}`);
+    row[name] = c.columnData[r - c.rowStart];
+  };
+}
+
 /** A decoded row as an S3 Select record, converted in place (only values that are not already S3 Select values are touched). */
 export function parquetRow(row: Record<string, unknown>): Value {
   for (const k in row) {
@@ -296,13 +308,23 @@ export async function* parquetRecords(src: ParquetSource, groups: number[], colu
       if (m && columns.includes(m.path_in_schema[0] as string)) c.processed += Number(m.total_uncompressed_size);
     }
     const rowStart = starts[g] as number;
-    let objs: Record<string, unknown>[];
+    // Column-oriented as hyparquet decodes it; rows are built a batch at a time.
+    const chunks = new Map<string, ColumnData[]>(columns.map((n) => [n, []]));
     try {
-      objs = await parquetReadObjects({ file: src.file, metadata, columns, rowStart, rowEnd: rowStart + rows, compressors, geoparquet: false });
+      await parquetRead({ file: src.file, metadata, columns, rowStart, rowEnd: rowStart + rows, compressors, geoparquet: false, onChunk: (d) => chunks.get(d.columnName)?.push(d) });
     } catch (e) {
       if (isAwsError(e)) throw e;
       throw parquetError((e as Error).message);
     }
-    for (let i = 0; i < objs.length; i += ROWS_PER_BATCH) yield objs.slice(i, i + ROWS_PER_BATCH).map(parquetRow);
+    const readers = columns.map((n) => columnReader(n, chunks.get(n) ?? []));
+    for (let i = 0; i < rows; i += ROWS_PER_BATCH) {
+      const batch: Value[] = [];
+      for (let r = rowStart + i, end = Math.min(rowStart + rows, r + ROWS_PER_BATCH); r < end; r++) {
+        const row: Record<string, unknown> = {};
+        for (const read of readers) read(row, r);
+        batch.push(parquetRow(row));
+      }
+      yield batch;
+    }
   }
 }

@@ -13,7 +13,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
   PutBucketVersioningCommand,
@@ -21,11 +20,11 @@ import {
   S3Client,
   SelectObjectContentCommand,
   type SelectObjectContentCommandInput,
-  type SelectObjectContentEventStream,
 } from '@aws-sdk/client-s3';
 import { parquetMetadata } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { failure, startHanul, type TestServer } from '../../support/hanul.js';
+import { collect, selectFixture } from './select-helpers.js';
+import { failure, type TestServer } from '../../support/hanul.js';
 
 const Bucket = 'select-parquet';
 type WriteOptions = Parameters<typeof parquetWriteBuffer>[0];
@@ -88,29 +87,6 @@ function multi(): Buffer {
   );
 }
 
-interface Result {
-  records: string;
-  events: string[];
-  stats?: { BytesScanned?: number | undefined; BytesProcessed?: number | undefined; BytesReturned?: number | undefined } | undefined;
-}
-
-async function collect(events: AsyncIterable<SelectObjectContentEventStream> | undefined): Promise<Result> {
-  const out: Result = { records: '', events: [] };
-  const parts: Buffer[] = [];
-  for await (const ev of events ?? []) {
-    if (ev.Records?.Payload) {
-      out.events.push('Records');
-      parts.push(Buffer.from(ev.Records.Payload));
-    } else if (ev.Stats) {
-      out.events.push('Stats');
-      out.stats = ev.Stats.Details;
-    } else if (ev.End) out.events.push('End');
-    else if (ev.Cont) out.events.push('Cont');
-    else if (ev.Progress) out.events.push('Progress');
-  }
-  out.records = Buffer.concat(parts).toString('utf8');
-  return out;
-}
 
 describe('s3 e2e: S3 Select over Parquet with the SDK v3', () => {
   let server: TestServer;
@@ -132,12 +108,8 @@ describe('s3 e2e: S3 Select over Parquet with the SDK v3', () => {
   };
 
   before(async () => {
-    server = await startHanul();
-    s3 = new S3Client({ ...server.clientConfig, forcePathStyle: true });
-    await s3.send(new CreateBucketCommand({ Bucket }));
-    const kms = new KMSClient(server.clientConfig);
-    const keyArn = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn as string;
-    kms.destroy();
+    let keyArn: string;
+    ({ server, s3, keyArn } = await selectFixture(Bucket));
     await s3.send(new PutObjectCommand({ Bucket, Key: 'people.parquet', Body: people('SNAPPY') }));
     await s3.send(new PutObjectCommand({ Bucket, Key: 'people-gzip.parquet', Body: people('GZIP') }));
     await s3.send(new PutObjectCommand({ Bucket, Key: 'multi.parquet', Body: multiBytes }));

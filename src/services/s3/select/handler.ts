@@ -119,15 +119,20 @@ export function planSelect(input: SelectObjectContentRequest): Plan {
   return { query: parseSelect(input.Expression), input: inputPlan, gzip: comp === 'GZIP', output, progress: input.RequestProgress?.Enabled === true, scan };
 }
 
-/** Opens the object (or the part of it a scan range reads) through GetObject. */
-async function openSource(s3: S3, input: SelectObjectContentRequest, ctx: RequestContext, plan: Plan): Promise<Source> {
-  const base = {
+/** The object a select reads, as GetObject names it (with the SSE-C key if given). */
+function objectOf(input: SelectObjectContentRequest) {
+  return {
     Bucket: input.Bucket,
     Key: input.Key,
     SSECustomerAlgorithm: input.SSECustomerAlgorithm,
     SSECustomerKey: input.SSECustomerKey,
     SSECustomerKeyMD5: input.SSECustomerKeyMD5,
   };
+}
+
+/** Opens the object (or the part of it a scan range reads) through GetObject. */
+async function openSource(s3: S3, input: SelectObjectContentRequest, ctx: RequestContext, plan: Plan): Promise<Source> {
+  const base = objectOf(input);
   let range: string | undefined;
   const scan = plan.scan;
   if (scan?.start !== undefined && scan.start > 0) range = `bytes=${scan.start - 1}-`;
@@ -156,7 +161,7 @@ async function openSource(s3: S3, input: SelectObjectContentRequest, ctx: Reques
 
 /** The CSV header of an object read from a scan range that starts past it: the object's first record. */
 async function readHeader(s3: S3, input: SelectObjectContentRequest, ctx: RequestContext, csv: CsvOptions): Promise<string[] | undefined> {
-  const out = await getObject(s3, { Bucket: input.Bucket, Key: input.Key, SSECustomerAlgorithm: input.SSECustomerAlgorithm, SSECustomerKey: input.SSECustomerKey, SSECustomerKeyMD5: input.SSECustomerKeyMD5, Range: 'bytes=0-1048575' }, ctx);
+  const out = await getObject(s3, { ...objectOf(input), Range: 'bytes=0-1048575' }, ctx);
   const body = out.Body as unknown;
   const chunks: AsyncIterable<Buffer> = body instanceof Uint8Array ? Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]) : (body as Readable);
   const reader = new CsvReader(csv);
@@ -182,13 +187,7 @@ async function bodyOf(out: GetObjectOutput): Promise<Buffer> {
  * versioned bucket, IfMatch its ETag), so a query never mixes two objects.
  */
 async function openParquetObject(s3: S3, input: SelectObjectContentRequest, ctx: RequestContext, c: Counters): Promise<RangedObject> {
-  const base = {
-    Bucket: input.Bucket,
-    Key: input.Key,
-    SSECustomerAlgorithm: input.SSECustomerAlgorithm,
-    SSECustomerKey: input.SSECustomerKey,
-    SSECustomerKeyMD5: input.SSECustomerKeyMD5,
-  };
+  const base = objectOf(input);
   let first: GetObjectOutput;
   try {
     first = await getObject(s3, { ...base, Range: `bytes=-${TAIL_BYTES}` }, ctx);

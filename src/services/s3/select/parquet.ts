@@ -14,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type ColumnData, type Compressors, type FileMetaData, type SchemaElement, type SchemaTree } from 'hyparquet';
 import { isAwsError } from '../../../aws/errors.js';
 import type { Counters } from './output.js';
-import { selectError, type Expr, type Query, type Value } from './sql.js';
+import { selectError, subExprs, type Expr, type Query, type Value } from './sql.js';
 
 /** AWS: "The maximum uncompressed row group size is 512 MB." */
 export const MAX_ROW_GROUP_BYTES = 512 * 1024 * 1024;
@@ -111,46 +111,10 @@ export function queryColumns(q: Query): ColumnRef[] | undefined {
   let all = false;
   const walk = (e: Expr | undefined): void => {
     if (e === undefined || all) return;
-    switch (e.k) {
-      case 'lit':
-        return;
-      case 'path': {
-        const first = e.steps[0];
-        if (first === undefined || !('name' in first)) all = true;
-        else out.push({ name: first.name, quoted: first.quoted });
-        return;
-      }
-      case 'neg':
-      case 'not':
-      case 'cast':
-      case 'is':
-        return walk(e.e);
-      case 'bin':
-        walk(e.l);
-        return walk(e.r);
-      case 'like':
-        walk(e.e);
-        walk(e.pat);
-        return walk(e.esc);
-      case 'between':
-        walk(e.e);
-        walk(e.lo);
-        return walk(e.hi);
-      case 'in':
-        walk(e.e);
-        return e.list.forEach(walk);
-      case 'call':
-        return e.args.forEach(walk);
-      case 'agg':
-        return walk(e.arg);
-      case 'case':
-        walk(e.operand);
-        for (const w of e.whens) {
-          walk(w.when);
-          walk(w.then);
-        }
-        return walk(e.else);
-    }
+    if (e.k !== 'path') return subExprs(e).forEach(walk);
+    const first = e.steps[0];
+    if (first === undefined || !('name' in first)) all = true;
+    else out.push({ name: first.name, quoted: first.quoted });
   };
   for (const it of q.items) walk(it.e);
   walk(q.where);

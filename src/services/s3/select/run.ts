@@ -13,7 +13,7 @@ import { isAwsError } from '../../../aws/errors.js';
 import type { RequestContext } from '../../../server/context.js';
 import { Aggregates, csvHeader, evaluate, resolvePath, type CsvHeader, type EvalEnv, type Rec } from './eval.js';
 import { contEvent, endEvent, errorEvent, progressEvent, recordsEvent, serializer, statsEvent, type Counters, type CsvOut, type JsonOut, type Row } from './output.js';
-import { aligned, CsvReader, JsonDocumentReader, JsonLinesReader, type CsvOptions, type RecordReader } from './readers.js';
+import { aligned, CsvReader, JsonDocumentReader, JsonLinesReader, MAX_RECORD_BYTES, overMaxRecord, type CsvOptions, type RecordReader } from './readers.js';
 import { selectError, type Query, type Step, type Value } from './sql.js';
 
 const BATCH_BYTES = 256 * 1024;
@@ -177,6 +177,8 @@ export async function* runQuery(plan: Plan, records: AsyncIterable<Iterable<Rec>
   };
   const emit = (row: Row): boolean => {
     const b = Buffer.from(write(row), 'utf8');
+    // A result record, like an input one, is at most 1 MiB.
+    if (b.length > MAX_RECORD_BYTES) throw overMaxRecord();
     pending.push(b);
     pendingBytes += b.length;
     emitted++;

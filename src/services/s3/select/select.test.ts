@@ -337,4 +337,13 @@ describe('S3 Select query runner', () => {
     const r = await decode(runQuery(plan('SELECT s.a FROM S3Object s'), slow(), { scanned: 0, processed: 0, returned: 0 }, ctx));
     assert.deepEqual(r.events.map((e) => e.type), ['Cont', 'ParquetParsingError']);
   });
+
+  it('a result record over 1 MiB is OverMaxRecordSize', async () => {
+    async function* wide(): AsyncGenerator<Rec[]> {
+      yield [{ json: { a: 'x'.repeat(600 * 1024), b: 'y'.repeat(600 * 1024) } }];
+    }
+    const c = { scanned: 0, processed: 0, returned: 0 };
+    assert.deepEqual((await decode(runQuery(plan('SELECT s.a FROM S3Object s'), wide(), c, ctx))).events.map((e) => e.type).slice(-2), ['Stats', 'End']);
+    assert.deepEqual((await decode(runQuery(plan('SELECT * FROM S3Object s'), wide(), c, ctx))).events.map((e) => e.type), ['OverMaxRecordSize']);
+  });
 });

@@ -241,6 +241,29 @@ describe('S3 Select Parquet: reading records', () => {
     assert.equal(await code(() => planRowGroups(src, columns, undefined)), 'OverMaxParquetBlockSize');
   });
 
+  it('columns of many pages (and a nested one) line up row by row', async () => {
+    const n = 5000;
+    const bytes = Buffer.from(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'a', data: Array.from({ length: n }, (_, i) => i), type: 'INT32' },
+          { name: 's', data: Array.from({ length: n }, (_, i) => `v${i}`), type: 'STRING' },
+        ],
+        pageSize: 512,
+        rowGroupSize: n,
+      }),
+    );
+    const src = await openParquet(ranged(bytes, 1 << 20).file);
+    let i = 0;
+    for await (const batch of parquetRecords(src, [0], ['a', 's'], counters())) {
+      for (const r of batch) {
+        assert.deepEqual(r, { a: i, s: `v${i}` });
+        i++;
+      }
+    }
+    assert.equal(i, n);
+  });
+
   it('a corrupt column chunk is ParquetParsingError while reading', async () => {
     const bytes = multiGroupFile();
     const src0 = await openParquet(ranged(bytes, 4096).file);

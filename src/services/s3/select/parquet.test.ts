@@ -96,6 +96,7 @@ describe('S3 Select Parquet: types', () => {
     assert.deepEqual(parquetValue(new Int32Array([1, 2])), [1, 2]);
     assert.deepEqual(parquetValue({ a: { b: [2n] }, t: d }), { a: { b: [2] }, t: d });
     assert.throws(() => parquetValue(new Uint8Array([1])), (e: unknown) => isAwsError(e) && e.code === 'UnsupportedParquetType');
+    assert.throws(() => parquetValue(new Date(NaN)), (e: unknown) => isAwsError(e) && e.code === 'ParquetParsingError');
   });
 
   it('knows the Parquet types S3 Select cannot read', () => {

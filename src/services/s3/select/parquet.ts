@@ -203,7 +203,10 @@ export function parquetValue(v: unknown): Value {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return Number(v);
-  if (v instanceof Date) return v;
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) throw parquetError('a timestamp is out of range');
+    return v;
+  }
   if (Array.isArray(v)) return v.map(parquetValue);
   if (v instanceof Uint8Array) throw selectError('UnsupportedParquetType', 'The specified Parquet type is not supported: un-annotated binary values cannot be queried.');
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, parquetValue);
@@ -232,7 +235,7 @@ export function parquetRow(row: Record<string, unknown>): Value {
   for (const k in row) {
     const v = row[k];
     const t = typeof v;
-    if (t === 'number' || t === 'string' || t === 'boolean' || v === null || v instanceof Date) continue;
+    if (t === 'number' || t === 'string' || t === 'boolean' || v === null) continue;
     row[k] = parquetValue(v);
   }
   return row as Value;

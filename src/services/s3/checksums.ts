@@ -89,7 +89,9 @@ export interface Hasher {
 
 export function localHasher(algorithms: readonly ChecksumAlgorithm[]): Hasher {
   const md5 = createHash('md5');
-  const ds = algorithms.map((a) => [a, digester(a)] as const);
+  // The MD5 checksum is the ETag's MD5: computed once.
+  const ds = algorithms.filter((a) => a !== 'MD5').map((a) => [a, digester(a)] as const);
+  const withMd5 = algorithms.includes('MD5');
   return {
     update(chunk) {
       md5.update(chunk);
@@ -99,7 +101,9 @@ export function localHasher(algorithms: readonly ChecksumAlgorithm[]): Hasher {
     async result() {
       const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
       for (const [a, d] of ds) checksums[a] = (await d.digest()).toString('base64');
-      return { md5Hex: md5.digest('hex'), checksums };
+      const m = md5.digest();
+      if (withMd5) checksums.MD5 = m.toString('base64');
+      return { md5Hex: m.toString('hex'), checksums };
     },
     drop() {},
   };

@@ -48,6 +48,13 @@ export function checksumRequest(headers: HttpRequest['headers'], sdkAlgorithm: s
     const algorithm = parseAlgorithm(trailerHeader.slice('x-amz-checksum-'.length), 'x-amz-trailer');
     return { algorithm, value: undefined, trailer: trailerHeader };
   }
+  if (sdk === 'MD5') {
+    // The JavaScript SDK sends an MD5 checksum as Content-MD5 (header, checked as such) or as a
+    // `content-md5` trailer, never as x-amz-checksum-md5: either is the object's MD5 checksum.
+    const md5 = header(h, 'content-md5');
+    if (md5 !== undefined) return { algorithm: sdk, value: md5.trim(), trailer: undefined };
+    if (trailerHeader === 'content-md5') return { algorithm: sdk, value: undefined, trailer: trailerHeader };
+  }
   if (sdk !== undefined) {
     throw s3Error('InvalidRequest', 'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
   }
@@ -127,7 +134,7 @@ export async function receiveBody(s3: S3, ctx: RequestContext, body: Readable | 
   // A trailer's checksum is computed by the aws-chunked decoder (aws/sigv4/chunked.ts), the only source of
   // trailers, which fails the body before its end unless the trailer matches: its value is taken, not
   // computed a second time (the xxHash family costs ~20 ms of CPU per MB).
-  const trailed = o.checksum.trailer !== undefined ? o.checksum.algorithm : undefined;
+  const trailed = o.checksum.trailer?.startsWith('x-amz-checksum-') ? o.checksum.algorithm : undefined;
   if (trailed) algs.delete(trailed);
   // Large bodies are hashed on a worker, overlapping with receiving and writing (hash-worker.ts).
   const large = o.declared === undefined || o.declared >= OFFLOAD_MIN_BYTES;

@@ -10,10 +10,17 @@
  * client asks for one of these algorithms.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { Crc32 } from '@aws-crypto/crc32';
-import { Xxh3_128, Xxh3_64, Xxh64 } from '@aws-sdk/checksums/xxh';
 import { Crc64NvmeFast, crc32c } from '../../lib/crc.js';
+
+type Xxh = typeof import('@aws-sdk/checksums/xxh');
+let xxh: Xxh | undefined;
+/** Loaded on first use (~10 ms), not at every start of the server and of each hash worker. */
+function xxhash(): Xxh {
+  return (xxh ??= createRequire(import.meta.url)('@aws-sdk/checksums/xxh') as Xxh);
+}
 
 export interface Checksum {
   update(data: Uint8Array): void;
@@ -110,11 +117,11 @@ export function newChecksum(algorithm: ChecksumAlgorithm): Checksum {
     case 'sha512':
       return new HashChecksum(algorithm);
     case 'xxhash64':
-      return new SdkChecksum(new Xxh64());
+      return new SdkChecksum(new (xxhash().Xxh64)());
     case 'xxhash3':
-      return new SdkChecksum(new Xxh3_64());
+      return new SdkChecksum(new (xxhash().Xxh3_64)());
     case 'xxhash128':
-      return new SdkChecksum(new Xxh3_128());
+      return new SdkChecksum(new (xxhash().Xxh3_128)());
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Sha512 } from '@aws-sdk/checksums/sha';
 import { Xxh3_128, Xxh3_64, Xxh64 } from '@aws-sdk/checksums/xxh';
-import { failure, startHanul, type TestServer } from '../../support/hanul.js';
+import { failure, signS3, startHanul, type TestServer } from '../../support/hanul.js';
 
 const IMPLS = { SHA512: Sha512, XXHASH64: Xxh64, XXHASH3: Xxh3_64, XXHASH128: Xxh3_128 };
 const NEW = ['MD5', 'SHA512', 'XXHASH64', 'XXHASH3', 'XXHASH128'] as const;
@@ -108,6 +109,31 @@ describe('s3 e2e: MD5, SHA512 and the xxHash checksums through the real SDK', ()
       // The right precomputed value is accepted as sent.
       const ok = await s3.send(new PutObjectCommand({ Bucket, Key: `precomputed-${alg}`, Body: small, [member(alg)]: await digest(alg, small) }));
       assert.equal(valueOf(ok, alg), await digest(alg, small));
+    }
+  });
+
+  it('an aws-chunked trailer that does not match the body is BadDigest 400 (x-amz-checksum-* and the SDK’s content-md5)', async () => {
+    const put = async (Key: string, trailer: string, value: string) => {
+      const body = Buffer.concat([Buffer.from(`${small.length.toString(16)}\r\n`), small, Buffer.from(`\r\n0\r\n${trailer}:${value}\r\n\r\n`)]);
+      const headers = {
+        'content-encoding': 'aws-chunked',
+        'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+        'x-amz-decoded-content-length': String(small.length),
+        'x-amz-trailer': trailer,
+        ...(trailer === 'content-md5' ? { 'x-amz-sdk-checksum-algorithm': 'MD5' } : {}),
+      };
+      return rawPut(server, `/${Bucket}/${Key}`, { ...headers, 'content-length': String(body.length) }, body);
+    };
+    for (const alg of NEW) {
+      const name = alg === 'MD5' ? 'content-md5' : `x-amz-checksum-${alg.toLowerCase()}`;
+      const bad = await put(`trailer-${alg}`, name, await digest(alg, small.subarray(1)));
+      assert.equal(bad.status, 400, alg);
+      assert.match(bad.body, new RegExp(`<Code>BadDigest</Code><Message>The ${alg} you specified did not match the calculated checksum.</Message>`));
+      assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket, Key: `trailer-${alg}` })))).status, 404);
+      const good = await put(`trailer-${alg}`, name, await digest(alg, small));
+      assert.equal(good.status, 200, `${alg}: ${good.body}`);
+      const head = await s3.send(new HeadObjectCommand({ Bucket, Key: `trailer-${alg}`, ChecksumMode: 'ENABLED' }));
+      assert.equal(valueOf(head, alg), await digest(alg, small));
     }
   });
 
@@ -215,3 +241,17 @@ describe('s3 e2e: MD5, SHA512 and the xxHash checksums through the real SDK', ()
     }
   });
 });
+
+async function rawPut(server: TestServer, path: string, extra: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+  const url = new URL(server.endpoint);
+  const headers = await signS3(server, { method: 'PUT', path, headers: extra });
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, method: 'PUT', path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

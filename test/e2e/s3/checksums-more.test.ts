@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,6 +30,7 @@ import {
 import { Sha512 } from '@aws-sdk/checksums/sha';
 import { Xxh3_128, Xxh3_64, Xxh64 } from '@aws-sdk/checksums/xxh';
 import { failure, signS3, startHanul, type TestServer } from '../../support/hanul.js';
+import { hasBoto3, runCmd, startRig, type ClientRig } from '../s3-clients/helpers.js';
 
 const IMPLS = { SHA512: Sha512, XXHASH64: Xxh64, XXHASH3: Xxh3_64, XXHASH128: Xxh3_128 };
 const NEW = ['MD5', 'SHA512', 'XXHASH64', 'XXHASH3', 'XXHASH128'] as const;
@@ -239,6 +240,56 @@ describe('s3 e2e: MD5, SHA512 and the xxHash checksums through the real SDK', ()
     } finally {
       bare.destroy();
     }
+  });
+});
+
+/** botocore computes SHA512 itself (the xxHash family only with the CRT); a precomputed XXHASH64 it sends as given. */
+const BOTO3 = String.raw`
+import base64, hashlib, json, sys, boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+endpoint, xxh = sys.argv[1:3]
+s3 = boto3.client('s3', endpoint_url=endpoint, config=Config(s3={'addressing_style': 'path'}, retries={'max_attempts': 1}))
+s3.create_bucket(Bucket='b3-sums')
+data = bytes(range(256)) * 4000
+out = {'want': base64.b64encode(hashlib.sha512(data).digest()).decode()}
+out['put'] = s3.put_object(Bucket='b3-sums', Key='k', Body=data, ChecksumAlgorithm='SHA512').get('ChecksumSHA512')
+g = s3.get_object(Bucket='b3-sums', Key='k', ChecksumMode='ENABLED')
+out['get'] = g.get('ChecksumSHA512'); out['same'] = g['Body'].read() == data
+u = s3.create_multipart_upload(Bucket='b3-sums', Key='m', ChecksumAlgorithm='SHA512')
+p = s3.upload_part(Bucket='b3-sums', Key='m', UploadId=u['UploadId'], PartNumber=1, Body=data, ChecksumAlgorithm='SHA512')
+out['part'] = p.get('ChecksumSHA512')
+c = s3.complete_multipart_upload(Bucket='b3-sums', Key='m', UploadId=u['UploadId'], MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': p['ETag'], 'ChecksumSHA512': p['ChecksumSHA512']}]})
+out['complete'] = [c.get('ChecksumSHA512'), c.get('ChecksumType')]
+out['composite'] = base64.b64encode(hashlib.sha512(base64.b64decode(p['ChecksumSHA512'])).digest()).decode() + '-1'
+out['xxh'] = s3.put_object(Bucket='b3-sums', Key='x', Body=data, ChecksumXXHASH64=xxh).get('ChecksumXXHASH64')
+try:
+    s3.put_object(Bucket='b3-sums', Key='bad', Body=data + b'!', ChecksumXXHASH64=xxh)
+except ClientError as e:
+    out['bad'] = [e.response['ResponseMetadata']['HTTPStatusCode'], e.response['Error']['Code']]
+print(json.dumps(out))
+`;
+
+describe('s3 e2e: the newer checksums through boto3', { skip: hasBoto3() ? false : 'boto3 not installed' }, () => {
+  let rig: ClientRig;
+  before(async () => {
+    rig = await startRig({ tls: false });
+  });
+  after(() => rig.stop());
+
+  it('SHA512 computed by botocore (PUT, GET validated, multipart COMPOSITE); a precomputed XXHASH64 checked', async () => {
+    const script = join(rig.dir, 'sums.py');
+    await writeFile(script, BOTO3);
+    const data = Buffer.concat(Array.from({ length: 4000 }, () => Buffer.from(Array.from({ length: 256 }, (_, i) => i))));
+    const xxh = await digest('XXHASH64', data);
+    const out = JSON.parse(await runCmd('python3', [script, rig.endpoint, xxh], rig.env, 60_000)) as Record<string, unknown>;
+    assert.equal(out['put'], out['want']);
+    assert.equal(out['get'], out['want']);
+    assert.equal(out['same'], true);
+    assert.equal(out['part'], out['want']);
+    assert.deepEqual(out['complete'], [out['composite'], 'COMPOSITE']);
+    assert.equal(out['xxh'], xxh);
+    assert.deepEqual(out['bad'], [400, 'BadDigest']);
   });
 });
 

@@ -17,12 +17,14 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
   GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
@@ -135,6 +137,24 @@ describe('s3 e2e: MD5, SHA512 and the xxHash checksums through the real SDK', ()
       assert.equal(good.status, 200, `${alg}: ${good.body}`);
       const head = await s3.send(new HeadObjectCommand({ Bucket, Key: `trailer-${alg}`, ChecksumMode: 'ENABLED' }));
       assert.equal(valueOf(head, alg), await digest(alg, small));
+    }
+  });
+
+  it('an XML request body (tagging, DeleteObjects) is checked against any of the algorithms', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'doomed', Body: 'x' }));
+    for (const alg of NEW) {
+      await s3.send(new PutObjectTaggingCommand({ Bucket, Key: 'doomed', Tagging: { TagSet: [{ Key: 'alg', Value: alg }] }, ChecksumAlgorithm: alg }));
+    }
+    const deleted = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'doomed' }] }, ChecksumAlgorithm: 'XXHASH128' }));
+    assert.deepEqual(deleted.Deleted?.map((d) => d.Key), ['doomed']);
+    const xml = '<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>';
+    for (const alg of ['SHA512', 'XXHASH3'] as const) {
+      const path = `/${Bucket}/put-${alg}?tagging`;
+      const wrong = await rawPut(server, path, { [`x-amz-checksum-${alg.toLowerCase()}`]: await digest(alg, Buffer.from(xml + ' ')) }, Buffer.from(xml));
+      assert.equal(wrong.status, 400);
+      assert.match(wrong.body, /<Code>BadDigest<\/Code>/);
+      const right = await rawPut(server, path, { [`x-amz-checksum-${alg.toLowerCase()}`]: await digest(alg, Buffer.from(xml)) }, Buffer.from(xml));
+      assert.equal(right.status, 200, right.body);
     }
   });
 
@@ -295,7 +315,8 @@ describe('s3 e2e: the newer checksums through boto3', { skip: hasBoto3() ? false
 
 async function rawPut(server: TestServer, path: string, extra: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
   const url = new URL(server.endpoint);
-  const headers = await signS3(server, { method: 'PUT', path, headers: extra });
+  const [pathname, query] = path.split('?') as [string, string | undefined];
+  const headers = await signS3(server, { method: 'PUT', path: pathname, headers: extra, ...(query !== undefined ? { query: Object.fromEntries(new URLSearchParams(query)) } : {}) });
   return new Promise((resolve, reject) => {
     const req = http.request({ host: url.hostname, port: url.port, method: 'PUT', path, headers }, (res) => {
       const chunks: Buffer[] = [];

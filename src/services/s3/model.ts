@@ -127,9 +127,17 @@ export interface StoredGrant {
 
 export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
 
+/** An event hold's duration: how long a version stays locked once its hold is released. */
+export interface EventHoldDuration {
+  days?: number;
+  years?: number;
+}
+
 export interface ObjectLockSettings {
   enabled: true;
   defaultRetention?: { mode: LockMode; days?: number; years?: number };
+  /** New versions start under an event hold of this duration (unless their write names its own lock). */
+  defaultEventHold?: EventHoldDuration;
 }
 
 /** The lock of one object version (or of an upload, applied when it completes). */
@@ -137,6 +145,9 @@ export interface ObjectLockFields {
   lockMode?: LockMode;
   lockRetainUntil?: Date;
   legalHold?: 'ON' | 'OFF';
+  /** An event hold: locked while ON; released (OFF), retained for its duration from then on. */
+  eventHold?: 'ON' | 'OFF';
+  eventHoldDuration?: EventHoldDuration;
 }
 
 export interface LifecycleFilter {

@@ -251,14 +251,24 @@ describe('s3 e2e: MD5, SHA512 and the xxHash checksums through the real SDK', ()
     assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(small));
   });
 
-  it('a client without the implementations refuses to ask for them: nothing reaches the server', async () => {
+  it('a client without the implementations refuses to ask for them, and (validating responses by default) to read such an object', async () => {
     const bare = new S3Client({ ...server.clientConfig, forcePathStyle: true, maxAttempts: 1 });
+    const lax = new S3Client({ ...server.clientConfig, forcePathStyle: true, maxAttempts: 1, responseChecksumValidation: 'WHEN_REQUIRED' });
     try {
       const e = await failure(bare.send(new PutObjectCommand({ Bucket, Key: 'bare', Body: small, ChecksumAlgorithm: 'XXHASH64' })));
       assert.match(e.message, /XXHASH64.*not supported by the client/);
       assert.equal(e.status, undefined);
+      // The SDK asks for x-amz-checksum-mode: ENABLED on every GET, then cannot check what comes back.
+      assert.match((await failure(bare.send(new GetObjectCommand({ Bucket, Key: 'put-XXHASH64' })))).message, /XXHASH64.*not supported by the client/);
+      const got = await lax.send(new GetObjectCommand({ Bucket, Key: 'put-XXHASH64' }));
+      assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(small));
+      // MD5 is validated by neither (the SDK looks for it in Content-MD5).
+      const md5 = await bare.send(new GetObjectCommand({ Bucket, Key: 'put-MD5', ChecksumMode: 'ENABLED' }));
+      assert.equal(md5.ChecksumMD5, await digest('MD5', small));
+      assert.ok(Buffer.from(await md5.Body!.transformToByteArray()).equals(small));
     } finally {
       bare.destroy();
+      lax.destroy();
     }
   });
 });

@@ -218,7 +218,7 @@ export interface BucketEncryption {
   bucketKey: boolean;
 }
 
-export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'MD5' | 'SHA1' | 'SHA256' | 'SHA512' | 'XXHASH64' | 'XXHASH3' | 'XXHASH128';
 export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
 
 export interface StoredChecksum {

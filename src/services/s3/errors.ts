@@ -128,6 +128,7 @@ export const S3Errors = {
   ParseUnsupportedCallWithStar: 400,
   ParseUnsupportedSelect: 400,
   ParseUnsupportedSyntax: 400,
+  TruncatedInput: 400,
   UnsupportedFunction: 400,
   UnsupportedParquetType: 400,
   UnsupportedScanRangeInput: 400,

@@ -2,9 +2,9 @@
  * SelectObjectContent (S3 Select): the request is checked and the SQL parsed
  * before anything is sent, so those failures are ordinary S3 XML errors; the
  * object is then read through GetObject (versions, SSE-S3/KMS/C, archive
- * state, conditions all as a GET). CSV and JSON stream through (GZIP-inflated,
- * split into records); a Parquet object is opened by its footer before the
- * response starts (a file that is not Parquet is an XML error), then read row
+ * state, conditions all as a GET). CSV and JSON stream through (GZIP- or
+ * BZIP2-inflated, split into records); a Parquet object is opened by its
+ * footer before the response starts (a file that is not Parquet is an XML error), then read row
  * group by row group through ranged GETs of the same version. run.ts
  * evaluates the query and frames the event stream.
  */
@@ -14,7 +14,6 @@ import { isAwsError } from '../../../aws/errors.js';
 import { rawResponse, type HttpResponse } from '../../../aws/http.js';
 import { s3HostId } from '../../../lib/ids.js';
 import type { RequestContext } from '../../../server/context.js';
-import { s3Error } from '../errors.js';
 import { getObject } from '../objects-get.js';
 import type { S3 } from '../state.js';
 import type { Rec } from './eval.js';
@@ -62,8 +61,7 @@ export function planSelect(input: SelectObjectContentRequest): Plan {
   const comp = inS.CompressionType ?? 'NONE';
   // A Parquet file's columns carry their own compression; the whole object is never compressed.
   if (inS.Parquet !== undefined && comp !== 'NONE') throw badParam('CompressionType must be NONE for Parquet objects (S3 Select reads GZIP and Snappy compressed columns)');
-  if (comp === 'BZIP2') throw s3Error('NotImplemented', 'S3 Select over BZIP2-compressed objects is not implemented in hanul yet; use GZIP or NONE');
-  if (comp !== 'NONE' && comp !== 'GZIP') throw selectError('InvalidCompressionFormat', 'The file is not in a supported compression format. Only GZIP and BZIP2 are supported.');
+  if (comp !== 'NONE' && comp !== 'GZIP' && comp !== 'BZIP2') throw selectError('InvalidCompressionFormat', 'The file is not in a supported compression format. Only GZIP and BZIP2 are supported.');
   let inputPlan: InputPlan;
   if (inS.Parquet !== undefined) {
     inputPlan = { kind: 'parquet' };
@@ -116,7 +114,7 @@ export function planSelect(input: SelectObjectContentRequest): Plan {
     }
     scan = { start, end };
   }
-  return { query: parseSelect(input.Expression), input: inputPlan, gzip: comp === 'GZIP', output, progress: input.RequestProgress?.Enabled === true, scan };
+  return { query: parseSelect(input.Expression), input: inputPlan, compression: comp, output, progress: input.RequestProgress?.Enabled === true, scan };
 }
 
 /** The object a select reads, as GetObject names it (with the SSE-C key if given). */

@@ -3,18 +3,16 @@
  * event stream: Records events of at most 256 KiB, Progress if asked, Cont
  * while the source takes long (a slow scan, a large Parquet row group), Stats
  * and End; a failure once the stream began is an error message. Sources: text
- * (CSV, JSON — GZIP-inflated as they stream, split into records, a scan range
+ * (CSV, JSON — GZIP- or BZIP2-inflated as they stream, split into records, a scan range
  * honoured) here, Parquet row groups in parquet.ts.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { isAwsError } from '../../../aws/errors.js';
 import type { RequestContext } from '../../../server/context.js';
+import { inflate, type Compression } from './compression.js';
 import { Aggregates, csvHeader, evaluate, resolvePath, type CsvHeader, type EvalEnv, type Rec } from './eval.js';
 import { contEvent, endEvent, errorEvent, progressEvent, recordsEvent, serializer, statsEvent, type Counters, type CsvOut, type JsonOut, type Row } from './output.js';
 import { aligned, CsvReader, JsonDocumentReader, JsonLinesReader, MAX_RECORD_BYTES, overMaxRecord, type CsvOptions, type RecordReader } from './readers.js';
-import { selectError, type Query, type Step, type Value } from './sql.js';
+import type { Query, Step, Value } from './sql.js';
 
 const BATCH_BYTES = 256 * 1024;
 const KEEPALIVE_MS = 1000;
@@ -24,7 +22,8 @@ export type InputPlan = { kind: 'csv'; csv: CsvOptions; header: 'USE' | 'IGNORE'
 export interface Plan {
   query: Query;
   input: InputPlan;
-  gzip: boolean;
+  /** The object's whole-object compression (CSV and JSON; NONE for Parquet). */
+  compression: Compression;
   output: CsvOut | JsonOut;
   progress: boolean;
   scan: { start: number | undefined; end: number | undefined } | undefined;
@@ -60,33 +59,16 @@ export function expand(v: Value, steps: Step[]): Value[] {
   return cur;
 }
 
-async function* decompressed(body: AsyncIterable<Buffer>, gzip: boolean, c: Counters): AsyncGenerator<Buffer> {
+async function* decompressed(body: AsyncIterable<Buffer>, compression: Compression, c: Counters): AsyncGenerator<Buffer> {
   async function* counted() {
     for await (const chunk of body) {
       c.scanned += chunk.length;
       yield chunk;
     }
   }
-  if (!gzip) {
-    for await (const chunk of counted()) {
-      c.processed += chunk.length;
-      yield chunk;
-    }
-    return;
-  }
-  const gunzip = createGunzip();
-  const piping = pipeline(Readable.from(counted()), gunzip);
-  piping.catch(() => undefined);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      c.processed += chunk.length;
-      yield chunk;
-    }
-  } catch (e) {
-    if (isAwsError(e)) throw e;
-    throw selectError('InvalidCompressionFormat', 'The file is not in a supported compression format: it could not be decompressed as GZIP.');
-  } finally {
-    gunzip.destroy();
+  for await (const chunk of inflate(counted(), compression)) {
+    c.processed += chunk.length;
+    yield chunk;
   }
 }
 
@@ -133,7 +115,7 @@ export async function* textRecords(plan: Plan, source: Source, headerFromStart: 
     return { out, stop: false };
   };
 
-  for await (const chunk of decompressed(source.body, plan.gzip, c)) {
+  for await (const chunk of decompressed(source.body, plan.compression, c)) {
     const r = take(chunk, false);
     if (r.out.length > 0) yield r.out;
     if (r.err !== undefined) throw r.err;

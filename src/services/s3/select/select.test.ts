@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { SelectObjectContentRequest } from '@aws-sdk/client-s3';
@@ -128,7 +129,8 @@ describe('S3 Select request checks', () => {
     assert.equal(check({ InputSerialization: { CSV: {}, JSON: {} } }), 'ObjectSerializationConflict');
     assert.equal(check({ OutputSerialization: { CSV: {}, JSON: {} } }), 'ObjectSerializationConflict');
     assert.equal(check({ InputSerialization: { CSV: {}, CompressionType: 'ZSTD' } }), 'InvalidCompressionFormat');
-    assert.equal(check({ InputSerialization: { CSV: {}, CompressionType: 'BZIP2' } }), 'NotImplemented');
+    assert.equal(check({ InputSerialization: { CSV: {}, CompressionType: 'BZIP2' } }), 'no error');
+    assert.equal(check({ InputSerialization: { JSON: { Type: 'LINES' }, CompressionType: 'BZIP2' } }), 'no error');
     assert.equal(check({ InputSerialization: { Parquet: {} } }), 'no error');
     assert.equal(check({ InputSerialization: { Parquet: {}, CompressionType: 'GZIP' } }), 'InvalidRequestParameter');
     assert.equal(check({ InputSerialization: { Parquet: {}, CompressionType: 'BZIP2' } }), 'InvalidRequestParameter');
@@ -139,6 +141,7 @@ describe('S3 Select request checks', () => {
     assert.equal(check({ InputSerialization: { CSV: { FieldDelimiter: ';;' } } }), 'InvalidRequestParameter');
     assert.equal(check({ ScanRange: { Start: 10, End: 5 } }), 'InvalidScanRange');
     assert.equal(check({ ScanRange: { Start: 0 }, InputSerialization: { CSV: {}, CompressionType: 'GZIP' } }), 'UnsupportedScanRangeInput');
+    assert.equal(check({ ScanRange: { End: 10 }, InputSerialization: { JSON: { Type: 'LINES' }, CompressionType: 'BZIP2' } }), 'UnsupportedScanRangeInput');
     assert.equal(check({ ScanRange: { Start: 0 }, InputSerialization: { JSON: { Type: 'DOCUMENT' } } }), 'UnsupportedScanRangeInput');
   });
 });
@@ -215,7 +218,7 @@ describe('S3 Select evaluation over CSV', () => {
     assert.equal(unclosed.error?.code, 'CSVParsingError');
   });
 
-  it('events: Records then Stats (scanned, processed, returned) then End; Progress when asked; GZIP', async () => {
+  it('events: Records then Stats (scanned, processed, returned) then End; Progress when asked; GZIP; BZIP2', async () => {
     const out = await select(CSV, { Expression: 'SELECT id FROM S3Object', ...csvUse, RequestProgress: { Enabled: true } });
     assert.deepEqual(out.events, ['Records', 'Progress', 'Stats', 'End']);
     const len = Buffer.byteLength(CSV);
@@ -225,7 +228,15 @@ describe('S3 Select evaluation over CSV', () => {
     assert.equal(z.records, '4\n');
     assert.match(z.stats ?? '', new RegExp(`<BytesScanned>${gz.length}</BytesScanned><BytesProcessed>${len}</BytesProcessed>`));
     const notGz = await select(CSV, { Expression: 'SELECT * FROM S3Object', InputSerialization: { CSV: {}, CompressionType: 'GZIP' } });
-    assert.equal(notGz.error?.code, 'InvalidCompressionFormat');
+    assert.equal(notGz.error?.code, 'TruncatedInput');
+    const bz = execFileSync('/usr/bin/bzip2', ['-c'], { input: CSV });
+    const b = await select(bz, { Expression: "SELECT name FROM S3Object WHERE id = '2'", InputSerialization: { CSV: { FileHeaderInfo: 'USE' }, CompressionType: 'BZIP2' } }, 5);
+    assert.equal(b.records, 'bob\n');
+    assert.deepEqual(b.events, ['Records', 'Stats', 'End']);
+    assert.match(b.stats ?? '', new RegExp(`<BytesScanned>${bz.length}</BytesScanned><BytesProcessed>${len}</BytesProcessed>`));
+    const notBz = await select(gz, { Expression: 'SELECT * FROM S3Object', InputSerialization: { CSV: {}, CompressionType: 'BZIP2' } });
+    assert.deepEqual(notBz.events, ['error']);
+    assert.equal(notBz.error?.code, 'TruncatedInput');
   });
 
   it('batches Records events at 256 KiB', async () => {

@@ -65,6 +65,32 @@ describe('S3 Select BZIP2 input', () => {
     assert.equal((await run(Buffer.from('not gzip'), 'GZIP')).code, 'TruncatedInput');
   });
 
+  it('only CRC-checked blocks come out: a damaged later block leaves a clean prefix', async () => {
+    const text = Array.from({ length: 30000 }, (_, i) => `${i},v${(i * 7919) % 100003}\n`).join('');
+    const bz = bzip2(text, 1);
+    for (const at of [bz.length - 2000, bz.length - 30000]) {
+      const bad = Buffer.from(bz);
+      bad[at] = (bad[at] as number) ^ 0x04;
+      const r = await run(bad, 'BZIP2', 8192);
+      assert.equal(r.code, 'TruncatedInput');
+      assert.ok(r.text.length < text.length && text.startsWith(r.text), `${r.text.length} bytes out`);
+    }
+  });
+
+  it('a block that expands ~1000× (a tiny crafted object) comes out in 64 KiB pieces, not as one', async () => {
+    const zeros = bzip2(Buffer.alloc(10_000_000));
+    assert.ok(zeros.length < 100);
+    let total = 0;
+    let max = 0;
+    for await (const c of bunzip2(pieces(zeros, 16))) {
+      total += c.length;
+      max = Math.max(max, c.length);
+      assert.ok(c.every((b) => b === 0));
+    }
+    assert.equal(total, 10_000_000);
+    assert.ok(max <= 64 * 1024, `${max}`);
+  });
+
   it('random bit flips: every run ends, with the exact text or TruncatedInput; nothing escapes', async () => {
     const seen = new Set<string>();
     const onUncaught = (e: Error) => seen.add(`uncaught ${e.message}`);

@@ -1,7 +1,7 @@
 /**
  * Whole-object compression of S3 Select's CSV and JSON input
  * (InputSerialization.CompressionType): GZIP through node:zlib, BZIP2 through
- * unbzip2-stream. Both inflate the object as it streams, one compressed chunk
+ * unbzip2-stream's decoder. Both inflate the object as it streams, one compressed chunk
  * at a time; neither holds it whole. GZIP and BZIP2 files made of several
  * members / streams back to back (what `pigz`, `bzip2` and `pbzip2` may
  * write) read as their concatenation. A body that does not decompress is
@@ -10,7 +10,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import unbzip2 from 'unbzip2-stream';
+import bitIterator, { type BitReader } from 'unbzip2-stream/lib/bit_iterator.js';
+import bz2 from 'unbzip2-stream/lib/bzip2.js';
 import { isAwsError } from '../../../aws/errors.js';
 import { selectError } from './sql.js';
 
@@ -34,49 +35,100 @@ async function* gunzip(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   }
 }
 
+const OUT_PIECE = 64 * 1024;
+
 /**
- * unbzip2-stream is a classic synchronous through-stream: `write` decodes
- * every whole block it has buffered (it waits for ~a block's worth of
- * compressed bytes, ≤ 900 kB) and emits the plaintext and any error before it
- * returns, so each chunk is written, what came out is yielded, and a
- * corruption (an error event, or an exception the library lets escape) stops
- * the stream after the blocks decoded before it. A damaged block is caught by
- * its CRC before any of its bytes come out.
+ * BZIP2 through unbzip2-stream's decoder (its lib/bzip2.js and bit reader),
+ * driven here rather than through its through-stream: that stream collects a
+ * block's output as a JavaScript array of numbers, so one crafted 50-byte
+ * block (≈ 46 MB of output) costs about 1 GB of memory; here the output is
+ * written into 64 KiB buffers. The driving follows its index.js: a block is
+ * decoded once enough compressed bytes are buffered for it (≤ 900 kB + 25 kB),
+ * the rest at the end; a block comes out only after its CRC matched; after
+ * an end-of-stream marker a new stream header may follow (concatenated files).
+ * Everything is synchronous, so a damaged object is an exception here, never
+ * an event or an exception later.
  */
 export async function* bunzip2(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const s = unbzip2();
+  const queue: Buffer[] = [];
+  let has = 0;
+  let bits: BitReader | undefined;
+  let blockSize = 0;
+  let streamCrc: number | null = null;
+  let blockBuf: Int32Array | undefined;
+  /** Verified output (whole blocks whose CRC matched), and the block being decoded. */
   let out: Buffer[] = [];
-  let failed = false;
-  let seen = 0;
-  s.on('data', (d: Buffer) => {
-    out.push(d);
-  });
-  s.on('error', () => {
-    failed = true;
-  });
-  const step = (fn: () => void): Buffer[] => {
-    try {
-      fn();
-    } catch {
-      failed = true;
+  let current: Buffer[] = [];
+  let piece = Buffer.allocUnsafe(OUT_PIECE);
+  let at = 0;
+  const sink = (b: number): void => {
+    piece[at++] = b;
+    if (at === OUT_PIECE) {
+      current.push(piece);
+      piece = Buffer.allocUnsafe(OUT_PIECE);
+      at = 0;
+    }
+  };
+  const block = (): void => {
+    const r = bits as BitReader;
+    if (blockSize === 0) {
+      blockSize = bz2.header(r);
+      streamCrc = 0;
+      return;
+    }
+    const size = 100000 * blockSize;
+    if (blockBuf?.length !== size) blockBuf = new Int32Array(size);
+    const crc = bz2.decompress(r, sink, blockBuf, size, streamCrc);
+    if (crc === null) blockSize = 0;
+    streamCrc = crc;
+    // The block's CRC matched (decompress throws otherwise): its bytes may go out.
+    if (at > 0) {
+      current.push(piece.subarray(0, at));
+      piece = Buffer.allocUnsafe(OUT_PIECE);
+      at = 0;
+    }
+    out.push(...current);
+    current = [];
+  };
+  /** Decodes the blocks it can (all when `final`); their output. */
+  const step = (final: boolean): Buffer[] => {
+    if (bits !== undefined) {
+      const r = bits;
+      if (final) {
+        while (has > r.bytesRead) block();
+        if (streamCrc !== null) throw new Error('the input ended inside a bzip2 stream');
+      } else {
+        while (has - r.bytesRead + 1 >= 25000 + 100000 * blockSize) block();
+      }
     }
     const got = out;
     out = [];
     return got;
   };
-  try {
-    for await (const chunk of body) {
-      if (chunk.length === 0) continue;
-      seen += chunk.length;
-      yield* step(() => s.write(chunk));
-      if (failed) throw truncatedInput('BZIP2');
+  for await (const chunk of body) {
+    if (chunk.length === 0) continue;
+    queue.push(chunk);
+    has += chunk.length;
+    bits ??= bitIterator(() => queue.shift());
+    let got: Buffer[];
+    try {
+      got = step(false);
+    } catch {
+      yield* out;
+      throw truncatedInput('BZIP2');
     }
-    yield* step(() => s.end());
-    // No bytes is no bzip2 file (as `bzip2 -d` and GZIP see an empty input); a bzip2 file of nothing is 14 bytes.
-    if (failed || seen === 0) throw truncatedInput('BZIP2');
-  } finally {
-    s.destroy();
+    yield* got;
   }
+  let got: Buffer[];
+  try {
+    // No bytes is no bzip2 file (as `bzip2 -d` and GZIP see an empty input); a bzip2 file of nothing is 14 bytes.
+    if (bits === undefined) throw new Error('empty');
+    got = step(true);
+  } catch {
+    yield* out;
+    throw truncatedInput('BZIP2');
+  }
+  yield* got;
 }
 
 /** `body` inflated per `format` (as is for NONE). */

@@ -28,7 +28,8 @@ import type {
 import { HTTP_REQUEST, type RestXmlInputExtras } from '../../aws/protocols/rest-xml.js';
 import { header } from '../../aws/http.js';
 import type { RequestContext } from '../../server/context.js';
-import type { ReadTx } from '../../storage/ports.js';
+import type { ReadTx, WriteTx } from '../../storage/ports.js';
+import { checkAccess } from '../../iam/authorize.js';
 import {
   annotationRowPrefix,
   checkAnnotationName,
@@ -41,9 +42,9 @@ import {
   pageSize,
   utf8Checked,
 } from './annotation-rules.js';
-import { loadInline } from './blob-stream.js';
+import { type InlineData, loadInline } from './blob-stream.js';
 import { checksumMember, parseContentMd5 } from './checksums.js';
-import { noSuchBucket, preconditionFailed, s3Error } from './errors.js';
+import { invalidArgument, noSuchBucket, preconditionFailed, s3Error } from './errors.js';
 import {
   type AnnotationRecord,
   type BlobRef,
@@ -57,7 +58,7 @@ import {
 } from './model.js';
 import { checksumOutput, DEFAULT_ALGORITHM } from './objects-put.js';
 import { checksumRequest, declaredLength, INLINE_MAX_BYTES, receiveBody } from './receive-body.js';
-import { dataKeys, decryptedStream, etagHex, sealingBody } from './sse.js';
+import { type Cipher, dataKeys, decryptedStream, etagHex, sealingBody } from './sse.js';
 import { checkKey, getBucket, requireBucket, type S3 } from './state.js';
 import { checkVersionIdFormat, readableVersion, settleFreed, updateVersion } from './versions.js';
 
@@ -283,4 +284,97 @@ export async function deleteObjectAnnotation(s3: S3, input: DeleteObjectAnnotati
   });
   s3.reaper.free(freed.map((f) => f.id));
   return out;
+}
+
+/** CopyObject's x-amz-object-annotation-directive: COPY (the default) or EXCLUDE. */
+export function annotationDirective(raw: string | undefined): 'COPY' | 'EXCLUDE' {
+  if (raw === undefined || raw === 'COPY' || raw === 'EXCLUDE') return raw ?? 'COPY';
+  throw invalidArgument('Unknown annotation directive.', 'x-amz-object-annotation-directive', raw);
+}
+
+/** A copy's annotations, re-sealed under the destination's keys, to commit with its new version. */
+export interface CarriedAnnotations {
+  count: number;
+  /** Writes the rows (and inline bytes) for the committed version, inside its transaction. */
+  write(tx: WriteTx, bucket: string, version: ObjectRecord): Promise<void>;
+  /** Deletes the copies' files when the commit failed. */
+  discard(): void;
+}
+
+/**
+ * CopyObject with AnnotationDirective COPY: the source version's annotations
+ * (one snapshot) are opened and sealed again under the destination's data
+ * keys (its cipher; SSE-S3 when it has none), before the commit. Needs
+ * s3:GetObjectAnnotation on the source and s3:PutObjectAnnotation on the
+ * destination, as AWS documents; an SSE-C destination cannot take them.
+ */
+export async function carryAnnotations(
+  s3: S3,
+  ctx: RequestContext,
+  src: { bucket: BucketRecord; rec: ObjectRecord },
+  dest: { bucket: BucketRecord; key: string; cipher: Cipher | undefined },
+): Promise<CarriedAnnotations | undefined> {
+  if (!src.rec.annotations) return undefined;
+  // As AWS: COPY (also by default) into a directory bucket is 501; EXCLUDE copies without them.
+  if (dest.bucket.directory) throw s3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'x-amz-object-annotation-directive' });
+  const service = s3.service?.();
+  if (service) {
+    await checkAccess(ctx, service, { action: 's3:GetObjectAnnotation', resource: `arn:aws:s3:::${src.bucket.name}/${src.rec.key}` });
+    await checkAccess(ctx, service, { action: 's3:PutObjectAnnotation', resource: `arn:aws:s3:::${dest.bucket.name}/${dest.key}` });
+  }
+  if (dest.cipher?.sse.customer) throw s3Error('InvalidRequest', 'Objects encrypted with SSE-C cannot have annotations. Use x-amz-object-annotation-directive: EXCLUDE to copy without them.');
+  const rows = await s3.meta.read(async (tx) => {
+    const out: Array<{ rec: AnnotationRecord; inline: InlineData | undefined }> = [];
+    const base = annotationRowPrefix(src.rec.key, src.rec.seq);
+    for (const e of await tx.scan<AnnotationRecord>(nsAnnotations(src.bucket.name), { prefix: base })) {
+      if (nameInRow(e.key, base) !== undefined) out.push({ rec: e.value, inline: await loadInline(tx, src.bucket.name, [e.value.blob]) });
+    }
+    return out;
+  });
+  let sse: SseRecord;
+  let keys: Buffer[];
+  if (dest.cipher) ({ sse, keys } = dest.cipher);
+  else {
+    const k = s3.sse.newS3Key(dest.bucket.id);
+    sse = { algorithm: 'AES256', wrapped: [k.wrapped] };
+    keys = [k.plain];
+  }
+  // Most rows share their parent's keys: open each wrapping once (one KMS call, not one per annotation).
+  const opened = new Map<string, Buffer[] | undefined>();
+  const made: Array<{ rec: AnnotationRecord; data: Buffer | undefined }> = [];
+  const discard = () => s3.reaper.discard(made.filter((m) => !m.rec.blob.inline).map((m) => m.rec.blob.id));
+  const now = modifiedAt(s3.clock.nowMs());
+  try {
+    for (const { rec, inline } of rows) {
+      const wrapping = rec.sse.wrapped.join(',');
+      if (!opened.has(wrapping)) opened.set(wrapping, await dataKeys(s3, ctx, src.bucket.name, src.rec.key, rec.sse, undefined));
+      const { blob, digests, data } = await receiveBody(s3, ctx, decryptedStream(s3, [rec.blob], opened.get(wrapping), undefined, inline), {
+        declared: rec.size,
+        inlineMax: INLINE_MAX_BYTES,
+        maxBytes: MAX_PAYLOAD_BYTES,
+        checksum: { algorithm: undefined, value: undefined, trailer: undefined },
+        extraAlgorithms: [rec.checksum.algorithm],
+        contentMd5Hex: undefined,
+        seal: sealingBody(keys),
+      });
+      made.push({
+        rec: { ...rec, blob, sse, etag: `"${etagHex(sse, digests.md5Hex, blob)}"`, lastModified: now, checksum: { ...rec.checksum, value: digests.checksums[rec.checksum.algorithm] as string } },
+        data,
+      });
+    }
+  } catch (e) {
+    discard();
+    throw e;
+  }
+  return {
+    count: made.length,
+    async write(tx, bucket, version) {
+      const base = annotationRowPrefix(version.key, version.seq);
+      for (const { rec, data } of made) {
+        if (data) await tx.put(nsInline(bucket), rec.blob.id, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        await tx.put(nsAnnotations(bucket), base + rec.name, rec);
+      }
+    },
+    discard,
+  };
 }

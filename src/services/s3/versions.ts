@@ -22,6 +22,7 @@ import {
   nsVersions,
   type ObjectRecord,
   SEP,
+  type SseRecord,
   seqOfVersionId,
   versionKey,
 } from './model.js';
@@ -56,6 +57,22 @@ export async function dropAnnotations(tx: WriteTx, bucket: string, rec: ObjectRe
     blobs.push(e.value.blob);
   }
   return blobs;
+}
+
+/**
+ * A version's data keys were re-wrapped (UpdateObjectEncryption): its
+ * annotations sealed under the same keys (`wrapped` as before) take the new
+ * record, in the same transaction.
+ */
+export async function rewrapAnnotations(tx: WriteTx, bucket: string, rec: ObjectRecord, before: SseRecord, after: SseRecord): Promise<void> {
+  if (!rec.annotations) return;
+  const ns = nsAnnotations(bucket);
+  const base = annotationRowPrefix(rec.key, rec.seq);
+  const same = (w: readonly string[]) => w.length === before.wrapped.length && w.every((x, i) => x === before.wrapped[i]);
+  for (const e of await tx.scan<AnnotationRecord>(ns, { prefix: base })) {
+    if (nameInRow(e.key, base) === undefined || !same(e.value.sse.wrapped)) continue;
+    await tx.put(ns, e.key, Object.assign({}, e.value, { sse: after }));
+  }
 }
 
 /** A version leaves: its blobs and its annotations' go to `freed`. */

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectAnnotationCommand,
   DeleteObjectCommand,
@@ -19,6 +20,7 @@ import {
   PutObjectAnnotationCommand,
   PutObjectCommand,
   S3Client,
+  UpdateObjectEncryptionCommand,
 } from '@aws-sdk/client-s3';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { failure, filesUnder, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
@@ -293,6 +295,65 @@ describe('s3 e2e: object annotations', () => {
     }
   });
 
+  it('CopyObject carries them by default, re-sealed under the copy\'s encryption; EXCLUDE leaves them; permissions and SSE-C as documented', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'copy-src', Body: 'source' }));
+    await put('copy-src', 'a', 'small one');
+    await put('copy-src', 'b', 'B'.repeat(200_000));
+    const names = async (Key: string) => (await s3.send(new ListObjectAnnotationsCommand({ Bucket, Key }))).Annotations?.map((x) => x.AnnotationName);
+    await s3.send(new CopyObjectCommand({ Bucket, Key: 'copy-dst', CopySource: `${Bucket}/copy-src` }));
+    assert.deepEqual(await names('copy-dst'), ['a', 'b']);
+    assert.equal(await get('copy-dst', 'a'), 'small one');
+    assert.equal(await get('copy-dst', 'b'), 'B'.repeat(200_000));
+    // The copy's annotations are its own.
+    await put('copy-src', 'a', 'changed later');
+    assert.equal(await get('copy-dst', 'a'), 'small one');
+    await s3.send(new CopyObjectCommand({ Bucket, Key: 'copy-kms', CopySource: `${Bucket}/copy-src`, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn }));
+    const kmsCopy = await s3.send(new GetObjectAnnotationCommand({ Bucket, Key: 'copy-kms', AnnotationName: 'b' }));
+    assert.equal(kmsCopy.ServerSideEncryption, 'aws:kms');
+    assert.equal((await kmsCopy.AnnotationPayload!.transformToString()).length, 200_000);
+    await s3.send(new CopyObjectCommand({ Bucket, Key: 'copy-ex', CopySource: `${Bucket}/copy-src`, AnnotationDirective: 'EXCLUDE' }));
+    assert.deepEqual(await names('copy-ex'), []);
+    // A copy onto itself (new metadata) keeps them on the new version.
+    await s3.send(new CopyObjectCommand({ Bucket, Key: 'copy-dst', CopySource: `${Bucket}/copy-dst`, MetadataDirective: 'REPLACE', Metadata: { x: 'y' } }));
+    assert.deepEqual(await names('copy-dst'), ['a', 'b']);
+    assert.equal(await get('copy-dst', 'b'), 'B'.repeat(200_000));
+    const bad = await failure(s3.send(new CopyObjectCommand({ Bucket, Key: 'copy-x', CopySource: `${Bucket}/copy-src`, AnnotationDirective: 'MOVE' as 'COPY' })));
+    assert.deepEqual([bad.name, bad.status], ['InvalidArgument', 400]);
+    const ssecCopy = await failure(s3.send(new CopyObjectCommand({ Bucket, Key: 'copy-ssec', CopySource: `${Bucket}/copy-src`, ...ssec })));
+    assert.deepEqual([ssecCopy.name, ssecCopy.status], ['InvalidRequest', 400]);
+    await s3.send(new CopyObjectCommand({ Bucket, Key: 'copy-ssec', CopySource: `${Bucket}/copy-src`, AnnotationDirective: 'EXCLUDE', ...ssec }));
+
+    const creds = await userWith(server, 'annot-copier', [doc({ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${Bucket}/*` })]);
+    const c = new S3Client({ ...server.clientConfig, credentials: creds, forcePathStyle: true });
+    try {
+      const denied = await failure(c.send(new CopyObjectCommand({ Bucket, Key: 'copy-user', CopySource: `${Bucket}/copy-src` })));
+      assert.deepEqual([denied.name, denied.status], ['AccessDenied', 403]);
+      assert.match(denied.message, /s3:GetObjectAnnotation/);
+      await c.send(new CopyObjectCommand({ Bucket, Key: 'copy-user', CopySource: `${Bucket}/copy-src`, AnnotationDirective: 'EXCLUDE' }));
+      // A source without annotations needs no annotation permission.
+      await c.send(new CopyObjectCommand({ Bucket, Key: 'copy-user-2', CopySource: `${Bucket}/copy-user` }));
+    } finally {
+      c.destroy();
+    }
+  });
+
+  it('UpdateObjectEncryption takes the version\'s annotations to the new KMS key', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'rewrap', Body: 'x' }));
+    await put('rewrap', 'note', 'follows the object');
+    await s3.send(new UpdateObjectEncryptionCommand({ Bucket, Key: 'rewrap', ObjectEncryption: { SSEKMS: { KMSKeyArn: keyArn } } }));
+    const got = await s3.send(new GetObjectAnnotationCommand({ Bucket, Key: 'rewrap', AnnotationName: 'note' }));
+    assert.equal(got.ServerSideEncryption, 'aws:kms');
+    assert.equal(await got.AnnotationPayload?.transformToString(), 'follows the object');
+    const creds = await userWith(server, 'annot-rewrap-no-kms', [doc({ Effect: 'Allow', Action: 's3:*', Resource: '*' })]);
+    const c = new S3Client({ ...server.clientConfig, credentials: creds, forcePathStyle: true });
+    try {
+      const denied = await failure(text(c.send(new GetObjectAnnotationCommand({ Bucket, Key: 'rewrap', AnnotationName: 'note' }))));
+      assert.deepEqual([denied.name, denied.status], ['AccessDenied', 403]);
+    } finally {
+      c.destroy();
+    }
+  });
+
   it('directory buckets do not have annotations: 501 NotImplemented', async () => {
     const dir = 'annot--use1-az4--x-s3';
     await s3.send(new CreateBucketCommand({ Bucket: dir, CreateBucketConfiguration: { Location: { Type: 'AvailabilityZone', Name: 'use1-az4' }, Bucket: { Type: 'Directory', DataRedundancy: 'SingleAvailabilityZone' } } }));
@@ -301,6 +362,14 @@ describe('s3 e2e: object annotations', () => {
     assert.deepEqual([f.name, f.status], ['NotImplemented', 501]);
     const l = await failure(s3.send(new ListObjectAnnotationsCommand({ Bucket: dir, Key: 'k' })));
     assert.deepEqual([l.name, l.status], ['NotImplemented', 501]);
+    // Copying an annotated object in: COPY (also by default) is 501, EXCLUDE works.
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'to-dir', Body: 'x' }));
+    await put('to-dir', 'label', 'x');
+    const byDefault = await failure(s3.send(new CopyObjectCommand({ Bucket: dir, Key: 'copied', CopySource: `${Bucket}/to-dir` })));
+    assert.deepEqual([byDefault.name, byDefault.status], ['NotImplemented', 501]);
+    const explicit = await failure(s3.send(new CopyObjectCommand({ Bucket: dir, Key: 'copied', CopySource: `${Bucket}/to-dir`, AnnotationDirective: 'COPY' })));
+    assert.deepEqual([explicit.name, explicit.status], ['NotImplemented', 501]);
+    await s3.send(new CopyObjectCommand({ Bucket: dir, Key: 'copied', CopySource: `${Bucket}/to-dir`, AnnotationDirective: 'EXCLUDE' }));
   });
 });
 

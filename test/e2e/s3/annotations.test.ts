@@ -13,6 +13,7 @@ import {
   CreateBucketCommand,
   DeleteObjectAnnotationCommand,
   DeleteObjectCommand,
+  GetBucketVersioningCommand,
   GetObjectAnnotationCommand,
   ListObjectAnnotationsCommand,
   paginateListObjectAnnotations,
@@ -22,6 +23,7 @@ import {
   S3Client,
   UpdateObjectEncryptionCommand,
 } from '@aws-sdk/client-s3';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { failure, filesUnder, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 import { doc, userWith } from '../iam/helpers.js';
@@ -351,6 +353,23 @@ describe('s3 e2e: object annotations', () => {
       assert.deepEqual([denied.name, denied.status], ['AccessDenied', 403]);
     } finally {
       c.destroy();
+    }
+  });
+
+  it('CloudTrail: annotation calls are data events (not in event history); a management call after them is', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'trail', Body: 'x' }));
+    await put('trail', 'label', 'x');
+    await get('trail', 'label');
+    await s3.send(new ListObjectAnnotationsCommand({ Bucket, Key: 'trail' }));
+    await s3.send(new DeleteObjectAnnotationCommand({ Bucket, Key: 'trail', AnnotationName: 'label' }));
+    await s3.send(new GetBucketVersioningCommand({ Bucket }));
+    const trail = new CloudTrailClient(server.clientConfig);
+    try {
+      const named = async (name: string) => (await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: name }], MaxResults: 50 }))).Events ?? [];
+      await waitFor(async () => (await named('GetBucketVersioning')).length > 0, { what: 'the management event recorded' });
+      for (const name of ['PutObjectAnnotation', 'GetObjectAnnotation', 'ListObjectAnnotations', 'DeleteObjectAnnotation']) assert.equal((await named(name)).length, 0, name);
+    } finally {
+      trail.destroy();
     }
   });
 

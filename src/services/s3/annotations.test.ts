@@ -4,6 +4,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   ListObjectAnnotationsCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectAnnotationCommand,
   PutObjectCommand,
@@ -18,7 +19,10 @@ import {
   pageSize,
   utf8Checked,
 } from './annotation-rules.js';
+import { pino } from 'pino';
+import { BlobReaper } from './blob-reaper.js';
 import { s3BlobRefs } from './blob-refs.js';
+import { LifecycleWorker } from './lifecycle-worker.js';
 import { type AnnotationRecord, nsAnnotations, nsInline, nsObjects, type ObjectRecord } from './model.js';
 import { s3Failure, startS3Harness, type S3Harness } from './test-harness.js';
 
@@ -161,6 +165,35 @@ describe('annotations: storage follows the version', () => {
     await put('n', 'on-null');
     await h.client.send(new PutObjectCommand({ Bucket, Key: 'n', Body: '2' }));
     assert.equal((await rows()).length, 0);
+  });
+
+  it('lifecycle: an expired object and an expired noncurrent version take their annotations with them', async () => {
+    const log = pino({ level: 'silent' });
+    const worker = new LifecycleWorker({ meta: h.stores.metadata, reaper: new BlobReaper(h.stores.blobs, log), clock: h.clock, log }, { intervalMs: 60_000 });
+    const lb = 'annot-lifecycle';
+    const vb = 'annot-lifecycle-v';
+    const rule = { ID: 'r', Status: 'Enabled' as const, Filter: {}, Expiration: { Days: 1 }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } };
+    for (const b of [lb, vb]) {
+      await h.client.send(new CreateBucketCommand({ Bucket: b }));
+      await h.client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [rule] } }));
+    }
+    await h.client.send(new PutBucketVersioningCommand({ Bucket: vb, VersioningConfiguration: { Status: 'Enabled' } }));
+    const annotate = (b: string, AnnotationName: string) => h.client.send(new PutObjectAnnotationCommand({ Bucket: b, Key: 'k', AnnotationName, AnnotationPayload: 'x' }));
+    await h.client.send(new PutObjectCommand({ Bucket: lb, Key: 'k', Body: 'x' }));
+    await annotate(lb, 'a');
+    await h.client.send(new PutObjectCommand({ Bucket: vb, Key: 'k', Body: '1' }));
+    await annotate(vb, 'old');
+    await h.client.send(new PutObjectCommand({ Bucket: vb, Key: 'k', Body: '2' }));
+    await annotate(vb, 'new');
+    const count = (b: string) => h.stores.metadata.read((tx) => tx.count(nsAnnotations(b), {}));
+    h.clock.advance(3 * 86_400_000);
+    await worker.runOnce();
+    assert.equal(await count(lb), 0);
+    // The first pass expired the current version (a delete marker over it) and the old noncurrent one.
+    assert.equal(await count(vb), 1);
+    h.clock.advance(3 * 86_400_000);
+    await worker.runOnce();
+    assert.equal(await count(vb), 0);
   });
 
   it('the orphan sweep sees an annotation stored as a file', async () => {

@@ -162,6 +162,8 @@ export async function putObjectAnnotation(s3: S3, input: PutObjectAnnotationRequ
       // The object was replaced while the payload arrived: sealed under keys that are not its own.
       if (cur.seq !== parent.seq) throw s3Error('ConditionalRequestConflict', 'The object was modified while the annotation was uploaded. Please try again.');
       checkObjectIfMatch(cur, input.ObjectIfMatch);
+      // UpdateObjectEncryption may have re-wrapped the same data keys meanwhile: keep the version's wrapping.
+      if (parent.sse && cur.sse) rec.sse = cur.sse;
       const ns = nsAnnotations(b.name);
       const row = annotationRowPrefix(key, cur.seq) + name;
       const old = await tx.get<AnnotationRecord>(ns, row);
@@ -184,7 +186,7 @@ export async function putObjectAnnotation(s3: S3, input: PutObjectAnnotationRequ
     AnnotationName: name,
     ETag: rec.etag,
     ...checksumOutput(stored),
-    ServerSideEncryption: sse.algorithm,
+    ServerSideEncryption: rec.sse.algorithm,
     ...versionOut(bucket, version),
   };
 }

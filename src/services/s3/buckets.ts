@@ -25,7 +25,7 @@ import type {
 import type { RequestContext } from '../../server/context.js';
 import { randomId } from '../../lib/ids.js';
 import { invalidArgument, malformedXml, noSuchBucket, s3Error } from './errors.js';
-import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsUploads, nsVersions, owner, type PartRecord } from './model.js';
+import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsRenameTokens, nsUploads, nsVersions, owner, type PartRecord } from './model.js';
 import { mfaDeleteOn, verifyMfaHeader } from './mfa-delete.js';
 import { newBucketAccess } from './acl.js';
 import { accountOf, checkOwner, getBucket, isValidBucketName, requireBucket, type S3 } from './state.js';
@@ -114,6 +114,7 @@ export async function deleteBucket(s3: S3, input: DeleteBucketRequest, ctx: Requ
     await tx.deleteRange(nsParts(b.name), {});
     await tx.deleteRange(nsUploads(b.name), {});
     await tx.deleteRange(nsInline(b.name), {});
+    await tx.deleteRange(nsRenameTokens(b.name), {});
     await tx.deleteRange(nsBucketConfigs(b.name), {});
     await tx.delete(NS_BUCKETS, b.name);
   });

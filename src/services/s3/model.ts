@@ -30,6 +30,8 @@ export const nsParts = (bucket: string) => `s3:part:${bucket}`;
 export const nsInline = (bucket: string) => `s3:data:${bucket}`;
 /** Object annotations (annotations.ts), per version: <key> SEP <seq, 14 hex digits> SEP <name> → AnnotationRecord. */
 export const nsAnnotations = (bucket: string) => `s3:ann:${bucket}`;
+/** A directory bucket's RenameObject client tokens (rename.ts). */
+export const nsRenameTokens = (bucket: string) => `s3:rename-token:${bucket}`;
 /** Versions waiting to be replicated: <bucket> SEP <key> SEP <versionId> SEP <destination bucket> → ReplicationTask. */
 export const NS_REPLICATION = 's3:repl';
 
@@ -128,9 +130,17 @@ export interface StoredGrant {
 
 export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
 
+/** An event hold's duration: how long a version stays locked once its hold is released. */
+export interface EventHoldDuration {
+  days?: number;
+  years?: number;
+}
+
 export interface ObjectLockSettings {
   enabled: true;
   defaultRetention?: { mode: LockMode; days?: number; years?: number };
+  /** New versions start under an event hold of this duration (unless their write names its own lock). */
+  defaultEventHold?: EventHoldDuration;
 }
 
 /** The lock of one object version (or of an upload, applied when it completes). */
@@ -138,6 +148,9 @@ export interface ObjectLockFields {
   lockMode?: LockMode;
   lockRetainUntil?: Date;
   legalHold?: 'ON' | 'OFF';
+  /** An event hold: locked while ON; released (OFF), retained for its duration from then on. */
+  eventHold?: 'ON' | 'OFF';
+  eventHoldDuration?: EventHoldDuration;
 }
 
 export interface LifecycleFilter {

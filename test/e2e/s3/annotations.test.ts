@@ -11,12 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
+  DeleteBucketPolicyCommand,
   DeleteObjectAnnotationCommand,
   DeleteObjectCommand,
   GetBucketVersioningCommand,
   GetObjectAnnotationCommand,
   ListObjectAnnotationsCommand,
   paginateListObjectAnnotations,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectAnnotationCommand,
   PutObjectCommand,
@@ -25,6 +27,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { failure, filesUnder, startHanul, waitFor, type TestServer } from '../../support/hanul.js';
 import { doc, userWith } from '../iam/helpers.js';
 import { annotationRowPrefix } from '../../../src/services/s3/annotation-rules.js';
@@ -275,7 +278,7 @@ describe('s3 e2e: object annotations', () => {
     assert.equal(await meta.read((tx) => tx.count(nsInline(Bucket), {})), inlineBefore - 1001);
   });
 
-  it('IAM: each operation is its own action (s3:GetObjectAnnotation…), on the object ARN', async () => {
+  it('IAM: each operation is its own action (s3:GetObjectAnnotation…), on the object ARN, also in a bucket policy', async () => {
     await s3.send(new PutObjectCommand({ Bucket, Key: 'iam/object', Body: 'x' }));
     await put('iam/object', 'label', 'visible');
     const creds = await userWith(server, 'annot-writer', [
@@ -292,6 +295,17 @@ describe('s3 e2e: object annotations', () => {
       assert.deepEqual([del.name, del.status], ['AccessDenied', 403]);
       const elsewhere = await failure(c.send(new PutObjectAnnotationCommand({ Bucket, Key: 'doc.pdf', AnnotationName: 'x', AnnotationPayload: 'x' })));
       assert.deepEqual([elsewhere.name, elsewhere.status], ['AccessDenied', 403]);
+      // A bucket policy may name the actions too: it grants the delete the user's own policy lacks.
+      const sts = new STSClient({ ...server.clientConfig, credentials: creds });
+      const userArn = (await sts.send(new GetCallerIdentityCommand({}))).Arn!;
+      sts.destroy();
+      await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: doc({ Effect: 'Allow', Principal: { AWS: userArn }, Action: 's3:DeleteObjectAnnotation', Resource: `arn:aws:s3:::${Bucket}/iam/*` }) }));
+      try {
+        await c.send(new DeleteObjectAnnotationCommand({ Bucket, Key: 'iam/object', AnnotationName: 'label' }));
+        assert.equal((await s3.send(new ListObjectAnnotationsCommand({ Bucket, Key: 'iam/object' }))).AnnotationCount, 1);
+      } finally {
+        await s3.send(new DeleteBucketPolicyCommand({ Bucket }));
+      }
     } finally {
       c.destroy();
     }

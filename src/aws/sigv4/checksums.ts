@@ -4,10 +4,13 @@
  * big-endian, as AWS base64-encodes them. The one implementation of each:
  * S3's object checksums (services/s3/checksums.ts) use these too.
  *
- * MD5, SHA-1, SHA-256 and SHA-512 are node:crypto's. The xxHash family is the
- * SDK's own JavaScript (`@aws-sdk/checksums/xxh`), so a digest here is exactly
- * what an SDK client computes; it is slow (~30–70 MB/s), and runs only when a
- * client asks for one of these algorithms.
+ * MD5, SHA-1, SHA-256 and SHA-512 are node:crypto's. XXHASH64 and XXHASH3 are
+ * `@node-rs/xxhash` (the xxHash C library, prebuilt, GB/s: a streamed upload
+ * hashes them on the main thread); XXHASH128, which it has no streaming form
+ * of, and both others when its binary is missing on a platform, are the SDK's
+ * own JavaScript (`@aws-sdk/checksums/xxh`, ~30–70 MB/s), so a digest here is
+ * what an SDK client computes (the unit tests hold all three to the C
+ * reference's values).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -20,6 +23,41 @@ let xxh: Xxh | undefined;
 /** Loaded on first use (~10 ms), not at every start of the server and of each hash worker. */
 function xxhash(): Xxh {
   return (xxh ??= createRequire(import.meta.url)('@aws-sdk/checksums/xxh') as Xxh);
+}
+
+type NativeXxh = typeof import('@node-rs/xxhash');
+let native: NativeXxh | null | undefined;
+/** `@node-rs/xxhash`, or null where its prebuilt binary is not installed (the SDK's JavaScript then serves). */
+function nativeXxhash(): NativeXxh | null {
+  if (native === undefined) {
+    try {
+      native = createRequire(import.meta.url)('@node-rs/xxhash') as NativeXxh;
+    } catch {
+      native = null;
+    }
+  }
+  return native;
+}
+
+/** Whether XXHASH64 and XXHASH3 run on the xxHash C library here (for tests: a fallback must not hide). */
+export function nativeXxhashLoaded(): boolean {
+  return nativeXxhash() !== null;
+}
+
+/** A 64-bit xxHash state with a bigint digest (seed 0, as AWS), digested as 8 big-endian bytes. */
+class BigIntChecksum implements Checksum {
+  readonly #impl: { update(data: Uint8Array): unknown; digest(): bigint };
+  constructor(impl: { update(data: Uint8Array): unknown; digest(): bigint }) {
+    this.#impl = impl;
+  }
+  update(data: Uint8Array): void {
+    this.#impl.update(data);
+  }
+  digest(): Promise<Buffer> {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(this.#impl.digest());
+    return Promise.resolve(b);
+  }
 }
 
 export interface Checksum {
@@ -116,10 +154,14 @@ export function newChecksum(algorithm: ChecksumAlgorithm): Checksum {
     case 'sha256':
     case 'sha512':
       return new HashChecksum(algorithm);
-    case 'xxhash64':
-      return new SdkChecksum(new (xxhash().Xxh64)());
-    case 'xxhash3':
-      return new SdkChecksum(new (xxhash().Xxh3_64)());
+    case 'xxhash64': {
+      const n = nativeXxhash();
+      return n ? new BigIntChecksum(new n.Xxh64()) : new SdkChecksum(new (xxhash().Xxh64)());
+    }
+    case 'xxhash3': {
+      const n = nativeXxhash();
+      return n ? new BigIntChecksum(n.xxh3.Xxh3.withSeed()) : new SdkChecksum(new (xxhash().Xxh3_64)());
+    }
     case 'xxhash128':
       return new SdkChecksum(new (xxhash().Xxh3_128)());
   }

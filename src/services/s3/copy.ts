@@ -21,6 +21,8 @@ import { checkLockPermissions, lockForWrite } from './object-lock.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { parseTaggingHeader } from './tagging.js';
 import { readableVersion } from './versions.js';
+import { annotationDirective, type CarriedAnnotations, carryAnnotations } from './annotations.js';
+import type { WriteTx } from '../../storage/ports.js';
 import {
   checkMetadata,
   checkStorageClass,
@@ -101,6 +103,7 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
   const src = parseCopySource(input.CopySource);
   const directive = input.MetadataDirective ?? 'COPY';
   const tagDirective = input.TaggingDirective ?? 'COPY';
+  const annotationsDirective = annotationDirective(input.AnnotationDirective);
   if (directive !== 'COPY' && directive !== 'REPLACE') throw invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
   if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE') throw invalidArgument('Unknown tagging directive.', 'x-amz-tagging-directive', tagDirective);
   const requestedClass = input.StorageClass !== undefined ? checkStorageClass(input.StorageClass) : undefined;
@@ -147,6 +150,13 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
   });
   const checksum: StoredChecksum = { algorithm: alg, value: digests.checksums[alg] as string, type: 'FULL_OBJECT' };
   const from = source.rec;
+  let carried: CarriedAnnotations | undefined;
+  try {
+    carried = annotationsDirective === 'COPY' ? await carryAnnotations(s3, ctx, source, { bucket, key, cipher }) : undefined;
+  } catch (e) {
+    if (!blob.inline) s3.reaper.discard([blob.id]);
+    throw e;
+  }
   const entity =
     directive === 'REPLACE'
       ? entityHeaders(input, input.ContentEncoding)
@@ -178,9 +188,13 @@ export async function copyObject(s3: S3, input: CopyObjectRequest, ctx: RequestC
       ...aclField(acl),
       ...entity,
       ...lock,
+      ...(carried ? { annotations: carried.count } : {}),
     },
-    { cond, ...(seen ? { seen } : {}) },
-  );
+    { cond, ...(seen ? { seen } : {}), ...(carried ? { afterPut: (tx: WriteTx, b: BucketRecord, r: ObjectRecord) => carried.write(tx, b.name, r) } : {}) },
+  ).catch((e: unknown) => {
+    carried?.discard();
+    throw e;
+  });
   const out: CopyObjectOutput = {
     CopyObjectResult: { ETag: record.etag, LastModified: record.lastModified, [checksumMember(alg)]: checksum.value, ChecksumType: 'FULL_OBJECT' },
     ...sourceVersionOut(source.bucket, source.rec),

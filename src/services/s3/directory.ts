@@ -182,6 +182,8 @@ export function directoryGate(operation: string, input: Record<string, unknown>)
       for (const [member, header] of UNSUPPORTED_HEADERS) {
         if (input[member] !== undefined) throw s3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: header });
       }
+      // Directory buckets have no annotations: only EXCLUDE (or nothing) copies into one.
+      if (input['AnnotationDirective'] === 'COPY') throw s3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'x-amz-object-annotation-directive' });
       const sc = input['StorageClass'];
       if (sc !== undefined && sc !== 'EXPRESS_ONEZONE') throw s3Error('InvalidStorageClass', 'The storage class you specified is not valid', { StorageClassRequested: typeof sc === 'string' ? sc : '' });
       input['StorageClass'] = 'EXPRESS_ONEZONE';

@@ -5,6 +5,13 @@ export const S3Errors = {
   AccessControlListNotSupported: 400,
   AccessDenied: 403,
   AccessForbidden: 403,
+  // Object annotations (annotations.ts).
+  AnnotationLimitExceeded: 400,
+  AnnotationNameTooLong: 400,
+  InvalidAnnotationName: 400,
+  InvalidPrefix: 400,
+  NoSuchAnnotation: 404,
+  UnsupportedMediaType: 415,
   BadRequest: 400,
   BadDigest: 400,
   BucketAlreadyExists: 409,

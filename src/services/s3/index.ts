@@ -48,6 +48,7 @@ import { SseKeys } from './sse-keys.js';
 import { loadKmsRootKey } from '../../crypto/root-key.js';
 import * as bucketEncryption from './bucket-encryption.js';
 import * as tagging from './tagging.js';
+import * as annotations from './annotations.js';
 import * as acl from './acl.js';
 import * as policy from './bucket-policy.js';
 import * as ownership from './ownership.js';
@@ -95,6 +96,10 @@ const DATA_EVENTS = new Set([
   'PreflightRequest',
   'RenameObject',
   'UpdateObjectEncryption',
+  'PutObjectAnnotation',
+  'GetObjectAnnotation',
+  'ListObjectAnnotations',
+  'DeleteObjectAnnotation',
 ]);
 
 export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService> {
@@ -220,6 +225,11 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('GetObjectTagging', 's3:GetObjectTagging', tagging.getObjectTagging),
     op('PutObjectTagging', 's3:PutObjectTagging', tagging.putObjectTagging),
     op('DeleteObjectTagging', 's3:DeleteObjectTagging', tagging.deleteObjectTagging),
+    // Object annotations, per version (annotations.ts); directory buckets refuse them (directoryGate).
+    op('PutObjectAnnotation', 's3:PutObjectAnnotation', annotations.putObjectAnnotation),
+    op('GetObjectAnnotation', 's3:GetObjectAnnotation', annotations.getObjectAnnotation),
+    op('ListObjectAnnotations', 's3:ListObjectAnnotations', annotations.listObjectAnnotations),
+    op('DeleteObjectAnnotation', 's3:DeleteObjectAnnotation', annotations.deleteObjectAnnotation),
     op('RestoreObject', 's3:RestoreObject', restoreObject),
     // S3 Select (select/): authorized as a read of the object, as AWS documents.
     op('SelectObjectContent', 's3:GetObject', selectObjectContent),

@@ -25,7 +25,7 @@ import {
 import { type BlobRef, type BucketRecord, NS_BUCKETS, nsObjects, nsParts, nsUploads, nsVersions, type ObjectRecord, type PartRecord, SEP, type UploadRecord } from './model.js';
 import { isLocked } from './object-lock.js';
 import type { S3 } from './state.js';
-import { deleteCurrent, noncurrentVersions, settleFreed } from './versions.js';
+import { deleteCurrent, dropAnnotations, noncurrentVersions, settleFreed } from './versions.js';
 
 export interface LifecycleStats {
   expired: number;
@@ -184,7 +184,7 @@ export async function applyToKey(tx: WriteTx, b: BucketRecord, cur: ObjectRecord
       since = rec.lastModified;
       if (noncurrentExpired(cfg, subject, now) && !isLocked(rec, now)) {
         await tx.delete(nsVersions(b.name), storeKey);
-        removed.push(...rec.blobs);
+        removed.push(...rec.blobs, ...(await dropAnnotations(tx, b.name, rec)));
         stats.noncurrentExpired++;
         continue;
       }
@@ -207,7 +207,7 @@ export async function applyToKey(tx: WriteTx, b: BucketRecord, cur: ObjectRecord
     if (exp && exp.at <= now) {
       if (b.versioning === undefined) {
         await tx.delete(nsObjects(b.name), key);
-        removed.push(...cur.blobs);
+        removed.push(...cur.blobs, ...(await dropAnnotations(tx, b.name, cur)));
         stats.expired++;
       } else if (!(b.versioning === 'Suspended' && cur.versionId === 'null' && isLocked(cur, now))) {
         // Versioned: expiring the current version adds a delete marker; the data stays as a noncurrent version.

@@ -11,6 +11,7 @@
  *   s3:data:<bucket>     <data id>                      Uint8Array — bytes of a small object
  *   s3:bcfg:<bucket>     <kind> \x01 <id>                 metrics / analytics / inventory / intelligent-tiering configuration
  *   s3:repl              <bucket> \x01 <key> \x01 <versionId> \x01 <destination>   ReplicationTask
+ *   s3:ann:<bucket>      <key> \x01 <seq hex> \x01 <name>  AnnotationRecord — one version's annotations
  *
  * An unversioned bucket keeps one record per key in s3:obj and never writes
  * s3:ver; turning versioning on needs no migration (the old records simply
@@ -27,6 +28,8 @@ export const nsVersions = (bucket: string) => `s3:ver:${bucket}`;
 export const nsUploads = (bucket: string) => `s3:mpu:${bucket}`;
 export const nsParts = (bucket: string) => `s3:part:${bucket}`;
 export const nsInline = (bucket: string) => `s3:data:${bucket}`;
+/** Object annotations (annotations.ts), per version: <key> SEP <seq, 14 hex digits> SEP <name> → AnnotationRecord. */
+export const nsAnnotations = (bucket: string) => `s3:ann:${bucket}`;
 /** A directory bucket's RenameObject client tokens (rename.ts). */
 export const nsRenameTokens = (bucket: string) => `s3:rename-token:${bucket}`;
 /** Versions waiting to be replicated: <bucket> SEP <key> SEP <versionId> SEP <destination bucket> → ReplicationTask. */
@@ -279,6 +282,26 @@ export interface ObjectRecord extends EntityHeaders, ObjectLockFields {
   acl?: StoredGrant[];
   /** x-amz-replication-status: a source version's progress, or REPLICA on the copy (replication-worker.ts). */
   replicationStatus?: 'PENDING' | 'COMPLETED' | 'FAILED' | 'REPLICA';
+  /**
+   * How many annotations this version has (rows in s3:ann, annotations.ts), kept in the same
+   * transactions as the rows: absent = none, so dropping a version without any costs no scan.
+   */
+  annotations?: number;
+}
+
+/** One annotation of one object version (annotations.ts). Its bytes are sealed like an object's (sse-frames.ts). */
+export interface AnnotationRecord {
+  name: string;
+  /** Plaintext size. */
+  size: number;
+  /** Quoted, as in the ETag header. */
+  etag: string;
+  lastModified: Date;
+  /** Inline (in s3:data, ≤ 64 KiB) or a file; always encrypted (`enc` set). */
+  blob: BlobRef;
+  /** The keys the blob is sealed with: the parent version's, or SSE-S3 for an unencrypted parent. */
+  sse: SseRecord;
+  checksum: StoredChecksum;
 }
 
 export interface UploadRecord extends EntityHeaders, ObjectLockFields {

@@ -12,6 +12,7 @@ const OBJECT_ACTIONS = [
   'ListMultipartUploadParts', 'ObjectOwnerOverrideToBucketOwner', 'PutObject', 'PutObjectAcl', 'PutObjectLegalHold',
   'PutObjectRetention', 'PutObjectTagging', 'PutObjectVersionAcl', 'PutObjectVersionTagging', 'ReplicateDelete',
   'ReplicateObject', 'ReplicateTags', 'RestoreObject', 'UpdateObjectEncryption',
+  'PutObjectAnnotation', 'GetObjectAnnotation', 'ListObjectAnnotations', 'DeleteObjectAnnotation',
 ];
 
 const BUCKET_ACTIONS = [

@@ -201,7 +201,16 @@ export async function authorizeAnonymous(service: ServiceDefinition, ctx: Reques
 }
 
 /** Reads whose "no such key" S3 shows only to callers who may list the bucket. */
-export const MISSING_KEY_HIDDEN = new Set(['GetObject', 'HeadObject', 'GetObjectAttributes', 'GetObjectTagging', 'GetObjectAcl', 'SelectObjectContent']);
+export const MISSING_KEY_HIDDEN = new Set([
+  'GetObject',
+  'HeadObject',
+  'GetObjectAttributes',
+  'GetObjectTagging',
+  'GetObjectAcl',
+  'SelectObjectContent',
+  'GetObjectAnnotation',
+  'ListObjectAnnotations',
+]);
 
 /**
  * S3 answers a read of a missing key with 404 NoSuchKey only when the caller

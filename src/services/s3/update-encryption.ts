@@ -7,6 +7,8 @@
  * the blob's own salt (sse-frames.ts), so only the record's `sse` changes, in
  * one metadata transaction, in place (no new version); storage class,
  * Last-Modified, ETag, checksums, tags, lock and replication status stay.
+ * The version's annotations share its data keys and take the new wrapping
+ * in the same transaction.
  *
  * As AWS: SSE-S3 and SSE-KMS sources only (unencrypted, DSSE-KMS and SSE-C
  * refused), SSE-KMS the only target, a full key ARN of the bucket owner's
@@ -22,7 +24,7 @@ import type { BucketRecord, ObjectRecord, SseRecord } from './model.js';
 import { isLocked, requireChecksumHeader } from './object-lock.js';
 import { dataKeys, kmsContext } from './sse.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
-import { checkVersionIdFormat, readableVersion, updateVersion } from './versions.js';
+import { checkVersionIdFormat, readableVersion, rewrapAnnotations, updateVersion } from './versions.js';
 
 /** SSEKMSEncryption.KMSKeyArn's pattern (the API reference); group 1 is the key's account. */
 const KEY_ARN = /^arn:aws[-a-z0-9]*:kms:[-a-z0-9]*:([0-9]{12}):key\/.+$/;
@@ -124,10 +126,12 @@ async function updateOnce(s3: S3, ctx: RequestContext, bucket: BucketRecord, key
   await s3.meta.write(async (tx) => {
     const b = await requireBucket(tx, bucket.name, ctx);
     if (b.id !== bucket.id) throw new Changed();
-    await updateVersion(tx, b, key, versionId, (cur) => {
+    const updated = await updateVersion(tx, b, key, versionId, (cur) => {
       if (!unchanged(cur, rec)) throw new Changed();
       // Only the encryption changes: not a spread with a member after it (V8's slow path, write-object.ts).
       return Object.assign({}, cur, { sse: next });
     });
+    // The version's annotations are sealed under the same data keys: they follow it to the new key.
+    await rewrapAnnotations(tx, b.name, updated, old, next);
   });
 }

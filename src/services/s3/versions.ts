@@ -6,19 +6,23 @@
  * caller frees them after the commit.
  */
 import type { ReadTx, WriteTx } from '../../storage/ports.js';
+import { annotationRowPrefix, nameInRow } from './annotation-rules.js';
 import { invalidArgument, noSuchKey, noSuchVersion, s3Error } from './errors.js';
 import {
+  type AnnotationRecord,
   type BlobRef,
   type BucketRecord,
   isVersionOf,
   makeVersionId,
   modifiedAt,
   nextSeq,
+  nsAnnotations,
   nsInline,
   nsObjects,
   nsVersions,
   type ObjectRecord,
   SEP,
+  type SseRecord,
   seqOfVersionId,
   versionKey,
 } from './model.js';
@@ -34,6 +38,47 @@ export async function settleFreed(tx: WriteTx, bucket: string, freed: readonly B
     else files.push(b);
   }
   return files;
+}
+
+/**
+ * Removes a dropped version's annotation rows (annotations.ts) inside `tx`;
+ * returns their blobs, to settle with the version's own. A version without
+ * annotations costs no read.
+ */
+export async function dropAnnotations(tx: WriteTx, bucket: string, rec: ObjectRecord): Promise<BlobRef[]> {
+  if (!rec.annotations) return [];
+  const ns = nsAnnotations(bucket);
+  const base = annotationRowPrefix(rec.key, rec.seq);
+  const blobs: BlobRef[] = [];
+  for (const e of await tx.scan<AnnotationRecord>(ns, { prefix: base })) {
+    // A row of a longer object key sharing the prefix is not this version's.
+    if (nameInRow(e.key, base) === undefined) continue;
+    await tx.delete(ns, e.key);
+    blobs.push(e.value.blob);
+  }
+  return blobs;
+}
+
+/**
+ * A version's data keys were re-wrapped (UpdateObjectEncryption): its
+ * annotations sealed under the same keys (`wrapped` as before) take the new
+ * record, in the same transaction.
+ */
+export async function rewrapAnnotations(tx: WriteTx, bucket: string, rec: ObjectRecord, before: SseRecord, after: SseRecord): Promise<void> {
+  if (!rec.annotations) return;
+  const ns = nsAnnotations(bucket);
+  const base = annotationRowPrefix(rec.key, rec.seq);
+  const same = (w: readonly string[]) => w.length === before.wrapped.length && w.every((x, i) => x === before.wrapped[i]);
+  for (const e of await tx.scan<AnnotationRecord>(ns, { prefix: base })) {
+    if (nameInRow(e.key, base) === undefined || !same(e.value.sse.wrapped)) continue;
+    await tx.put(ns, e.key, Object.assign({}, e.value, { sse: after }));
+  }
+}
+
+/** A version leaves: its blobs and its annotations' go to `freed`. */
+async function release(tx: WriteTx, bucket: string, rec: ObjectRecord, freed: BlobRef[]): Promise<void> {
+  freed.push(...rec.blobs);
+  if (rec.annotations) freed.push(...(await dropAnnotations(tx, bucket, rec)));
 }
 
 export interface VersionChange {
@@ -64,7 +109,7 @@ async function dropNoncurrentNull(tx: WriteTx, bucket: string, key: string, free
   for (const { storeKey, rec } of await noncurrentVersions(tx, bucket, key)) {
     if (rec.versionId === 'null') {
       await tx.delete(nsVersions(bucket), storeKey);
-      freed.push(...rec.blobs);
+      await release(tx, bucket, rec, freed);
     }
   }
 }
@@ -101,13 +146,15 @@ export async function putVersion(
     const old = cur?.blobs[0];
     if (inlineData !== undefined && first?.inline && blobs.length === 1 && old?.inline && cur?.blobs.length === 1) {
       blobs = [Object.assign({}, first, { id: old.id })];
+      if (cur.annotations) freed.push(...(await dropAnnotations(tx, bucket.name, cur)));
     } else if (cur) {
       freed.push(...cur.blobs);
+      if (cur.annotations) freed.push(...(await dropAnnotations(tx, bucket.name, cur)));
     }
   } else {
     if (bucket.versioning === 'Enabled') versionId = makeVersionId(seq);
     if (cur) {
-      if (bucket.versioning === 'Suspended' && cur.versionId === 'null') freed.push(...cur.blobs);
+      if (bucket.versioning === 'Suspended' && cur.versionId === 'null') await release(tx, bucket.name, cur, freed);
       else await tx.put(nsVersions(bucket.name), versionKey(cur.key, cur.seq), cur);
     }
     if (bucket.versioning === 'Suspended' && cur && cur.versionId !== 'null') await dropNoncurrentNull(tx, bucket.name, rec.key, freed);
@@ -124,7 +171,9 @@ export async function putVersion(
  * sequence number: the current version when it is the newest, else among the
  * noncurrent ones. False when that version is already there (a retried task).
  */
-export async function putReplica(tx: WriteTx, bucket: BucketRecord, rec: ObjectRecord, inlineData?: Uint8Array): Promise<boolean> {
+export async function putReplica(tx: WriteTx, bucket: BucketRecord, source: ObjectRecord, inlineData?: Uint8Array): Promise<boolean> {
+  // Annotations are not replicated (yet): the replica has none, whatever the source counts.
+  const { annotations: _n, ...rec } = source;
   const ns = nsObjects(bucket.name);
   const cur = await tx.get<ObjectRecord>(ns, rec.key);
   if (cur?.seq === rec.seq || (await tx.get(nsVersions(bucket.name), versionKey(rec.key, rec.seq))) !== undefined) return false;
@@ -152,14 +201,14 @@ export async function deleteCurrent(tx: WriteTx, bucket: BucketRecord, key: stri
   if (bucket.versioning === undefined) {
     if (cur) {
       await tx.delete(ns, key);
-      freed.push(...cur.blobs);
+      await release(tx, bucket.name, cur, freed);
     }
     return { freed: await settleFreed(tx, bucket.name, freed) };
   }
   const seq = nextSeq(now.getTime(), cur?.seq);
   const versionId = bucket.versioning === 'Enabled' ? makeVersionId(seq) : 'null';
   if (cur) {
-    if (bucket.versioning === 'Suspended' && cur.versionId === 'null') freed.push(...cur.blobs);
+    if (bucket.versioning === 'Suspended' && cur.versionId === 'null') await release(tx, bucket.name, cur, freed);
     else await tx.put(nsVersions(bucket.name), versionKey(key, cur.seq), cur);
     if (bucket.versioning === 'Suspended' && cur.versionId !== 'null') await dropNoncurrentNull(tx, bucket.name, key, freed);
   }
@@ -220,7 +269,9 @@ export async function deleteVersion(tx: WriteTx, bucket: BucketRecord, key: stri
   } else {
     await tx.delete(nsVersions(bucket.name), found.storeKey as string);
   }
-  const res: DeleteResult = { versionId, freed: await settleFreed(tx, bucket.name, rec.blobs) };
+  const gone: BlobRef[] = [];
+  await release(tx, bucket.name, rec, gone);
+  const res: DeleteResult = { versionId, freed: await settleFreed(tx, bucket.name, gone) };
   if (rec.deleteMarker) res.deleteMarker = true;
   return res;
 }

@@ -156,6 +156,8 @@ export interface CommitOptions {
   inTx?: (tx: WriteTx, bucket: BucketRecord) => Promise<void>;
   /** Whether the new blobs are this write's own, to delete if the commit fails (not an upload's parts). */
   discardOnFailure?: boolean;
+  /** More changes once the version is written, in the same transaction (CopyObject writes the annotations it carries). */
+  afterPut?: (tx: WriteTx, bucket: BucketRecord, record: ObjectRecord) => Promise<void>;
 }
 
 /**
@@ -187,6 +189,7 @@ export async function commitObject(
       const targets = b.replication !== undefined ? replicationTargets(b.replication, rec) : undefined;
       if (targets !== undefined && targets.length > 0) rec.replicationStatus = 'PENDING';
       const change = await putVersion(tx, b, rec, s3.clock.nowMs(), bytes);
+      if (opts.afterPut) await opts.afterPut(tx, b, change.record);
       if (targets !== undefined && targets.length > 0) await queueReplication(tx, b.name, change.record, targets);
       return { change, versioned: b.versioning !== undefined, queued: targets !== undefined && targets.length > 0 };
     });

@@ -12,7 +12,18 @@ import type { ServiceDefinition } from '../service.js';
 import { readAll } from '../../lib/streams.js';
 import type { DecodedRequest, EncodeContext, ProtocolCodec } from './codec.js';
 import { formatHeaderValue, inputPlan, outputPlan, parseWireValue, type InputPlan, type OutputPlan } from './rest-xml-bindings.js';
-import { buildRouteTable, matchRoute, s3Target, type RouteEntry, type RouteTable, type S3Target, type StaticOperationSchema } from './rest-xml-routing.js';
+import {
+  buildRouteTable,
+  buildTemplateRoutes,
+  matchRoute,
+  matchTemplate,
+  s3Target,
+  type RouteEntry,
+  type RouteTable,
+  type S3Target,
+  type StaticOperationSchema,
+  type TemplateRoute,
+} from './rest-xml-routing.js';
 import { escapeXml, parseXmlDocument, readShape, S3_XMLNS, XML_DECLARATION, xmlDocument } from './rest-xml-xml.js';
 
 /** What a rest-xml service tells the codec beyond ServiceDefinition. */
@@ -31,6 +42,12 @@ export interface RestXmlOptions {
    * operation's own values (CompleteMultipartUpload's x-amz-checksum-* is the whole object's), not the body's.
    */
   checkPayload?: (headers: HttpRequest['headers'], body: Buffer, bound: ReadonlySet<string>) => void | Promise<void>;
+  /**
+   * Operations addressed by a path template with labels instead of bucket and key (S3 Control's
+   * `/v20180820/tags/{ResourceArn+}`, signed as `s3`): a request `claims` picks out is routed by
+   * these schemas' templates, never as a bucket or key. `claims` runs per request: keep it cheap.
+   */
+  labelled?: { schemas: readonly StaticOperationSchema[]; claims(req: HttpRequest): boolean };
 }
 
 export interface RestXmlService extends ServiceDefinition {
@@ -56,6 +73,9 @@ export interface RestXmlOutputExtras {
 
 interface Compiled {
   table: RouteTable;
+  /** RestXmlOptions.labelled's routes, and its entries by name (for encoding). */
+  templates: readonly TemplateRoute[];
+  templateByName: ReadonlyMap<string, RouteEntry>;
   options: RestXmlOptions;
   inputs: Map<string, InputPlan>;
   outputs: Map<string, OutputPlan>;
@@ -66,8 +86,12 @@ class Resolved {
   constructor(
     readonly target: S3Target,
     readonly route: RouteEntry | undefined,
+    /** A template route's labels (S3 Control's ResourceArn). */
+    readonly labels?: ReadonlyMap<string, string>,
   ) {}
 }
+
+const NO_TARGET: S3Target = { bucket: undefined, key: undefined, virtualHosted: false };
 
 const compiledByService = new WeakMap<ServiceDefinition, Compiled>();
 
@@ -80,7 +104,8 @@ function compiled(service: ServiceDefinition): Compiled {
       const s = spec.schema as StaticOperationSchema | undefined;
       if (s && !schemas.includes(s)) schemas.push(s);
     }
-    c = { table: buildRouteTable(schemas), options, inputs: new Map(), outputs: new Map() };
+    const templates = buildTemplateRoutes(options.labelled?.schemas ?? []);
+    c = { table: buildRouteTable(schemas), templates, templateByName: new Map(templates.map((t) => [t.entry.operation, t.entry])), options, inputs: new Map(), outputs: new Map() };
     compiledByService.set(service, c);
   }
   return c;
@@ -91,8 +116,14 @@ function resolve(req: HttpRequest, service: ServiceDefinition): Resolved {
   const memo = req.codecMemo;
   if (memo instanceof Resolved) return memo;
   const c = compiled(service);
-  const target = s3Target(req, c.options.domains);
-  const r = new Resolved(target, matchRoute(c.table, req.method, target, req));
+  let r: Resolved;
+  if (c.options.labelled?.claims(req) === true) {
+    const m = matchTemplate(c.templates, req.method, req.rawPath);
+    r = new Resolved(NO_TARGET, m?.entry, m?.labels);
+  } else {
+    const target = s3Target(req, c.options.domains);
+    r = new Resolved(target, matchRoute(c.table, req.method, target, req));
+  }
   req.codecMemo = r;
   return r;
 }
@@ -125,15 +156,22 @@ async function decode(req: HttpRequest, service: ServiceDefinition): Promise<Dec
 /** Synchronous unless an XML/blob body must be read first (most S3 requests have none, or stream it). */
 function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest | Promise<DecodedRequest> {
   const c = compiled(service);
-  const { target, route } = resolve(req, service);
+  const { target, route, labels } = resolve(req, service);
   if (!route) throw methodNotAllowed(req.method, target);
   const plan = planFor(c.inputs, route, inputPlan);
   const input: Record<string, unknown> = {};
   for (const m of plan.labels) {
-    if (m.name === 'Bucket') input['Bucket'] = target.bucket;
+    if (labels) input[m.name] = labels.get(m.name);
+    else if (m.name === 'Bucket') input['Bucket'] = target.bucket;
     else if (m.name === 'Key') input['Key'] = target.key;
   }
   for (const m of plan.query) {
+    // A list in the query is the parameter repeated (UntagResource's tagKeys).
+    if (m.type === 'list') {
+      const all = req.query.getAll(m.wire);
+      if (all.length > 0) input[m.name] = all;
+      continue;
+    }
     const v = req.query.get(m.wire);
     if (v !== null) input[m.name] = parseWireValue(m, v, m.wire, 'query');
   }
@@ -216,7 +254,7 @@ function baseHeaders(ctx: EncodeContext): Record<string, string> {
 
 function encode(output: unknown, operation: string, service: ServiceDefinition, ctx: EncodeContext): HttpResponse {
   const c = compiled(service);
-  const route = c.table.byName.get(operation);
+  const route = c.table.byName.get(operation) ?? c.templateByName.get(operation);
   const headers = baseHeaders(ctx);
   const out = (output ?? {}) as Record<string, unknown> & RestXmlOutputExtras;
   if (!route) return { status: out[HTTP_STATUS] ?? 200, headers };

@@ -201,6 +201,28 @@ describe('s3 ABAC for general purpose buckets', () => {
     }
   });
 
+  it('CreateBucket with tags needs s3:TagResource and validates the tags', async () => {
+    const creator = await userWith(server, 'creator', [
+      doc(
+        { Effect: 'Allow', Action: 's3:CreateBucket', Resource: '*' },
+        { Effect: 'Allow', Action: 's3:TagResource', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/team': 'blue' } } },
+      ),
+    ]);
+    const s3 = s3As(creator);
+    try {
+      const red = await failure(s3.send(new CreateBucketCommand({ Bucket: 'abac-born-red', CreateBucketConfiguration: { Tags: [{ Key: 'team', Value: 'red' }] } })));
+      assert.deepEqual([red.name, red.status], ['AccessDenied', 403]);
+      assert.equal((await failure(root.send(new GetBucketAbacCommand({ Bucket: 'abac-born-red' })))).name, 'NoSuchBucket');
+      await s3.send(new CreateBucketCommand({ Bucket: 'abac-born-blue', CreateBucketConfiguration: { Tags: [{ Key: 'team', Value: 'blue' }] } }));
+      assert.deepEqual((await control.send(new ListTagsForResourceCommand({ AccountId: ACCOUNT, ResourceArn: arn('abac-born-blue') }))).Tags, [{ Key: 'team', Value: 'blue' }]);
+      await s3.send(new CreateBucketCommand({ Bucket: 'abac-born-plain' }));
+    } finally {
+      s3.destroy();
+    }
+    const dup = await failure(root.send(new CreateBucketCommand({ Bucket: 'abac-born-dup', CreateBucketConfiguration: { Tags: [{ Key: 'a', Value: '1' }, { Key: 'a', Value: '2' }] } })));
+    assert.deepEqual([dup.name, dup.status], ['InvalidTag', 400]);
+  });
+
   it('bad input gets S3 errors: status, XML, ARN, tags', async () => {
     const bad = await failure(root.send(new PutBucketAbacCommand({ Bucket: 'abac-blue', AbacStatus: { Status: 'On' as 'Enabled' } })));
     assert.deepEqual([bad.name, bad.status], ['MalformedXML', 400]);

@@ -67,6 +67,9 @@ describe('ABAC: handlers', () => {
     await op('UntagResource', { ResourceArn: 'arn:aws:s3:::tags', TagKeys: ['b'] });
     assert.equal((await s3Failure(h.client.send(new GetBucketTaggingCommand({ Bucket: 'tags' })))).name, 'NoSuchTagSet');
     await assert.rejects(op('ListTagsForResource', { ResourceArn: 'arn:aws:s3:::missing' }), { code: 'NoSuchBucket' });
+    await assert.rejects(op('ListTagsForResource', { ResourceArn: 'arn:aws:s3:::tags', AccountId: '111122223333' }), { code: 'AccessDenied' });
+    await assert.rejects(op('TagResource', { ResourceArn: 'arn:aws:s3:::tags', AccountId: '111122223333', Tags: [] }), { code: 'AccessDenied' });
+    assert.deepEqual(await op('ListTagsForResource', { ResourceArn: 'arn:aws:s3:::tags', AccountId: h.ctx().accountId }), { Tags: [] });
   });
 
   it('PutBucketTagging is refused while enabled; the state is Disabled by default', async () => {

@@ -18,8 +18,8 @@ import type { ConditionValues } from '../../aws/service.js';
 import type { RequestContext } from '../../server/context.js';
 import { updateBucket } from './bucket-config.js';
 import { malformedXml, s3Error } from './errors.js';
-import type { TagPair } from './model.js';
-import { isValidBucketName, requireBucket, type S3 } from './state.js';
+import type { BucketRecord, TagPair } from './model.js';
+import { accountOf, isValidBucketName, requireBucket, type S3 } from './state.js';
 import { checkTags } from './tagging.js';
 
 /** S3's limit of tags on one bucket (as PutBucketTagging's). */
@@ -55,6 +55,15 @@ export function taggedBucket(arn: string | undefined): string {
   return name;
 }
 
+/**
+ * S3 Control's `x-amz-account-id` names the account that owns the resource or the caller's own;
+ * another account is refused as AWS refuses a request to the wrong account's S3 Control endpoint.
+ */
+function checkAccountId(accountId: string | undefined, b: BucketRecord, ctx: RequestContext): BucketRecord {
+  if (accountId !== undefined && accountId !== b.ownerAccount && accountId !== accountOf(ctx)) throw s3Error('AccessDenied', 'Access Denied');
+  return b;
+}
+
 /** The resource an S3 Control tagging call is authorized on: the bucket's ARN, or '*' for an ARN the handler refuses. */
 export function tagResourceArn(input: { ResourceArn?: string | undefined }): string {
   try {
@@ -82,6 +91,7 @@ export async function tagResource(s3: S3, input: TagResourceRequest, ctx: Reques
   if (!input.Tags) throw malformedXml();
   const given = checkTags(input.Tags, MAX_BUCKET_TAGS, 'Bucket');
   await updateBucket(s3, name, ctx, (b) => {
+    checkAccountId(input.AccountId, b, ctx);
     // Adds or overwrites the given keys; the others stay.
     const merged = new Map<string, string>((b.tags ?? []).map((t) => [t.Key, t.Value]));
     for (const t of given) merged.set(t.Key, t.Value);
@@ -97,6 +107,7 @@ export async function untagResource(s3: S3, input: UntagResourceRequest, ctx: Re
   if (keys.length === 0) throw s3Error('InvalidRequest', 'The request must name at least one tag key (tagKeys)');
   const drop = new Set(keys);
   await updateBucket(s3, name, ctx, (b) => {
+    checkAccountId(input.AccountId, b, ctx);
     const { tags: old, ...rest } = b;
     const tags = (old ?? []).filter((t) => !drop.has(t.Key));
     return tags.length > 0 ? { ...rest, tags } : rest;
@@ -106,6 +117,6 @@ export async function untagResource(s3: S3, input: UntagResourceRequest, ctx: Re
 
 export async function listTagsForResource(s3: S3, input: ListTagsForResourceRequest, ctx: RequestContext): Promise<ListTagsForResourceResult> {
   const name = taggedBucket(input.ResourceArn);
-  const b = await s3.meta.read((tx) => requireBucket(tx, name, ctx));
+  const b = checkAccountId(input.AccountId, await s3.meta.read((tx) => requireBucket(tx, name, ctx)), ctx);
   return { Tags: (b.tags ?? []).map((t) => ({ Key: t.Key, Value: t.Value })) };
 }

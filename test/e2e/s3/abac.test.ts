@@ -247,6 +247,19 @@ describe('s3 ABAC for general purpose buckets', () => {
       const e = await failure(control.send(new ListTagsForResourceCommand({ AccountId: ACCOUNT, ResourceArn: resource })));
       assert.deepEqual([e.name, e.status], ['InvalidRequest', 400], resource);
     }
+    const raw = async (body: string) => {
+      const path = `/v20180820/tags/${encodeURIComponent(arn('abac-blue'))}`;
+      const headers = await signS3(server, { method: 'POST', path, headers: { 'x-amz-account-id': ACCOUNT }, body });
+      return fetch(`${server.endpoint}${path}`, { method: 'POST', headers, body });
+    };
+    const malformed = await raw('<TagResourceRequest><Tags><Tag><Key>a</Key>');
+    assert.equal(malformed.status, 400);
+    assert.match(await malformed.text(), /<Code>MalformedXML<\/Code>/);
+    const wrongRoot = await raw('<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>');
+    assert.equal(wrongRoot.status, 400);
+    assert.match(await wrongRoot.text(), /<Code>MalformedXML<\/Code>/);
+    const otherAccount = await failure(control.send(new ListTagsForResourceCommand({ AccountId: '111122223333', ResourceArn: arn('abac-blue') })));
+    assert.deepEqual([otherAccount.name, otherAccount.status], ['AccessDenied', 403]);
     const missing = await failure(control.send(new TagResourceCommand({ AccountId: ACCOUNT, ResourceArn: arn('abac-nowhere'), Tags: [{ Key: 'a', Value: 'b' }] })));
     assert.deepEqual([missing.name, missing.status], ['NoSuchBucket', 404]);
     const reserved = await failure(control.send(new TagResourceCommand({ AccountId: ACCOUNT, ResourceArn: arn('abac-blue'), Tags: [{ Key: 'aws:team', Value: 'b' }] })));

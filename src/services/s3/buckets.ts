@@ -28,7 +28,7 @@ import { invalidArgument, malformedXml, noSuchBucket, s3Error } from './errors.j
 import { checkAccess } from '../../iam/authorize.js';
 import { requestTagKeys } from './abac.js';
 import { checkTags } from './tagging.js';
-import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsUploads, nsVersions, owner, type PartRecord, type TagPair } from './model.js';
+import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsRenameTokens, nsUploads, nsVersions, owner, type PartRecord, type TagPair } from './model.js';
 import { mfaDeleteOn, verifyMfaHeader } from './mfa-delete.js';
 import { newBucketAccess } from './acl.js';
 import { accountOf, checkOwner, getBucket, isValidBucketName, requireBucket, type S3 } from './state.js';
@@ -124,6 +124,7 @@ export async function deleteBucket(s3: S3, input: DeleteBucketRequest, ctx: Requ
     await tx.deleteRange(nsParts(b.name), {});
     await tx.deleteRange(nsUploads(b.name), {});
     await tx.deleteRange(nsInline(b.name), {});
+    await tx.deleteRange(nsRenameTokens(b.name), {});
     await tx.deleteRange(nsBucketConfigs(b.name), {});
     await tx.delete(NS_BUCKETS, b.name);
   });

@@ -14,6 +14,7 @@ export const S3Errors = {
   CrossLocationLoggingProhibitted: 403,
   EntityTooLarge: 400,
   EntityTooSmall: 400,
+  IdempotencyParameterMismatch: 400,
   IllegalLocationConstraintException: 400,
   IncompleteBody: 400,
   InternalError: 500,

@@ -27,6 +27,8 @@ export const nsVersions = (bucket: string) => `s3:ver:${bucket}`;
 export const nsUploads = (bucket: string) => `s3:mpu:${bucket}`;
 export const nsParts = (bucket: string) => `s3:part:${bucket}`;
 export const nsInline = (bucket: string) => `s3:data:${bucket}`;
+/** A directory bucket's RenameObject client tokens (rename.ts). */
+export const nsRenameTokens = (bucket: string) => `s3:rename-token:${bucket}`;
 /** Versions waiting to be replicated: <bucket> SEP <key> SEP <versionId> SEP <destination bucket> → ReplicationTask. */
 export const NS_REPLICATION = 's3:repl';
 

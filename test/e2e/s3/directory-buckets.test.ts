@@ -156,6 +156,37 @@ describe('s3 directory buckets (S3 Express One Zone)', () => {
     await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'r/taken' }));
   });
 
+  it('a client token makes a rename idempotent; the same token with other parameters is refused', async () => {
+    const B = dir('main');
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 't/a', Body: 'once' }));
+    const token = 'rename-t/a-to-t/b-0001';
+    await s3.send(new RenameObjectCommand({ Bucket: B, Key: 't/b', RenameSource: `${B}/t/a`, ClientToken: token }));
+    // The retry succeeds although its source is gone, and does nothing more.
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 't/a', Body: 'a new one' }));
+    await s3.send(new RenameObjectCommand({ Bucket: B, Key: 't/b', RenameSource: `${B}/t/a`, ClientToken: token }));
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: B, Key: 't/b' }))).Body?.transformToString(), 'once');
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: B, Key: 't/a' }))).Body?.transformToString(), 'a new one');
+    const mismatch = await failure(s3.send(new RenameObjectCommand({ Bucket: B, Key: 't/c', RenameSource: `${B}/t/a`, ClientToken: token })));
+    assert.deepEqual([mismatch.name, mismatch.status], ['IdempotencyParameterMismatch', 400]);
+    const condition = await failure(s3.send(new RenameObjectCommand({ Bucket: B, Key: 't/b', RenameSource: `${B}/t/a`, ClientToken: token, DestinationIfNoneMatch: '*' })));
+    assert.equal(condition.name, 'IdempotencyParameterMismatch');
+    // A failed rename does not take its token: the same token works once the condition holds.
+    const failed = await failure(s3.send(new RenameObjectCommand({ Bucket: B, Key: 't/b', RenameSource: `${B}/t/a`, ClientToken: 'second', DestinationIfNoneMatch: '*' })));
+    assert.equal(failed.name, 'PreconditionFailed');
+    await s3.send(new RenameObjectCommand({ Bucket: B, Key: 't/d', RenameSource: `${B}/t/a`, ClientToken: 'second' }));
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: B, Key: 't/d' }))).Body?.transformToString(), 'a new one');
+    const long = await failure(s3.send(new RenameObjectCommand({ Bucket: B, Key: 't/e', RenameSource: `${B}/t/d`, ClientToken: 'x'.repeat(65) })));
+    assert.deepEqual([long.name, long.status], ['InvalidArgument', 400]);
+    // Tokens are kept with the bucket's state: after a restart the retry is still recognised.
+    const dataDir = server.dataDir;
+    await server.stop({ keepData: true });
+    server = await startHanul({ dataDir, env: { HANUL_TIME_TRAVEL: '1' } });
+    s3 = client();
+    await s3.send(new RenameObjectCommand({ Bucket: B, Key: 't/b', RenameSource: `${B}/t/a`, ClientToken: token }));
+    assert.equal((await failure(s3.send(new RenameObjectCommand({ Bucket: B, Key: 't/z', RenameSource: `${B}/t/a`, ClientToken: token })))).name, 'IdempotencyParameterMismatch');
+    await s3.send(new DeleteObjectsCommand({ Bucket: B, Delete: { Objects: [{ Key: 't/b' }, { Key: 't/d' }] } }));
+  });
+
   it('refuses what directory buckets do not have', async () => {
     await s3.send(new PutObjectCommand({ Bucket: dir('main'), Key: 'x', Body: 'x' }));
     assert.deepEqual(await failure(s3.send(new PutObjectTaggingCommand({ Bucket: dir('main'), Key: 'x', Tagging: { TagSet: [] } }))).then((f) => [f.name, f.status]), ['NotImplemented', 501]);

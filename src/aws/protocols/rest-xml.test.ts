@@ -281,5 +281,9 @@ describe('rest-xml labelled routes (S3 Control on the S3 endpoint)', () => {
       ],
     );
     c.destroy();
+    // Another S3 Control call is not built; without the account header the path is an ordinary bucket and key.
+    const other = rawRequest({ method: 'GET', path: '/v20180820/jobs', headers: { 'x-amz-account-id': '111122223333' } });
+    assert.throws(() => restXmlCodec.decodeNow?.(other, svc), (e: AwsError) => e.code === 'NotImplemented' && e.status === 501);
+    assert.equal(restXmlCodec.peekOperation(rawRequest({ method: 'GET', path: '/v20180820/tags/x' }), svc), 'GetObject');
   });
 });

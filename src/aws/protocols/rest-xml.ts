@@ -86,7 +86,7 @@ class Resolved {
   constructor(
     readonly target: S3Target,
     readonly route: RouteEntry | undefined,
-    /** A template route's labels (S3 Control's ResourceArn). */
+    /** A claimed (labelled) request's labels (S3 Control's ResourceArn); empty when no template matched. */
     readonly labels?: ReadonlyMap<string, string>,
   ) {}
 }
@@ -119,7 +119,7 @@ function resolve(req: HttpRequest, service: ServiceDefinition): Resolved {
   let r: Resolved;
   if (c.options.labelled?.claims(req) === true) {
     const m = matchTemplate(c.templates, req.method, req.rawPath);
-    r = new Resolved(NO_TARGET, m?.entry, m?.labels);
+    r = new Resolved(NO_TARGET, m?.entry, m?.labels ?? new Map<string, string>());
   } else {
     const target = s3Target(req, c.options.domains);
     r = new Resolved(target, matchRoute(c.table, req.method, target, req));
@@ -157,7 +157,8 @@ async function decode(req: HttpRequest, service: ServiceDefinition): Promise<Dec
 function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest | Promise<DecodedRequest> {
   const c = compiled(service);
   const { target, route, labels } = resolve(req, service);
-  if (!route) throw methodNotAllowed(req.method, target);
+  // A claimed request no template names is an operation of that API this service does not answer.
+  if (!route) throw labels ? new AwsError('NotImplemented', 501, 'This S3 Control operation is not implemented') : methodNotAllowed(req.method, target);
   const plan = planFor(c.inputs, route, inputPlan);
   const input: Record<string, unknown> = {};
   for (const m of plan.labels) {

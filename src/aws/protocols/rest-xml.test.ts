@@ -17,6 +17,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import * as s3control from '@aws-sdk/client-s3-control';
 import { ListTagsForResource$, ListTagsForResourceCommand, S3ControlClient, TagResource$, TagResourceCommand, UntagResource$, UntagResourceCommand } from '@aws-sdk/client-s3-control';
 import { AwsError } from '../errors.js';
 import type { OperationSpec } from '../service.js';
@@ -266,7 +267,8 @@ describe('rest-xml labelled routes (S3 Control on the S3 endpoint)', () => {
       UntagResource: { schema: UntagResource$, handler: () => ({}) },
       ListTagsForResource: { schema: ListTagsForResource$, handler: () => ({ Tags: [{ Key: 'team', Value: 'a&b' }] }) },
     };
-    svc.restXml = { schemas, domains: virtualHostDomains([]), labelled: { schemas: control, claims: (req) => req.rawPath.startsWith('/v20180820/') && req.headers['x-amz-account-id'] !== undefined } };
+    const known = { api: 's3control', schemas: Object.values(s3control as Record<string, unknown>).filter(isOperationSchema) };
+    svc.restXml = { schemas, domains: virtualHostDomains([]), labelled: { schemas: control, known, claims: (req) => req.rawPath.startsWith('/v20180820/') && req.headers['x-amz-account-id'] !== undefined } };
     const c = new S3ControlClient(loopbackClientConfig(serveWith(restXmlCodec, svc, (d) => seen.push(d))));
     await c.send(new TagResourceCommand({ AccountId: '111122223333', ResourceArn: 'arn:aws:s3:::b', Tags: [{ Key: 'k', Value: 'v<1>' }] }));
     await c.send(new UntagResourceCommand({ AccountId: '111122223333', ResourceArn: 'arn:aws:s3:::b', TagKeys: ['a,b', 'c'] }));
@@ -283,7 +285,9 @@ describe('rest-xml labelled routes (S3 Control on the S3 endpoint)', () => {
     c.destroy();
     // Another S3 Control call is not built; without the account header the path is an ordinary bucket and key.
     const other = rawRequest({ method: 'GET', path: '/v20180820/jobs', headers: { 'x-amz-account-id': '111122223333' } });
-    assert.throws(() => restXmlCodec.decodeNow?.(other, svc), (e: AwsError) => e.code === 'NotImplemented' && e.status === 501);
+    assert.throws(() => restXmlCodec.decodeNow?.(other, svc), (e: AwsError) => e.code === 'NotImplemented' && e.status === 501 && /s3control operation ListJobs is not implemented/.test(e.message));
+    const nowhere = rawRequest({ method: 'GET', path: '/v20180820/nowhere', headers: { 'x-amz-account-id': '111122223333' } });
+    assert.throws(() => restXmlCodec.decodeNow?.(nowhere, svc), (e: AwsError) => e.code === 'NotImplemented' && e.status === 501);
     assert.equal(restXmlCodec.peekOperation(rawRequest({ method: 'GET', path: '/v20180820/tags/x' }), svc), 'GetObject');
   });
 });

@@ -5,7 +5,7 @@
  * errors as S3's <Error> document. Everything schema-derived is computed once
  * per service (route table) and once per operation (binding plans).
  */
-import { AwsError } from '../errors.js';
+import { AwsError, notImplemented } from '../errors.js';
 import type { HttpRequest, HttpResponse } from '../http.js';
 import { header } from '../http.js';
 import type { ServiceDefinition } from '../service.js';
@@ -47,7 +47,12 @@ export interface RestXmlOptions {
    * `/v20180820/tags/{ResourceArn+}`, signed as `s3`): a request `claims` picks out is routed by
    * these schemas' templates, never as a bucket or key. `claims` runs per request: keep it cheap.
    */
-  labelled?: { schemas: readonly StaticOperationSchema[]; claims(req: HttpRequest): boolean };
+  labelled?: {
+    schemas: readonly StaticOperationSchema[];
+    claims(req: HttpRequest): boolean;
+    /** Every operation of that API (`api` names it): a claimed request for one not in `schemas` is 501 NotImplemented naming it. */
+    known?: { api: string; schemas: readonly StaticOperationSchema[] };
+  };
 }
 
 export interface RestXmlService extends ServiceDefinition {
@@ -75,6 +80,8 @@ interface Compiled {
   table: RouteTable;
   /** RestXmlOptions.labelled's routes, and its entries by name (for encoding). */
   templates: readonly TemplateRoute[];
+  /** RestXmlOptions.labelled.known's routes, for naming an operation not answered. */
+  knownTemplates: readonly TemplateRoute[];
   templateByName: ReadonlyMap<string, RouteEntry>;
   options: RestXmlOptions;
   inputs: Map<string, InputPlan>;
@@ -105,7 +112,8 @@ function compiled(service: ServiceDefinition): Compiled {
       if (s && !schemas.includes(s)) schemas.push(s);
     }
     const templates = buildTemplateRoutes(options.labelled?.schemas ?? []);
-    c = { table: buildRouteTable(schemas), templates, templateByName: new Map(templates.map((t) => [t.entry.operation, t.entry])), options, inputs: new Map(), outputs: new Map() };
+    const knownTemplates = buildTemplateRoutes(options.labelled?.known?.schemas ?? []);
+    c = { table: buildRouteTable(schemas), templates, knownTemplates, templateByName: new Map(templates.map((t) => [t.entry.operation, t.entry])), options, inputs: new Map(), outputs: new Map() };
     compiledByService.set(service, c);
   }
   return c;
@@ -138,6 +146,13 @@ function methodNotAllowed(method: string, target: S3Target): AwsError {
   return new AwsError('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.', { Method: method, ResourceType: resourceType });
 }
 
+/** A claimed request no answered template names: an operation of that API this service does not answer. */
+function labelledNotImplemented(c: Compiled, req: HttpRequest): AwsError {
+  const known = c.options.labelled?.known;
+  const op = known ? matchTemplate(c.knownTemplates, req.method, req.rawPath)?.entry.operation : undefined;
+  return op !== undefined && known ? notImplemented(known.api, op) : new AwsError('NotImplemented', 501, 'This operation is not implemented in hanul yet');
+}
+
 function planFor<T>(cache: Map<string, T>, route: RouteEntry, make: (s: StaticOperationSchema) => T): T {
   let p = cache.get(route.operation);
   if (!p) {
@@ -157,8 +172,7 @@ async function decode(req: HttpRequest, service: ServiceDefinition): Promise<Dec
 function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest | Promise<DecodedRequest> {
   const c = compiled(service);
   const { target, route, labels } = resolve(req, service);
-  // A claimed request no template names is an operation of that API this service does not answer.
-  if (!route) throw labels ? new AwsError('NotImplemented', 501, 'This S3 Control operation is not implemented') : methodNotAllowed(req.method, target);
+  if (!route) throw labels ? labelledNotImplemented(c, req) : methodNotAllowed(req.method, target);
   const plan = planFor(c.inputs, route, inputPlan);
   const input: Record<string, unknown> = {};
   for (const m of plan.labels) {

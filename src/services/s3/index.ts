@@ -5,6 +5,7 @@
  * from the official schemas.
  */
 import * as sdk from '@aws-sdk/client-s3';
+import * as control from '@aws-sdk/client-s3-control';
 import { ListTagsForResource$, TagResource$, UntagResource$, type TagResourceRequest, type UntagResourceRequest } from '@aws-sdk/client-s3-control';
 import type { CreateSessionRequest, DeleteObjectsRequest } from '@aws-sdk/client-s3';
 import { checkAccess, type AccessCheck } from '../../iam/authorize.js';
@@ -322,7 +323,11 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     restXml: {
       schemas,
       domains: virtualHostDomains([deps.config.domain]),
-      labelled: { schemas: [TagResource$, UntagResource$, ListTagsForResource$] as unknown as StaticOperationSchema[], claims: isS3ControlRequest },
+      labelled: {
+        schemas: [TagResource$, UntagResource$, ListTagsForResource$] as unknown as StaticOperationSchema[],
+        claims: isS3ControlRequest,
+        known: { api: 's3control', schemas: Object.values(control as Record<string, unknown>).filter(isOperationSchema) },
+      },
       formPostOperation: 'PostObject',
       checkPayload: checkBufferedBody,
     },

@@ -6,8 +6,8 @@
  */
 import * as sdk from '@aws-sdk/client-s3';
 import * as control from '@aws-sdk/client-s3-control';
-import { ListTagsForResource$, TagResource$, UntagResource$, type TagResourceRequest, type UntagResourceRequest } from '@aws-sdk/client-s3-control';
-import type { CreateSessionRequest, DeleteObjectsRequest } from '@aws-sdk/client-s3';
+import { ListTagsForResource$, TagResource$, UntagResource$, type UntagResourceRequest } from '@aws-sdk/client-s3-control';
+import type { CreateBucketRequest, CreateSessionRequest, DeleteObjectsRequest } from '@aws-sdk/client-s3';
 import { checkAccess, type AccessCheck } from '../../iam/authorize.js';
 import { isOperationSchema, virtualHostDomains, type StaticOperationSchema } from '../../aws/protocols/rest-xml-routing.js';
 import type { HttpRequest } from '../../aws/http.js';
@@ -196,7 +196,10 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('ListDirectoryBuckets', 's3express:ListAllMyDirectoryBuckets', buckets.listDirectoryBuckets),
     op('CreateSession', 's3express:CreateSession', (_s, i: CreateSessionRequest, c) => sessions.create(i, c)),
     op('RenameObject', 's3express:CreateSession', renameObject),
-    op('CreateBucket', 's3:CreateBucket', buckets.createBucket),
+    // Tags asked for at creation are aws:RequestTag/* of the CreateBucket too (and need s3:TagResource, buckets.ts).
+    op('CreateBucket', 's3:CreateBucket', buckets.createBucket, {
+      conditions: (i: CreateBucketRequest) => (i.CreateBucketConfiguration?.Tags?.length ? abac.requestTagKeys(i.CreateBucketConfiguration.Tags) : {}),
+    }),
     op('HeadBucket', 's3:ListBucket', buckets.headBucket),
     op('DeleteBucket', 's3:DeleteBucket', buckets.deleteBucket),
     op('GetBucketLocation', 's3:GetBucketLocation', buckets.getBucketLocation),
@@ -208,11 +211,8 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     // ABAC (abac.ts): bucket tags as aws:ResourceTag once enabled; S3 Control's tagging calls on a bucket ARN (routed by restXml.labelled).
     op('PutBucketAbac', 's3:PutBucketAbac', abac.putBucketAbac),
     op('GetBucketAbac', 's3:GetBucketAbac', abac.getBucketAbac),
-    op('TagResource', 's3:TagResource', abac.tagResource, {
-      schema: TagResource$,
-      resource: abac.tagResourceArn,
-      conditions: (i: TagResourceRequest) => abac.requestTagKeys(i.Tags),
-    }),
+    // aws:RequestTag/* and aws:TagKeys of TagResource's Tags are the authorizer's defaults.
+    op('TagResource', 's3:TagResource', abac.tagResource, { schema: TagResource$, resource: abac.tagResourceArn }),
     op('UntagResource', 's3:UntagResource', abac.untagResource, {
       schema: UntagResource$,
       resource: abac.tagResourceArn,

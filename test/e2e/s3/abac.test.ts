@@ -204,7 +204,7 @@ describe('s3 ABAC for general purpose buckets', () => {
   it('CreateBucket with tags needs s3:TagResource and validates the tags', async () => {
     const creator = await userWith(server, 'creator', [
       doc(
-        { Effect: 'Allow', Action: 's3:CreateBucket', Resource: '*' },
+        { Effect: 'Allow', Action: 's3:CreateBucket', Resource: '*', Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['team'] } } },
         { Effect: 'Allow', Action: 's3:TagResource', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/team': 'blue' } } },
       ),
     ]);
@@ -216,6 +216,8 @@ describe('s3 ABAC for general purpose buckets', () => {
       await s3.send(new CreateBucketCommand({ Bucket: 'abac-born-blue', CreateBucketConfiguration: { Tags: [{ Key: 'team', Value: 'blue' }] } }));
       assert.deepEqual((await control.send(new ListTagsForResourceCommand({ AccountId: ACCOUNT, ResourceArn: arn('abac-born-blue') }))).Tags, [{ Key: 'team', Value: 'blue' }]);
       await s3.send(new CreateBucketCommand({ Bucket: 'abac-born-plain' }));
+      const extra = await failure(s3.send(new CreateBucketCommand({ Bucket: 'abac-born-extra', CreateBucketConfiguration: { Tags: [{ Key: 'team', Value: 'blue' }, { Key: 'cost', Value: 'x' }] } })));
+      assert.deepEqual([extra.name, extra.status], ['AccessDenied', 403]);
     } finally {
       s3.destroy();
     }

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { AwsCrc32 } from '@aws-crypto/crc32';
 import { AwsCrc32c } from '@aws-crypto/crc32c';
 import { Crc64Nvme } from '@aws-sdk/crc64-nvme';
+import { Xxh3_128, Xxh3_64, Xxh64 } from '@aws-sdk/checksums/xxh';
 import { authenticate, type SigV4Options } from './verify.js';
 import { verifiedBody } from './payload.js';
 import { crc32c } from '../../lib/crc.js';
@@ -39,11 +40,14 @@ async function checksumOf(algorithm: string, data: Buffer): Promise<string> {
     case 'crc32': { const c = new AwsCrc32(); c.update(data); return Buffer.from(await c.digest()).toString('base64'); }
     case 'crc32c': { const c = new AwsCrc32c(); c.update(data); return Buffer.from(await c.digest()).toString('base64'); }
     case 'crc64nvme': { const c = new Crc64Nvme(); c.update(data); return Buffer.from(await c.digest()).toString('base64'); }
+    case 'xxhash64': { const c = new Xxh64(); c.update(data); return Buffer.from(await c.digest()).toString('base64'); }
+    case 'xxhash3': { const c = new Xxh3_64(); c.update(data); return Buffer.from(await c.digest()).toString('base64'); }
+    case 'xxhash128': { const c = new Xxh3_128(); c.update(data); return Buffer.from(await c.digest()).toString('base64'); }
     default: return createHash(algorithm).update(data).digest('base64');
   }
 }
 
-const ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'];
+const ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'md5', 'sha1', 'sha256', 'sha512', 'xxhash64', 'xxhash3', 'xxhash128'];
 const data = randomBytes(5000);
 const SEEDS = [0, 1, 2, 3];
 
@@ -188,8 +192,8 @@ describe('STREAMING-UNSIGNED-PAYLOAD-TRAILER', () => {
     assert.equal((await verifyAll(view, Buffer.from('3\r\nabc\r\n0\r\n\r\n'), opts, 1)).outcome, 'ok');
     assert.equal((await verifyAll(view, Buffer.from('3\r\nabc\r\n'), opts, 1)).outcome, 'body-truncated');
     assert.equal((await verifyAll(view, Buffer.from('3;chunk-signature=00\r\nabc\r\n0\r\n'), opts, 1)).outcome, 'chunk-invalid');
-    const md5 = await signedView('STREAMING-UNSIGNED-PAYLOAD-TRAILER', 3, 'x-amz-checksum-md5');
-    assert.equal((await verifyAll(md5.view, Buffer.from('3\r\nabc\r\n0\r\n'), opts, 1)).outcome, 'trailer-invalid');
+    const unknown = await signedView('STREAMING-UNSIGNED-PAYLOAD-TRAILER', 3, 'x-amz-checksum-blake3');
+    assert.equal((await verifyAll(unknown.view, Buffer.from('3\r\nabc\r\n0\r\n'), opts, 1)).outcome, 'trailer-invalid');
     const announced = await signedView('STREAMING-UNSIGNED-PAYLOAD-TRAILER', 3, 'x-amz-checksum-crc32');
     assert.equal((await verifyAll(announced.view, Buffer.from('3\r\nabc\r\n0\r\n'), opts, 1)).outcome, 'trailer-invalid');
     assert.equal((await verifyAll(announced.view, Buffer.from('3\r\nabc\r\n0\r\nx-amz-checksum-crc32\r\n\r\n'), opts, 1)).outcome, 'trailer-invalid');

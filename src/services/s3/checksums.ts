@@ -3,16 +3,35 @@
  * computed in a pass-through while the body streams to the BlobStore, then
  * compared with what the client sent (header or aws-chunked trailer).
  */
-import { createHash, type Hash } from 'node:crypto';
-import zlib from 'node:zlib';
-import { CRC32_SPEC, CRC32C_SPEC, CRC64NVME_SPEC, Crc64NvmeFast, crc32c, crcCombine } from '../../lib/crc.js';
+import { createHash } from 'node:crypto';
+import { newChecksum, type Checksum, type ChecksumAlgorithm as TrailerAlgorithm } from '../../aws/sigv4/checksums.js';
+import { CRC32_SPEC, CRC32C_SPEC, CRC64NVME_SPEC, crcCombine } from '../../lib/crc.js';
 import { invalidArgument, s3Error } from './errors.js';
 import type { ChecksumAlgorithm } from './model.js';
 
-export const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
+export const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'MD5', 'SHA1', 'SHA256', 'SHA512', 'XXHASH64', 'XXHASH3', 'XXHASH128'];
 
 /** Digest lengths in bytes. */
-const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 };
+const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = {
+  CRC32: 4,
+  CRC32C: 4,
+  CRC64NVME: 8,
+  MD5: 16,
+  SHA1: 20,
+  SHA256: 32,
+  SHA512: 64,
+  XXHASH64: 8,
+  XXHASH3: 8,
+  XXHASH128: 16,
+};
+
+/**
+ * The algorithms a multipart upload may use with the FULL_OBJECT type: only a CRC of the whole
+ * object can be combined from the parts' CRCs. Every algorithm may be COMPOSITE but CRC64NVME.
+ */
+export function fullObjectCapable(alg: ChecksumAlgorithm): boolean {
+  return alg === 'CRC32' || alg === 'CRC32C' || alg === 'CRC64NVME';
+}
 
 export function checksumHeader(alg: ChecksumAlgorithm): string {
   return `x-amz-checksum-${alg.toLowerCase()}`;
@@ -40,37 +59,11 @@ export function checkDigestFormat(alg: ChecksumAlgorithm, value: string): void {
   }
 }
 
-interface Digester {
-  update(chunk: Uint8Array): void;
-  digest(): Promise<Buffer>;
-}
+type Digester = Checksum;
 
+/** The one implementation of each algorithm, shared with aws-chunked trailers (aws/sigv4/checksums.ts). */
 function digester(alg: ChecksumAlgorithm): Digester {
-  switch (alg) {
-    case 'CRC32': {
-      let c = 0;
-      return { update: (d) => void (c = zlib.crc32(d, c)), digest: async () => u32(c) };
-    }
-    case 'CRC32C': {
-      let c = 0;
-      return { update: (d) => void (c = crc32c(d, c)), digest: async () => u32(c) };
-    }
-    case 'CRC64NVME': {
-      const h = new Crc64NvmeFast();
-      return { update: (d) => h.update(d), digest: async () => h.digest() };
-    }
-    case 'SHA1':
-    case 'SHA256': {
-      const h: Hash = createHash(alg === 'SHA1' ? 'sha1' : 'sha256');
-      return { update: (d) => void h.update(d), digest: async () => h.digest() };
-    }
-  }
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
+  return newChecksum(alg.toLowerCase() as TrailerAlgorithm);
 }
 
 export interface StreamDigests {
@@ -96,7 +89,9 @@ export interface Hasher {
 
 export function localHasher(algorithms: readonly ChecksumAlgorithm[]): Hasher {
   const md5 = createHash('md5');
-  const ds = algorithms.map((a) => [a, digester(a)] as const);
+  // The MD5 checksum is the ETag's MD5: computed once.
+  const ds = algorithms.filter((a) => a !== 'MD5').map((a) => [a, digester(a)] as const);
+  const withMd5 = algorithms.includes('MD5');
   return {
     update(chunk) {
       md5.update(chunk);
@@ -106,7 +101,9 @@ export function localHasher(algorithms: readonly ChecksumAlgorithm[]): Hasher {
     async result() {
       const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
       for (const [a, d] of ds) checksums[a] = (await d.digest()).toString('base64');
-      return { md5Hex: md5.digest('hex'), checksums };
+      const m = md5.digest();
+      if (withMd5) checksums.MD5 = m.toString('base64');
+      return { md5Hex: m.toString('hex'), checksums };
     },
     drop() {},
   };

@@ -133,9 +133,17 @@ export interface StoredGrant {
 
 export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
 
+/** An event hold's duration: how long a version stays locked once its hold is released. */
+export interface EventHoldDuration {
+  days?: number;
+  years?: number;
+}
+
 export interface ObjectLockSettings {
   enabled: true;
   defaultRetention?: { mode: LockMode; days?: number; years?: number };
+  /** New versions start under an event hold of this duration (unless their write names its own lock). */
+  defaultEventHold?: EventHoldDuration;
 }
 
 /** The lock of one object version (or of an upload, applied when it completes). */
@@ -143,6 +151,9 @@ export interface ObjectLockFields {
   lockMode?: LockMode;
   lockRetainUntil?: Date;
   legalHold?: 'ON' | 'OFF';
+  /** An event hold: locked while ON; released (OFF), retained for its duration from then on. */
+  eventHold?: 'ON' | 'OFF';
+  eventHoldDuration?: EventHoldDuration;
 }
 
 export interface LifecycleFilter {
@@ -213,7 +224,7 @@ export interface BucketEncryption {
   bucketKey: boolean;
 }
 
-export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'MD5' | 'SHA1' | 'SHA256' | 'SHA512' | 'XXHASH64' | 'XXHASH3' | 'XXHASH128';
 export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
 
 export interface StoredChecksum {

@@ -8,7 +8,7 @@
  */
 import type { CompletedPart, CompleteMultipartUploadOutput, CompleteMultipartUploadRequest } from '@aws-sdk/client-s3';
 import type { RequestContext } from '../../server/context.js';
-import { checkDigestFormat, checksumMember, checksumMismatch, combinedCrc, compositeChecksum, multipartEtag, parseAlgorithm } from './checksums.js';
+import { ALGORITHMS, checkDigestFormat, checksumMember, checksumMismatch, combinedCrc, compositeChecksum, multipartEtag } from './checksums.js';
 import { malformedXml, noSuchUpload, s3Error } from './errors.js';
 import { type ChecksumAlgorithm, type ChecksumType, nsParts, nsUploads, type PartInfo, type PartRecord, SEP, type StoredChecksum, uploadKey } from './model.js';
 import { checkPartNumber, MIN_PART_BYTES, partAlgorithm, requireUpload } from './multipart.js';
@@ -99,7 +99,7 @@ export async function completeMultipartUpload(s3: S3, input: CompleteMultipartUp
     checksum = { algorithm: alg, value, type };
   }
   // A full-object checksum the client computed itself must match ours.
-  const claimedAlg = parseAlgorithm(Object.keys(input).find((k) => /^Checksum(CRC32|CRC32C|CRC64NVME|SHA1|SHA256)$/.test(k))?.slice(8));
+  const claimedAlg = ALGORITHMS.find((a) => (input as unknown as Record<string, unknown>)[checksumMember(a)] !== undefined);
   if (claimedAlg) {
     const claimed = (input as unknown as Record<string, unknown>)[checksumMember(claimedAlg)] as string;
     if (type === 'FULL_OBJECT' || !claimed.includes('-')) {

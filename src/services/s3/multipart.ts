@@ -20,7 +20,7 @@ import { header } from '../../aws/http.js';
 import { HTTP_REQUEST, type RestXmlInputExtras } from '../../aws/protocols/rest-xml.js';
 import type { RequestContext } from '../../server/context.js';
 import type { ReadTx } from '../../storage/ports.js';
-import { checksumMember, parseAlgorithm, parseContentMd5 } from './checksums.js';
+import { checksumMember, fullObjectCapable, parseAlgorithm, parseContentMd5 } from './checksums.js';
 import { invalidArgument, noSuchUpload, s3Error } from './errors.js';
 import { type BucketRecord, type ChecksumAlgorithm, type ChecksumType, makeUploadId, modifiedAt, nsParts, nsUploads, owner, partKey, type PartRecord, SEP, type UploadRecord, uploadKey } from './model.js';
 import { DEFAULT_ALGORITHM } from './objects-put.js';
@@ -41,7 +41,7 @@ export function checkPartNumber(n: number | undefined): number {
   return n;
 }
 
-/** The checksum type an upload uses: CRC64NVME is FULL_OBJECT only, SHA is COMPOSITE only. */
+/** The checksum type an upload uses: CRC64NVME is FULL_OBJECT only, every algorithm but the CRCs COMPOSITE only. */
 function checksumTypeFor(alg: ChecksumAlgorithm | undefined, raw: string | undefined): ChecksumType | undefined {
   if (raw !== undefined && raw !== 'COMPOSITE' && raw !== 'FULL_OBJECT') {
     throw invalidArgument('Value for x-amz-checksum-type header is invalid.', 'x-amz-checksum-type', raw);
@@ -52,7 +52,7 @@ function checksumTypeFor(alg: ChecksumAlgorithm | undefined, raw: string | undef
   }
   const type = raw ?? (alg === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
   if (type === 'COMPOSITE' && alg === 'CRC64NVME') throw s3Error('InvalidRequest', 'The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.');
-  if (type === 'FULL_OBJECT' && (alg === 'SHA1' || alg === 'SHA256')) {
+  if (type === 'FULL_OBJECT' && !fullObjectCapable(alg)) {
     throw s3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with the ${alg.toLowerCase()} checksum algorithm.`);
   }
   return type;

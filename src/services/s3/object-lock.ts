@@ -1,9 +1,19 @@
 /**
- * Object Lock: the bucket's lock configuration (default retention), each
- * version's retention (GOVERNANCE / COMPLIANCE) and legal hold, the lock
- * headers of object writes, and the rule that a locked version cannot be
- * permanently deleted. GOVERNANCE yields to `x-amz-bypass-governance-retention:
- * true` from a caller the IAM engine allows s3:BypassGovernanceRetention.
+ * Object Lock: the bucket's lock configuration (default retention, default
+ * event hold), each version's retention (GOVERNANCE / COMPLIANCE), legal hold
+ * and event hold, the lock headers of object writes, and the rule that a
+ * locked version cannot be permanently deleted. GOVERNANCE yields to
+ * `x-amz-bypass-governance-retention: true` from a caller the IAM engine
+ * allows s3:BypassGovernanceRetention; holds yield to nobody.
+ *
+ * An event hold (API of 2026) locks a version while it is ON, like a legal
+ * hold; releasing it (OFF) retains the version for the hold's duration from
+ * the release. AWS's pages say that much and no more; hanul's choices where
+ * they are silent: the retention a release starts takes the version's own
+ * mode, else the request's, else the bucket's default mode, else GOVERNANCE,
+ * and never shortens a later retain-until date; an ON hold needs a duration
+ * (the request's, the version's earlier one, or the bucket's default); while
+ * a hold is ON its duration may grow but not shrink.
  */
 import type {
   GetObjectLegalHoldOutput,
@@ -24,7 +34,7 @@ import type { ServiceDefinition } from '../../aws/service.js';
 import { checkAccess } from '../../iam/authorize.js';
 import type { RequestContext } from '../../server/context.js';
 import { invalidArgument, malformedXml, s3Error } from './errors.js';
-import { type BucketRecord, type LockMode, NS_BUCKETS, type ObjectLockFields, type ObjectRecord } from './model.js';
+import { type BucketRecord, type EventHoldDuration, type LockMode, NS_BUCKETS, type ObjectLockFields, type ObjectRecord } from './model.js';
 import { checkKey, requireBucket, type S3 } from './state.js';
 import { readableVersion, updateVersion } from './versions.js';
 
@@ -61,8 +71,29 @@ export function retentionActive(rec: ObjectLockFields, now: Date): boolean {
 
 /** Whether a version may not be permanently deleted (by a user without bypass, or by lifecycle). */
 export function isLocked(rec: ObjectLockFields, now: Date): boolean {
-  return rec.legalHold === 'ON' || retentionActive(rec, now);
+  return rec.legalHold === 'ON' || rec.eventHold === 'ON' || retentionActive(rec, now);
 }
+
+/** `from` plus an Object Lock period of days or years (years as calendar years, as AWS counts them). */
+function addPeriod(from: Date, p: { days?: number | undefined; years?: number | undefined }): Date {
+  const until = new Date(from);
+  if (p.years !== undefined) until.setUTCFullYear(until.getUTCFullYear() + p.years);
+  else until.setTime(until.getTime() + (p.days ?? 0) * DAY_MS);
+  return until;
+}
+
+/** An event hold duration of days xor years, in AWS's ranges; `names` are the fields' names on the wire. */
+function checkDuration(days: number | undefined, years: number | undefined, names: [string, string], invalid: (msg: string, name: string, value: string) => Error): EventHoldDuration | undefined {
+  if (days === undefined && years === undefined) return undefined;
+  if (days !== undefined && years !== undefined) throw invalid('You cannot specify an event hold duration in both days and years', names[1], String(years));
+  const n = (days ?? years) as number;
+  const name = days !== undefined ? names[0] : names[1];
+  if (!Number.isInteger(n) || n < 1) throw invalid('Event hold duration must be a positive integer value', name, String(n));
+  if ((days !== undefined && n > 36500) || (years !== undefined && n > 100)) throw invalid('Event hold duration is too large.', name, String(n));
+  return days !== undefined ? { days: n } : { years: n };
+}
+
+const argument = (msg: string, name: string, value: string) => invalidArgument(msg, name, value);
 
 function objectArn(bucket: string, key: string): string {
   return `arn:aws:s3:::${bucket}/${key}`;
@@ -86,13 +117,13 @@ export async function bypassAllowed(s3: S3, ctx: RequestContext, bucket: string,
 export async function checkLockPermissions(s3: S3, ctx: RequestContext, bucket: string, key: string, input: LockHeaders): Promise<void> {
   if (!s3.service) return;
   const resource = objectArn(bucket, key);
-  if (input.ObjectLockMode !== undefined || input.ObjectLockRetainUntilDate !== undefined) await checkAccess(ctx, s3.service(), { action: 's3:PutObjectRetention', resource });
+  if (input.ObjectLockMode !== undefined || input.ObjectLockRetainUntilDate !== undefined || namesEventHold(input)) await checkAccess(ctx, s3.service(), { action: 's3:PutObjectRetention', resource });
   if (input.ObjectLockLegalHoldStatus !== undefined) await checkAccess(ctx, s3.service(), { action: 's3:PutObjectLegalHold', resource });
 }
 
 /** Throws AccessDenied when `rec` may not be permanently deleted now. */
 export function checkDeletable(rec: ObjectRecord, now: Date, bypass: boolean): void {
-  if (rec.legalHold === 'ON') throw lockedDenied();
+  if (rec.legalHold === 'ON' || rec.eventHold === 'ON') throw lockedDenied();
   if (!retentionActive(rec, now)) return;
   if (rec.lockMode === 'GOVERNANCE' && bypass) return;
   throw lockedDenied();
@@ -102,11 +133,22 @@ export interface LockHeaders {
   ObjectLockMode?: string | undefined;
   ObjectLockRetainUntilDate?: Date | undefined;
   ObjectLockLegalHoldStatus?: string | undefined;
+  ObjectLockEventHold?: string | undefined;
+  ObjectLockEventHoldDurationDays?: number | undefined;
+  ObjectLockEventHoldDurationYears?: number | undefined;
 }
 
-/** Whether a write carries lock headers or lands in a bucket with default retention (both need a digest). */
+function namesEventHold(input: LockHeaders): boolean {
+  return input.ObjectLockEventHold !== undefined || input.ObjectLockEventHoldDurationDays !== undefined || input.ObjectLockEventHoldDurationYears !== undefined;
+}
+
+function namesLock(input: LockHeaders): boolean {
+  return input.ObjectLockMode !== undefined || input.ObjectLockRetainUntilDate !== undefined || input.ObjectLockLegalHoldStatus !== undefined || namesEventHold(input);
+}
+
+/** Whether a write carries lock headers or lands in a bucket with a default lock (both need a digest). */
 export function writeNeedsDigest(bucket: BucketRecord, input: LockHeaders): boolean {
-  return input.ObjectLockMode !== undefined || input.ObjectLockRetainUntilDate !== undefined || input.ObjectLockLegalHoldStatus !== undefined || bucket.objectLock?.defaultRetention !== undefined;
+  return namesLock(input) || bucket.objectLock?.defaultRetention !== undefined || bucket.objectLock?.defaultEventHold !== undefined;
 }
 
 /** Checks a write's lock headers before the bytes arrive (no bucket needed). */
@@ -118,32 +160,62 @@ export function checkLockHeaders(input: LockHeaders, now: Date): void {
   if (mode !== undefined && mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw invalidArgument('Unknown wormMode directive.', 'x-amz-object-lock-mode', mode);
   if (until !== undefined && until <= now) throw invalidArgument('The retain until date must be in the future!', 'x-amz-object-lock-retain-until-date', until.toISOString());
   if (hold !== undefined && hold !== 'ON' && hold !== 'OFF') throw invalidArgument('Legal Hold must be either of \'ON\' or \'OFF\'', 'x-amz-object-lock-legal-hold', hold);
+  const event = input.ObjectLockEventHold;
+  if (event !== undefined && event !== 'ON' && event !== 'OFF') throw invalidArgument('Event Hold must be either of \'ON\' or \'OFF\'', 'x-amz-object-lock-event-hold', event);
+  checkDuration(input.ObjectLockEventHoldDurationDays, input.ObjectLockEventHoldDurationYears, ['x-amz-object-lock-event-hold-duration-days', 'x-amz-object-lock-event-hold-duration-years'], argument);
 }
 
-/** The lock a new version gets: its headers, else the bucket's default retention. */
+/**
+ * The bucket's defaults for a new version: its default retention unless the write names a
+ * retention, its default event hold unless the write names a retention or an event hold.
+ */
+function lockDefaults(bucket: BucketRecord, now: Date, out: ObjectLockFields, named: { retention: boolean; eventHold: boolean }): void {
+  const d = bucket.objectLock?.defaultRetention;
+  if (!named.retention && d) {
+    out.lockMode = d.mode;
+    out.lockRetainUntil = addPeriod(now, d);
+  }
+  const e = bucket.objectLock?.defaultEventHold;
+  if (!named.retention && !named.eventHold && e) {
+    out.eventHold = 'ON';
+    out.eventHoldDuration = e;
+  }
+}
+
+/** The lock a new version gets: its headers, else the bucket's defaults. */
 export function lockForWrite(bucket: BucketRecord, input: LockHeaders, now: Date): ObjectLockFields {
-  const explicit = input.ObjectLockMode !== undefined || input.ObjectLockRetainUntilDate !== undefined || input.ObjectLockLegalHoldStatus !== undefined;
-  if (explicit && !bucket.objectLock) throw missingLock();
+  if (namesLock(input) && !bucket.objectLock) throw missingLock();
   checkLockHeaders(input, now);
   const out: ObjectLockFields = {};
+  const retention = input.ObjectLockMode !== undefined && input.ObjectLockRetainUntilDate !== undefined;
   if (input.ObjectLockMode !== undefined && input.ObjectLockRetainUntilDate !== undefined) {
     out.lockMode = input.ObjectLockMode as LockMode;
     out.lockRetainUntil = input.ObjectLockRetainUntilDate;
-  } else if (bucket.objectLock?.defaultRetention) {
-    const d = bucket.objectLock.defaultRetention;
-    out.lockMode = d.mode;
-    const until = new Date(now);
-    if (d.years !== undefined) until.setUTCFullYear(until.getUTCFullYear() + d.years);
-    else until.setTime(until.getTime() + (d.days ?? 0) * DAY_MS);
-    out.lockRetainUntil = until;
   }
+  if (namesEventHold(input)) {
+    const duration = checkDuration(input.ObjectLockEventHoldDurationDays, input.ObjectLockEventHoldDurationYears, ['x-amz-object-lock-event-hold-duration-days', 'x-amz-object-lock-event-hold-duration-years'], argument) ?? bucket.objectLock?.defaultEventHold;
+    const status = (input.ObjectLockEventHold ?? 'ON') as 'ON' | 'OFF';
+    if (status === 'ON' && duration === undefined) throw invalidArgument('x-amz-object-lock-event-hold ON needs an event hold duration (x-amz-object-lock-event-hold-duration-days or -years)', 'x-amz-object-lock-event-hold', status);
+    out.eventHold = status;
+    if (duration !== undefined) out.eventHoldDuration = duration;
+  }
+  lockDefaults(bucket, now, out, { retention, eventHold: namesEventHold(input) });
   if (input.ObjectLockLegalHoldStatus !== undefined) out.legalHold = input.ObjectLockLegalHoldStatus as 'ON' | 'OFF';
   return out;
 }
 
-/** The lock of an object made by CompleteMultipartUpload: the upload's own headers, else the bucket's default now. */
+/** The lock of an object made by CompleteMultipartUpload: the upload's own headers, else the bucket's defaults now. */
 export function lockForCompletion(bucket: BucketRecord, upload: ObjectLockFields, now: Date): ObjectLockFields {
-  const out: ObjectLockFields = upload.lockMode !== undefined ? { lockMode: upload.lockMode, ...(upload.lockRetainUntil ? { lockRetainUntil: upload.lockRetainUntil } : {}) } : lockForWrite(bucket, {}, now);
+  const out: ObjectLockFields = {};
+  if (upload.lockMode !== undefined) {
+    out.lockMode = upload.lockMode;
+    if (upload.lockRetainUntil) out.lockRetainUntil = upload.lockRetainUntil;
+  }
+  if (upload.eventHold !== undefined) {
+    out.eventHold = upload.eventHold;
+    if (upload.eventHoldDuration) out.eventHoldDuration = upload.eventHoldDuration;
+  }
+  lockDefaults(bucket, now, out, { retention: upload.lockMode !== undefined, eventHold: upload.eventHold !== undefined });
   if (upload.legalHold !== undefined) out.legalHold = upload.legalHold;
   return out;
 }
@@ -151,7 +223,7 @@ export function lockForCompletion(bucket: BucketRecord, upload: ObjectLockFields
 /** What GET/HEAD show of a version's lock: each part only to a caller allowed to read it (AWS omits the rest). */
 export async function visibleLock(s3: S3, ctx: RequestContext, bucket: string, rec: ObjectRecord): Promise<LockHeaders> {
   const all = lockOutput(rec);
-  if (!s3.service || (all.ObjectLockMode === undefined && all.ObjectLockLegalHoldStatus === undefined)) return all;
+  if (!s3.service || (all.ObjectLockMode === undefined && all.ObjectLockLegalHoldStatus === undefined && all.ObjectLockEventHold === undefined)) return all;
   const allowed = async (action: string) => {
     try {
       await checkAccess(ctx, (s3.service as () => ServiceDefinition)(), { action, resource: objectArn(bucket, rec.key) });
@@ -162,9 +234,9 @@ export async function visibleLock(s3: S3, ctx: RequestContext, bucket: string, r
     }
   };
   const out: LockHeaders = {};
-  if (all.ObjectLockMode !== undefined && (await allowed('s3:GetObjectRetention'))) {
-    out.ObjectLockMode = all.ObjectLockMode;
-    out.ObjectLockRetainUntilDate = all.ObjectLockRetainUntilDate;
+  if ((all.ObjectLockMode !== undefined || all.ObjectLockEventHold !== undefined) && (await allowed('s3:GetObjectRetention'))) {
+    const { ObjectLockLegalHoldStatus: _h, ...retention } = all;
+    Object.assign(out, retention);
   }
   if (all.ObjectLockLegalHoldStatus !== undefined && (await allowed('s3:GetObjectLegalHold'))) out.ObjectLockLegalHoldStatus = all.ObjectLockLegalHoldStatus;
   return out;
@@ -178,6 +250,12 @@ export function lockOutput(rec: ObjectLockFields): LockHeaders {
     out.ObjectLockRetainUntilDate = rec.lockRetainUntil;
   }
   if (rec.legalHold !== undefined) out.ObjectLockLegalHoldStatus = rec.legalHold;
+  if (rec.eventHold !== undefined) {
+    out.ObjectLockEventHold = rec.eventHold;
+    // The duration only while the hold is on (AWS: "Only returned when the event hold is enabled").
+    if (rec.eventHold === 'ON' && rec.eventHoldDuration?.days !== undefined) out.ObjectLockEventHoldDurationDays = rec.eventHoldDuration.days;
+    if (rec.eventHold === 'ON' && rec.eventHoldDuration?.years !== undefined) out.ObjectLockEventHoldDurationYears = rec.eventHoldDuration.years;
+  }
   return out;
 }
 
@@ -186,8 +264,14 @@ export async function putObjectLockConfiguration(s3: S3, input: PutObjectLockCon
   const cfg = input.ObjectLockConfiguration;
   if (!cfg || cfg.ObjectLockEnabled !== 'Enabled') throw malformedXml();
   let defaultRetention: NonNullable<BucketRecord['objectLock']>['defaultRetention'];
+  let defaultEventHold: EventHoldDuration | undefined;
   const r = cfg.Rule?.DefaultRetention;
-  if (cfg.Rule !== undefined) {
+  if (cfg.Rule !== undefined && r?.DefaultEventHold !== undefined) {
+    defaultEventHold = checkDuration(r.DefaultEventHold.Days, r.DefaultEventHold.Years, ['Days', 'Years'], argument);
+    if (defaultEventHold === undefined) throw malformedXml();
+  }
+  // A rule may hold a default retention (mode and period), a default event hold, or both.
+  if (cfg.Rule !== undefined && !(defaultEventHold !== undefined && r?.Mode === undefined && r?.Days === undefined && r?.Years === undefined)) {
     if (!r) throw malformedXml();
     const mode = checkMode(r.Mode);
     if ((r.Days === undefined) === (r.Years === undefined)) throw malformedXml();
@@ -204,7 +288,7 @@ export async function putObjectLockConfiguration(s3: S3, input: PutObjectLockCon
     if (!b.objectLock && b.versioning !== 'Enabled') {
       throw s3Error('InvalidBucketState', 'Versioning must be \'Enabled\' on the bucket to apply a Object Lock configuration', { BucketName: b.name });
     }
-    await tx.put(NS_BUCKETS, b.name, { ...b, objectLock: { enabled: true, ...(defaultRetention ? { defaultRetention } : {}) } });
+    await tx.put(NS_BUCKETS, b.name, { ...b, objectLock: { enabled: true, ...(defaultRetention ? { defaultRetention } : {}), ...(defaultEventHold ? { defaultEventHold } : {}) } });
   });
   s3.buckets.invalidate(input.Bucket ?? '');
   return {};
@@ -214,10 +298,15 @@ export async function getObjectLockConfiguration(s3: S3, input: GetObjectLockCon
   const b = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
   if (!b.objectLock) throw s3Error('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', { BucketName: b.name });
   const d = b.objectLock.defaultRetention;
+  const e = b.objectLock.defaultEventHold;
+  const rule = {
+    ...(d ? { Mode: d.mode, ...(d.days !== undefined ? { Days: d.days } : { Years: d.years as number }) } : {}),
+    ...(e ? { DefaultEventHold: e.days !== undefined ? { Days: e.days } : { Years: e.years as number } } : {}),
+  };
   return {
     ObjectLockConfiguration: {
       ObjectLockEnabled: 'Enabled',
-      ...(d ? { Rule: { DefaultRetention: { Mode: d.mode, ...(d.days !== undefined ? { Days: d.days } : { Years: d.years as number }) } } } : {}),
+      ...(d || e ? { Rule: { DefaultRetention: rule } } : {}),
     },
   };
 }
@@ -235,12 +324,19 @@ export async function putObjectRetention(s3: S3, input: PutObjectRetentionReques
   const mode = ret.Mode !== undefined ? checkMode(ret.Mode) : undefined;
   const until = ret.RetainUntilDate;
   if (until !== undefined && until <= now) throw invalidArgument('The retain until date must be in the future!', 'RetainUntilDate', until.toISOString());
+  if (ret.EventHold !== undefined && ret.EventHold !== 'ON' && ret.EventHold !== 'OFF') throw malformedXml();
+  const duration = ret.EventHoldDuration === undefined ? undefined : checkDuration(ret.EventHoldDuration.Days, ret.EventHoldDuration.Years, ['Days', 'Years'], argument);
+  if (ret.EventHoldDuration !== undefined && duration === undefined) throw malformedXml();
   const b0 = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
   if (!b0.objectLock) throw missingLock();
   const bypass = await bypassAllowed(s3, ctx, b0.name, key, input.BypassGovernanceRetention);
+  // A body that names only the event hold changes only the event hold.
+  const holdOnly = mode === undefined && (ret.EventHold !== undefined || duration !== undefined);
   await s3.meta.write(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
     await updateVersion(tx, b, key, input.VersionId, (rec) => {
+      if (ret.EventHold !== undefined || duration !== undefined) rec = withEventHold(rec, b, ret.EventHold, duration, mode, now);
+      if (holdOnly) return rec;
       if (retentionActive(rec, now)) {
         const old = rec.lockRetainUntil as Date;
         const weaker = until === undefined || until < old || (rec.lockMode === 'COMPLIANCE' && mode !== 'COMPLIANCE');
@@ -253,6 +349,24 @@ export async function putObjectRetention(s3: S3, input: PutObjectRetentionReques
   return {};
 }
 
+/** A version with its event hold set, or released (which starts its retention for the hold's duration). */
+function withEventHold(rec: ObjectRecord, b: BucketRecord, status: 'ON' | 'OFF' | undefined, duration: EventHoldDuration | undefined, mode: LockMode | undefined, now: Date): ObjectRecord {
+  const next = status ?? rec.eventHold ?? 'ON';
+  const held = duration ?? rec.eventHoldDuration ?? b.objectLock?.defaultEventHold;
+  if (next === 'ON' && held === undefined) throw invalidArgument('An event hold needs a duration (EventHoldDuration Days or Years)', 'EventHoldDuration', '');
+  // While a hold is on, its duration may grow, not shrink.
+  if (rec.eventHold === 'ON' && duration !== undefined && rec.eventHoldDuration !== undefined && addPeriod(now, duration) < addPeriod(now, rec.eventHoldDuration)) throw lockedDenied();
+  const out: ObjectRecord = { ...rec, eventHold: next };
+  if (held !== undefined) out.eventHoldDuration = held;
+  if (rec.eventHold === 'ON' && next === 'OFF' && held !== undefined) {
+    // Released: retained for the hold's duration from now, never less than a retention already set.
+    const until = addPeriod(now, held);
+    if (rec.lockRetainUntil === undefined || rec.lockRetainUntil < until) out.lockRetainUntil = until;
+    out.lockMode = rec.lockMode ?? mode ?? b.objectLock?.defaultRetention?.mode ?? 'GOVERNANCE';
+  }
+  return out;
+}
+
 export async function getObjectRetention(s3: S3, input: GetObjectRetentionRequest, ctx: RequestContext): Promise<GetObjectRetentionOutput> {
   const key = checkKey(input.Key);
   const rec = await s3.meta.read(async (tx) => {
@@ -260,8 +374,16 @@ export async function getObjectRetention(s3: S3, input: GetObjectRetentionReques
     if (!b.objectLock) throw missingLock();
     return readableVersion(tx, b, key, input.VersionId);
   });
-  if (rec.lockMode === undefined || rec.lockRetainUntil === undefined) throw noLockOnObject();
-  return { Retention: { Mode: rec.lockMode, RetainUntilDate: rec.lockRetainUntil } };
+  const hasRetention = rec.lockMode !== undefined && rec.lockRetainUntil !== undefined;
+  if (!hasRetention && rec.eventHold === undefined) throw noLockOnObject();
+  const e = rec.eventHoldDuration;
+  return {
+    Retention: {
+      ...(hasRetention ? { Mode: rec.lockMode, RetainUntilDate: rec.lockRetainUntil } : {}),
+      ...(rec.eventHold !== undefined ? { EventHold: rec.eventHold } : {}),
+      ...(e ? { EventHoldDuration: e.days !== undefined ? { Days: e.days } : { Years: e.years as number } } : {}),
+    },
+  };
 }
 
 export async function putObjectLegalHold(s3: S3, input: PutObjectLegalHoldRequest, ctx: RequestContext): Promise<PutObjectLegalHoldOutput> {

@@ -102,7 +102,7 @@ async function planRead(s3: S3, input: ReadInput, ctx: RequestContext, method: '
   checkCustomer(s3, rec.sse, customerKey(ctx, input.SSECustomerAlgorithm, input.SSECustomerKey, input.SSECustomerKeyMD5));
   checkReadConditions(rec, { ifMatch: input.IfMatch, ifNoneMatch: input.IfNoneMatch, ifModifiedSince: input.IfModifiedSince, ifUnmodifiedSince: input.IfUnmodifiedSince });
   const headers = objectHeaders(s3, bucket, rec);
-  if (rec.lockMode !== undefined || rec.legalHold !== undefined) Object.assign(headers, await visibleLock(s3, ctx, bucket.name, rec));
+  if (rec.lockMode !== undefined || rec.legalHold !== undefined || rec.eventHold !== undefined) Object.assign(headers, await visibleLock(s3, ctx, bucket.name, rec));
   // A lifecycle Expiration rule concerns the current version.
   const expiration = input.VersionId === undefined ? expirationOf(bucket.lifecycle, rec) : undefined;
   if (expiration !== undefined) headers.Expiration = expiration;

@@ -4,7 +4,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { RequestContext } from '../../server/context.js';
 import { isAwsError } from '../../aws/errors.js';
-import { INLINE_MAX_BYTES, receiveBody, type ReceiveOptions } from './receive-body.js';
+import { checksumRequest, INLINE_MAX_BYTES, receiveBody, type ReceiveOptions } from './receive-body.js';
+import { digestOf } from './checksums.js';
 import type { S3 } from './state.js';
 
 // Small bodies never touch the blob store; a discarded blob would land in the reaper.
@@ -90,5 +91,48 @@ describe('receiveBody: small bodies', () => {
     const gone = pausedBody();
     gone.body.destroy();
     assert.equal(await code(receiveBody(s3, ctx, gone.body, opts(10))), 'ERR_STREAM_PREMATURE_CLOSE');
+  });
+});
+
+describe('receiveBody: where a checksum comes from', () => {
+  const data = randomBytes(3000);
+  const md5 = createHash('md5').update(data).digest('base64');
+
+  it('reads x-amz-checksum-* for every algorithm, and the JavaScript SDK’s MD5 from Content-MD5 or a content-md5 trailer', () => {
+    const x = checksumRequest({ 'x-amz-checksum-xxhash3': 'AAAAAAAAAAA=' }, 'XXHASH3');
+    assert.deepEqual(x, { algorithm: 'XXHASH3', value: 'AAAAAAAAAAA=', trailer: undefined });
+    assert.deepEqual(checksumRequest({ 'content-md5': md5 }, 'MD5'), { algorithm: 'MD5', value: md5, trailer: undefined });
+    assert.deepEqual(checksumRequest({ 'x-amz-trailer': 'content-md5' }, 'MD5'), { algorithm: 'MD5', value: undefined, trailer: 'content-md5' });
+    assert.deepEqual(checksumRequest({ 'x-amz-trailer': 'x-amz-checksum-sha512' }, 'SHA512'), { algorithm: 'SHA512', value: undefined, trailer: 'x-amz-checksum-sha512' });
+    // Content-MD5 alone is no checksum request; an MD5 algorithm with nothing to carry it is refused.
+    assert.deepEqual(checksumRequest({ 'content-md5': md5 }, undefined), { algorithm: undefined, value: undefined, trailer: undefined });
+    assert.throws(() => checksumRequest({}, 'MD5'), (e: unknown) => isAwsError(e) && e.code === 'InvalidRequest');
+    assert.throws(() => checksumRequest({ 'x-amz-checksum-xxhash64': 'AAAA' }, undefined), (e: unknown) => isAwsError(e) && e.code === 'InvalidRequest');
+    assert.throws(() => checksumRequest({ 'x-amz-checksum-xxhash64': 'AAAAAAAAAAA=', 'x-amz-checksum-md5': md5 }, undefined), (e: unknown) => isAwsError(e) && e.code === 'InvalidRequest');
+  });
+
+  it('a content-md5 trailer is checked here (BadDigest); an x-amz-checksum-* trailer, verified by the aws-chunked decoder, is taken as sent', async () => {
+    const withTrailer = (trailer: string, value: string, algorithm: 'MD5' | 'XXHASH64'): ReceiveOptions => ({
+      ...opts(data.length),
+      checksum: { algorithm, value: undefined, trailer },
+      trailers: () => ({ [trailer]: value }),
+    });
+    const good = await receiveBody(s3, ctx, Readable.from([data]), withTrailer('content-md5', md5, 'MD5'));
+    assert.equal(good.digests.checksums.MD5, md5);
+    const wrong = createHash('md5').update('x').digest('base64');
+    assert.equal(await code(receiveBody(s3, ctx, Readable.from([data]), withTrailer('content-md5', wrong, 'MD5'))), 'BadDigest');
+    const xxh = await digestOf('XXHASH64', data);
+    const taken = await receiveBody(s3, ctx, Readable.from([data]), withTrailer('x-amz-checksum-xxhash64', xxh, 'XXHASH64'));
+    assert.equal(taken.digests.checksums.XXHASH64, xxh);
+    assert.equal(await code(receiveBody(s3, ctx, Readable.from([data]), withTrailer('x-amz-checksum-xxhash64', 'short', 'XXHASH64'))), 'InvalidRequest');
+  });
+
+  it('a header value is checked against the body (BadDigest), and MD5 is the ETag’s MD5', async () => {
+    const withHeader = (algorithm: 'MD5' | 'XXHASH128', value: string): ReceiveOptions => ({ ...opts(data.length), checksum: { algorithm, value, trailer: undefined } });
+    const r = await receiveBody(s3, ctx, Readable.from([data]), withHeader('MD5', md5));
+    assert.equal(Buffer.from(r.digests.checksums.MD5 as string, 'base64').toString('hex'), r.digests.md5Hex);
+    const x = await digestOf('XXHASH128', data);
+    assert.equal((await receiveBody(s3, ctx, Readable.from([data]), withHeader('XXHASH128', x))).digests.checksums.XXHASH128, x);
+    assert.equal(await code(receiveBody(s3, ctx, Readable.from([data]), withHeader('XXHASH128', await digestOf('XXHASH128', Buffer.alloc(1))))), 'BadDigest');
   });
 });

@@ -164,7 +164,7 @@ export class ReplicationWorker {
       return this.finish(task, 'FAILED');
     }
     // The replica is the source version as it was: same id, ETag, metadata, tags, checksum; the lock and ACL stay behind.
-    const { lockMode: _m, lockRetainUntil: _u, legalHold: _h, acl: _a, sse: _s, restore: _r, ...kept } = rec;
+    const { lockMode: _m, lockRetainUntil: _u, legalHold: _h, eventHold: _e, eventHoldDuration: _d, acl: _a, sse: _s, restore: _r, ...kept } = rec;
     const replica: ObjectRecord = Object.assign({}, kept, {
       blobs: copy.blobs,
       ownerAccount: dest.ownerAccount,

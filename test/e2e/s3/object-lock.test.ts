@@ -217,6 +217,74 @@ describe('s3 e2e: Object Lock', () => {
     assert.deepEqual([hc.ObjectLockMode, hc.ObjectLockLegalHoldStatus], ['GOVERNANCE', undefined]);
   });
 
+  it('event holds: locked while ON, retained for their duration once released; bucket default and headers', async () => {
+    const B = 'lock-event-hold';
+    await s3.send(new CreateBucketCommand({ Bucket: B, ObjectLockEnabledForBucket: true }));
+    // A rule may carry a default event hold alone.
+    await s3.send(new PutObjectLockConfigurationCommand({ Bucket: B, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { DefaultEventHold: { Days: 2 } } } } }));
+    assert.deepEqual((await s3.send(new GetObjectLockConfigurationCommand({ Bucket: B }))).ObjectLockConfiguration?.Rule, { DefaultRetention: { DefaultEventHold: { Days: 2 } } });
+    const { VersionId: v1 } = await s3.send(new PutObjectCommand({ Bucket: B, Key: 'e', Body: 'held' }));
+    const h = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'e' }));
+    assert.deepEqual([h.ObjectLockEventHold, h.ObjectLockEventHoldDurationDays, h.ObjectLockMode], ['ON', 2, undefined]);
+    assert.deepEqual((await s3.send(new GetObjectRetentionCommand({ Bucket: B, Key: 'e' }))).Retention, { EventHold: 'ON', EventHoldDuration: { Days: 2 } });
+    // A hold yields to nobody, and its duration cannot shrink while it is on.
+    assert.equal((await failure(s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'e', VersionId: v1, BypassGovernanceRetention: true })))).name, 'AccessDenied');
+    assert.equal((await failure(s3.send(new PutObjectRetentionCommand({ Bucket: B, Key: 'e', VersionId: v1, Retention: { EventHoldDuration: { Days: 1 } } })))).name, 'AccessDenied');
+    // Days far in the future stay locked: advancing the clock does not release a hold.
+    await advanceClock(server.endpoint, 10 * DAY, [s3, iam]);
+    assert.equal((await failure(s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'e', VersionId: v1 })))).name, 'AccessDenied');
+    // Released: retained 2 days from the release, in GOVERNANCE (no mode anywhere), then deletable.
+    const released = server.clock.nowMs();
+    await s3.send(new PutObjectRetentionCommand({ Bucket: B, Key: 'e', VersionId: v1, Retention: { EventHold: 'OFF' } }));
+    const r = (await s3.send(new GetObjectRetentionCommand({ Bucket: B, Key: 'e', VersionId: v1 }))).Retention;
+    assert.equal(r?.EventHold, 'OFF');
+    assert.equal(r?.Mode, 'GOVERNANCE');
+    const until = r?.RetainUntilDate?.getTime() ?? 0;
+    assert.ok(Math.abs(until - (released + 2 * 86_400_000)) < 5000, `retain until ${new Date(until).toISOString()}`);
+    const after = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'e', VersionId: v1 }));
+    assert.deepEqual([after.ObjectLockEventHold, after.ObjectLockEventHoldDurationDays], ['OFF', undefined]);
+    assert.equal((await failure(s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'e', VersionId: v1 })))).name, 'AccessDenied');
+    await advanceClock(server.endpoint, 3 * DAY, [s3, iam]);
+    await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'e', VersionId: v1 }));
+    // Headers on a write: their own hold (no default then), a COMPLIANCE retention released into COMPLIANCE.
+    const { VersionId: v2 } = await s3.send(new PutObjectCommand({ Bucket: B, Key: 'w', Body: 'x', ObjectLockEventHold: 'ON', ObjectLockEventHoldDurationYears: 1 }));
+    assert.deepEqual((await s3.send(new GetObjectRetentionCommand({ Bucket: B, Key: 'w', VersionId: v2 }))).Retention, { EventHold: 'ON', EventHoldDuration: { Years: 1 } });
+    const { VersionId: v3 } = await s3.send(new PutObjectCommand({ Bucket: B, Key: 'c', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: inDays(server, 1) }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'c' }))).ObjectLockEventHold, undefined);
+    await s3.send(new PutObjectRetentionCommand({ Bucket: B, Key: 'c', VersionId: v3, Retention: { EventHold: 'ON', EventHoldDuration: { Days: 30 } } }));
+    await s3.send(new PutObjectRetentionCommand({ Bucket: B, Key: 'c', VersionId: v3, Retention: { EventHold: 'OFF' } }));
+    const rc = (await s3.send(new GetObjectRetentionCommand({ Bucket: B, Key: 'c', VersionId: v3 }))).Retention;
+    assert.equal(rc?.Mode, 'COMPLIANCE');
+    assert.ok((rc?.RetainUntilDate?.getTime() ?? 0) > server.clock.nowMs() + 29 * 86_400_000);
+    // Multipart: the upload's hold applies when it completes.
+    const mpu = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'm', ObjectLockEventHold: 'ON', ObjectLockEventHoldDurationDays: 7 }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: B, Key: 'm', UploadId: mpu.UploadId, PartNumber: 1, Body: 'part' }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'm', UploadId: mpu.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    const hm = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'm' }));
+    assert.deepEqual([hm.ObjectLockEventHold, hm.ObjectLockEventHoldDurationDays], ['ON', 7]);
+    // Without s3:GetObjectRetention the hold is left out of HEAD.
+    const reader = await userClient('hold-reader', [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: '*' }]);
+    reader.config.systemClockOffset = s3.config.systemClockOffset;
+    try {
+      const hr = await reader.send(new HeadObjectCommand({ Bucket: B, Key: 'm' }));
+      assert.deepEqual([hr.ObjectLockEventHold, hr.ObjectLockEventHoldDurationDays], [undefined, undefined]);
+    } finally {
+      reader.destroy();
+    }
+    // Bad input.
+    const both = await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'bad', Body: 'x', ObjectLockEventHold: 'ON', ObjectLockEventHoldDurationDays: 1, ObjectLockEventHoldDurationYears: 1 })));
+    assert.deepEqual([both.name, both.status], ['InvalidArgument', 400]);
+    const tooLong = await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'bad', Body: 'x', ObjectLockEventHold: 'ON', ObjectLockEventHoldDurationDays: 36501 })));
+    assert.equal(tooLong.name, 'InvalidArgument');
+    const status = await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'bad', Body: 'x', ObjectLockEventHold: 'MAYBE' as 'ON', ObjectLockEventHoldDurationDays: 1 })));
+    assert.equal(status.name, 'InvalidArgument');
+    const cfg = await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: B, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { DefaultEventHold: { Years: 101 } } } } })));
+    assert.equal(cfg.name, 'InvalidArgument');
+    await s3.send(new CreateBucketCommand({ Bucket: 'hold-plain' }));
+    const plain = await failure(s3.send(new PutObjectCommand({ Bucket: 'hold-plain', Key: 'x', Body: 'x', ObjectLockEventHold: 'ON', ObjectLockEventHoldDurationDays: 1 })));
+    assert.deepEqual([plain.name, plain.status], ['InvalidRequest', 400]);
+  });
+
   it('lifecycle never removes a locked version; it goes once the lock has passed', async () => {
     const B = 'lock-lifecycle';
     await s3.send(new CreateBucketCommand({ Bucket: B, ObjectLockEnabledForBucket: true }));
@@ -241,15 +309,21 @@ describe('s3 e2e: Object Lock survives a restart; the AWS CLI configures it', ()
       let child = await spawnHanul({ dataDir });
       let c = new S3Client({ endpoint: child.endpoint, region: TEST_REGION, credentials: TEST_KEY, forcePathStyle: true, maxAttempts: 1 });
       await c.send(new CreateBucketCommand({ Bucket: 'lock-restart', ObjectLockEnabledForBucket: true }));
-      await c.send(new PutObjectLockConfigurationCommand({ Bucket: 'lock-restart', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Years: 1 } } } }));
+      await c.send(new PutObjectLockConfigurationCommand({ Bucket: 'lock-restart', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Years: 1, DefaultEventHold: { Days: 3 } } } } }));
+      const { VersionId: held } = await c.send(new PutObjectCommand({ Bucket: 'lock-restart', Key: 'held', Body: 'x', ObjectLockEventHold: 'ON', ObjectLockEventHoldDurationDays: 9 }));
       const { VersionId } = await c.send(new PutObjectCommand({ Bucket: 'lock-restart', Key: 'k', Body: 'x' }));
       c.destroy();
       await child.kill('SIGKILL');
       child = await spawnHanul({ dataDir });
       c = new S3Client({ endpoint: child.endpoint, region: TEST_REGION, credentials: TEST_KEY, forcePathStyle: true, maxAttempts: 1 });
       try {
-        assert.deepEqual((await c.send(new GetObjectLockConfigurationCommand({ Bucket: 'lock-restart' }))).ObjectLockConfiguration?.Rule?.DefaultRetention, { Mode: 'COMPLIANCE', Years: 1 });
-        assert.equal((await c.send(new GetObjectRetentionCommand({ Bucket: 'lock-restart', Key: 'k', VersionId }))).Retention?.Mode, 'COMPLIANCE');
+        assert.deepEqual((await c.send(new GetObjectLockConfigurationCommand({ Bucket: 'lock-restart' }))).ObjectLockConfiguration?.Rule?.DefaultRetention, { Mode: 'COMPLIANCE', Years: 1, DefaultEventHold: { Days: 3 } });
+        // A write that names no lock gets both defaults (retention and event hold); one naming its own hold keeps
+        // it and still gets the default retention (as a write naming only a legal hold does).
+        const rk = (await c.send(new GetObjectRetentionCommand({ Bucket: 'lock-restart', Key: 'k', VersionId }))).Retention;
+        assert.deepEqual([rk?.Mode, rk?.EventHold, rk?.EventHoldDuration], ['COMPLIANCE', 'ON', { Days: 3 }]);
+        const rh = (await c.send(new GetObjectRetentionCommand({ Bucket: 'lock-restart', Key: 'held', VersionId: held }))).Retention;
+        assert.deepEqual([rh?.Mode, rh?.EventHold, rh?.EventHoldDuration], ['COMPLIANCE', 'ON', { Days: 9 }]);
         assert.equal((await failure(c.send(new DeleteObjectCommand({ Bucket: 'lock-restart', Key: 'k', VersionId })))).name, 'AccessDenied');
       } finally {
         c.destroy();

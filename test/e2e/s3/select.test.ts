@@ -9,47 +9,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
-  CreateBucketCommand,
   PutObjectCommand,
   S3Client,
   SelectObjectContentCommand,
   type SelectObjectContentCommandInput,
-  type SelectObjectContentEventStream,
 } from '@aws-sdk/client-s3';
 import { doc, failure, userWith } from '../iam/helpers.js';
-import { startHanul, type TestServer } from '../../support/hanul.js';
+import { collect, selectFixture } from './select-helpers.js';
+import type { TestServer } from '../../support/hanul.js';
 
 const Bucket = 'select-e2e';
 const CSV = 'id,name,city,score\n1,ann,Oslo,31\n2,bob,"Rio, BR",25\n3,cy,Oslo,40\n4,dee,Lima,12\n';
 const LINES = '{"id":1,"name":"ann","addr":{"city":"Oslo"}}\n{"id":2,"name":"bob","addr":{"city":"Rio"}}\n{"id":3,"name":"cy"}\n';
 
-interface Result {
-  records: string;
-  events: string[];
-  stats?: { BytesScanned?: number | undefined; BytesProcessed?: number | undefined; BytesReturned?: number | undefined } | undefined;
-  maxRecordsEvent: number;
-}
-
-async function collect(events: AsyncIterable<SelectObjectContentEventStream> | undefined): Promise<Result> {
-  const out: Result = { records: '', events: [], maxRecordsEvent: 0 };
-  const parts: Buffer[] = [];
-  for await (const ev of events ?? []) {
-    if (ev.Records?.Payload) {
-      out.events.push('Records');
-      parts.push(Buffer.from(ev.Records.Payload));
-      out.maxRecordsEvent = Math.max(out.maxRecordsEvent, ev.Records.Payload.length);
-    } else if (ev.Stats) {
-      out.events.push('Stats');
-      out.stats = ev.Stats.Details;
-    } else if (ev.Progress) out.events.push('Progress');
-    else if (ev.Cont) out.events.push('Cont');
-    else if (ev.End) out.events.push('End');
-  }
-  out.records = Buffer.concat(parts).toString('utf8');
-  return out;
-}
 
 describe('s3 e2e: S3 Select (SelectObjectContent) with the SDK v3', () => {
   let server: TestServer;
@@ -63,12 +36,7 @@ describe('s3 e2e: S3 Select (SelectObjectContent) with the SDK v3', () => {
   };
 
   before(async () => {
-    server = await startHanul();
-    s3 = new S3Client({ ...server.clientConfig, forcePathStyle: true });
-    await s3.send(new CreateBucketCommand({ Bucket }));
-    const kms = new KMSClient(server.clientConfig);
-    keyArn = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn as string;
-    kms.destroy();
+    ({ server, s3, keyArn } = await selectFixture(Bucket));
     await s3.send(new PutObjectCommand({ Bucket, Key: 'people.csv', Body: CSV }));
     await s3.send(new PutObjectCommand({ Bucket, Key: 'people.jsonl', Body: LINES }));
     await s3.send(new PutObjectCommand({ Bucket, Key: 'rules.json', Body: JSON.stringify({ Rules: [{ id: 'a', on: true }, { id: 'b', on: false }, { id: 'c', on: true }] }, null, 2) }));

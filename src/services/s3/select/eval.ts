@@ -146,8 +146,10 @@ export function display(v: Value): string {
   return JSON.stringify(v, jsonReplacer);
 }
 
-export function jsonReplacer(this: unknown, _k: string, v: unknown): unknown {
-  return v instanceof Date ? formatTimestamp(v) : v;
+/** JSON.stringify's replacer for S3 Select values: timestamps in S3's format (Date.toJSON has already run on `v`, so the holder's own member is read). */
+export function jsonReplacer(this: unknown, k: string, v: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[k];
+  return raw instanceof Date ? formatTimestamp(raw) : v;
 }
 
 export function formatTimestamp(d: Date): string {

@@ -177,7 +177,7 @@ export class CsvReader implements RecordReader<string[]> {
   }
 }
 
-function overMaxRecord() {
+export function overMaxRecord() {
   return selectError('OverMaxRecordSize', 'The length of a record in the input or result is greater than the maxCharsPerRecord limit of 1 MB.');
 }
 

@@ -5,9 +5,11 @@ import type { SelectObjectContentRequest } from '@aws-sdk/client-s3';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { isAwsError } from '../../../aws/errors.js';
 import type { RequestContext } from '../../../server/context.js';
+import type { Rec } from './eval.js';
 import { planSelect, selectEvents } from './handler.js';
 import { aligned, CsvReader, JsonDocumentReader, JsonLinesReader, type RecordReader } from './readers.js';
-import { parseSelect, tokenize } from './sql.js';
+import { runQuery } from './run.js';
+import { parseSelect, selectError, tokenize } from './sql.js';
 
 const codec = new EventStreamCodec(
   (b) => Buffer.from(b).toString('utf8'),
@@ -127,7 +129,10 @@ describe('S3 Select request checks', () => {
     assert.equal(check({ OutputSerialization: { CSV: {}, JSON: {} } }), 'ObjectSerializationConflict');
     assert.equal(check({ InputSerialization: { CSV: {}, CompressionType: 'ZSTD' } }), 'InvalidCompressionFormat');
     assert.equal(check({ InputSerialization: { CSV: {}, CompressionType: 'BZIP2' } }), 'NotImplemented');
-    assert.equal(check({ InputSerialization: { Parquet: {} } }), 'NotImplemented');
+    assert.equal(check({ InputSerialization: { Parquet: {} } }), 'no error');
+    assert.equal(check({ InputSerialization: { Parquet: {}, CompressionType: 'GZIP' } }), 'InvalidRequestParameter');
+    assert.equal(check({ InputSerialization: { Parquet: {}, CompressionType: 'BZIP2' } }), 'InvalidRequestParameter');
+    assert.equal(check({ InputSerialization: { Parquet: {} }, ScanRange: { Start: 0, End: 99 } }), 'no error');
     assert.equal(check({ InputSerialization: { CSV: { FileHeaderInfo: 'MAYBE' } } }), 'InvalidFileHeaderInfo');
     assert.equal(check({ InputSerialization: { JSON: { Type: 'XML' } } }), 'InvalidJsonType');
     assert.equal(check({ OutputSerialization: { CSV: { QuoteFields: 'NEVER' } } }), 'InvalidQuoteFields');
@@ -284,5 +289,61 @@ describe('S3 Select readers', () => {
   it('JSON document values split across chunks; a record over 1 MiB is refused', () => {
     assert.deepEqual(all(new JsonDocumentReader(), ' {"a":"}\\""} [1,2] {"b":{}}', 2).map((r) => r.v), [{ a: '}"' }, [1, 2], { b: {} }]);
     assert.equal(code(() => all(csv(), `"${'x'.repeat(1024 * 1024 + 10)}`, 64 * 1024)), 'OverMaxRecordSize');
+  });
+});
+
+describe('S3 Select query runner', () => {
+  const plan = (sql: string, out: Partial<SelectObjectContentRequest['OutputSerialization']> = { JSON: {} }) =>
+    planSelect({ Bucket: 'b', Key: 'k', ExpressionType: 'SQL', Expression: sql, InputSerialization: { Parquet: {} }, OutputSerialization: out });
+  const decode = async (frames: AsyncIterable<Uint8Array>) => {
+    const events: Array<{ type: string; size: number }> = [];
+    const parts: Buffer[] = [];
+    for await (const frame of frames) {
+      const m = codec.decode(frame);
+      const type = (m.headers[':event-type']?.value ?? m.headers[':error-code']?.value) as string;
+      events.push({ type, size: m.body.length });
+      if (type === 'Records') parts.push(Buffer.from(m.body));
+    }
+    return { events, records: Buffer.concat(parts).toString('utf8') };
+  };
+
+  it('Records events hold at most 256 KiB (a record may continue in the next); LIMIT stops the source', async () => {
+    let pulled = 0;
+    const big = 'é'.repeat(100_000);
+    async function* source(): AsyncGenerator<Rec[]> {
+      for (let i = 0; i < 100; i++) {
+        pulled++;
+        yield [{ json: { i, big } }];
+      }
+    }
+    const c = { scanned: 0, processed: 0, returned: 0 };
+    const r = await decode(runQuery(plan('SELECT s.i, s.big FROM S3Object s LIMIT 5'), source(), c, ctx));
+    const records = r.events.filter((e) => e.type === 'Records');
+    assert.ok(records.every((e) => e.size <= 256 * 1024), JSON.stringify(records));
+    assert.ok(records.length >= 4);
+    assert.equal(r.records.split('\n').filter(Boolean).length, 5);
+    assert.deepEqual(JSON.parse(r.records.split('\n')[4] as string), { i: 4, big });
+    assert.equal(c.returned, Buffer.byteLength(r.records));
+    assert.ok(pulled <= 6, `the source was pulled ${pulled} times`);
+    assert.deepEqual(r.events.slice(-2).map((e) => e.type), ['Stats', 'End']);
+  });
+
+  it('sends Cont while a slow source (a large row group) has nothing yet; a source failure ends the stream with its error', async () => {
+    async function* slow(): AsyncGenerator<Rec[]> {
+      await new Promise((res) => setTimeout(res, 1300));
+      yield [{ json: { a: 1 } }];
+      throw selectError('ParquetParsingError', 'bad page');
+    }
+    const r = await decode(runQuery(plan('SELECT s.a FROM S3Object s'), slow(), { scanned: 0, processed: 0, returned: 0 }, ctx));
+    assert.deepEqual(r.events.map((e) => e.type), ['Cont', 'ParquetParsingError']);
+  });
+
+  it('a result record over 1 MiB is OverMaxRecordSize', async () => {
+    async function* wide(): AsyncGenerator<Rec[]> {
+      yield [{ json: { a: 'x'.repeat(600 * 1024), b: 'y'.repeat(600 * 1024) } }];
+    }
+    const c = { scanned: 0, processed: 0, returned: 0 };
+    assert.deepEqual((await decode(runQuery(plan('SELECT s.a FROM S3Object s'), wide(), c, ctx))).events.map((e) => e.type).slice(-2), ['Stats', 'End']);
+    assert.deepEqual((await decode(runQuery(plan('SELECT * FROM S3Object s'), wide(), c, ctx))).events.map((e) => e.type), ['OverMaxRecordSize']);
   });
 });

@@ -539,52 +539,13 @@ export function parseSelect(sql: string): Query {
   const p = new Parser(tokenize(sql));
   const q = p.query();
   const strip = (e: Expr): void => {
-    switch (e.k) {
-      case 'path': {
-        const first = e.steps[0];
-        if (first && 'name' in first && !first.quoted && e.steps.length >= 1) {
-          const n = first.name.toLowerCase();
-          if ((q.alias !== undefined && n === q.alias.toLowerCase()) || n === 's3object') e.steps.shift();
-        } else if (first && 'name' in first && first.quoted && q.alias !== undefined && first.name === q.alias) {
-          e.steps.shift();
-        }
-        return;
-      }
-      case 'lit':
-        return;
-      case 'neg':
-      case 'not':
-      case 'cast':
-      case 'is':
-        return strip(e.e);
-      case 'bin':
-        strip(e.l);
-        return strip(e.r);
-      case 'like':
-        strip(e.e);
-        strip(e.pat);
-        if (e.esc) strip(e.esc);
-        return;
-      case 'between':
-        strip(e.e);
-        strip(e.lo);
-        return strip(e.hi);
-      case 'in':
-        strip(e.e);
-        return e.list.forEach(strip);
-      case 'call':
-        return e.args.forEach(strip);
-      case 'agg':
-        if (e.arg) strip(e.arg);
-        return;
-      case 'case':
-        if (e.operand) strip(e.operand);
-        for (const w of e.whens) {
-          strip(w.when);
-          strip(w.then);
-        }
-        if (e.else) strip(e.else);
-        return;
+    if (e.k !== 'path') return subExprs(e).forEach(strip);
+    const first = e.steps[0];
+    if (first && 'name' in first && !first.quoted) {
+      const n = first.name.toLowerCase();
+      if ((q.alias !== undefined && n === q.alias.toLowerCase()) || n === 's3object') e.steps.shift();
+    } else if (first && 'name' in first && first.quoted && q.alias !== undefined && first.name === q.alias) {
+      e.steps.shift();
     }
   };
   for (const it of q.items ?? []) strip(it.e);
@@ -600,29 +561,38 @@ export function parseSelect(sql: string): Query {
 }
 
 function containsAgg(e: Expr): boolean {
+  return e.k === 'agg' || subExprs(e).some(containsAgg);
+}
+
+/** The expressions directly inside `e` (none for a literal or a path). */
+export function subExprs(e: Expr): Expr[] {
   switch (e.k) {
-    case 'agg':
-      return true;
     case 'lit':
     case 'path':
-      return false;
+      return [];
     case 'neg':
     case 'not':
     case 'cast':
     case 'is':
-      return containsAgg(e.e);
+      return [e.e];
     case 'bin':
-      return containsAgg(e.l) || containsAgg(e.r);
+      return [e.l, e.r];
     case 'like':
-      return containsAgg(e.e) || containsAgg(e.pat);
+      return e.esc ? [e.e, e.pat, e.esc] : [e.e, e.pat];
     case 'between':
-      return containsAgg(e.e) || containsAgg(e.lo) || containsAgg(e.hi);
+      return [e.e, e.lo, e.hi];
     case 'in':
-      return containsAgg(e.e) || e.list.some(containsAgg);
+      return [e.e, ...e.list];
     case 'call':
-      return e.args.some(containsAgg);
-    case 'case':
-      return e.whens.some((w) => containsAgg(w.when) || containsAgg(w.then)) || (e.else !== undefined && containsAgg(e.else));
+      return e.args;
+    case 'agg':
+      return e.arg ? [e.arg] : [];
+    case 'case': {
+      const out: Expr[] = e.operand ? [e.operand] : [];
+      for (const w of e.whens) out.push(w.when, w.then);
+      if (e.else) out.push(e.else);
+      return out;
+    }
   }
 }
 

@@ -63,10 +63,16 @@ export interface OperationSpec<I = any, O = any> {
 /** Condition-key values of one request: key → one value or a set (multivalued keys). */
 export type ConditionValues = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** A resource's own policy (bucket policy, key policy, stream policy, role trust policy). */
+/** A resource's own policy (bucket policy, key policy, stream policy, role trust policy), and the condition keys it carries itself. */
 export interface ResourcePolicy {
-  /** The policy document as stored (JSON text). */
-  document: string;
+  /** The policy document as stored (JSON text); undefined when the resource has none but carries `keys`. */
+  document?: string;
+  /**
+   * Condition keys the resource itself supplies to every request on it, e.g.
+   * `aws:ResourceTag/<key>` of an S3 bucket with ABAC enabled. They hold for
+   * checks made by handlers too (a copy's source), not only the operation's own.
+   */
+  keys?: ConditionValues;
   /**
    * True for KMS key policies (and role trust policies): the policy must
    * allow, at least by naming the account, before IAM policies count.

@@ -102,6 +102,27 @@ describe('the authorizer with resource policies', () => {
     });
   });
 
+  it('keys a resource carries itself (ResourcePolicy.keys) reach identity and resource policies, with or without a document', async () => {
+    await k.call('iam', 'CreateUser', { UserName: 'tagged' });
+    const tagged = await k.as((await k.call('iam', 'CreateAccessKey', { UserName: 'tagged' })).AccessKey.AccessKeyId);
+    await k.call('iam', 'PutUserPolicy', { UserName: 'tagged', PolicyName: 'blue', PolicyDocument: policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'blue' } } }) });
+    const teams: Record<string, string> = { blue: 'blue', red: 'red' };
+    const deny = policy({ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { 's3:BucketTag/team': 'blue' } } });
+    const s3 = fakeS3(buckets);
+    let frozen = false;
+    s3.resourcePolicy = (arn) => {
+      const bucket = arn.slice('arn:aws:s3:::'.length).split('/')[0] ?? '';
+      const team = teams[bucket];
+      const keys = team === undefined ? undefined : { 'aws:ResourceTag/team': team, 's3:BucketTag/team': team };
+      return keys === undefined ? undefined : { ...(frozen ? { document: deny } : {}), keys };
+    };
+    assert.deepEqual(await k.call(s3, 'GetObject', { Bucket: 'blue', Key: 'a' }, tagged), { ok: true });
+    await assert.rejects(k.call(s3, 'GetObject', { Bucket: 'red', Key: 'a' }, tagged), code('AccessDenied'));
+    await assert.rejects(k.call(s3, 'GetObject', { Bucket: 'untagged', Key: 'a' }, tagged), code('AccessDenied'));
+    frozen = true;
+    await assert.rejects(k.call(s3, 'GetObject', { Bucket: 'blue', Key: 'a' }, tagged), code('AccessDenied', /explicit deny in a resource-based policy/));
+  });
+
   it('records access key use for GetAccessKeyLastUsed', async () => {
     const id = bob.accessKeyId ?? '';
     const deadline = Date.now() + 5000;

@@ -145,14 +145,15 @@ function decideOne(
   if (identity.identity) set.identity = identity.identity;
   if (identity.boundary) set.boundary = identity.boundary;
   if (identity.session) set.session = identity.session;
-  if (rp) {
+  if (rp?.document !== undefined) {
     const compiled = compileResourcePolicy(rt, ctx, rp.document);
     if (compiled) {
       set.resource = compiled;
       if (rp.required) set.resourceRequired = true;
     }
   }
-  const d = decide({ action, resource, principal: identity.facts, keys }, set);
+  const all = rp?.keys ? withResourceKeys(keys, rp.keys) : keys;
+  const d = decide({ action, resource, principal: identity.facts, keys: all }, set);
   if (!d.allowed) throw accessDenied(service, ctx, action, resource, d);
 }
 
@@ -257,6 +258,28 @@ class RequestKeys implements ContextKeys {
 
 export function requestKeys(identity: ResolvedIdentity, ctx: RequestContext, conditions: ConditionValues | undefined): ContextKeys {
   return new RequestKeys(identity, ctx, conditions);
+}
+
+/** The request's keys with those its resource carries itself (ResourcePolicy.keys), which win. */
+class ResourceKeys implements ContextKeys {
+  private readonly own = new Map<string, readonly string[]>();
+  constructor(
+    private readonly base: ContextKeys,
+    resourceKeys: ConditionValues,
+  ) {
+    for (const k in resourceKeys) {
+      const v = resourceKeys[k];
+      if (v !== undefined) this.own.set(k.toLowerCase(), typeof v === 'string' ? [v] : v);
+    }
+  }
+
+  get(key: string): readonly string[] | undefined {
+    return this.own.get(key) ?? this.base.get(key);
+  }
+}
+
+export function withResourceKeys(base: ContextKeys, resourceKeys: ConditionValues): ContextKeys {
+  return new ResourceKeys(base, resourceKeys);
 }
 
 /** AccessDenied in the service's protocol: S3 XML 403, JSON AccessDeniedException 400, Query AccessDenied 403. */

@@ -81,14 +81,17 @@ export async function actAsRole(
       principal,
       async decide(check, resourcePolicy) {
         const identity = await policies();
-        if (resourcePolicy) {
+        if (resourcePolicy?.document !== undefined) {
           identity.resource = rt.compile(resourcePolicy.document, 'resource');
           if (resourcePolicy.required) identity.resourceRequired = true;
         }
         const keys = new Map<string, readonly string[]>(roleKeys);
         keys.set('aws:currenttime', [deps.clock.now().toISOString()]);
         keys.set('aws:epochtime', [String(Math.floor(deps.clock.nowMs() / 1000))]);
-        for (const [k, v] of Object.entries(check.conditions ?? {})) if (v !== undefined) keys.set(k.toLowerCase(), typeof v === 'string' ? [v] : v);
+        // The resource's own keys (an ABAC bucket's aws:ResourceTag) after the request's, as the authorizer layers them.
+        for (const source of [check.conditions, resourcePolicy?.keys]) {
+          for (const [k, v] of Object.entries(source ?? {})) if (v !== undefined) keys.set(k.toLowerCase(), typeof v === 'string' ? [v] : v);
+        }
         return decide({ action: check.action, resource: check.resource, principal: facts, keys }, identity);
       },
     },

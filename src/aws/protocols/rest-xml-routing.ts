@@ -206,3 +206,56 @@ export function virtualHostDomains(extra: readonly (string | undefined)[]): stri
   }
   return [...set].sort((a, b) => b.length - a.length);
 }
+
+/**
+ * An operation addressed by a path template with labels rather than by bucket
+ * and key: S3 Control's `/v20180820/tags/{ResourceArn+}`, which hanul's S3
+ * answers for bucket tags. Built from the schemas' `http` traits.
+ */
+export interface TemplateRoute {
+  entry: RouteEntry;
+  segments: ReadonlyArray<{ literal: string } | { label: string; greedy: boolean }>;
+}
+
+export function buildTemplateRoutes(schemas: Iterable<StaticOperationSchema>): TemplateRoute[] {
+  const out: TemplateRoute[] = [];
+  for (const schema of schemas) {
+    const http = schema[3].http;
+    if (!http) continue;
+    const [method, uri, status] = http;
+    const path = uri.split('?', 1)[0] ?? '';
+    const segments = path
+      .split('/')
+      .slice(1)
+      .map((s) => (s.startsWith('{') && s.endsWith('}') ? { label: s.slice(1, s.endsWith('+}') ? -2 : -1), greedy: s.endsWith('+}') } : { literal: s }));
+    const entry: RouteEntry = { operation: schema[2], schema, method, bucket: false, key: false, literals: [], requiredQuery: [], requiredHeaders: [], xId: undefined, status, score: 0 };
+    out.push({ entry, segments });
+  }
+  return out;
+}
+
+/** The template route a request's method and raw path name, with its labels decoded (a greedy label keeps its slashes). */
+export function matchTemplate(routes: readonly TemplateRoute[], method: string, rawPath: string): { entry: RouteEntry; labels: Map<string, string> } | undefined {
+  const parts = rawPath.split('/').slice(1);
+  for (const r of routes) {
+    if (r.entry.method !== method) continue;
+    const labels = new Map<string, string>();
+    let i = 0;
+    let ok = true;
+    for (let s = 0; s < r.segments.length && ok; s++) {
+      const seg = r.segments[s] as TemplateRoute['segments'][number];
+      if ('literal' in seg) {
+        ok = parts[i] === seg.literal;
+        i++;
+      } else {
+        const take = seg.greedy ? parts.length - i - (r.segments.length - s - 1) : 1;
+        const piece = parts.slice(i, i + take);
+        ok = take >= 1 && piece.every((p) => p !== '');
+        if (ok) labels.set(seg.label, piece.map(decodePathPart).join('/'));
+        i += take;
+      }
+    }
+    if (ok && i === parts.length) return { entry: r.entry, labels };
+  }
+  return undefined;
+}

@@ -17,12 +17,14 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import * as s3control from '@aws-sdk/client-s3-control';
+import { ListTagsForResource$, ListTagsForResourceCommand, S3ControlClient, TagResource$, TagResourceCommand, UntagResource$, UntagResourceCommand } from '@aws-sdk/client-s3-control';
 import { AwsError } from '../errors.js';
 import type { OperationSpec } from '../service.js';
 import { loopbackClientConfig, rawRequest, responseBytes, serveWith } from './sdk-loopback.js';
 import type { DecodedRequest } from './codec.js';
 import { HTTP_STATUS, restXmlCodec, type RestXmlService } from './rest-xml.js';
-import { isOperationSchema, s3Target, virtualHostDomains, type StaticOperationSchema } from './rest-xml-routing.js';
+import { buildTemplateRoutes, isOperationSchema, matchTemplate, s3Target, virtualHostDomains, type StaticOperationSchema } from './rest-xml-routing.js';
 
 const schemas: StaticOperationSchema[] = Object.values(sdk as Record<string, unknown>).filter(isOperationSchema);
 
@@ -240,5 +242,52 @@ describe('rest-xml addressing', () => {
     assert.deepEqual(s3Target({ hostname: 'bkt.example.test', rawPath: '//x' }, domains), { bucket: 'bkt', key: '/x', virtualHosted: true });
     assert.deepEqual(s3Target({ hostname: 's3.localhost', rawPath: '/bkt/k' }, domains), { bucket: 'bkt', key: 'k', virtualHosted: false });
     assert.deepEqual(s3Target({ hostname: '127.0.0.1', rawPath: '/' }, domains), { bucket: undefined, key: undefined, virtualHosted: false });
+  });
+});
+
+describe('rest-xml labelled routes (S3 Control on the S3 endpoint)', () => {
+  const control = [TagResource$, UntagResource$, ListTagsForResource$] as unknown as StaticOperationSchema[];
+  it('template routes decode greedy labels and leave other paths alone', () => {
+    const routes = buildTemplateRoutes(control);
+    const m = matchTemplate(routes, 'POST', '/v20180820/tags/arn%3Aaws%3As3%3A%3A%3Amy-bucket');
+    assert.equal(m?.entry.operation, 'TagResource');
+    assert.equal(m?.labels.get('ResourceArn'), 'arn:aws:s3:::my-bucket');
+    assert.equal(matchTemplate(routes, 'GET', '/v20180820/tags/arn:aws:s3:us-east-1:1:accesspoint/a/b')?.labels.get('ResourceArn'), 'arn:aws:s3:us-east-1:1:accesspoint/a/b');
+    assert.equal(matchTemplate(routes, 'DELETE', '/v20180820/tags/x')?.entry.operation, 'UntagResource');
+    assert.equal(matchTemplate(routes, 'PUT', '/v20180820/tags/x'), undefined);
+    assert.equal(matchTemplate(routes, 'GET', '/v20180820/tags/'), undefined);
+    assert.equal(matchTemplate(routes, 'GET', '/v20180820/tag/x'), undefined);
+  });
+
+  it('the stock S3 Control client round-trips through a service that claims its requests', async () => {
+    const seen: DecodedRequest[] = [];
+    const svc = service({});
+    svc.operations = {
+      TagResource: { schema: TagResource$, handler: () => ({}) },
+      UntagResource: { schema: UntagResource$, handler: () => ({}) },
+      ListTagsForResource: { schema: ListTagsForResource$, handler: () => ({ Tags: [{ Key: 'team', Value: 'a&b' }] }) },
+    };
+    const known = { api: 's3control', schemas: Object.values(s3control as Record<string, unknown>).filter(isOperationSchema) };
+    svc.restXml = { schemas, domains: virtualHostDomains([]), labelled: { schemas: control, known, claims: (req) => req.rawPath.startsWith('/v20180820/') && req.headers['x-amz-account-id'] !== undefined } };
+    const c = new S3ControlClient(loopbackClientConfig(serveWith(restXmlCodec, svc, (d) => seen.push(d))));
+    await c.send(new TagResourceCommand({ AccountId: '111122223333', ResourceArn: 'arn:aws:s3:::b', Tags: [{ Key: 'k', Value: 'v<1>' }] }));
+    await c.send(new UntagResourceCommand({ AccountId: '111122223333', ResourceArn: 'arn:aws:s3:::b', TagKeys: ['a,b', 'c'] }));
+    const out = await c.send(new ListTagsForResourceCommand({ AccountId: '111122223333', ResourceArn: 'arn:aws:s3:::b' }));
+    assert.deepEqual(out.Tags, [{ Key: 'team', Value: 'a&b' }]);
+    assert.deepEqual(
+      seen.map((d) => [d.operation, d.input]),
+      [
+        ['TagResource', { AccountId: '111122223333', ResourceArn: 'arn:aws:s3:::b', Tags: [{ Key: 'k', Value: 'v<1>' }] }],
+        ['UntagResource', { AccountId: '111122223333', ResourceArn: 'arn:aws:s3:::b', TagKeys: ['a,b', 'c'] }],
+        ['ListTagsForResource', { AccountId: '111122223333', ResourceArn: 'arn:aws:s3:::b' }],
+      ],
+    );
+    c.destroy();
+    // Another S3 Control call is not built; without the account header the path is an ordinary bucket and key.
+    const other = rawRequest({ method: 'GET', path: '/v20180820/jobs', headers: { 'x-amz-account-id': '111122223333' } });
+    assert.throws(() => restXmlCodec.decodeNow?.(other, svc), (e: AwsError) => e.code === 'NotImplemented' && e.status === 501 && /s3control operation ListJobs is not implemented/.test(e.message));
+    const nowhere = rawRequest({ method: 'GET', path: '/v20180820/nowhere', headers: { 'x-amz-account-id': '111122223333' } });
+    assert.throws(() => restXmlCodec.decodeNow?.(nowhere, svc), (e: AwsError) => e.code === 'NotImplemented' && e.status === 501);
+    assert.equal(restXmlCodec.peekOperation(rawRequest({ method: 'GET', path: '/v20180820/tags/x' }), svc), 'GetObject');
   });
 });

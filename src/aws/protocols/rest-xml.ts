@@ -5,14 +5,25 @@
  * errors as S3's <Error> document. Everything schema-derived is computed once
  * per service (route table) and once per operation (binding plans).
  */
-import { AwsError } from '../errors.js';
+import { AwsError, notImplemented } from '../errors.js';
 import type { HttpRequest, HttpResponse } from '../http.js';
 import { header } from '../http.js';
 import type { ServiceDefinition } from '../service.js';
 import { readAll } from '../../lib/streams.js';
 import type { DecodedRequest, EncodeContext, ProtocolCodec } from './codec.js';
 import { formatHeaderValue, inputPlan, outputPlan, parseWireValue, type InputPlan, type OutputPlan } from './rest-xml-bindings.js';
-import { buildRouteTable, matchRoute, s3Target, type RouteEntry, type RouteTable, type S3Target, type StaticOperationSchema } from './rest-xml-routing.js';
+import {
+  buildRouteTable,
+  buildTemplateRoutes,
+  matchRoute,
+  matchTemplate,
+  s3Target,
+  type RouteEntry,
+  type RouteTable,
+  type S3Target,
+  type StaticOperationSchema,
+  type TemplateRoute,
+} from './rest-xml-routing.js';
 import { escapeXml, parseXmlDocument, readShape, S3_XMLNS, XML_DECLARATION, xmlDocument } from './rest-xml-xml.js';
 
 /** What a rest-xml service tells the codec beyond ServiceDefinition. */
@@ -31,6 +42,17 @@ export interface RestXmlOptions {
    * operation's own values (CompleteMultipartUpload's x-amz-checksum-* is the whole object's), not the body's.
    */
   checkPayload?: (headers: HttpRequest['headers'], body: Buffer, bound: ReadonlySet<string>) => void | Promise<void>;
+  /**
+   * Operations addressed by a path template with labels instead of bucket and key (S3 Control's
+   * `/v20180820/tags/{ResourceArn+}`, signed as `s3`): a request `claims` picks out is routed by
+   * these schemas' templates, never as a bucket or key. `claims` runs per request: keep it cheap.
+   */
+  labelled?: {
+    schemas: readonly StaticOperationSchema[];
+    claims(req: HttpRequest): boolean;
+    /** Every operation of that API (`api` names it): a claimed request for one not in `schemas` is 501 NotImplemented naming it. */
+    known?: { api: string; schemas: readonly StaticOperationSchema[] };
+  };
 }
 
 export interface RestXmlService extends ServiceDefinition {
@@ -56,6 +78,11 @@ export interface RestXmlOutputExtras {
 
 interface Compiled {
   table: RouteTable;
+  /** RestXmlOptions.labelled's routes, and its entries by name (for encoding). */
+  templates: readonly TemplateRoute[];
+  /** RestXmlOptions.labelled.known's routes, for naming an operation not answered. */
+  knownTemplates: readonly TemplateRoute[];
+  templateByName: ReadonlyMap<string, RouteEntry>;
   options: RestXmlOptions;
   inputs: Map<string, InputPlan>;
   outputs: Map<string, OutputPlan>;
@@ -66,8 +93,12 @@ class Resolved {
   constructor(
     readonly target: S3Target,
     readonly route: RouteEntry | undefined,
+    /** A claimed (labelled) request's labels (S3 Control's ResourceArn); empty when no template matched. */
+    readonly labels?: ReadonlyMap<string, string>,
   ) {}
 }
+
+const NO_TARGET: S3Target = { bucket: undefined, key: undefined, virtualHosted: false };
 
 const compiledByService = new WeakMap<ServiceDefinition, Compiled>();
 
@@ -80,7 +111,9 @@ function compiled(service: ServiceDefinition): Compiled {
       const s = spec.schema as StaticOperationSchema | undefined;
       if (s && !schemas.includes(s)) schemas.push(s);
     }
-    c = { table: buildRouteTable(schemas), options, inputs: new Map(), outputs: new Map() };
+    const templates = buildTemplateRoutes(options.labelled?.schemas ?? []);
+    const knownTemplates = buildTemplateRoutes(options.labelled?.known?.schemas ?? []);
+    c = { table: buildRouteTable(schemas), templates, knownTemplates, templateByName: new Map(templates.map((t) => [t.entry.operation, t.entry])), options, inputs: new Map(), outputs: new Map() };
     compiledByService.set(service, c);
   }
   return c;
@@ -91,8 +124,14 @@ function resolve(req: HttpRequest, service: ServiceDefinition): Resolved {
   const memo = req.codecMemo;
   if (memo instanceof Resolved) return memo;
   const c = compiled(service);
-  const target = s3Target(req, c.options.domains);
-  const r = new Resolved(target, matchRoute(c.table, req.method, target, req));
+  let r: Resolved;
+  if (c.options.labelled?.claims(req) === true) {
+    const m = matchTemplate(c.templates, req.method, req.rawPath);
+    r = new Resolved(NO_TARGET, m?.entry, m?.labels ?? new Map<string, string>());
+  } else {
+    const target = s3Target(req, c.options.domains);
+    r = new Resolved(target, matchRoute(c.table, req.method, target, req));
+  }
   req.codecMemo = r;
   return r;
 }
@@ -105,6 +144,13 @@ export function restXmlTarget(req: HttpRequest, service: ServiceDefinition): S3T
 function methodNotAllowed(method: string, target: S3Target): AwsError {
   const resourceType = target.key !== undefined ? 'OBJECT' : target.bucket !== undefined ? 'BUCKET' : 'SERVICE';
   return new AwsError('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.', { Method: method, ResourceType: resourceType });
+}
+
+/** A claimed request no answered template names: an operation of that API this service does not answer. */
+function labelledNotImplemented(c: Compiled, req: HttpRequest): AwsError {
+  const known = c.options.labelled?.known;
+  const op = known ? matchTemplate(c.knownTemplates, req.method, req.rawPath)?.entry.operation : undefined;
+  return op !== undefined && known ? notImplemented(known.api, op) : new AwsError('NotImplemented', 501, 'This operation is not implemented in hanul yet');
 }
 
 function planFor<T>(cache: Map<string, T>, route: RouteEntry, make: (s: StaticOperationSchema) => T): T {
@@ -125,15 +171,22 @@ async function decode(req: HttpRequest, service: ServiceDefinition): Promise<Dec
 /** Synchronous unless an XML/blob body must be read first (most S3 requests have none, or stream it). */
 function decodeNow(req: HttpRequest, service: ServiceDefinition): DecodedRequest | Promise<DecodedRequest> {
   const c = compiled(service);
-  const { target, route } = resolve(req, service);
-  if (!route) throw methodNotAllowed(req.method, target);
+  const { target, route, labels } = resolve(req, service);
+  if (!route) throw labels ? labelledNotImplemented(c, req) : methodNotAllowed(req.method, target);
   const plan = planFor(c.inputs, route, inputPlan);
   const input: Record<string, unknown> = {};
   for (const m of plan.labels) {
-    if (m.name === 'Bucket') input['Bucket'] = target.bucket;
+    if (labels) input[m.name] = labels.get(m.name);
+    else if (m.name === 'Bucket') input['Bucket'] = target.bucket;
     else if (m.name === 'Key') input['Key'] = target.key;
   }
   for (const m of plan.query) {
+    // A list in the query is the parameter repeated (UntagResource's tagKeys).
+    if (m.type === 'list') {
+      const all = req.query.getAll(m.wire);
+      if (all.length > 0) input[m.name] = all;
+      continue;
+    }
     const v = req.query.get(m.wire);
     if (v !== null) input[m.name] = parseWireValue(m, v, m.wire, 'query');
   }
@@ -216,7 +269,7 @@ function baseHeaders(ctx: EncodeContext): Record<string, string> {
 
 function encode(output: unknown, operation: string, service: ServiceDefinition, ctx: EncodeContext): HttpResponse {
   const c = compiled(service);
-  const route = c.table.byName.get(operation);
+  const route = c.table.byName.get(operation) ?? c.templateByName.get(operation);
   const headers = baseHeaders(ctx);
   const out = (output ?? {}) as Record<string, unknown> & RestXmlOutputExtras;
   if (!route) return { status: out[HTTP_STATUS] ?? 200, headers };

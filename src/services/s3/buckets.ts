@@ -25,7 +25,10 @@ import type {
 import type { RequestContext } from '../../server/context.js';
 import { randomId } from '../../lib/ids.js';
 import { invalidArgument, malformedXml, noSuchBucket, s3Error } from './errors.js';
-import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsRenameTokens, nsUploads, nsVersions, owner, type PartRecord } from './model.js';
+import { checkAccess } from '../../iam/authorize.js';
+import { requestTagKeys } from './abac.js';
+import { checkTags } from './tagging.js';
+import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsRenameTokens, nsUploads, nsVersions, owner, type PartRecord, type TagPair } from './model.js';
 import { mfaDeleteOn, verifyMfaHeader } from './mfa-delete.js';
 import { newBucketAccess } from './acl.js';
 import { accountOf, checkOwner, getBucket, isValidBucketName, requireBucket, type S3 } from './state.js';
@@ -62,7 +65,14 @@ export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: Requ
   const region = regionFor(input.CreateBucketConfiguration?.LocationConstraint, ctx.region);
   const account = accountOf(ctx);
   const now = s3.clock.now();
-  const tags = input.CreateBucketConfiguration?.Tags;
+  const given = input.CreateBucketConfiguration?.Tags;
+  let tags: TagPair[] | undefined;
+  if (given && given.length > 0) {
+    // Tagging at creation is tagging: it needs s3:TagResource too, decided on the tags asked for.
+    const service = s3.service?.();
+    if (service) await checkAccess(ctx, service, { action: 's3:TagResource', resource: bucketArn(name), conditions: requestTagKeys(given) });
+    tags = checkTags(given, 50, 'Bucket');
+  }
   const access = newBucketAccess(input, account);
   await s3.meta.write(async (tx) => {
     const existing = await getBucket(tx, name);
@@ -83,7 +93,7 @@ export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: Requ
     const rec: BucketRecord = { name, id: randomId(), region, createdAt: now, ownerAccount: account, ...access };
     // Object Lock needs versioning: creating a lock bucket turns it on for good.
     if (input.ObjectLockEnabledForBucket === true) Object.assign(rec, { versioning: 'Enabled', objectLock: { enabled: true } });
-    if (tags && tags.length > 0) rec.tags = tags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
+    if (tags) rec.tags = tags;
     await tx.put(NS_BUCKETS, name, rec);
   });
   s3.buckets.invalidate(name);

@@ -5,7 +5,9 @@
  * from the official schemas.
  */
 import * as sdk from '@aws-sdk/client-s3';
-import type { CreateSessionRequest, DeleteObjectsRequest } from '@aws-sdk/client-s3';
+import * as control from '@aws-sdk/client-s3-control';
+import { ListTagsForResource$, TagResource$, UntagResource$, type UntagResourceRequest } from '@aws-sdk/client-s3-control';
+import type { CreateBucketRequest, CreateSessionRequest, DeleteObjectsRequest } from '@aws-sdk/client-s3';
 import { checkAccess, type AccessCheck } from '../../iam/authorize.js';
 import { isOperationSchema, virtualHostDomains, type StaticOperationSchema } from '../../aws/protocols/rest-xml-routing.js';
 import type { HttpRequest } from '../../aws/http.js';
@@ -58,12 +60,25 @@ import * as replication from './replication.js';
 import * as notification from './notification.js';
 import * as logging from './logging.js';
 import * as configs from './bucket-configs.js';
+import * as abac from './abac.js';
 import { checkCopySource, deleteObjectsPerKey, EXISTING_TAG_OPERATIONS, existingObjectTagKeys, MISSING_KEY_HIDDEN, missingKeyAs, s3ResourcePolicy } from './s3-authz.js';
 
 /** A handler may answer at once (HeadBucket on a cached bucket): the pipeline awaits only a real Promise. */
 type Handler = (s3: S3, input: any, ctx: RequestContext) => unknown;
 
 const MiB = 1024 * 1024;
+
+/** The S3 Control operations hanul answers: tagging of general purpose buckets (abac.ts). */
+const S3_CONTROL_OPERATIONS = ['TagResource', 'UntagResource', 'ListTagsForResource'];
+
+/**
+ * S3 Control (`<account>.s3-control.<region>.amazonaws.com` on AWS) signs as `s3` and reaches
+ * hanul on the S3 endpoint: its calls are told apart by their versioned path and the account
+ * header every S3 Control call carries, which no S3 request sends.
+ */
+function isS3ControlRequest(req: HttpRequest): boolean {
+  return req.rawPath.startsWith('/v20180820/') && req.headers['x-amz-account-id'] !== undefined;
+}
 
 /** Object-level calls: CloudTrail data events, which AWS keeps out of event history. */
 const DATA_EVENTS = new Set([
@@ -186,7 +201,10 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('ListDirectoryBuckets', 's3express:ListAllMyDirectoryBuckets', buckets.listDirectoryBuckets),
     op('CreateSession', 's3express:CreateSession', (_s, i: CreateSessionRequest, c) => sessions.create(i, c)),
     op('RenameObject', 's3express:CreateSession', renameObject),
-    op('CreateBucket', 's3:CreateBucket', buckets.createBucket),
+    // Tags asked for at creation are aws:RequestTag/* of the CreateBucket too (and need s3:TagResource, buckets.ts).
+    op('CreateBucket', 's3:CreateBucket', buckets.createBucket, {
+      conditions: (i: CreateBucketRequest) => (i.CreateBucketConfiguration?.Tags?.length ? abac.requestTagKeys(i.CreateBucketConfiguration.Tags) : {}),
+    }),
     op('HeadBucket', 's3:ListBucket', buckets.headBucket),
     op('DeleteBucket', 's3:DeleteBucket', buckets.deleteBucket),
     op('GetBucketLocation', 's3:GetBucketLocation', buckets.getBucketLocation),
@@ -195,6 +213,17 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     op('GetBucketTagging', 's3:GetBucketTagging', tagging.getBucketTagging),
     op('PutBucketTagging', 's3:PutBucketTagging', tagging.putBucketTagging),
     op('DeleteBucketTagging', 's3:PutBucketTagging', tagging.deleteBucketTagging),
+    // ABAC (abac.ts): bucket tags as aws:ResourceTag once enabled; S3 Control's tagging calls on a bucket ARN (routed by restXml.labelled).
+    op('PutBucketAbac', 's3:PutBucketAbac', abac.putBucketAbac),
+    op('GetBucketAbac', 's3:GetBucketAbac', abac.getBucketAbac),
+    // aws:RequestTag/* and aws:TagKeys of TagResource's Tags are the authorizer's defaults.
+    op('TagResource', 's3:TagResource', abac.tagResource, { schema: TagResource$, resource: abac.tagResourceArn }),
+    op('UntagResource', 's3:UntagResource', abac.untagResource, {
+      schema: UntagResource$,
+      resource: abac.tagResourceArn,
+      conditions: (i: UntagResourceRequest) => ({ 'aws:TagKeys': i.TagKeys ?? [] }),
+    }),
+    op('ListTagsForResource', 's3:ListTagsForResource', abac.listTagsForResource, { schema: ListTagsForResource$, resource: abac.tagResourceArn }),
     op('GetBucketEncryption', 's3:GetEncryptionConfiguration', bucketEncryption.getBucketEncryption),
     op('PutBucketEncryption', 's3:PutEncryptionConfiguration', bucketEncryption.putBucketEncryption),
     op('DeleteBucketEncryption', 's3:PutEncryptionConfiguration', bucketEncryption.deleteBucketEncryption),
@@ -299,11 +328,16 @@ export async function createS3Service(deps: ServiceDeps): Promise<RestXmlService
     signingNames: ['s3', 's3express'],
     credentials: { prefix: SESSION_KEY_PREFIX, lookup: sessions.lookup },
     protocol: 'rest-xml',
-    knownOperations: sdkOperations(sdk),
+    knownOperations: [...sdkOperations(sdk), ...S3_CONTROL_OPERATIONS],
     operations,
     restXml: {
       schemas,
       domains: virtualHostDomains([deps.config.domain]),
+      labelled: {
+        schemas: [TagResource$, UntagResource$, ListTagsForResource$] as unknown as StaticOperationSchema[],
+        claims: isS3ControlRequest,
+        known: { api: 's3control', schemas: Object.values(control as Record<string, unknown>).filter(isOperationSchema) },
+      },
       formPostOperation: 'PostObject',
       checkPayload: checkBufferedBody,
     },

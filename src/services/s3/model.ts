@@ -72,6 +72,12 @@ export interface BucketRecord {
   directory?: { zone: string; locationType: 'AvailabilityZone' | 'LocalZone' };
   versioning?: VersioningStatus;
   tags?: TagPair[];
+  /**
+   * ABAC (abac.ts): present only while Enabled, so the authorizer's hot path tests one field. Then the
+   * bucket's tags are `aws:ResourceTag/*` and `s3:BucketTag/*` of every request on it, and change only
+   * through S3 Control's TagResource / UntagResource.
+   */
+  abac?: 'Enabled';
   /** Validated lifecycle rules (lifecycle.ts), applied by the lifecycle worker. */
   lifecycle?: LifecycleConfig;
   /** Object Lock enabled (never turned off again) and its default retention. */

@@ -28,6 +28,8 @@ const BUCKET_ACTIONS = [
   'PutBucketTagging', 'PutBucketVersioning', 'PutBucketWebsite', 'PutEncryptionConfiguration',
   'PutIntelligentTieringConfiguration', 'PutInventoryConfiguration', 'PutLifecycleConfiguration', 'PutMetricsConfiguration',
   'PutReplicationConfiguration',
+  // ABAC and S3 Control's tagging of a bucket (abac.ts).
+  'GetBucketAbac', 'PutBucketAbac', 'TagResource', 'UntagResource', 'ListTagsForResource',
 ];
 
 const objects = new Set(OBJECT_ACTIONS.map((a) => `s3:${a.toLowerCase()}`));

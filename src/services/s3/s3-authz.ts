@@ -74,6 +74,35 @@ export function s3ResourcePolicy(s3: S3, arn: string, ctx: RequestContext): Reso
 
 function bucketResourcePolicy(s3: S3, b: BucketRecord | undefined, key: string | undefined, ctx: RequestContext): ResourcePolicy | undefined | Promise<ResourcePolicy | undefined> {
   if (!b) return undefined;
+  // ABAC: the one field test every other bucket pays for it.
+  if (b.abac !== undefined) {
+    const rp = policyOf(s3, b, key, ctx);
+    const keys = bucketTagKeys(b);
+    return rp instanceof Promise ? rp.then((p) => ({ ...p, keys })) : { ...rp, keys };
+  }
+  return policyOf(s3, b, key, ctx);
+}
+
+const tagKeysOfBucket = new WeakMap<BucketRecord, ConditionValues>();
+/**
+ * A bucket with ABAC enabled carries its tags into every request on it and on its objects, as
+ * `aws:ResourceTag/<key>` and `s3:BucketTag/<key>` (once per cached record). Without ABAC S3 leaves
+ * bucket tags out of authorization altogether, as AWS documents.
+ */
+export function bucketTagKeys(b: BucketRecord): ConditionValues {
+  let keys = tagKeysOfBucket.get(b);
+  if (keys === undefined) {
+    const out: Record<string, string> = {};
+    for (const t of b.tags ?? []) {
+      out[`aws:ResourceTag/${t.Key}`] = t.Value;
+      out[`s3:BucketTag/${t.Key}`] = t.Value;
+    }
+    tagKeysOfBucket.set(b, (keys = out));
+  }
+  return keys;
+}
+
+function policyOf(s3: S3, b: BucketRecord, key: string | undefined, ctx: RequestContext): ResourcePolicy | undefined | Promise<ResourcePolicy | undefined> {
   // Requester Pays: the one field test every other bucket pays for it (bucket-settings.ts).
   if (b.requestPayer !== undefined) requesterPays(b, ctx);
   if (ctx.principal.type === 'root' && ctx.principal.accountId === b.ownerAccount && POLICY_OPERATIONS.has(ctx.operation)) return undefined;

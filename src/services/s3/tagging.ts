@@ -109,6 +109,13 @@ export async function deleteObjectTagging(s3: S3, input: DeleteObjectTaggingRequ
   return out;
 }
 
+/** PutBucketTagging / DeleteBucketTagging on a bucket whose tags ABAC governs. */
+export function refuseWhileAbac(b: BucketRecord, operation: string): void {
+  if (b.abac === 'Enabled') {
+    throw s3Error('InvalidRequest', `${operation} is not allowed on a bucket with attribute-based access control (ABAC) enabled; use the S3 Control TagResource and UntagResource operations`);
+  }
+}
+
 export async function getBucketTagging(s3: S3, input: GetBucketTaggingRequest, ctx: RequestContext): Promise<GetBucketTaggingOutput> {
   return s3.meta.read(async (tx) => {
     const bucket = await requireBucket(tx, input.Bucket, ctx);
@@ -122,6 +129,7 @@ export async function putBucketTagging(s3: S3, input: PutBucketTaggingRequest, c
   const tags = checkTags(input.Tagging.TagSet, 50, 'Bucket');
   await s3.meta.write(async (tx) => {
     const bucket = await requireBucket(tx, input.Bucket, ctx);
+    refuseWhileAbac(bucket, 'PutBucketTagging');
     await tx.put(NS_BUCKETS, bucket.name, { ...bucket, tags });
   });
   s3.buckets.invalidate(input.Bucket ?? '');
@@ -131,6 +139,7 @@ export async function putBucketTagging(s3: S3, input: PutBucketTaggingRequest, c
 export async function deleteBucketTagging(s3: S3, input: DeleteBucketTaggingRequest, ctx: RequestContext): Promise<Record<string, never>> {
   await s3.meta.write(async (tx) => {
     const bucket = await requireBucket(tx, input.Bucket, ctx);
+    refuseWhileAbac(bucket, 'DeleteBucketTagging');
     const { tags: _drop, ...rest } = bucket;
     await tx.put(NS_BUCKETS, bucket.name, rest);
   });

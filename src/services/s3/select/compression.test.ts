@@ -91,6 +91,23 @@ describe('S3 Select BZIP2 input', () => {
     assert.ok(max <= 64 * 1024, `${max}`);
   });
 
+  it('a file of many such blocks holds one block\'s output at a time, and a consumer that stops stops the decoding', async () => {
+    // 40 streams of 45 MB of zeros each: 2 kB that would inflate to 1.8 GB, all of it in one final step.
+    const one = bzip2(Buffer.alloc(45_000_000));
+    const bomb = Buffer.concat(Array.from({ length: 40 }, () => one));
+    assert.ok(bomb.length < 4000);
+    const rss0 = process.memoryUsage().rss;
+    let total = 0;
+    let peak = 0;
+    for await (const c of bunzip2(pieces(bomb, bomb.length))) {
+      total += c.length;
+      peak = Math.max(peak, process.memoryUsage().rss - rss0);
+      if (total >= 100_000_000) break;
+    }
+    assert.ok(total >= 100_000_000);
+    assert.ok(peak < 400_000_000, `RSS grew ${peak} bytes`);
+  });
+
   it('random bit flips: every run ends, with the exact text or TruncatedInput; nothing escapes', async () => {
     const seen = new Set<string>();
     const onUncaught = (e: Error) => seen.add(`uncaught ${e.message}`);

@@ -90,45 +90,44 @@ export async function* bunzip2(body: AsyncIterable<Buffer>): AsyncGenerator<Buff
     out.push(...current);
     current = [];
   };
-  /** Decodes the blocks it can (all when `final`); their output. */
-  const step = (final: boolean): Buffer[] => {
-    if (bits !== undefined) {
-      const r = bits;
-      if (final) {
-        while (has > r.bytesRead) block();
-        if (streamCrc !== null) throw new Error('the input ended inside a bzip2 stream');
-      } else {
-        while (has - r.bytesRead + 1 >= 25000 + 100000 * blockSize) block();
-      }
+  /**
+   * Decodes the blocks it can (all when `final`), handing out each block's output before the next
+   * block is decoded: a crafted file of many tiny blocks (~46 MB of output each) never has more than
+   * one block's output in memory, and a consumer that stops reading stops the decoding.
+   */
+  function* blocks(final: boolean): Generator<Buffer> {
+    if (bits === undefined) return;
+    const r = bits;
+    for (;;) {
+      const more = final ? has > r.bytesRead : has - r.bytesRead + 1 >= 25000 + 100000 * blockSize;
+      if (!more) break;
+      block();
+      const got = out;
+      out = [];
+      yield* got;
     }
-    const got = out;
-    out = [];
-    return got;
-  };
+    if (final && streamCrc !== null) throw new Error('the input ended inside a bzip2 stream');
+  }
   for await (const chunk of body) {
     if (chunk.length === 0) continue;
     queue.push(chunk);
     has += chunk.length;
     bits ??= bitIterator(() => queue.shift());
-    let got: Buffer[];
     try {
-      got = step(false);
-    } catch {
-      yield* out;
+      yield* blocks(false);
+    } catch (e) {
+      if (isAwsError(e)) throw e;
       throw truncatedInput('BZIP2');
     }
-    yield* got;
   }
-  let got: Buffer[];
   try {
     // No bytes is no bzip2 file (as `bzip2 -d` and GZIP see an empty input); a bzip2 file of nothing is 14 bytes.
     if (bits === undefined) throw new Error('empty');
-    got = step(true);
-  } catch {
-    yield* out;
+    yield* blocks(true);
+  } catch (e) {
+    if (isAwsError(e)) throw e;
     throw truncatedInput('BZIP2');
   }
-  yield* got;
 }
 
 /** `body` inflated per `format` (as is for NONE). */

@@ -240,6 +240,14 @@ describe('S3 Select Parquet: reading records', () => {
     const rg = src.metadata.row_groups[0];
     if (rg) rg.total_byte_size = 600n * 1024n * 1024n;
     assert.equal(await code(() => planRowGroups(src, columns, undefined)), 'OverMaxParquetBlockSize');
+    // A small declared size over a row count that would decode to gigabytes (run-length encoded) is refused too.
+    if (rg) {
+      rg.total_byte_size = 1000n;
+      rg.num_rows = 80_000_000n;
+    }
+    assert.equal(await code(() => planRowGroups(src, columns, undefined)), 'OverMaxParquetBlockSize');
+    if (rg) rg.num_rows = 1_000_000n;
+    assert.equal(await code(() => planRowGroups(src, ['big'], undefined)), 'no error');
   });
 
   it('columns of many pages (and a nested one) line up row by row', async () => {

@@ -18,6 +18,12 @@ import { selectError, subExprs, type Expr, type Query, type Value } from './sql.
 
 /** AWS: "The maximum uncompressed row group size is 512 MB." */
 export const MAX_ROW_GROUP_BYTES = 512 * 1024 * 1024;
+/**
+ * The values of one row group a query may decode (rows × columns read): 512 MB of 8-byte values. A row
+ * group's declared byte size can be tiny while it holds millions of run-length-encoded rows (a
+ * "Parquet bomb" that decodes to gigabytes of JavaScript values), so its row count is bounded too.
+ */
+export const MAX_ROW_GROUP_VALUES = MAX_ROW_GROUP_BYTES / 8;
 /** How much of the object's end the first read takes: the footer of most files. */
 export const TAIL_BYTES = 64 * 1024;
 const ROWS_PER_BATCH = 1024;
@@ -186,6 +192,9 @@ export function planRowGroups(src: ParquetSource, columns: string[], scan: { sta
     if (scan && !(at >= lo && at <= hi)) return;
     if (Number(rg.total_byte_size) > MAX_ROW_GROUP_BYTES) {
       throw selectError('OverMaxParquetBlockSize', `The Parquet file is above the max row group size: row group ${g} holds ${rg.total_byte_size} bytes uncompressed; the limit is 512 MB.`);
+    }
+    if (Number(rg.num_rows) * Math.max(1, columns.length) > MAX_ROW_GROUP_VALUES) {
+      throw selectError('OverMaxParquetBlockSize', `The Parquet file is above the max row group size: row group ${g} holds ${rg.num_rows} rows of ${columns.length} columns to read; hanul decodes at most ${MAX_ROW_GROUP_VALUES} values of one row group.`);
     }
     for (const chunk of rg.columns) {
       const m = chunk.meta_data;

@@ -20,10 +20,7 @@ import { updateBucket } from './bucket-config.js';
 import { malformedXml, s3Error } from './errors.js';
 import type { BucketRecord, TagPair } from './model.js';
 import { accountOf, isValidBucketName, requireBucket, type S3 } from './state.js';
-import { checkTags } from './tagging.js';
-
-/** S3's limit of tags on one bucket (as PutBucketTagging's). */
-const MAX_BUCKET_TAGS = 50;
+import { checkTags, MAX_BUCKET_TAGS } from './tagging.js';
 
 export async function putBucketAbac(s3: S3, input: PutBucketAbacRequest, ctx: RequestContext): Promise<Record<string, never>> {
   if (!input.AbacStatus) throw s3Error('MissingRequestBodyError', 'Request Body is empty');

@@ -27,7 +27,7 @@ import { randomId } from '../../lib/ids.js';
 import { invalidArgument, malformedXml, noSuchBucket, s3Error } from './errors.js';
 import { checkAccess } from '../../iam/authorize.js';
 import { requestTagKeys } from './abac.js';
-import { checkTags } from './tagging.js';
+import { checkTags, MAX_BUCKET_TAGS } from './tagging.js';
 import { type BlobRef, type BucketRecord, NS_BUCKETS, nsInline, nsObjects, nsParts, nsRenameTokens, nsUploads, nsVersions, owner, type PartRecord, type TagPair } from './model.js';
 import { mfaDeleteOn, verifyMfaHeader } from './mfa-delete.js';
 import { newBucketAccess } from './acl.js';
@@ -71,7 +71,7 @@ export async function createBucket(s3: S3, input: CreateBucketRequest, ctx: Requ
     // Tagging at creation is tagging: it needs s3:TagResource too, decided on the tags asked for.
     const service = s3.service?.();
     if (service) await checkAccess(ctx, service, { action: 's3:TagResource', resource: bucketArn(name), conditions: requestTagKeys(given) });
-    tags = checkTags(given, 50, 'Bucket');
+    tags = checkTags(given, MAX_BUCKET_TAGS, 'Bucket');
   }
   const access = newBucketAccess(input, account);
   await s3.meta.write(async (tx) => {

@@ -82,18 +82,29 @@ function addPeriod(from: Date, p: { days?: number | undefined; years?: number | 
   return until;
 }
 
-/** An event hold duration of days xor years, in AWS's ranges; `names` are the fields' names on the wire. */
-function checkDuration(days: number | undefined, years: number | undefined, names: [string, string], invalid: (msg: string, name: string, value: string) => Error): EventHoldDuration | undefined {
-  if (days === undefined && years === undefined) return undefined;
-  if (days !== undefined && years !== undefined) throw invalid('You cannot specify an event hold duration in both days and years', names[1], String(years));
+/** An Object Lock period of exactly one of days or years, in AWS's ranges (1–36,500 days, 1–100 years); `what` names it in messages, `names` are its fields on the wire. */
+function checkPeriod(days: number | undefined, years: number | undefined, what: string, names: readonly [string, string]): EventHoldDuration {
   const n = (days ?? years) as number;
   const name = days !== undefined ? names[0] : names[1];
-  if (!Number.isInteger(n) || n < 1) throw invalid('Event hold duration must be a positive integer value', name, String(n));
-  if ((days !== undefined && n > 36500) || (years !== undefined && n > 100)) throw invalid('Event hold duration is too large.', name, String(n));
+  if (!Number.isInteger(n) || n <= 0) throw invalidArgument(`${what} must be a positive integer value`, name, String(n));
+  if ((days !== undefined && n > 36500) || (years !== undefined && n > 100)) throw invalidArgument(`${what} is too large.`, name, String(n));
   return days !== undefined ? { days: n } : { years: n };
 }
 
-const argument = (msg: string, name: string, value: string) => invalidArgument(msg, name, value);
+/** An event hold duration, if any is given: days xor years (InvalidArgument otherwise). */
+function checkDuration(days: number | undefined, years: number | undefined, names: readonly [string, string]): EventHoldDuration | undefined {
+  if (days === undefined && years === undefined) return undefined;
+  if (days !== undefined && years !== undefined) throw invalidArgument('You cannot specify an event hold duration in both days and years', names[1], String(years));
+  return checkPeriod(days, years, 'Event hold duration', names);
+}
+
+const DURATION_HEADERS = ['x-amz-object-lock-event-hold-duration-days', 'x-amz-object-lock-event-hold-duration-years'] as const;
+const DURATION_FIELDS = ['Days', 'Years'] as const;
+
+/** A write's event hold duration headers, checked. */
+function headerDuration(input: LockHeaders): EventHoldDuration | undefined {
+  return checkDuration(input.ObjectLockEventHoldDurationDays, input.ObjectLockEventHoldDurationYears, DURATION_HEADERS);
+}
 
 function objectArn(bucket: string, key: string): string {
   return `arn:aws:s3:::${bucket}/${key}`;
@@ -162,7 +173,7 @@ export function checkLockHeaders(input: LockHeaders, now: Date): void {
   if (hold !== undefined && hold !== 'ON' && hold !== 'OFF') throw invalidArgument('Legal Hold must be either of \'ON\' or \'OFF\'', 'x-amz-object-lock-legal-hold', hold);
   const event = input.ObjectLockEventHold;
   if (event !== undefined && event !== 'ON' && event !== 'OFF') throw invalidArgument('Event Hold must be either of \'ON\' or \'OFF\'', 'x-amz-object-lock-event-hold', event);
-  checkDuration(input.ObjectLockEventHoldDurationDays, input.ObjectLockEventHoldDurationYears, ['x-amz-object-lock-event-hold-duration-days', 'x-amz-object-lock-event-hold-duration-years'], argument);
+  headerDuration(input);
 }
 
 /**
@@ -193,7 +204,7 @@ export function lockForWrite(bucket: BucketRecord, input: LockHeaders, now: Date
     out.lockRetainUntil = input.ObjectLockRetainUntilDate;
   }
   if (namesEventHold(input)) {
-    const duration = checkDuration(input.ObjectLockEventHoldDurationDays, input.ObjectLockEventHoldDurationYears, ['x-amz-object-lock-event-hold-duration-days', 'x-amz-object-lock-event-hold-duration-years'], argument) ?? bucket.objectLock?.defaultEventHold;
+    const duration = headerDuration(input) ?? bucket.objectLock?.defaultEventHold;
     const status = (input.ObjectLockEventHold ?? 'ON') as 'ON' | 'OFF';
     if (status === 'ON' && duration === undefined) throw invalidArgument('x-amz-object-lock-event-hold ON needs an event hold duration (x-amz-object-lock-event-hold-duration-days or -years)', 'x-amz-object-lock-event-hold', status);
     out.eventHold = status;
@@ -267,7 +278,7 @@ export async function putObjectLockConfiguration(s3: S3, input: PutObjectLockCon
   let defaultEventHold: EventHoldDuration | undefined;
   const r = cfg.Rule?.DefaultRetention;
   if (cfg.Rule !== undefined && r?.DefaultEventHold !== undefined) {
-    defaultEventHold = checkDuration(r.DefaultEventHold.Days, r.DefaultEventHold.Years, ['Days', 'Years'], argument);
+    defaultEventHold = checkDuration(r.DefaultEventHold.Days, r.DefaultEventHold.Years, DURATION_FIELDS);
     if (defaultEventHold === undefined) throw malformedXml();
   }
   // A rule may hold a default retention (mode and period), a default event hold, or both.
@@ -275,12 +286,7 @@ export async function putObjectLockConfiguration(s3: S3, input: PutObjectLockCon
     if (!r) throw malformedXml();
     const mode = checkMode(r.Mode);
     if ((r.Days === undefined) === (r.Years === undefined)) throw malformedXml();
-    const n = (r.Days ?? r.Years) as number;
-    if (!Number.isInteger(n) || n <= 0) throw invalidArgument('Default retention period must be a positive integer value', r.Days !== undefined ? 'Days' : 'Years', String(n));
-    if ((r.Days !== undefined && n > 36500) || (r.Years !== undefined && n > 100)) {
-      throw invalidArgument('Default retention period is too large.', r.Days !== undefined ? 'Days' : 'Years', String(n));
-    }
-    defaultRetention = { mode, ...(r.Days !== undefined ? { days: n } : { years: n }) };
+    defaultRetention = { mode, ...checkPeriod(r.Days, r.Years, 'Default retention period', DURATION_FIELDS) };
   }
   await s3.meta.write(async (tx) => {
     const b = await requireBucket(tx, input.Bucket, ctx);
@@ -325,7 +331,7 @@ export async function putObjectRetention(s3: S3, input: PutObjectRetentionReques
   const until = ret.RetainUntilDate;
   if (until !== undefined && until <= now) throw invalidArgument('The retain until date must be in the future!', 'RetainUntilDate', until.toISOString());
   if (ret.EventHold !== undefined && ret.EventHold !== 'ON' && ret.EventHold !== 'OFF') throw malformedXml();
-  const duration = ret.EventHoldDuration === undefined ? undefined : checkDuration(ret.EventHoldDuration.Days, ret.EventHoldDuration.Years, ['Days', 'Years'], argument);
+  const duration = ret.EventHoldDuration === undefined ? undefined : checkDuration(ret.EventHoldDuration.Days, ret.EventHoldDuration.Years, DURATION_FIELDS);
   if (ret.EventHoldDuration !== undefined && duration === undefined) throw malformedXml();
   const b0 = await s3.meta.read((tx) => requireBucket(tx, input.Bucket, ctx));
   if (!b0.objectLock) throw missingLock();

@@ -28,6 +28,9 @@ function invalidTag(message: string) {
 }
 
 /** Validates a tag set; returns it as plain pairs. */
+/** S3's limit of tags on one bucket (PutBucketTagging, CreateBucket, S3 Control's TagResource). */
+export const MAX_BUCKET_TAGS = 50;
+
 export function checkTags(tags: readonly Tag[] | undefined, max: number, what: 'Object' | 'Bucket'): TagPair[] {
   const out: TagPair[] = [];
   const seen = new Set<string>();
@@ -126,7 +129,7 @@ export async function getBucketTagging(s3: S3, input: GetBucketTaggingRequest, c
 
 export async function putBucketTagging(s3: S3, input: PutBucketTaggingRequest, ctx: RequestContext): Promise<Record<string, never>> {
   if (!input.Tagging) throw s3Error('MissingRequestBodyError', 'Request Body is empty');
-  const tags = checkTags(input.Tagging.TagSet, 50, 'Bucket');
+  const tags = checkTags(input.Tagging.TagSet, MAX_BUCKET_TAGS, 'Bucket');
   await s3.meta.write(async (tx) => {
     const bucket = await requireBucket(tx, input.Bucket, ctx);
     refuseWhileAbac(bucket, 'PutBucketTagging');
